@@ -1,0 +1,328 @@
+import * as fs from "fs";
+import * as path from "path";
+import { parseDocument } from "yaml";
+import { z } from "zod";
+import { cidrContains, cidrSubnet, cidrsOverlap, isCanonicalCidr, parseCidr } from "./cidr";
+import {
+  ClusterConfig,
+  clusterConfigSchema,
+  MAX_RULES_PER_ALB,
+  MAX_TARGET_GROUPS_PER_FORWARD,
+  PlatformConfig,
+  platformConfigSchema,
+} from "./schema";
+
+/** File of fleet-wide settings, relative to the project root. */
+export const PLATFORM_FILE = "platform.yaml";
+/** Folder of cluster files, one per cluster, relative to the project root. */
+export const CLUSTERS_DIR = "clusters";
+
+/** One problem found in the configuration, located by file and field path. */
+export interface ConfigProblem {
+  /** File relative to the project root, in POSIX form. */
+  readonly file: string;
+  /** Dotted field path such as `nodeGroups[0].minSize`; empty for the whole file. */
+  readonly field: string;
+  readonly message: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly ConfigProblem[]) {
+    super(
+      `invalid configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+        problems.map((p) => `  ${p.file}${p.field ? `: ${p.field}` : ""}: ${p.message}`).join("\n"),
+    );
+    this.name = "ConfigError";
+  }
+}
+
+export interface LoadedCluster {
+  /** Cluster file relative to the project root. */
+  readonly file: string;
+  readonly config: ClusterConfig;
+}
+
+/** The whole validated configuration of a fleet. */
+export interface FleetConfig {
+  readonly platform: PlatformConfig;
+  /** Subnet CIDRs per AZ, in the order of `platform.availabilityZones`. */
+  readonly subnets: { readonly private: readonly string[]; readonly public: readonly string[] };
+  /** Clusters sorted by name. */
+  readonly clusters: readonly LoadedCluster[];
+}
+
+/** Raw text of the configuration files, keyed by path relative to the project root. */
+export interface ConfigSources {
+  readonly platform: { readonly file: string; readonly text: string };
+  readonly clusters: readonly { readonly file: string; readonly text: string }[];
+}
+
+/** Reads `platform.yaml` and every `clusters/*.yaml` under `projectDir`. */
+export function readConfigSources(projectDir: string): ConfigSources {
+  const platformPath = path.join(projectDir, PLATFORM_FILE);
+  if (!fs.existsSync(platformPath)) {
+    throw new ConfigError([{ file: PLATFORM_FILE, field: "", message: "file not found" }]);
+  }
+  const clustersPath = path.join(projectDir, CLUSTERS_DIR);
+  const clusterFiles = fs.existsSync(clustersPath)
+    ? fs.readdirSync(clustersPath).filter((f) => /\.ya?ml$/.test(f) && !f.startsWith(".")).sort()
+    : [];
+  return {
+    platform: { file: PLATFORM_FILE, text: fs.readFileSync(platformPath, "utf8") },
+    clusters: clusterFiles.map((f) => ({
+      file: `${CLUSTERS_DIR}/${f}`,
+      text: fs.readFileSync(path.join(clustersPath, f), "utf8"),
+    })),
+  };
+}
+
+/** Reads and validates the configuration under `projectDir`; throws {@link ConfigError}. */
+export function loadFleetConfig(projectDir: string): FleetConfig {
+  return parseFleetConfig(readConfigSources(projectDir));
+}
+
+/** Validates configuration text; throws {@link ConfigError} listing every problem found. */
+export function parseFleetConfig(sources: ConfigSources): FleetConfig {
+  const problems: ConfigProblem[] = [];
+  const platform = parseFile(sources.platform.file, sources.platform.text, platformConfigSchema, problems);
+  const clusters: LoadedCluster[] = [];
+  for (const source of sources.clusters) {
+    const config = parseFile(source.file, source.text, clusterConfigSchema, problems);
+    if (config) clusters.push({ file: source.file, config });
+  }
+  if (sources.clusters.length === 0) {
+    problems.push({ file: CLUSTERS_DIR, field: "", message: "no cluster files: add at least one clusters/<name>.yaml" });
+  }
+  if (!platform || problems.length > 0) {
+    throw new ConfigError(problems);
+  }
+  const subnets = checkNetwork(sources.platform.file, platform, problems);
+  checkServices(sources.platform.file, platform, problems);
+  checkClusters(platform, clusters, problems);
+  if (problems.length > 0) {
+    throw new ConfigError(problems);
+  }
+  return {
+    platform,
+    subnets,
+    clusters: [...clusters].sort((a, b) => a.config.name.localeCompare(b.config.name)),
+  };
+}
+
+function parseFile<T extends z.ZodType>(
+  file: string,
+  text: string,
+  schema: T,
+  problems: ConfigProblem[],
+): z.output<T> | undefined {
+  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    for (const error of document.errors) {
+      const where = error.linePos ? `line ${error.linePos[0].line}, column ${error.linePos[0].col}: ` : "";
+      problems.push({ file, field: "", message: `invalid YAML: ${where}${error.message.split("\n")[0]}` });
+    }
+    return undefined;
+  }
+  const result = schema.safeParse(document.toJS() ?? {});
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) {
+    problems.push({ file, field: formatPath(issue.path), message: describeIssue(schema, issue) });
+  }
+  return undefined;
+}
+
+function formatPath(segments: readonly PropertyKey[]): string {
+  return segments
+    .map((s, i) => (typeof s === "number" ? `[${s}]` : `${i === 0 ? "" : "."}${String(s)}`))
+    .join("");
+}
+
+function describeIssue(schema: z.ZodType, issue: z.core.$ZodIssue): string {
+  if (issue.code === "unrecognized_keys") {
+    const allowed = allowedKeysAt(schema, issue.path);
+    return issue.keys
+      .map((key) => {
+        const suggestion = allowed ? closest(key, allowed) : undefined;
+        return `unknown key "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ""}` +
+          (allowed ? `; allowed keys: ${allowed.join(", ")}` : "");
+      })
+      .join("; ");
+  }
+  if (issue.code === "invalid_type" && issue.input === undefined) {
+    return `is required (${issue.expected})`;
+  }
+  return issue.message;
+}
+
+/** Keys of the object schema found by following `issuePath` through `schema`. */
+function allowedKeysAt(schema: z.ZodType, issuePath: readonly PropertyKey[]): string[] | undefined {
+  let current: z.core.$ZodType | undefined = schema;
+  for (const segment of [...issuePath, undefined]) {
+    current = unwrap(current);
+    if (segment === undefined) break;
+    if (current instanceof z.ZodObject) current = current.shape[String(segment)];
+    else if (current instanceof z.ZodArray) current = current.element;
+    else return undefined;
+  }
+  return current instanceof z.ZodObject ? Object.keys(current.shape) : undefined;
+}
+
+function unwrap(schema: z.core.$ZodType | undefined): z.core.$ZodType | undefined {
+  let current = schema;
+  while (current && "innerType" in current._zod.def) {
+    current = (current._zod.def as { innerType: z.core.$ZodType }).innerType;
+  }
+  return current;
+}
+
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: { candidate: string; distance: number } | undefined;
+  for (const candidate of candidates) {
+    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (!best || distance < best.distance) best = { candidate, distance };
+  }
+  return best && best.distance <= Math.max(2, Math.floor(word.length / 3)) ? best.candidate : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = row;
+  }
+  return previous[b.length];
+}
+
+function checkNetwork(file: string, platform: PlatformConfig, problems: ConfigProblem[]): FleetConfig["subnets"] {
+  const { vpc, availabilityZones } = platform;
+  const vpcPrefix = parseCidr(vpc.cidr).prefix;
+  if (!isCanonicalCidr(vpc.cidr)) {
+    problems.push({ file, field: "vpc.cidr", message: `${vpc.cidr} has host bits set; did you mean ${cidrSubnet(vpc.cidr, 0, 0)}?` });
+  }
+  if (vpcPrefix < 16 || vpcPrefix > 20) {
+    problems.push({ file, field: "vpc.cidr", message: `prefix /${vpcPrefix} is outside /16 to /20` });
+    return { private: [], public: [] };
+  }
+  if (new Set(availabilityZones).size !== availabilityZones.length) {
+    problems.push({ file, field: "availabilityZones", message: "lists an availability zone twice" });
+  }
+  const strayZone = availabilityZones.find((zone) => !zone.startsWith(platform.region));
+  if (strayZone) {
+    problems.push({ file, field: "availabilityZones", message: `${strayZone} is not in region ${platform.region}` });
+  }
+  const subnets = {
+    private: vpc.privateSubnetCidrs ?? availabilityZones.map((_, i) => cidrSubnet(vpc.cidr, 3, i)),
+    public: vpc.publicSubnetCidrs ?? availabilityZones.map((_, i) => cidrSubnet(vpc.cidr, 6, 32 + i)),
+  };
+  const all: { field: string; cidr: string }[] = [];
+  for (const [kind, cidrs] of [["privateSubnetCidrs", subnets.private], ["publicSubnetCidrs", subnets.public]] as const) {
+    if (cidrs.length !== availabilityZones.length) {
+      problems.push({ file, field: `vpc.${kind}`, message: `has ${cidrs.length} entries; give one per availability zone (${availabilityZones.length})` });
+    }
+    cidrs.forEach((cidr, i) => {
+      const field = `vpc.${kind}[${i}]`;
+      if (!isCanonicalCidr(cidr)) {
+        problems.push({ file, field, message: `${cidr} has host bits set` });
+      } else if (!cidrContains(vpc.cidr, cidr)) {
+        problems.push({ file, field, message: `${cidr} is outside the VPC ${vpc.cidr}` });
+      } else if (parseCidr(cidr).prefix > 28) {
+        problems.push({ file, field, message: `${cidr} is smaller than /28, the smallest subnet AWS allows` });
+      }
+      for (const other of all) {
+        if (cidrsOverlap(other.cidr, cidr)) {
+          problems.push({ file, field, message: `${cidr} overlaps ${other.field} (${other.cidr})` });
+        }
+      }
+      all.push({ field, cidr });
+    });
+  }
+  return subnets;
+}
+
+function checkServices(file: string, platform: PlatformConfig, problems: ConfigProblem[]): void {
+  const names = new Map<string, number>();
+  const priorities = new Map<number, number>();
+  platform.services.forEach((service, i) => {
+    const sameName = names.get(service.name);
+    if (sameName !== undefined) {
+      problems.push({ file, field: `services[${i}].name`, message: `"${service.name}" is also the name of services[${sameName}]` });
+    }
+    names.set(service.name, i);
+    const samePriority = priorities.get(service.priority);
+    if (samePriority !== undefined) {
+      problems.push({ file, field: `services[${i}].priority`, message: `${service.priority} is also the priority of services[${samePriority}]; listener rule priorities are unique` });
+    }
+    priorities.set(service.priority, i);
+  });
+  if (platform.services.length > MAX_RULES_PER_ALB) {
+    problems.push({ file, field: "services", message: `${platform.services.length} services need ${platform.services.length} listener rules; an ALB takes at most ${MAX_RULES_PER_ALB}` });
+  }
+  if (!platform.alb.httpOnly && !platform.alb.certificateArn) {
+    problems.push({ file, field: "alb.certificateArn", message: "is required for the HTTPS listener; set alb.httpOnly: true to serve plain HTTP instead" });
+  }
+  if (platform.alb.httpOnly && platform.alb.certificateArn) {
+    problems.push({ file, field: "alb.httpOnly", message: "contradicts alb.certificateArn: choose HTTPS (certificate) or HTTP only" });
+  }
+}
+
+const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
+
+function checkClusters(platform: PlatformConfig, clusters: readonly LoadedCluster[], problems: ConfigProblem[]): void {
+  const byName = new Map<string, string>();
+  const serviceNames = platform.services.map((s) => s.name);
+  for (const { file, config } of clusters) {
+    const other = byName.get(config.name);
+    if (other) {
+      problems.push({ file, field: "name", message: `"${config.name}" is also the name of the cluster in ${other}` });
+    }
+    byName.set(config.name, file);
+
+    const serviceCidr = config.serviceIpv4Cidr;
+    const servicePrefix = parseCidr(serviceCidr).prefix;
+    if (!isCanonicalCidr(serviceCidr)) {
+      problems.push({ file, field: "serviceIpv4Cidr", message: `${serviceCidr} has host bits set` });
+    } else if (!PRIVATE_RANGES.some((range) => cidrContains(range, serviceCidr)) || servicePrefix < 12 || servicePrefix > 24) {
+      problems.push({ file, field: "serviceIpv4Cidr", message: `${serviceCidr} must be a /12 to /24 inside ${PRIVATE_RANGES.join(", ")}` });
+    } else if (cidrsOverlap(serviceCidr, platform.vpc.cidr)) {
+      problems.push({ file, field: "serviceIpv4Cidr", message: `${serviceCidr} overlaps the VPC ${platform.vpc.cidr}` });
+    }
+
+    const groupNames = new Set<string>();
+    config.nodeGroups.forEach((group, i) => {
+      if (groupNames.has(group.name)) {
+        problems.push({ file, field: `nodeGroups[${i}].name`, message: `"${group.name}" is used by another node group of this cluster` });
+      }
+      groupNames.add(group.name);
+    });
+
+    for (const service of Object.keys(config.weights)) {
+      if (!serviceNames.includes(service)) {
+        const suggestion = closest(service, serviceNames);
+        problems.push({
+          file,
+          field: `weights.${service}`,
+          message: `unknown service "${service}"${suggestion ? ` (did you mean "${suggestion}"?)` : ""}; services in ${PLATFORM_FILE}: ${serviceNames.join(", ")}`,
+        });
+      }
+    }
+  }
+
+  for (const service of platform.services) {
+    const routed = clusters.filter((c) => c.config.weights[service.name] !== undefined);
+    const where = { file: PLATFORM_FILE, field: `services.${service.name}` };
+    if (routed.length === 0) {
+      problems.push({ ...where, message: `is routed to no cluster: give it a weight in at least one file in ${CLUSTERS_DIR}/` });
+    } else if (routed.every((c) => c.config.weights[service.name] === 0)) {
+      problems.push({ ...where, message: `has weight 0 in every cluster (${routed.map((c) => c.file).join(", ")}): at least one must carry traffic` });
+    }
+    if (routed.length > MAX_TARGET_GROUPS_PER_FORWARD) {
+      problems.push({
+        ...where,
+        message: `is routed to ${routed.length} clusters (${routed.map((c) => c.config.name).join(", ")}); an ALB forward action takes at most ${MAX_TARGET_GROUPS_PER_FORWARD} target groups: remove the weight from the clusters that do not serve it`,
+      });
+    }
+  }
+}

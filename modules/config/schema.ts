@@ -1,0 +1,262 @@
+import { z } from "zod";
+
+/**
+ * Kubernetes minor versions that EKS offers (standard and extended support).
+ * Update this list when EKS adds or retires a version.
+ */
+export const SUPPORTED_KUBERNETES_VERSIONS = ["1.30", "1.31", "1.32", "1.33", "1.34", "1.35"] as const;
+
+/** An ALB forward action takes at most this many target groups. */
+export const MAX_TARGET_GROUPS_PER_FORWARD = 5;
+/** Listener rules an ALB takes, default rules not counted. */
+export const MAX_RULES_PER_ALB = 100;
+/** Largest weight an ALB forward action accepts for one target group. */
+export const MAX_WEIGHT = 999;
+
+/**
+ * Names that end up inside AWS names. A target group name is
+ * `<fleet>-<cluster>-<service>` and may not exceed 32 characters, which is
+ * where these lengths come from.
+ */
+const awsName = (what: string, maxLength: number) =>
+  z
+    .string()
+    .min(1)
+    .max(maxLength, `${what} is at most ${maxLength} characters (it becomes part of AWS names)`)
+    .regex(
+      /^[a-z]([a-z0-9-]*[a-z0-9])?$/,
+      `${what} must start with a lowercase letter and contain only lowercase letters, digits and inner hyphens`,
+    );
+
+export const FLEET_NAME_MAX = 8;
+export const CLUSTER_NAME_MAX = 11;
+export const SERVICE_NAME_MAX = 11;
+
+const ipv4Cidr = z
+  .string()
+  .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/, "must be an IPv4 CIDR such as 10.0.0.0/16")
+  .refine(
+    (cidr) => {
+      const [address, prefix] = cidr.split("/");
+      return address.split(".").every((octet) => Number(octet) <= 255) && Number(prefix) <= 32;
+    },
+    { message: "must be an IPv4 CIDR with octets 0-255 and a prefix 0-32" },
+  );
+
+const arn = z.string().regex(/^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$/, "must be an AWS ARN");
+
+const region = z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, "must be an AWS region such as eu-west-1");
+
+const stateBackendSchema = z.discriminatedUnion("type", [
+  z
+    .object({
+      type: z.literal("local"),
+      /**
+       * Folder for state files, relative to the project root.
+       * @default "state"
+       */
+      directory: z
+        .string()
+        .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, "must be a relative path inside the project")
+        .refine((dir) => !dir.split("/").includes(".."), "must stay inside the project")
+        .default("state"),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal("s3"),
+      bucket: z.string().min(3).max(63),
+      /** @default the fleet's region */
+      region: region.optional(),
+      /** @default the fleet name */
+      keyPrefix: z.string().regex(/^[A-Za-z0-9._\/-]+$/).optional(),
+    })
+    .strict(),
+]);
+
+const routedServiceSchema = z
+  .object({
+    name: awsName("service name", SERVICE_NAME_MAX),
+    /** Kubernetes namespace of the Service whose pods are registered. @default "default" */
+    namespace: z
+      .string()
+      .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, "must be a Kubernetes namespace name")
+      .default("default"),
+    /** Name of the Kubernetes Service. @default the service name */
+    serviceName: z
+      .string()
+      .regex(/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/, "must be a Kubernetes Service name")
+      .optional(),
+    /** Port of the Kubernetes Service that the binding refers to. */
+    servicePort: z.number().int().min(1).max(65535),
+    /** Port the pods listen on: the target group's port and the port the ALB may reach. */
+    containerPort: z.number().int().min(1).max(65535),
+    /** Host headers the listener rule matches. */
+    hosts: z.array(z.string().min(1).max(128)).min(1).max(5).optional(),
+    /** Path patterns the listener rule matches. */
+    paths: z.array(z.string().min(1).max(128)).min(1).max(5).optional(),
+    /** Listener rule priority; unique per ALB, lower wins. */
+    priority: z.number().int().min(1).max(50000),
+    healthCheck: z
+      .object({
+        /** @default "/" */
+        path: z.string().startsWith("/").max(1024).default("/"),
+        /** @default "200-399" */
+        matcher: z.string().regex(/^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$/).default("200-399"),
+        /** @default 10 */
+        intervalSeconds: z.number().int().min(5).max(300).default(10),
+        /** @default 2 */
+        healthyThreshold: z.number().int().min(2).max(10).default(2),
+        /** @default 2 */
+        unhealthyThreshold: z.number().int().min(2).max(10).default(2),
+      })
+      .strict()
+      .prefault({}),
+    /** Seconds a deregistered target keeps its connections. @default 30 */
+    deregistrationDelaySeconds: z.number().int().min(0).max(3600).default(30),
+  })
+  .strict()
+  .refine((s) => s.hosts !== undefined || s.paths !== undefined, {
+    message: "needs `hosts` or `paths`: a listener rule matches on at least one condition",
+    path: ["hosts"],
+  });
+
+export const platformConfigSchema = z
+  .object({
+    /** Name of this fleet; prefixes every AWS name. */
+    name: awsName("fleet name", FLEET_NAME_MAX),
+    region,
+    /** Availability zones of the VPC's subnets (2 to 4). */
+    availabilityZones: z
+      .array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, "must be an availability zone such as eu-west-1a"))
+      .min(2)
+      .max(4),
+    vpc: z
+      .object({
+        cidr: ipv4Cidr,
+        /** Private subnets, one per AZ. @default computed: the first half of the VPC in equal blocks */
+        privateSubnetCidrs: z.array(ipv4Cidr).optional(),
+        /** Public subnets, one per AZ. @default computed: small blocks in the second half of the VPC */
+        publicSubnetCidrs: z.array(ipv4Cidr).optional(),
+        /** `single` saves cost, `perAz` survives the loss of an AZ. @default "perAz" */
+        natGateways: z.enum(["single", "perAz"]).default("perAz"),
+        /** Days to keep VPC flow logs. @default 365 */
+        flowLogRetentionDays: z.number().int().min(1).default(365),
+      })
+      .strict(),
+    alb: z
+      .object({
+        /** @default false */
+        internal: z.boolean().default(false),
+        /** Who may reach the listeners. @default ["0.0.0.0/0"] */
+        ingressCidrs: z.array(ipv4Cidr).min(1).default(["0.0.0.0/0"]),
+        /** ACM certificate for the HTTPS listener. */
+        certificateArn: arn.optional(),
+        /** Serve plain HTTP only, with no certificate: for trying the fleet out. @default false */
+        httpOnly: z.boolean().default(false),
+        /** @default "ELBSecurityPolicy-TLS13-1-2-2021-06" */
+        sslPolicy: z.string().startsWith("ELBSecurityPolicy-TLS13").default("ELBSecurityPolicy-TLS13-1-2-2021-06"),
+        /** @default true */
+        deletionProtection: z.boolean().default(true),
+        /** @default 60 */
+        idleTimeoutSeconds: z.number().int().min(1).max(4000).default(60),
+        /** S3 bucket (SSE-S3 encrypted) that receives access logs. */
+        accessLogsBucket: z.string().min(3).max(63).optional(),
+        /** WAFv2 web ACL to associate with the ALB. */
+        webAclArn: arn.optional(),
+      })
+      .strict(),
+    /** The services routed through the ALB. */
+    services: z.array(routedServiceSchema).min(1),
+    /** Where Terraform keeps state. @default local files under `state/` */
+    stateBackend: stateBackendSchema.default({ type: "local", directory: "state" }),
+    /** Tags on every AWS resource. @default {} */
+    tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
+  })
+  .strict();
+
+const nodeGroupSchema = z
+  .object({
+    name: awsName("node group name", 20),
+    /** @default ["m6i.large"] */
+    instanceTypes: z.array(z.string().regex(/^[a-z0-9-]+\.[a-z0-9]+$/, "must be an EC2 instance type")).min(1).default(["m6i.large"]),
+    /** @default "ON_DEMAND" */
+    capacityType: z.enum(["ON_DEMAND", "SPOT"]).default("ON_DEMAND"),
+    /** @default "AL2023_x86_64_STANDARD" */
+    amiType: z.enum(["AL2023_x86_64_STANDARD", "AL2023_ARM_64_STANDARD", "BOTTLEROCKET_x86_64", "BOTTLEROCKET_ARM_64"]).default("AL2023_x86_64_STANDARD"),
+    /** AMI release to pin; EKS's latest for the version when unset. */
+    releaseVersion: z.string().min(1).optional(),
+    minSize: z.number().int().min(0).max(450),
+    desiredSize: z.number().int().min(0).max(450),
+    maxSize: z.number().int().min(1).max(450),
+    /** @default 50 */
+    diskSizeGiB: z.number().int().min(20).max(16384).default(50),
+  })
+  .strict()
+  .superRefine((group, ctx) => {
+    if (group.minSize > group.desiredSize) {
+      ctx.addIssue({ code: "custom", path: ["minSize"], message: `minSize (${group.minSize}) is above desiredSize (${group.desiredSize})` });
+    }
+    if (group.desiredSize > group.maxSize) {
+      ctx.addIssue({ code: "custom", path: ["desiredSize"], message: `desiredSize (${group.desiredSize}) is above maxSize (${group.maxSize})` });
+    }
+  });
+
+export const clusterConfigSchema = z
+  .object({
+    name: awsName("cluster name", CLUSTER_NAME_MAX),
+    kubernetesVersion: z.enum(SUPPORTED_KUBERNETES_VERSIONS, {
+      error: () => `must be one of the versions EKS supports: ${SUPPORTED_KUBERNETES_VERSIONS.join(", ")} (quote it: "1.33")`,
+    }),
+    endpoint: z
+      .object({
+        /** @default true */
+        privateAccess: z.boolean().default(true),
+        /** @default true */
+        publicAccess: z.boolean().default(true),
+        /** Who may reach a public endpoint; required when it is public. */
+        publicAccessCidrs: z.array(ipv4Cidr).min(1).optional(),
+      })
+      .strict()
+      .prefault({})
+      .superRefine((endpoint, ctx) => {
+        if (endpoint.publicAccess && !endpoint.publicAccessCidrs) {
+          ctx.addIssue({ code: "custom", path: ["publicAccessCidrs"], message: "is required while publicAccess is true: list the CIDRs that may reach the API server" });
+        }
+        if (!endpoint.publicAccess && !endpoint.privateAccess) {
+          ctx.addIssue({ code: "custom", path: ["privateAccess"], message: "the API server needs public or private access" });
+        }
+      }),
+    /** IAM principals given cluster-admin through access entries. @default [] */
+    adminPrincipalArns: z.array(arn).default([]),
+    /**
+     * Give the identity that creates the cluster admin rights. Changing it replaces the cluster.
+     * @default true
+     */
+    bootstrapCreatorAdmin: z.boolean().default(true),
+    /** Kubernetes Service CIDR; must not overlap the VPC. @default "172.20.0.0/16" */
+    serviceIpv4Cidr: ipv4Cidr.default("172.20.0.0/16"),
+    /** Days to keep control-plane logs. @default 365 */
+    logRetentionDays: z.number().int().min(1).default(365),
+    nodeGroups: z.array(nodeGroupSchema).min(1),
+    /** Traffic weight per routed service (0-999). A service absent here is not routed to this cluster. */
+    weights: z.record(z.string(), z.number().int().min(0).max(MAX_WEIGHT)).default({}),
+    loadBalancerController: z
+      .object({
+        /** Chart version of aws-load-balancer-controller. @default "1.17.0" */
+        chartVersion: z.string().regex(/^\d+\.\d+\.\d+$/).default("1.17.0"),
+        /** @default 2 */
+        replicas: z.number().int().min(1).max(5).default(2),
+      })
+      .strict()
+      .prefault({}),
+    /** Tags on this cluster's resources, over the fleet's. @default {} */
+    tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
+  })
+  .strict();
+
+export type PlatformConfig = z.infer<typeof platformConfigSchema>;
+export type RoutedService = PlatformConfig["services"][number];
+export type ClusterConfig = z.infer<typeof clusterConfigSchema>;
+export type NodeGroupConfig = ClusterConfig["nodeGroups"][number];
+export type StateBackendConfig = PlatformConfig["stateBackend"];

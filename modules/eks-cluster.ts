@@ -1,0 +1,187 @@
+import { Construct } from "constructs";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
+import { EksAccessEntry } from "@cdktf/provider-aws/lib/eks-access-entry";
+import { EksAccessPolicyAssociation } from "@cdktf/provider-aws/lib/eks-access-policy-association";
+import { EksAddon } from "@cdktf/provider-aws/lib/eks-addon";
+import { EksCluster } from "@cdktf/provider-aws/lib/eks-cluster";
+import { EksNodeGroup } from "@cdktf/provider-aws/lib/eks-node-group";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { NodeGroupConfig } from "./config/schema";
+import { servicePrincipalTrust } from "./iam";
+
+/** Every control-plane log type EKS has. */
+export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
+
+/** Add-ons EKS manages; the last three run before any node exists. */
+const ADDONS_BEFORE_NODES = ["vpc-cni", "kube-proxy", "eks-pod-identity-agent"];
+
+export interface EksClusterProps {
+  /** Name of the EKS cluster, unique in the account and region. */
+  readonly clusterName: string;
+  /** Kubernetes minor version, e.g. "1.33". */
+  readonly kubernetesVersion: string;
+  readonly privateSubnetIds: string[];
+  /** @default true */
+  readonly endpointPrivateAccess?: boolean;
+  /** @default true */
+  readonly endpointPublicAccess?: boolean;
+  /** CIDRs that may reach a public endpoint. */
+  readonly publicAccessCidrs?: string[];
+  /** Principals given cluster-admin through access entries. @default [] */
+  readonly adminPrincipalArns?: readonly string[];
+  /** Give the creating identity admin rights; changing it replaces the cluster. @default true */
+  readonly bootstrapCreatorAdmin?: boolean;
+  /** @default "172.20.0.0/16" */
+  readonly serviceIpv4Cidr?: string;
+  /** Days to keep control-plane logs. @default 365 */
+  readonly logRetentionDays?: number;
+  readonly nodeGroups: readonly NodeGroupConfig[];
+  /** Security group of the ALB, allowed to reach pods on `albTargetPorts`. */
+  readonly albSecurityGroupId: string;
+  /** Pod ports the ALB sends traffic to. */
+  readonly albTargetPorts: readonly number[];
+}
+
+/**
+ * An EKS control plane with managed node groups and core add-ons: all control
+ * plane logs, secrets encrypted with a rotating KMS key, access entries only
+ * (no aws-auth ConfigMap), IMDSv2 with hop limit 1 on every node.
+ */
+export class EksClusterWithNodes extends Construct {
+  readonly cluster: EksCluster;
+  readonly nodeGroups: EksNodeGroup[];
+
+  constructor(scope: Construct, id: string, props: EksClusterProps) {
+    super(scope, id);
+    const partition = new DataAwsPartition(this, "partition").partition;
+    const managedPolicy = (name: string) => `arn:${partition}:iam::aws:policy/${name}`;
+
+    const secretsKey = new KmsKey(this, "secrets-key", {
+      description: `Encrypts Kubernetes secrets of EKS cluster ${props.clusterName}`,
+      enableKeyRotation: true,
+      deletionWindowInDays: 30,
+    });
+    const controlPlaneLogs = new CloudwatchLogGroup(this, "control-plane-logs", {
+      name: `/aws/eks/${props.clusterName}/cluster`,
+      retentionInDays: props.logRetentionDays ?? 365,
+    });
+
+    const clusterRole = new IamRole(this, "cluster-role", {
+      name: `${props.clusterName}-eks-cluster`,
+      assumeRolePolicy: servicePrincipalTrust("eks.amazonaws.com", ["sts:AssumeRole", "sts:TagSession"]),
+    });
+    const clusterPolicy = new IamRolePolicyAttachment(this, "cluster-policy", {
+      role: clusterRole.name,
+      policyArn: managedPolicy("AmazonEKSClusterPolicy"),
+    });
+
+    this.cluster = new EksCluster(this, "cluster", {
+      name: props.clusterName,
+      version: props.kubernetesVersion,
+      roleArn: clusterRole.arn,
+      vpcConfig: {
+        subnetIds: props.privateSubnetIds,
+        endpointPrivateAccess: props.endpointPrivateAccess ?? true,
+        endpointPublicAccess: props.endpointPublicAccess ?? true,
+        publicAccessCidrs: (props.endpointPublicAccess ?? true) ? props.publicAccessCidrs : undefined,
+      },
+      accessConfig: {
+        authenticationMode: "API",
+        bootstrapClusterCreatorAdminPermissions: props.bootstrapCreatorAdmin ?? true,
+      },
+      bootstrapSelfManagedAddons: false,
+      enabledClusterLogTypes: CONTROL_PLANE_LOG_TYPES,
+      encryptionConfig: { resources: ["secrets"], provider: { keyArn: secretsKey.arn } },
+      kubernetesNetworkConfig: { serviceIpv4Cidr: props.serviceIpv4Cidr ?? "172.20.0.0/16" },
+      dependsOn: [controlPlaneLogs, clusterPolicy],
+    });
+
+    for (const principalArn of props.adminPrincipalArns ?? []) {
+      const id = principalArn.replace(/[^A-Za-z0-9]+/g, "-");
+      const entry = new EksAccessEntry(this, `access-${id}`, {
+        clusterName: this.cluster.name,
+        principalArn,
+        type: "STANDARD",
+      });
+      new EksAccessPolicyAssociation(this, `admin-${id}`, {
+        clusterName: this.cluster.name,
+        principalArn: entry.principalArn,
+        policyArn: `arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
+        accessScope: { type: "cluster" },
+      });
+    }
+
+    for (const port of props.albTargetPorts) {
+      new VpcSecurityGroupIngressRule(this, `alb-to-pods-${port}`, {
+        securityGroupId: this.cluster.vpcConfig.clusterSecurityGroupId,
+        referencedSecurityGroupId: props.albSecurityGroupId,
+        description: `ALB to pods on port ${port}`,
+        ipProtocol: "tcp",
+        fromPort: port,
+        toPort: port,
+      });
+    }
+
+    const addonsBeforeNodes = ADDONS_BEFORE_NODES.map((name) => this.addon(name, []));
+
+    const nodeRole = new IamRole(this, "node-role", {
+      name: `${props.clusterName}-eks-node`,
+      assumeRolePolicy: servicePrincipalTrust("ec2.amazonaws.com", ["sts:AssumeRole"]),
+    });
+    const nodePolicies = ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly", "AmazonEKS_CNI_Policy"].map(
+      (name) => new IamRolePolicyAttachment(this, `node-${name}`, { role: nodeRole.name, policyArn: managedPolicy(name) }),
+    );
+
+    this.nodeGroups = props.nodeGroups.map((group) => {
+      const launchTemplate = new LaunchTemplate(this, `launch-template-${group.name}`, {
+        name: `${props.clusterName}-${group.name}`,
+        description: `Nodes of ${props.clusterName}/${group.name}: IMDSv2 only, encrypted gp3 root volume`,
+        updateDefaultVersion: true,
+        metadataOptions: {
+          httpEndpoint: "enabled",
+          httpTokens: "required",
+          httpPutResponseHopLimit: 1,
+        },
+        blockDeviceMappings: [
+          {
+            deviceName: group.amiType.startsWith("BOTTLEROCKET") ? "/dev/xvdb" : "/dev/xvda",
+            ebs: { volumeSize: group.diskSizeGiB, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
+          },
+        ],
+        tagSpecifications: [{ resourceType: "instance", tags: { Name: `${props.clusterName}-${group.name}` } }],
+      });
+      return new EksNodeGroup(this, `node-group-${group.name}`, {
+        clusterName: this.cluster.name,
+        nodeGroupName: group.name,
+        nodeRoleArn: nodeRole.arn,
+        subnetIds: props.privateSubnetIds,
+        version: this.cluster.version,
+        amiType: group.amiType,
+        releaseVersion: group.releaseVersion,
+        capacityType: group.capacityType,
+        instanceTypes: group.instanceTypes,
+        scalingConfig: { minSize: group.minSize, desiredSize: group.desiredSize, maxSize: group.maxSize },
+        updateConfig: { maxUnavailablePercentage: 33 },
+        launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.toString() },
+        dependsOn: [...nodePolicies, ...addonsBeforeNodes],
+      });
+    });
+
+    this.addon("coredns", this.nodeGroups);
+  }
+
+  private addon(name: string, dependsOn: EksNodeGroup[]): EksAddon {
+    return new EksAddon(this, `addon-${name}`, {
+      clusterName: this.cluster.name,
+      addonName: name,
+      resolveConflictsOnCreate: "OVERWRITE",
+      resolveConflictsOnUpdate: "OVERWRITE",
+      dependsOn,
+    });
+  }
+}

@@ -1,0 +1,165 @@
+import { Construct } from "constructs";
+import { Fn, TerraformStack } from "cdktf";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { HelmProvider } from "@cdktf/provider-helm/lib/provider";
+import { configureStateBackend } from "./backend";
+import { ClusterConfig } from "./config/schema";
+import { FleetConfig } from "./config/load";
+import { EksClusterWithNodes } from "./eks-cluster";
+import { LoadBalancerController } from "./load-balancer-controller";
+import { LoadBalancerControllerIdentity } from "./load-balancer-controller-identity";
+import { clusterStackName, EDGE_STACK, eksClusterName, inClusterStackName, NETWORK_STACK } from "./naming";
+import { Network } from "./network";
+import { WeightedAlb, WeightedRoute } from "./weighted-alb";
+
+/** A stack with its own state and, for AWS stacks, an AWS provider tagging everything. */
+abstract class FleetStack extends TerraformStack {
+  constructor(scope: Construct, name: string, fleet: FleetConfig) {
+    super(scope, name);
+    configureStateBackend(this, {
+      backend: fleet.platform.stateBackend,
+      stackName: name,
+      fleetName: fleet.platform.name,
+      region: fleet.platform.region,
+    });
+  }
+
+  protected addAwsProvider(fleet: FleetConfig, extraTags: Record<string, string> = {}): void {
+    new AwsProvider(this, "aws", {
+      region: fleet.platform.region,
+      defaultTags: [{ tags: { fleet: fleet.platform.name, "managed-by": "cdktf", ...fleet.platform.tags, ...extraTags } }],
+    });
+  }
+}
+
+/** The VPC every cluster shares. */
+export class NetworkStack extends FleetStack {
+  readonly network: Network;
+
+  constructor(scope: Construct, fleet: FleetConfig) {
+    super(scope, NETWORK_STACK, fleet);
+    this.addAwsProvider(fleet);
+    const { platform } = fleet;
+    this.network = new Network(this, "network", {
+      namePrefix: platform.name,
+      cidr: platform.vpc.cidr,
+      availabilityZones: platform.availabilityZones,
+      privateSubnetCidrs: fleet.subnets.private,
+      publicSubnetCidrs: fleet.subnets.public,
+      natGateways: platform.vpc.natGateways,
+      flowLogRetentionDays: platform.vpc.flowLogRetentionDays,
+    });
+  }
+}
+
+/** Routes of every service: the clusters that give it a weight, by cluster name. */
+export function weightedRoutes(fleet: FleetConfig): WeightedRoute[] {
+  return fleet.platform.services.map((service) => ({
+    service,
+    clusters: fleet.clusters
+      .filter(({ config }) => config.weights[service.name] !== undefined)
+      .map(({ config }) => ({ cluster: config.name, weight: config.weights[service.name] })),
+  }));
+}
+
+/** The weighted ALB with a target group per (service, cluster). */
+export class EdgeStack extends FleetStack {
+  readonly alb: WeightedAlb;
+
+  constructor(scope: Construct, fleet: FleetConfig, network: NetworkStack) {
+    super(scope, EDGE_STACK, fleet);
+    this.addAwsProvider(fleet);
+    const { alb } = fleet.platform;
+    const subnets = alb.internal ? network.network.privateSubnets : network.network.publicSubnets;
+    this.alb = new WeightedAlb(this, "weighted-alb", {
+      fleetName: fleet.platform.name,
+      vpcId: network.network.vpc.id,
+      vpcCidr: fleet.platform.vpc.cidr,
+      subnetIds: subnets.map((s) => s.id),
+      internal: alb.internal,
+      ingressCidrs: alb.ingressCidrs,
+      certificateArn: alb.certificateArn,
+      sslPolicy: alb.sslPolicy,
+      deletionProtection: alb.deletionProtection,
+      idleTimeoutSeconds: alb.idleTimeoutSeconds,
+      accessLogsBucket: alb.accessLogsBucket,
+      webAclArn: alb.webAclArn,
+      routes: weightedRoutes(fleet),
+    });
+  }
+}
+
+function routedServices(fleet: FleetConfig, cluster: ClusterConfig) {
+  return fleet.platform.services.filter((s) => cluster.weights[s.name] !== undefined);
+}
+
+/** One cluster's AWS resources. */
+export class ClusterStack extends FleetStack {
+  readonly eks: EksClusterWithNodes;
+
+  constructor(scope: Construct, fleet: FleetConfig, cluster: ClusterConfig, network: NetworkStack, edge: EdgeStack) {
+    super(scope, clusterStackName(cluster.name), fleet);
+    this.addAwsProvider(fleet, { cluster: cluster.name, ...cluster.tags });
+    const services = routedServices(fleet, cluster);
+    this.eks = new EksClusterWithNodes(this, "eks", {
+      clusterName: eksClusterName(fleet.platform.name, cluster.name),
+      kubernetesVersion: cluster.kubernetesVersion,
+      privateSubnetIds: network.network.privateSubnets.map((s) => s.id),
+      endpointPrivateAccess: cluster.endpoint.privateAccess,
+      endpointPublicAccess: cluster.endpoint.publicAccess,
+      publicAccessCidrs: cluster.endpoint.publicAccessCidrs,
+      adminPrincipalArns: cluster.adminPrincipalArns,
+      bootstrapCreatorAdmin: cluster.bootstrapCreatorAdmin,
+      serviceIpv4Cidr: cluster.serviceIpv4Cidr,
+      logRetentionDays: cluster.logRetentionDays,
+      nodeGroups: cluster.nodeGroups,
+      albSecurityGroupId: edge.alb.securityGroup.id,
+      albTargetPorts: [...new Set(services.map((s) => s.containerPort))].sort((a, b) => a - b),
+    });
+    new LoadBalancerControllerIdentity(this, "lb-controller-identity", {
+      clusterName: this.eks.cluster.name,
+      targetGroupArns: services.map((s) => edge.alb.targetGroupArn(s.name, cluster.name)),
+    });
+  }
+}
+
+/** What runs inside one cluster: the controller and the TargetGroupBindings. */
+export class InClusterStack extends FleetStack {
+  constructor(
+    scope: Construct,
+    fleet: FleetConfig,
+    cluster: ClusterConfig,
+    network: NetworkStack,
+    edge: EdgeStack,
+    clusterStack: ClusterStack,
+  ) {
+    super(scope, inClusterStackName(cluster.name), fleet);
+    const eks = clusterStack.eks.cluster;
+    new HelmProvider(this, "helm", {
+      kubernetes: {
+        host: eks.endpoint,
+        clusterCaCertificate: Fn.base64decode(eks.certificateAuthority.get(0).data),
+        // A token fetched per Terraform run, never a 15-minute token stored in the plan.
+        exec: {
+          apiVersion: "client.authentication.k8s.io/v1beta1",
+          command: "aws",
+          args: ["eks", "get-token", "--cluster-name", eks.name, "--region", fleet.platform.region, "--output", "json"],
+        },
+      },
+    });
+    new LoadBalancerController(this, "lb-controller", {
+      clusterName: eks.name,
+      region: fleet.platform.region,
+      vpcId: network.network.vpc.id,
+      chartVersion: cluster.loadBalancerController.chartVersion,
+      replicas: cluster.loadBalancerController.replicas,
+      bindings: routedServices(fleet, cluster).map((service) => ({
+        name: service.name,
+        namespace: service.namespace,
+        serviceName: service.serviceName ?? service.name,
+        servicePort: service.servicePort,
+        targetGroupArn: edge.alb.targetGroupArn(service.name, cluster.name),
+      })),
+    });
+  }
+}

@@ -1,0 +1,190 @@
+import { Construct } from "constructs";
+import { Lb } from "@cdktf/provider-aws/lib/lb";
+import { LbListener, LbListenerDefaultAction } from "@cdktf/provider-aws/lib/lb-listener";
+import { LbListenerRule, LbListenerRuleCondition } from "@cdktf/provider-aws/lib/lb-listener-rule";
+import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { Wafv2WebAclAssociation } from "@cdktf/provider-aws/lib/wafv2-web-acl-association";
+import { RoutedService } from "./config/schema";
+import { targetGroupName } from "./naming";
+
+/** One cluster's share of a service's traffic. */
+export interface ClusterWeight {
+  readonly cluster: string;
+  /** 0-999, relative to the other clusters of the same service. */
+  readonly weight: number;
+}
+
+/** A service and the clusters it is routed to. */
+export interface WeightedRoute {
+  readonly service: RoutedService;
+  /** At most 5 clusters: an ALB forward action takes at most 5 target groups. */
+  readonly clusters: readonly ClusterWeight[];
+}
+
+export interface WeightedAlbProps {
+  readonly fleetName: string;
+  readonly vpcId: string;
+  /** CIDR of the VPC, the only place the ALB sends traffic to. */
+  readonly vpcCidr: string;
+  /** Public subnets for an internet-facing ALB, private ones for an internal ALB. */
+  readonly subnetIds: string[];
+  /** @default false */
+  readonly internal?: boolean;
+  /** Who may reach the listeners. */
+  readonly ingressCidrs: readonly string[];
+  /** HTTPS with this ACM certificate (and HTTP redirecting to it); plain HTTP when absent. */
+  readonly certificateArn?: string;
+  /** TLS policy of the HTTPS listener. */
+  readonly sslPolicy: string;
+  /** @default true */
+  readonly deletionProtection?: boolean;
+  /** @default 60 */
+  readonly idleTimeoutSeconds?: number;
+  /** S3 bucket for access logs; none when absent. */
+  readonly accessLogsBucket?: string;
+  /** WAFv2 web ACL to associate; none when absent. */
+  readonly webAclArn?: string;
+  readonly routes: readonly WeightedRoute[];
+}
+
+/**
+ * One ALB, one target group per (service, cluster) with IP targets, and one
+ * listener rule per service that forwards to the clusters' target groups with
+ * their weights. A weight change touches only the listener rules.
+ */
+export class WeightedAlb extends Construct {
+  readonly securityGroup: SecurityGroup;
+  readonly loadBalancer: Lb;
+  /** The listener that carries the weighted rules. */
+  readonly trafficListener: LbListener;
+  private readonly targetGroups = new Map<string, LbTargetGroup>();
+
+  constructor(scope: Construct, id: string, props: WeightedAlbProps) {
+    super(scope, id);
+    const https = props.certificateArn !== undefined;
+    const listenerPort = https ? 443 : 80;
+
+    this.securityGroup = new SecurityGroup(this, "security-group", {
+      name: `${props.fleetName}-alb`,
+      description: `ALB of fleet ${props.fleetName}: listeners in, service ports out to the VPC`,
+      vpcId: props.vpcId,
+      tags: { Name: `${props.fleetName}-alb` },
+    });
+    const listenerPorts = https ? [80, 443] : [80];
+    for (const cidr of props.ingressCidrs) {
+      for (const port of listenerPorts) {
+        // Exception to "no 0.0.0.0/0 ingress": the listener ports of an internet-facing ALB are public by design.
+        new VpcSecurityGroupIngressRule(this, `ingress-${port}-${cidr.replace(/[./]/g, "-")}`, {
+          securityGroupId: this.securityGroup.id,
+          description: `Listener port ${port} from ${cidr}`,
+          cidrIpv4: cidr,
+          ipProtocol: "tcp",
+          fromPort: port,
+          toPort: port,
+        });
+      }
+    }
+    const containerPorts = [...new Set(props.routes.map((r) => r.service.containerPort))].sort((a, b) => a - b);
+    for (const port of containerPorts) {
+      new VpcSecurityGroupEgressRule(this, `egress-${port}`, {
+        securityGroupId: this.securityGroup.id,
+        description: `Pods' port ${port} inside the VPC`,
+        cidrIpv4: props.vpcCidr,
+        ipProtocol: "tcp",
+        fromPort: port,
+        toPort: port,
+      });
+    }
+
+    this.loadBalancer = new Lb(this, "load-balancer", {
+      name: `${props.fleetName}-alb`,
+      loadBalancerType: "application",
+      internal: props.internal ?? false,
+      securityGroups: [this.securityGroup.id],
+      subnets: props.subnetIds,
+      dropInvalidHeaderFields: true,
+      desyncMitigationMode: "defensive",
+      enableDeletionProtection: props.deletionProtection ?? true,
+      enableHttp2: true,
+      idleTimeout: props.idleTimeoutSeconds ?? 60,
+      accessLogs: props.accessLogsBucket
+        ? { bucket: props.accessLogsBucket, prefix: props.fleetName, enabled: true }
+        : undefined,
+    });
+    if (props.webAclArn) {
+      new Wafv2WebAclAssociation(this, "web-acl", { resourceArn: this.loadBalancer.arn, webAclArn: props.webAclArn });
+    }
+
+    const notFound: LbListenerDefaultAction = {
+      type: "fixed-response",
+      fixedResponse: { contentType: "text/plain", messageBody: "Not found", statusCode: "404" },
+    };
+    if (https) {
+      new LbListener(this, "http-redirect", {
+        loadBalancerArn: this.loadBalancer.arn,
+        port: 80,
+        protocol: "HTTP",
+        defaultAction: [{ type: "redirect", redirect: { port: "443", protocol: "HTTPS", statusCode: "HTTP_301" } }],
+      });
+    }
+    this.trafficListener = new LbListener(this, https ? "https" : "http", {
+      loadBalancerArn: this.loadBalancer.arn,
+      port: listenerPort,
+      protocol: https ? "HTTPS" : "HTTP",
+      certificateArn: props.certificateArn,
+      sslPolicy: https ? props.sslPolicy : undefined,
+      defaultAction: [notFound],
+    });
+
+    for (const route of props.routes) {
+      this.addRoute(props.fleetName, props.vpcId, route);
+    }
+  }
+
+  /** ARN of the target group of a service in a cluster. */
+  targetGroupArn(service: string, cluster: string): string {
+    const targetGroup = this.targetGroups.get(`${service}/${cluster}`);
+    if (!targetGroup) throw new Error(`service ${service} is not routed to cluster ${cluster}`);
+    return targetGroup.arn;
+  }
+
+  private addRoute(fleetName: string, vpcId: string, { service, clusters }: WeightedRoute): void {
+    const forwardTo = clusters.map(({ cluster, weight }) => {
+      const targetGroup = new LbTargetGroup(this, `target-group-${service.name}-${cluster}`, {
+        name: targetGroupName(fleetName, cluster, service.name),
+        targetType: "ip",
+        protocol: "HTTP",
+        port: service.containerPort,
+        vpcId,
+        deregistrationDelay: String(service.deregistrationDelaySeconds),
+        healthCheck: {
+          enabled: true,
+          protocol: "HTTP",
+          port: "traffic-port",
+          path: service.healthCheck.path,
+          matcher: service.healthCheck.matcher,
+          interval: service.healthCheck.intervalSeconds,
+          healthyThreshold: service.healthCheck.healthyThreshold,
+          unhealthyThreshold: service.healthCheck.unhealthyThreshold,
+        },
+        tags: { fleet: fleetName, cluster, service: service.name },
+      });
+      this.targetGroups.set(`${service.name}/${cluster}`, targetGroup);
+      return { arn: targetGroup.arn, weight };
+    });
+
+    const conditions: LbListenerRuleCondition[] = [];
+    if (service.hosts) conditions.push({ hostHeader: { values: service.hosts } });
+    if (service.paths) conditions.push({ pathPattern: { values: service.paths } });
+    new LbListenerRule(this, `rule-${service.name}`, {
+      listenerArn: this.trafficListener.arn,
+      priority: service.priority,
+      condition: conditions,
+      action: [{ type: "forward", forward: { targetGroup: forwardTo } }],
+      tags: { fleet: fleetName, service: service.name },
+    });
+  }
+}

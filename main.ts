@@ -3,17 +3,24 @@ import { ConfigError, loadFleetConfig } from "./modules/config/load";
 import { projectRoot } from "./modules/project-root";
 import { synthesizeFleet } from "./modules/synth";
 
-const root = projectRoot();
-try {
-  const fleet = loadFleetConfig(root);
-  const outdir = path.resolve(root, process.env.CDKTF_OUTDIR ?? "cdktf.out");
-  synthesizeFleet(fleet, outdir);
-  console.log(`synthesized ${2 + 2 * fleet.clusters.length} stacks for ${fleet.clusters.length} clusters into ${path.relative(root, outdir)}`);
-} catch (error) {
-  if (error instanceof ConfigError) {
+/**
+ * Synthesizes the fleet described by `platform.yaml` and `clusters/` in the
+ * folder given as first argument (default: the project root) into its
+ * `cdktf.out` (or CDKTF_OUTDIR, as the cdktf CLI sets it).
+ */
+function main(): void {
+  const configDir = path.resolve(process.argv[2] ?? projectRoot());
+  try {
+    const fleet = loadFleetConfig(configDir);
+    const outdir = path.resolve(configDir, process.env.CDKTF_OUTDIR ?? "cdktf.out");
+    synthesizeFleet(fleet, outdir);
+    console.log(`synthesized ${2 + 2 * fleet.clusters.length} stacks (${fleet.clusters.length} clusters) into ${path.relative(configDir, outdir) || "."}`);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
     console.error(error.message);
     console.error("nothing was synthesized; the previous output is unchanged");
-    process.exit(1);
+    process.exitCode = 1;
   }
-  throw error;
 }
+
+main();

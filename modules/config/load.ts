@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { parseDocument } from "yaml";
+import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { cidrContains, cidrSubnet, cidrsOverlap, isCanonicalCidr, parseCidr } from "./cidr";
 import {
@@ -115,15 +115,16 @@ function parseFile<T extends z.ZodType>(
   schema: T,
   problems: ConfigProblem[],
 ): z.output<T> | undefined {
-  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const lines = new LineCounter();
+  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
   if (document.errors.length > 0) {
     for (const error of document.errors) {
-      const where = error.linePos ? `line ${error.linePos[0].line}, column ${error.linePos[0].col}: ` : "";
-      problems.push({ file, field: "", message: `invalid YAML: ${where}${error.message.split("\n")[0]}` });
+      const { line, col } = lines.linePos(error.pos[0]);
+      problems.push({ file, field: "", message: `invalid YAML: line ${line}, column ${col}: ${error.message.split("\n")[0]}` });
     }
     return undefined;
   }
-  const result = schema.safeParse(document.toJS() ?? {});
+  const result = schema.safeParse(document.toJS() ?? {}, { reportInput: true });
   if (result.success) return result.data;
   for (const issue of result.error.issues) {
     problems.push({ file, field: formatPath(issue.path), message: describeIssue(schema, issue) });
@@ -148,8 +149,10 @@ function describeIssue(schema: z.ZodType, issue: z.core.$ZodIssue): string {
       })
       .join("; ");
   }
-  if (issue.code === "invalid_type" && issue.input === undefined) {
-    return `is required (${issue.expected})`;
+  if (issue.code === "invalid_type") {
+    if (issue.input === undefined) return `is required (${issue.expected})`;
+    if (issue.input === null) return `is empty; expected ${issue.expected}`;
+    return `expected ${issue.expected}, got ${JSON.stringify(issue.input)}`;
   }
   return issue.message;
 }

@@ -206,7 +206,10 @@ export const clusterConfigSchema = z
   .object({
     name: awsName("cluster name", CLUSTER_NAME_MAX),
     kubernetesVersion: z.enum(SUPPORTED_KUBERNETES_VERSIONS, {
-      error: () => `must be one of the versions EKS supports: ${SUPPORTED_KUBERNETES_VERSIONS.join(", ")} (quote it: "1.33")`,
+      error: (issue) =>
+        issue.input === undefined
+          ? "is required"
+          : `must be one of the versions EKS supports: ${SUPPORTED_KUBERNETES_VERSIONS.join(", ")} (quote it: "1.33")`,
     }),
     endpoint: z
       .object({

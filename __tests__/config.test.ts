@@ -1,0 +1,163 @@
+import * as fs from "fs";
+import * as path from "path";
+import { ConfigError, ConfigSources, parseFleetConfig } from "../modules/config/load";
+import { jsonSchemas } from "../modules/config/json-schema";
+import { projectRoot } from "../modules/project-root";
+import { clusterText, generatedFleetSources } from "../scripts/lib/generated-fleet";
+import { exampleSources, withClusterFile } from "./helpers/fleet";
+
+/** The problems reported for `sources`, as "file: field: message" lines. */
+function problemsOf(sources: ConfigSources): string[] {
+  try {
+    parseFleetConfig(sources);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems.map((p) => `${p.file}: ${p.field}: ${p.message}`);
+    throw error;
+  }
+  throw new Error("configuration was accepted");
+}
+
+const base = generatedFleetSources(2);
+const withPlatform = (edit: (text: string) => string): ConfigSources => ({
+  ...base,
+  platform: { ...base.platform, text: edit(base.platform.text) },
+});
+const withCluster0 = (edit: (text: string) => string): ConfigSources =>
+  withClusterFile(base, "clusters/c00.yaml", edit(base.clusters[0].text));
+
+describe("the example configuration", () => {
+  it("is valid and has the blue and green clusters", () => {
+    const fleet = parseFleetConfig(exampleSources());
+    expect(fleet.clusters.map((c) => c.config.name)).toEqual(["blue", "green"]);
+    expect(fleet.subnets.private).toEqual(["10.40.0.0/19", "10.40.32.0/19", "10.40.64.0/19"]);
+    expect(fleet.subnets.public).toEqual(["10.40.128.0/22", "10.40.132.0/22", "10.40.136.0/22"]);
+  });
+
+  it("applies documented defaults", () => {
+    const fleet = parseFleetConfig(base);
+    const cluster = fleet.clusters[0].config;
+    expect(cluster.endpoint.privateAccess).toBe(true);
+    expect(cluster.loadBalancerController).toEqual({ chartVersion: "1.17.0", replicas: 2 });
+    expect(fleet.platform.alb.deletionProtection).toBe(true);
+    expect(fleet.platform.stateBackend).toEqual({ type: "local", directory: "state" });
+    expect(fleet.platform.services[0].healthCheck.path).toBe("/");
+  });
+});
+
+describe("configuration errors name the file and the field", () => {
+  const cases: [string, ConfigSources, RegExp][] = [
+    [
+      "misspelt key, with a suggestion",
+      withCluster0((t) => t.replace("kubernetesVersion", "kubernetesVerison")),
+      /clusters\/c00\.yaml: : unknown key "kubernetesVerison" \(did you mean "kubernetesVersion"\?\)/,
+    ],
+    [
+      "unknown nested key",
+      withCluster0((t) => t.replace("  publicAccessCidrs", "  publicAcessCidrs")),
+      /clusters\/c00\.yaml: endpoint: unknown key "publicAcessCidrs" \(did you mean "publicAccessCidrs"\?\); allowed keys: privateAccess, publicAccess, publicAccessCidrs/,
+    ],
+    ["wrong type", withCluster0((t) => t.replace("minSize: 1", "minSize: one")), /clusters\/c00\.yaml: nodeGroups\[0\]\.minSize: expected number, got "one"/],
+    ["missing field", withCluster0((t) => t.replace(/kubernetesVersion.*\n/, "")), /clusters\/c00\.yaml: kubernetesVersion: is required/],
+    [
+      "duplicate cluster names",
+      withClusterFile(base, "clusters/other.yaml", clusterText("c00", "svc0", 5)),
+      /clusters\/other\.yaml: name: "c00" is also the name of the cluster in clusters\/c00\.yaml/,
+    ],
+    ["name too long for AWS names", withCluster0((t) => t.replace("name: c00", "name: averylongname")), /clusters\/c00\.yaml: name: cluster name is at most 11 characters/],
+    ["name with invalid characters", withCluster0((t) => t.replace("name: c00", "name: Blue_1")), /clusters\/c00\.yaml: name: cluster name must start with a lowercase letter/],
+    ["fleet name too long", withPlatform((t) => t.replace("name: gen", "name: production")), /platform\.yaml: name: fleet name is at most 8 characters/],
+    ["weight above 999", withCluster0((t) => t.replace("svc0: 10", "svc0: 1000")), /clusters\/c00\.yaml: weights\.svc0: .*999/],
+    ["negative weight", withCluster0((t) => t.replace("svc0: 10", "svc0: -1")), /clusters\/c00\.yaml: weights\.svc0: .*0/],
+    [
+      "all weights 0",
+      { ...base, clusters: base.clusters.map((c) => ({ ...c, text: c.text.replace("svc0: 10", "svc0: 0") })) },
+      /platform\.yaml: services\.svc0: has weight 0 in every cluster/,
+    ],
+    [
+      "more than 5 clusters on one service",
+      withClusterFile(generatedFleetSources(5), "clusters/c05.yaml", clusterText("c05", "svc0", 1)),
+      /platform\.yaml: services\.svc0: is routed to 6 clusters .*at most 5 target groups/,
+    ],
+    ["weight for an unknown service", withCluster0((t) => t.replace("svc0: 10", "svc1: 10")), /clusters\/c00\.yaml: weights\.svc1: unknown service "svc1".*services in platform\.yaml: svc0/],
+    ["unsupported Kubernetes version", withCluster0((t) => t.replace('"1.33"', '"1.21"')), /clusters\/c00\.yaml: kubernetesVersion: must be one of the versions EKS supports: 1\.30/],
+    ["version given as a number", withCluster0((t) => t.replace('"1.33"', "1.30")), /clusters\/c00\.yaml: kubernetesVersion: .*quote it/],
+    ["min above desired", withCluster0((t) => t.replace("minSize: 1", "minSize: 3")), /clusters\/c00\.yaml: nodeGroups\[0\]\.minSize: minSize \(3\) is above desiredSize \(2\)/],
+    ["desired above max", withCluster0((t) => t.replace("desiredSize: 2", "desiredSize: 4")), /clusters\/c00\.yaml: nodeGroups\[0\]\.desiredSize: desiredSize \(4\) is above maxSize \(3\)/],
+    [
+      "overlapping subnets",
+      withPlatform((t) => t.replace("  natGateways", "  privateSubnetCidrs: [10.0.0.0/19, 10.0.16.0/20]\n  natGateways")),
+      /platform\.yaml: vpc\.privateSubnetCidrs\[1\]: 10\.0\.16\.0\/20 overlaps vpc\.privateSubnetCidrs\[0\]/,
+    ],
+    [
+      "subnet outside the VPC",
+      withPlatform((t) => t.replace("  natGateways", "  publicSubnetCidrs: [10.0.128.0/24, 10.1.0.0/24]\n  natGateways")),
+      /platform\.yaml: vpc\.publicSubnetCidrs\[1\]: 10\.1\.0\.0\/24 is outside the VPC 10\.0\.0\.0\/16/,
+    ],
+    [
+      "service CIDR overlapping the VPC",
+      withCluster0((t) => t.replace("nodeGroups:", "serviceIpv4Cidr: 10.0.0.0/16\nnodeGroups:")),
+      /clusters\/c00\.yaml: serviceIpv4Cidr: 10\.0\.0\.0\/16 overlaps the VPC/,
+    ],
+    ["invalid CIDR", withPlatform((t) => t.replace("cidr: 10.0.0.0/16", "cidr: 10.0.0.300/16")), /platform\.yaml: vpc\.cidr: must be an IPv4 CIDR/],
+    ["invalid YAML", withCluster0((t) => t.replace("weights:", "weights: [")), /clusters\/c00\.yaml: : invalid YAML: line \d+, column \d+/],
+    ["duplicate YAML key", withCluster0((t) => `${t}name: again\n`), /clusters\/c00\.yaml: : invalid YAML: .*unique/i],
+    [
+      "HTTPS without a certificate",
+      withPlatform((t) => t.replace(/  certificateArn.*\n/, "  deletionProtection: true\n")),
+      /platform\.yaml: alb\.certificateArn: is required for the HTTPS listener; set alb\.httpOnly: true/,
+    ],
+    [
+      "HTTP only and a certificate",
+      withPlatform((t) => t.replace("alb:", "alb:\n  httpOnly: true")),
+      /platform\.yaml: alb\.httpOnly: contradicts alb\.certificateArn/,
+    ],
+    [
+      "public endpoint without CIDRs",
+      withCluster0((t) => t.replace(/endpoint:\n.*\n/, "")),
+      /clusters\/c00\.yaml: endpoint\.publicAccessCidrs: is required while publicAccess is true/,
+    ],
+    [
+      "duplicate listener priorities",
+      withPlatform((t) => t.replace("priority: 10", "priority: 10\n  - name: api\n    servicePort: 80\n    containerPort: 80\n    paths: [/api/*]\n    priority: 10")),
+      /platform\.yaml: services\[1\]\.priority: 10 is also the priority of services\[0\]/,
+    ],
+    ["service routed to no cluster", withPlatform((t) => t.replace("priority: 10", "priority: 10\n  - name: api\n    servicePort: 80\n    containerPort: 80\n    paths: [/api/*]\n    priority: 11")), /platform\.yaml: services\.api: is routed to no cluster/],
+    ["rule without condition", withPlatform((t) => t.replace(/    hosts: .*\n/, "")), /platform\.yaml: services\[0\]\.hosts: needs `hosts` or `paths`/],
+    ["availability zone of another region", withPlatform((t) => t.replace("us-east-1b", "us-west-2b")), /platform\.yaml: availabilityZones: us-west-2b is not in region us-east-1/],
+    ["no cluster files", { ...base, clusters: [] }, /clusters: : no cluster files/],
+  ];
+
+  it.each(cases)("%s", (_title, sources, expected) => {
+    const problems = problemsOf(sources);
+    expect(problems.join("\n")).toMatch(expected);
+  });
+
+  it("reports every problem of every file at once", () => {
+    const sources = withClusterFile(
+      withCluster0((t) => t.replace("minSize: 1", "minSize: 9")),
+      "clusters/c01.yaml",
+      base.clusters[1].text.replace("name: c01", "name: C01"),
+    );
+    const problems = problemsOf(sources);
+    expect(problems.some((p) => p.startsWith("clusters/c00.yaml: nodeGroups[0].minSize"))).toBe(true);
+    expect(problems.some((p) => p.startsWith("clusters/c01.yaml: name"))).toBe(true);
+  });
+});
+
+describe("JSON Schema for editors", () => {
+  it.each(Object.entries(jsonSchemas()))("schema/%s is up to date (npm run schema writes it)", (file, schema) => {
+    const committed = fs.readFileSync(path.join(projectRoot(), "schema", file), "utf8");
+    expect(JSON.parse(committed)).toEqual(schema);
+  });
+
+  it("describes the cluster file's fields and limits", () => {
+    const schema = jsonSchemas()["cluster.schema.json"] as {
+      properties: Record<string, { enum?: string[] }>;
+      required: string[];
+      additionalProperties: boolean;
+    };
+    expect(schema.additionalProperties).toBe(false);
+    expect(schema.required).toEqual(expect.arrayContaining(["name", "kubernetesVersion", "nodeGroups"]));
+    expect(schema.properties.kubernetesVersion.enum).toContain("1.33");
+  });
+});

@@ -1,0 +1,69 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { ConfigSources, parseFleetConfig, readConfigSources } from "../../modules/config/load";
+import { projectRoot } from "../../modules/project-root";
+import { synthesizeFleet } from "../../modules/synth";
+
+/** The example configuration shipped in the repository. */
+export function exampleSources(): ConfigSources {
+  return readConfigSources(projectRoot());
+}
+
+export interface SynthesizedFleet {
+  readonly outdir: string;
+  /** Raw cdk.tf.json text per stack name. */
+  readonly stackTexts: Record<string, string>;
+  readonly manifest: { stacks: Record<string, { dependencies: string[] }> };
+  stack(name: string): StackJson;
+}
+
+export interface StackJson {
+  readonly resource?: Record<string, Record<string, Record<string, unknown>>>;
+  readonly data?: Record<string, Record<string, Record<string, unknown>>>;
+  readonly output?: Record<string, { value: unknown }>;
+  readonly provider?: Record<string, Record<string, unknown>[]>;
+  readonly terraform?: Record<string, unknown>;
+}
+
+/** Validates and synthesizes configuration text into a fresh temporary folder. */
+export function synthFleet(sources: ConfigSources): SynthesizedFleet {
+  const outdir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-synth-")), "cdktf.out");
+  synthesizeFleet(parseFleetConfig(sources), outdir);
+  const stacksDir = path.join(outdir, "stacks");
+  const stackTexts = Object.fromEntries(
+    fs
+      .readdirSync(stacksDir)
+      .sort()
+      .map((name) => [name, fs.readFileSync(path.join(stacksDir, name, "cdk.tf.json"), "utf8")]),
+  );
+  return {
+    outdir,
+    stackTexts,
+    manifest: JSON.parse(fs.readFileSync(path.join(outdir, "manifest.json"), "utf8")),
+    stack: (name: string) => {
+      if (!(name in stackTexts)) throw new Error(`no stack ${name}; stacks: ${Object.keys(stackTexts).join(", ")}`);
+      return JSON.parse(stackTexts[name]);
+    },
+  };
+}
+
+/** Resources of one type in a stack, keyed by their Terraform name. */
+export function resourcesOf(stack: StackJson, type: string): Record<string, Record<string, unknown>> {
+  return stack.resource?.[type] ?? {};
+}
+
+/** `type.name` addresses of every resource in a stack, with their JSON. */
+export function resourceAddresses(stack: StackJson): Map<string, string> {
+  const addresses = new Map<string, string>();
+  for (const [type, byName] of Object.entries(stack.resource ?? {})) {
+    for (const [name, body] of Object.entries(byName)) addresses.set(`${type}.${name}`, JSON.stringify(body));
+  }
+  return addresses;
+}
+
+/** Replaces one cluster file's text, or adds the file. */
+export function withClusterFile(sources: ConfigSources, file: string, text: string): ConfigSources {
+  const others = sources.clusters.filter((c) => c.file !== file);
+  return { ...sources, clusters: [...others, { file, text }].sort((a, b) => a.file.localeCompare(b.file)) };
+}

@@ -1,0 +1,4 @@
+import { Testing } from "cdktf";
+
+// Brings cdktf's matchers (toHaveResource, toHaveResourceWithProperties, ...) into expect().
+Testing.setupJest();

@@ -1,0 +1,143 @@
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+/** AWS provider version the bindings in package.json are generated for. */
+export const AWS_PROVIDER_VERSION = "5.100.0";
+
+/** Where the test harness looks for an offline provider mirror when TF_PLUGIN_DIR is unset. */
+const DEFAULT_PLUGIN_DIRS = ["/opt/tf-plugins"];
+
+export interface TerraformSetup {
+  /** Why the Terraform checks cannot run here; undefined when they can. */
+  readonly unavailable?: string;
+  /** Environment for terraform commands. */
+  readonly env: NodeJS.ProcessEnv;
+  readonly source: string;
+}
+
+/**
+ * Finds terraform and the AWS provider: from the mirror in TF_PLUGIN_DIR (or a
+ * known mirror on this machine), else from the registry (TERRAFORM_USE_REGISTRY=1).
+ */
+export function terraformSetup(): TerraformSetup {
+  const version = spawnSync("terraform", ["version", "-json"], { encoding: "utf8" });
+  if (version.status !== 0) {
+    return { unavailable: "terraform is not on PATH", env: process.env, source: "none" };
+  }
+  const pluginDir = process.env.TF_PLUGIN_DIR ?? DEFAULT_PLUGIN_DIRS.find((dir) => fs.existsSync(dir));
+  const cacheDir = path.join(os.tmpdir(), "fleet-terraform-plugin-cache");
+  fs.mkdirSync(cacheDir, { recursive: true });
+  const cliConfig = path.join(os.tmpdir(), `fleet-terraformrc-${process.pid}`);
+  if (pluginDir) {
+    const binary = path.join(pluginDir, "registry.terraform.io/hashicorp/aws", AWS_PROVIDER_VERSION);
+    if (!fs.existsSync(binary)) {
+      return { unavailable: `no AWS provider ${AWS_PROVIDER_VERSION} under ${pluginDir}`, env: process.env, source: pluginDir };
+    }
+    fs.writeFileSync(
+      cliConfig,
+      `plugin_cache_dir = "${cacheDir}"\nplugin_cache_may_break_dependency_lock_file = true\n` +
+        `provider_installation {\n  filesystem_mirror {\n    path = "${pluginDir}"\n  }\n}\n`,
+    );
+  } else if (process.env.TERRAFORM_USE_REGISTRY === "1") {
+    fs.writeFileSync(cliConfig, `plugin_cache_dir = "${cacheDir}"\n`);
+  } else {
+    return {
+      unavailable: "no provider mirror: set TF_PLUGIN_DIR to one, or TERRAFORM_USE_REGISTRY=1 to download from the registry",
+      env: process.env,
+      source: "none",
+    };
+  }
+  return {
+    env: { ...process.env, TF_CLI_CONFIG_FILE: cliConfig, TF_IN_AUTOMATION: "1", TF_INPUT: "0", CHECKPOINT_DISABLE: "1" },
+    source: pluginDir ?? "registry",
+  };
+}
+
+/** Runs terraform in `dir`; throws with its output when it fails. */
+export function terraform(setup: TerraformSetup, dir: string, args: string[]): string {
+  try {
+    return execFileSync("terraform", ["-chdir=" + dir, ...args, "-no-color"], {
+      env: setup.env,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string };
+    throw new Error(`terraform ${args.join(" ")} failed in ${dir}:\n${e.stdout ?? ""}\n${e.stderr ?? ""}`);
+  }
+}
+
+type StackJson = {
+  provider?: Record<string, unknown>;
+  output?: Record<string, { value: string }>;
+  data?: { terraform_remote_state?: Record<string, unknown> };
+};
+
+/** A stack whose providers are all available offline (AWS only). */
+export function isAwsOnlyStack(stackJson: StackJson): boolean {
+  return Object.keys(stackJson.provider ?? {}).every((name) => name === "aws");
+}
+
+/**
+ * Writes a `harness_override.tf.json` so `plan` runs with no AWS account:
+ * fake credentials with the provider's skip flags, and plausible values for
+ * the outputs of stacks this one reads (their state does not exist offline).
+ */
+export function writeOfflineOverride(stacksDir: string, stack: string, region: string): void {
+  const stackJson = readStack(stacksDir, stack);
+  const remoteStates = Object.keys(stackJson.data?.terraform_remote_state ?? {});
+  const override: Record<string, unknown> = {
+    provider: {
+      aws: [
+        {
+          access_key: "offline-test",
+          secret_key: "offline-test",
+          skip_credentials_validation: true,
+          skip_requesting_account_id: true,
+          skip_metadata_api_check: true,
+          skip_region_validation: true,
+        },
+      ],
+    },
+  };
+  if (remoteStates.length > 0) {
+    override.data = {
+      terraform_remote_state: Object.fromEntries(
+        remoteStates.map((name) => {
+          const producer = name.replace(/^cross-stack-reference-input-/, "");
+          const outputs = readStack(stacksDir, producer).output ?? {};
+          const defaults = Object.fromEntries(
+            Object.entries(outputs).map(([output, { value }], i) => [output, fakeValue(value, i, region)]),
+          );
+          return [name, { defaults }];
+        }),
+      ),
+    };
+  }
+  fs.writeFileSync(path.join(stacksDir, stack, "harness_override.tf.json"), JSON.stringify(override, null, 2));
+}
+
+function readStack(stacksDir: string, stack: string): StackJson {
+  return JSON.parse(fs.readFileSync(path.join(stacksDir, stack, "cdk.tf.json"), "utf8"));
+}
+
+/** A value shaped like what `${type.name.attribute}` holds after apply. */
+function fakeValue(expression: string, index: number, region: string): string {
+  const match = /^\$\{([a-z0-9_]+)\.[^.]+\.([a-z_]+)\}$/.exec(expression);
+  const hex = index.toString(16).padStart(17, "0");
+  const key = match ? `${match[1]}.${match[2]}` : expression;
+  switch (key) {
+    case "aws_vpc.id":
+      return `vpc-${hex}`;
+    case "aws_subnet.id":
+      return `subnet-${hex}`;
+    case "aws_security_group.id":
+      return `sg-${hex}`;
+    case "aws_lb_target_group.arn":
+      return `arn:aws:elasticloadbalancing:${region}:123456789012:targetgroup/offline-${index}/${hex.slice(1)}`;
+    default:
+      throw new Error(`the offline harness has no fake value for cross-stack output ${expression}: add one`);
+  }
+}

@@ -1,0 +1,60 @@
+import { ConfigSources } from "../../modules/config/load";
+import { MAX_TARGET_GROUPS_PER_FORWARD } from "../../modules/config/schema";
+
+/** Name of the i-th generated cluster: c00, c01, ... */
+export function generatedClusterName(index: number): string {
+  return `c${String(index).padStart(2, "0")}`;
+}
+
+/**
+ * Configuration text for a fleet of `clusterCount` clusters, with one service
+ * per 5 clusters (an ALB forward action takes at most 5 target groups).
+ */
+export function generatedFleetSources(clusterCount: number): ConfigSources {
+  const serviceCount = Math.ceil(clusterCount / MAX_TARGET_GROUPS_PER_FORWARD);
+  const services = Array.from({ length: serviceCount }, (_, s) =>
+    [
+      `  - name: svc${s}`,
+      `    servicePort: 80`,
+      `    containerPort: ${8080 + s}`,
+      `    hosts: [svc${s}.example.com]`,
+      `    priority: ${10 + s}`,
+    ].join("\n"),
+  );
+  const platform = [
+    "name: gen",
+    "region: us-east-1",
+    "availabilityZones: [us-east-1a, us-east-1b]",
+    "vpc:",
+    "  cidr: 10.0.0.0/16",
+    "  natGateways: single",
+    "alb:",
+    "  certificateArn: arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000",
+    "services:",
+    ...services,
+    "",
+  ].join("\n");
+  const clusters = Array.from({ length: clusterCount }, (_, i) => ({
+    file: `clusters/${generatedClusterName(i)}.yaml`,
+    text: clusterText(generatedClusterName(i), `svc${Math.floor(i / MAX_TARGET_GROUPS_PER_FORWARD)}`, 10),
+  }));
+  return { platform: { file: "platform.yaml", text: platform }, clusters };
+}
+
+/** A cluster file routing one service with the given weight. */
+export function clusterText(name: string, service: string, weight: number, kubernetesVersion = "1.33"): string {
+  return [
+    `name: ${name}`,
+    `kubernetesVersion: "${kubernetesVersion}"`,
+    "endpoint:",
+    "  publicAccessCidrs: [198.51.100.0/24]",
+    "nodeGroups:",
+    "  - name: general",
+    "    minSize: 1",
+    "    desiredSize: 2",
+    "    maxSize: 3",
+    "weights:",
+    `  ${service}: ${weight}`,
+    "",
+  ].join("\n");
+}

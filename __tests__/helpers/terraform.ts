@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -55,20 +55,6 @@ export function terraformSetup(): TerraformSetup {
   };
 }
 
-/** Runs terraform in `dir`; throws with its output when it fails. */
-export function terraform(setup: TerraformSetup, dir: string, args: string[]): string {
-  try {
-    return execFileSync("terraform", ["-chdir=" + dir, ...args, "-no-color"], {
-      env: setup.env,
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-  } catch (error) {
-    const e = error as { stdout?: string; stderr?: string };
-    throw new Error(`terraform ${args.join(" ")} failed in ${dir}:\n${e.stdout ?? ""}\n${e.stderr ?? ""}`);
-  }
-}
-
 type StackJson = {
   provider?: Record<string, unknown>;
   output?: Record<string, { value: string }>;
@@ -76,19 +62,18 @@ type StackJson = {
 };
 
 /** A stack whose providers are all available offline (AWS only). */
-export function isAwsOnlyStack(stackJson: StackJson): boolean {
+export function isAwsOnlyStack(stackJson: { provider?: Record<string, unknown> }): boolean {
   return Object.keys(stackJson.provider ?? {}).every((name) => name === "aws");
 }
 
 /**
- * Writes a `harness_override.tf.json` so `plan` runs with no AWS account:
- * fake credentials with the provider's skip flags, and plausible values for
- * the outputs of stacks this one reads (their state does not exist offline).
+ * Prepares a stack so `plan` runs with no AWS account: an override file with
+ * fake credentials and the provider's skip flags, and for every stack it reads
+ * by cross-stack reference a state file holding only plausible outputs (that
+ * state does not exist offline). Nothing here is part of the product's output.
  */
-export function writeOfflineOverride(stacksDir: string, stack: string, region: string): void {
-  const stackJson = readStack(stacksDir, stack);
-  const remoteStates = Object.keys(stackJson.data?.terraform_remote_state ?? {});
-  const override: Record<string, unknown> = {
+export function prepareOfflinePlan(stacksDir: string, stack: string, region: string): void {
+  const override = {
     provider: {
       aws: [
         {
@@ -102,21 +87,22 @@ export function writeOfflineOverride(stacksDir: string, stack: string, region: s
       ],
     },
   };
-  if (remoteStates.length > 0) {
-    override.data = {
-      terraform_remote_state: Object.fromEntries(
-        remoteStates.map((name) => {
-          const producer = name.replace(/^cross-stack-reference-input-/, "");
-          const outputs = readStack(stacksDir, producer).output ?? {};
-          const defaults = Object.fromEntries(
-            Object.entries(outputs).map(([output, { value }], i) => [output, fakeValue(value, i, region)]),
-          );
-          return [name, { defaults }];
-        }),
-      ),
-    };
-  }
   fs.writeFileSync(path.join(stacksDir, stack, "harness_override.tf.json"), JSON.stringify(override, null, 2));
+
+  const remoteStates = readStack(stacksDir, stack).data?.terraform_remote_state ?? {};
+  for (const [name, remoteState] of Object.entries(remoteStates)) {
+    const statePath = path.resolve(stacksDir, stack, (remoteState as { config: { path: string } }).config.path);
+    const producer = name.replace(/^cross-stack-reference-input-/, "");
+    const outputs = Object.entries(readStack(stacksDir, producer).output ?? {}).map(([output, { value }], i) => [
+      output,
+      { value: fakeValue(value, i, region), type: "string", sensitive: true },
+    ]);
+    fs.mkdirSync(path.dirname(statePath), { recursive: true });
+    fs.writeFileSync(
+      statePath,
+      JSON.stringify({ version: 4, terraform_version: "1.11.0", serial: 1, lineage: "offline-harness", outputs: Object.fromEntries(outputs), resources: [] }),
+    );
+  }
 }
 
 function readStack(stacksDir: string, stack: string): StackJson {

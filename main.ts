@@ -12,7 +12,10 @@ function main(): void {
   const configDir = path.resolve(process.argv[2] ?? projectRoot());
   try {
     const fleet = loadFleetConfig(configDir);
-    const outdir = path.resolve(configDir, process.env.CDKTF_OUTDIR ?? "cdktf.out");
+    const outdir = path.resolve(configDir, process.env.CDKTF_OUTDIR || "cdktf.out");
+    if (!path.relative(outdir, configDir).startsWith("..")) {
+      throw new Error(`output folder ${outdir} would replace the configuration folder ${configDir}`);
+    }
     synthesizeFleet(fleet, outdir);
     console.log(`synthesized ${2 + 2 * fleet.clusters.length} stacks (${fleet.clusters.length} clusters) into ${path.relative(configDir, outdir) || "."}`);
   } catch (error) {

@@ -1,4 +1,5 @@
 import { Testing } from "cdktf";
+// Types of cdktf's jest matchers (toHaveResource, toHaveResourceWithProperties, ...).
+import "cdktf/lib/testing/adapters/jest";
 
-// Brings cdktf's matchers (toHaveResource, toHaveResourceWithProperties, ...) into expect().
 Testing.setupJest();

@@ -1,0 +1,99 @@
+import { Testing } from "cdktf";
+import { EksAccessPolicyAssociation } from "@cdktf/provider-aws/lib/eks-access-policy-association";
+import { EksCluster } from "@cdktf/provider-aws/lib/eks-cluster";
+import { EksNodeGroup } from "@cdktf/provider-aws/lib/eks-node-group";
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { EksClusterProps, EksClusterWithNodes } from "../modules/eks-cluster";
+
+const props: EksClusterProps = {
+  clusterName: "t-blue",
+  kubernetesVersion: "1.33",
+  privateSubnetIds: ["subnet-a", "subnet-b"],
+  publicAccessCidrs: ["198.51.100.0/24"],
+  adminPrincipalArns: ["arn:aws:iam::123456789012:role/Admin"],
+  nodeGroups: [
+    {
+      name: "general",
+      instanceTypes: ["m6i.large"],
+      capacityType: "ON_DEMAND",
+      amiType: "AL2023_x86_64_STANDARD",
+      minSize: 1,
+      desiredSize: 2,
+      maxSize: 3,
+      diskSizeGiB: 50,
+    },
+  ],
+  albSecurityGroupId: "sg-alb",
+  albTargetPorts: [8080, 9090],
+};
+
+type Json = { resource: Record<string, Record<string, Record<string, unknown>>> };
+
+describe("EksClusterWithNodes", () => {
+  const text = Testing.synthScope((scope) => new EksClusterWithNodes(scope, "eks", props));
+  const json = JSON.parse(text) as Json;
+
+  it("logs every control-plane log type and encrypts secrets with a rotating key", () => {
+    expect(text).toHaveResourceWithProperties(EksCluster, {
+      name: "t-blue",
+      version: "1.33",
+      enabled_cluster_log_types: ["api", "audit", "authenticator", "controllerManager", "scheduler"],
+      encryption_config: expect.objectContaining({ resources: ["secrets"] }),
+      bootstrap_self_managed_addons: false,
+    });
+    expect(text).toHaveResourceWithProperties(KmsKey, { enable_key_rotation: true });
+  });
+
+  it("uses access entries only and restricts the public endpoint", () => {
+    expect(text).toHaveResourceWithProperties(EksCluster, {
+      access_config: { authentication_mode: "API", bootstrap_cluster_creator_admin_permissions: true },
+      vpc_config: expect.objectContaining({
+        endpoint_private_access: true,
+        endpoint_public_access: true,
+        public_access_cidrs: ["198.51.100.0/24"],
+      }),
+    });
+    expect(text).toHaveResourceWithProperties(EksAccessPolicyAssociation, {
+      principal_arn: expect.stringContaining("aws_eks_access_entry"),
+      access_scope: { type: "cluster" },
+    });
+  });
+
+  it("requires IMDSv2 with hop limit 1 on every node", () => {
+    expect(text).toHaveResourceWithProperties(LaunchTemplate, {
+      metadata_options: { http_endpoint: "enabled", http_tokens: "required", http_put_response_hop_limit: 1 },
+    });
+    expect(text).toHaveResourceWithProperties(EksNodeGroup, {
+      node_group_name: "general",
+      scaling_config: { min_size: 1, desired_size: 2, max_size: 3 },
+      ami_type: "AL2023_x86_64_STANDARD",
+    });
+  });
+
+  it("installs the core add-ons, CoreDNS after the nodes", () => {
+    const addons = Object.values(json.resource.aws_eks_addon);
+    expect(addons.map((a) => a.addon_name).sort()).toEqual(["coredns", "eks-pod-identity-agent", "kube-proxy", "vpc-cni"]);
+    const coredns = addons.find((a) => a.addon_name === "coredns");
+    expect(coredns?.depends_on).toEqual([expect.stringMatching(/^aws_eks_node_group\./)]);
+  });
+
+  it("lets the ALB reach pods on each target port, and nothing else", () => {
+    const rules = Object.values(json.resource.aws_vpc_security_group_ingress_rule);
+    expect(rules.map((r) => [r.from_port, r.referenced_security_group_id])).toEqual([
+      [8080, "sg-alb"],
+      [9090, "sg-alb"],
+    ]);
+    expect(text).toHaveResourceWithProperties(VpcSecurityGroupIngressRule, { description: "ALB to pods on port 8080" });
+  });
+
+  it("omits public CIDRs for a private-only endpoint", () => {
+    const privateOnly = Testing.synthScope(
+      (scope) => new EksClusterWithNodes(scope, "eks", { ...props, endpointPublicAccess: false }),
+    );
+    const cluster = Object.values((JSON.parse(privateOnly) as Json).resource.aws_eks_cluster)[0];
+    expect(cluster.vpc_config).toEqual(expect.objectContaining({ endpoint_public_access: false }));
+    expect((cluster.vpc_config as Record<string, unknown>).public_access_cidrs).toBeUndefined();
+  });
+});

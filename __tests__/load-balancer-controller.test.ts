@@ -1,0 +1,104 @@
+import * as fs from "fs";
+import * as path from "path";
+import { Testing } from "cdktf";
+import { EksPodIdentityAssociation } from "@cdktf/provider-aws/lib/eks-pod-identity-association";
+import { Release } from "@cdktf/provider-helm/lib/release";
+import { LoadBalancerController } from "../modules/load-balancer-controller";
+import {
+  CONTROLLER_DESCRIBE_ACTIONS,
+  CONTROLLER_TARGET_ACTIONS,
+  LoadBalancerControllerIdentity,
+} from "../modules/load-balancer-controller-identity";
+import { projectRoot } from "../modules/project-root";
+
+type Json = { resource: Record<string, Record<string, Record<string, unknown>>> };
+const targetGroupArn = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/t-blue-web/0123456789abcdef";
+
+describe("LoadBalancerControllerIdentity", () => {
+  const text = Testing.synthScope(
+    (scope) => new LoadBalancerControllerIdentity(scope, "identity", { clusterName: "t-blue", targetGroupArns: [targetGroupArn] }),
+  );
+  const json = JSON.parse(text) as Json;
+  const policy = JSON.parse(Object.values(json.resource.aws_iam_role_policy)[0].policy as string) as {
+    Statement: { Action: string[]; Resource: string | string[] }[];
+  };
+
+  it("allows changing targets only in the cluster's own target groups", () => {
+    const write = policy.Statement.filter((s) => s.Action.some((a) => !/:Describe/.test(a)));
+    expect(write).toEqual([expect.objectContaining({ Action: CONTROLLER_TARGET_ACTIONS, Resource: [targetGroupArn] })]);
+  });
+
+  it("grants no wildcard actions and '*' resources only to Describe calls", () => {
+    for (const statement of policy.Statement) {
+      expect(statement.Action.every((a) => !a.includes("*"))).toBe(true);
+      if (statement.Resource === "*") expect(statement.Action.every((a) => /:Describe[A-Za-z]+$/.test(a))).toBe(true);
+    }
+    expect(policy.Statement.flatMap((s) => s.Action)).toEqual([...CONTROLLER_DESCRIBE_ACTIONS, ...CONTROLLER_TARGET_ACTIONS]);
+  });
+
+  it("is delivered to the controller's service account by EKS Pod Identity", () => {
+    expect(text).toHaveResourceWithProperties(EksPodIdentityAssociation, {
+      cluster_name: "t-blue",
+      namespace: "kube-system",
+      service_account: "aws-load-balancer-controller",
+    });
+    const role = Object.values(json.resource.aws_iam_role)[0];
+    expect(JSON.parse(role.assume_role_policy as string).Statement[0]).toEqual({
+      Effect: "Allow",
+      Principal: { Service: "pods.eks.amazonaws.com" },
+      Action: ["sts:AssumeRole", "sts:TagSession"],
+    });
+  });
+});
+
+describe("LoadBalancerController", () => {
+  const text = Testing.synthScope(
+    (scope) =>
+      new LoadBalancerController(scope, "lbc", {
+        clusterName: "t-blue",
+        region: "eu-west-1",
+        vpcId: "vpc-1",
+        chartVersion: "1.17.0",
+        bindings: [{ name: "web", namespace: "web", serviceName: "web-svc", servicePort: 80, targetGroupArn }],
+      }),
+  );
+  const releases = Object.values((JSON.parse(text) as Json).resource.helm_release);
+  const controller = releases.find((r) => r.name === "aws-load-balancer-controller")!;
+  const bindings = releases.find((r) => r.name === "target-group-binding-web")!;
+
+  it("pins the chart and sets cluster, region and VPC so the controller never needs IMDS", () => {
+    expect(text).toHaveResourceWithProperties(Release, {
+      chart: "aws-load-balancer-controller",
+      repository: "https://aws.github.io/eks-charts",
+      version: "1.17.0",
+      namespace: "kube-system",
+    });
+    const values = JSON.parse((controller.values as string[])[0]);
+    expect(values).toMatchObject({
+      clusterName: "t-blue",
+      region: "eu-west-1",
+      vpcId: "vpc-1",
+      replicaCount: 2,
+      podDisruptionBudget: { maxUnavailable: 1 },
+      enableServiceMutatorWebhook: false,
+    });
+  });
+
+  it("binds each service to its target group after the controller is ready", () => {
+    expect(bindings).toMatchObject({ namespace: "web", create_namespace: true, depends_on: [expect.stringMatching(/^helm_release\./)] });
+    expect(bindings.chart).toMatch(/^\.\/assets\/[^/]+\/[0-9A-F]+$/);
+    expect(JSON.parse((bindings.values as string[])[0])).toEqual({
+      bindings: [{ name: "web", serviceName: "web-svc", servicePort: 80, targetGroupARN: targetGroupArn }],
+    });
+  });
+
+  it("ships a chart that renders IP-target TargetGroupBindings", () => {
+    const template = fs.readFileSync(
+      path.join(projectRoot(), "charts/target-group-bindings/templates/target-group-bindings.yaml"),
+      "utf8",
+    );
+    expect(template).toContain("kind: TargetGroupBinding");
+    expect(template).toContain("targetType: ip");
+    expect(template).toContain("targetGroupARN: {{ .targetGroupARN | quote }}");
+  });
+});

@@ -1,0 +1,80 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { projectRoot } from "../modules/project-root";
+import { generatedFleetSources } from "../scripts/lib/generated-fleet";
+
+/** The compiled app, as `npm run synth` runs it (`npm test` compiles first). */
+const mainJs = path.join(projectRoot(), "dist", "main.js");
+
+function projectWith(sources = generatedFleetSources(2)): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-main-"));
+  fs.mkdirSync(path.join(dir, "clusters"));
+  fs.writeFileSync(path.join(dir, sources.platform.file), sources.platform.text);
+  for (const cluster of sources.clusters) fs.writeFileSync(path.join(dir, cluster.file), cluster.text);
+  return dir;
+}
+
+function synth(dir: string) {
+  const env = { ...process.env };
+  delete env.CDKTF_OUTDIR;
+  return spawnSync(process.execPath, [mainJs, dir], { encoding: "utf8", env });
+}
+
+function snapshot(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  const walk = (current: string) => {
+    for (const entry of fs.readdirSync(current, { withFileTypes: true })) {
+      const full = path.join(current, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else files[path.relative(dir, full)] = fs.readFileSync(full, "utf8");
+    }
+  };
+  walk(dir);
+  return files;
+}
+
+describe("npm run synth", () => {
+  beforeAll(() => {
+    if (!fs.existsSync(mainJs)) throw new Error(`${mainJs} is missing: run npm test, which compiles first`);
+  });
+
+  it("writes cdktf.out beside the configuration", () => {
+    const dir = projectWith();
+    const result = synth(dir);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("synthesized 6 stacks (2 clusters) into cdktf.out");
+    expect(fs.existsSync(path.join(dir, "cdktf.out", "stacks", "cluster-c01-k8s", "cdk.tf.json"))).toBe(true);
+  });
+
+  it("rejects a bad file naming file and field, exits non-zero and leaves the previous output untouched", () => {
+    const dir = projectWith();
+    expect(synth(dir).status).toBe(0);
+    const before = snapshot(path.join(dir, "cdktf.out"));
+    fs.writeFileSync(path.join(dir, "clusters", "c00.yaml"), fs.readFileSync(path.join(dir, "clusters", "c00.yaml"), "utf8").replace("maxSize: 3", "maxSize: 1"));
+    fs.writeFileSync(path.join(dir, "clusters", "c02.yaml"), "name: c02\n");
+    const result = synth(dir);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("clusters/c00.yaml: nodeGroups[0].desiredSize: desiredSize (2) is above maxSize (1)");
+    expect(result.stderr).toContain("clusters/c02.yaml: kubernetesVersion: is required");
+    expect(result.stderr).toContain("the previous output is unchanged");
+    expect(snapshot(path.join(dir, "cdktf.out"))).toEqual(before);
+  });
+
+  it("drops the stacks of a removed cluster file from the output", () => {
+    const dir = projectWith(generatedFleetSources(3));
+    expect(synth(dir).status).toBe(0);
+    fs.rmSync(path.join(dir, "clusters", "c02.yaml"));
+    expect(synth(dir).status).toBe(0);
+    expect(fs.readdirSync(path.join(dir, "cdktf.out", "stacks")).sort()).toEqual([
+      "cluster-c00",
+      "cluster-c00-k8s",
+      "cluster-c01",
+      "cluster-c01-k8s",
+      "edge",
+      "network",
+    ]);
+  });
+});

@@ -124,6 +124,7 @@ describe("configuration errors name the file and the field", () => {
     ["service routed to no cluster", withPlatform((t) => t.replace("priority: 10", "priority: 10\n  - name: api\n    servicePort: 80\n    containerPort: 80\n    paths: [/api/*]\n    priority: 11")), /platform\.yaml: services\.api: is routed to no cluster/],
     ["rule without condition", withPlatform((t) => t.replace(/    hosts: .*\n/, "")), /platform\.yaml: services\[0\]\.hosts: needs `hosts` or `paths`/],
     ["availability zone of another region", withPlatform((t) => t.replace("us-east-1b", "us-west-2b")), /platform\.yaml: availabilityZones: us-west-2b is not in region us-east-1/],
+    ["account ID not 12 digits", withPlatform((t) => t.replace('"123456789012"', '"12345"')), /platform\.yaml: accountId: must be a 12-digit AWS account ID/],
     ["no cluster files", { ...base, clusters: [] }, /clusters: : no cluster files/],
   ];
 

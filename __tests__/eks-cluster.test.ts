@@ -9,6 +9,8 @@ import { EksClusterProps, EksClusterWithNodes } from "../modules/eks-cluster";
 
 const props: EksClusterProps = {
   clusterName: "t-blue",
+  accountId: "123456789012",
+  region: "eu-west-1",
   kubernetesVersion: "1.33",
   privateSubnetIds: ["subnet-a", "subnet-b"],
   publicAccessCidrs: ["198.51.100.0/24"],
@@ -44,6 +46,12 @@ describe("EksClusterWithNodes", () => {
       bootstrap_self_managed_addons: false,
     });
     expect(text).toHaveResourceWithProperties(KmsKey, { enable_key_rotation: true });
+  });
+
+  it("keeps control-plane logs for the retention period, encrypted with the cluster's key", () => {
+    const logGroup = Object.values(json.resource.aws_cloudwatch_log_group)[0];
+    expect(logGroup).toMatchObject({ name: "/aws/eks/t-blue/cluster", retention_in_days: 365 });
+    expect(logGroup.kms_key_id).toMatch(/^\$\{aws_kms_key\..+\.arn\}$/);
   });
 
   it("uses access entries only and restricts the public endpoint", () => {

@@ -8,6 +8,8 @@ import { Network, NetworkProps } from "../modules/network";
 
 const props: NetworkProps = {
   namePrefix: "t",
+  accountId: "123456789012",
+  region: "eu-west-1",
   cidr: "10.0.0.0/16",
   availabilityZones: ["eu-west-1a", "eu-west-1b"],
   privateSubnetCidrs: ["10.0.0.0/19", "10.0.32.0/19"],
@@ -62,6 +64,17 @@ describe("Network", () => {
     expect(text).toHaveResourceWithProperties(FlowLog, { traffic_type: "ALL", log_destination_type: "cloud-watch-logs" });
     expect(Object.values(json.resource.aws_cloudwatch_log_group)[0].retention_in_days).toBe(365);
     expect(Object.values(synth({ flowLogRetentionDays: 30 }).json.resource.aws_cloudwatch_log_group)[0].retention_in_days).toBe(30);
+  });
+
+  it("encrypts flow logs with a rotating key that only these log groups may use", () => {
+    const logGroup = Object.values(json.resource.aws_cloudwatch_log_group)[0];
+    expect(logGroup.kms_key_id).toMatch(/^\$\{aws_kms_key\..+\.arn\}$/);
+    const key = Object.values(json.resource.aws_kms_key)[0];
+    expect(key.enable_key_rotation).toBe(true);
+    const logsStatement = JSON.parse(key.policy as string).Statement.find((s: { Sid: string }) => s.Sid === "CloudWatchLogs");
+    expect(logsStatement.Condition.ArnLike["kms:EncryptionContext:aws:logs:arn"]).toBe(
+      "arn:aws:logs:eu-west-1:123456789012:log-group:/t/vpc-flow-logs",
+    );
   });
 
   it("strips the default security group of all rules", () => {

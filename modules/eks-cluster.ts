@@ -1,6 +1,5 @@
 import { Construct } from "constructs";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { EksAccessEntry } from "@cdktf/provider-aws/lib/eks-access-entry";
 import { EksAccessPolicyAssociation } from "@cdktf/provider-aws/lib/eks-access-policy-association";
 import { EksAddon } from "@cdktf/provider-aws/lib/eks-addon";
@@ -8,10 +7,10 @@ import { EksCluster } from "@cdktf/provider-aws/lib/eks-cluster";
 import { EksNodeGroup } from "@cdktf/provider-aws/lib/eks-node-group";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
-import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { NodeGroupConfig } from "./config/schema";
+import { EncryptionKey, partitionOf } from "./encryption-key";
 import { servicePrincipalTrust } from "./iam";
 
 /** Every control-plane log type EKS has. */
@@ -23,6 +22,8 @@ const ADDONS_BEFORE_NODES = ["vpc-cni", "kube-proxy", "eks-pod-identity-agent"];
 export interface EksClusterProps {
   /** Name of the EKS cluster, unique in the account and region. */
   readonly clusterName: string;
+  readonly accountId: string;
+  readonly region: string;
   /** Kubernetes minor version, e.g. "1.33". */
   readonly kubernetesVersion: string;
   readonly privateSubnetIds: string[];
@@ -58,17 +59,19 @@ export class EksClusterWithNodes extends Construct {
 
   constructor(scope: Construct, id: string, props: EksClusterProps) {
     super(scope, id);
-    const partition = new DataAwsPartition(this, "partition").partition;
+    const partition = partitionOf(props.region);
     const managedPolicy = (name: string) => `arn:${partition}:iam::aws:policy/${name}`;
 
-    const secretsKey = new KmsKey(this, "secrets-key", {
-      description: `Encrypts Kubernetes secrets of EKS cluster ${props.clusterName}`,
-      enableKeyRotation: true,
-      deletionWindowInDays: 30,
-    });
+    const key = new EncryptionKey(this, "encryption-key", {
+      description: `Encrypts Kubernetes secrets and control-plane logs of EKS cluster ${props.clusterName}`,
+      accountId: props.accountId,
+      region: props.region,
+      logGroupNamePattern: `/aws/eks/${props.clusterName}/*`,
+    }).key;
     const controlPlaneLogs = new CloudwatchLogGroup(this, "control-plane-logs", {
       name: `/aws/eks/${props.clusterName}/cluster`,
       retentionInDays: props.logRetentionDays ?? 365,
+      kmsKeyId: key.arn,
     });
 
     const clusterRole = new IamRole(this, "cluster-role", {
@@ -96,7 +99,7 @@ export class EksClusterWithNodes extends Construct {
       },
       bootstrapSelfManagedAddons: false,
       enabledClusterLogTypes: CONTROL_PLANE_LOG_TYPES,
-      encryptionConfig: { resources: ["secrets"], provider: { keyArn: secretsKey.arn } },
+      encryptionConfig: { resources: ["secrets"], provider: { keyArn: key.arn } },
       kubernetesNetworkConfig: { serviceIpv4Cidr: props.serviceIpv4Cidr ?? "172.20.0.0/16" },
       dependsOn: [controlPlaneLogs, clusterPolicy],
     });

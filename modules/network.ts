@@ -12,11 +12,15 @@ import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
 import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
+import { EncryptionKey } from "./encryption-key";
 import { policyDocument, servicePrincipalTrust } from "./iam";
 
 export interface NetworkProps {
   /** Prefix of the Name tags. */
   readonly namePrefix: string;
+  /** Account and region, for the flow logs' encryption key policy. */
+  readonly accountId: string;
+  readonly region: string;
   readonly cidr: string;
   readonly availabilityZones: readonly string[];
   /** One per availability zone, same order. */
@@ -117,13 +121,21 @@ export class Network extends Construct {
       new RouteTableAssociation(this, `private-routes-association-${zone}`, { subnetId: subnet.id, routeTableId: routes.id });
     });
 
-    this.addFlowLogs(props.namePrefix, props.flowLogRetentionDays ?? 365);
+    this.addFlowLogs(props);
   }
 
-  private addFlowLogs(namePrefix: string, retentionDays: number): void {
+  private addFlowLogs({ namePrefix, accountId, region, flowLogRetentionDays }: NetworkProps): void {
+    const logGroupName = `/${namePrefix}/vpc-flow-logs`;
+    const key = new EncryptionKey(this, "flow-logs-key", {
+      description: `Encrypts the VPC flow logs of ${namePrefix}`,
+      accountId,
+      region,
+      logGroupNamePattern: logGroupName,
+    });
     const logGroup = new CloudwatchLogGroup(this, "flow-logs", {
-      name: `/${namePrefix}/vpc-flow-logs`,
-      retentionInDays: retentionDays,
+      name: logGroupName,
+      retentionInDays: flowLogRetentionDays ?? 365,
+      kmsKeyId: key.key.arn,
     });
     const role = new IamRole(this, "flow-logs-role", {
       name: `${namePrefix}-vpc-flow-logs`,

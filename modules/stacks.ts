@@ -27,6 +27,7 @@ abstract class FleetStack extends TerraformStack {
   protected addAwsProvider(fleet: FleetConfig, extraTags: Record<string, string> = {}): void {
     new AwsProvider(this, "aws", {
       region: fleet.platform.region,
+      allowedAccountIds: [fleet.platform.accountId],
       defaultTags: [{ tags: { fleet: fleet.platform.name, "managed-by": "cdktf", ...fleet.platform.tags, ...extraTags } }],
     });
   }
@@ -42,6 +43,8 @@ export class NetworkStack extends FleetStack {
     const { platform } = fleet;
     this.network = new Network(this, "network", {
       namePrefix: platform.name,
+      accountId: platform.accountId,
+      region: platform.region,
       cidr: platform.vpc.cidr,
       availabilityZones: platform.availabilityZones,
       privateSubnetCidrs: fleet.subnets.private,
@@ -103,6 +106,8 @@ export class ClusterStack extends FleetStack {
     const services = routedServices(fleet, cluster);
     this.eks = new EksClusterWithNodes(this, "eks", {
       clusterName: eksClusterName(fleet.platform.name, cluster.name),
+      accountId: fleet.platform.accountId,
+      region: fleet.platform.region,
       kubernetesVersion: cluster.kubernetesVersion,
       privateSubnetIds: network.network.privateSubnets.map((s) => s.id),
       endpointPrivateAccess: cluster.endpoint.privateAccess,

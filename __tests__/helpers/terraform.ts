@@ -83,6 +83,8 @@ export function prepareOfflinePlan(stacksDir: string, stack: string, region: str
           skip_requesting_account_id: true,
           skip_metadata_api_check: true,
           skip_region_validation: true,
+          // The fake credentials belong to no account, so the fleet's account pin cannot be checked.
+          allowed_account_ids: null,
         },
       ],
     },

@@ -125,6 +125,8 @@ export const platformConfigSchema = z
   .object({
     /** Name of this fleet; prefixes every AWS name. */
     name: awsName("fleet name", FLEET_NAME_MAX),
+    /** The AWS account the fleet deploys into; Terraform refuses to apply to any other. */
+    accountId: z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account ID (quote it)"),
     region,
     /** Availability zones of the VPC's subnets (2 to 4). */
     availabilityZones: z

@@ -23,6 +23,7 @@ export function generatedFleetSources(clusterCount: number): ConfigSources {
   );
   const platform = [
     "name: gen",
+    'accountId: "123456789012"',
     "region: us-east-1",
     "availabilityZones: [us-east-1a, us-east-1b]",
     "vpc:",

@@ -113,7 +113,7 @@ describe("configuration errors name the file and the field", () => {
     ],
     [
       "public endpoint without CIDRs",
-      withCluster0((t) => t.replace(/endpoint:\n.*\n/, "")),
+      withCluster0((t) => t.replace(/  publicAccessCidrs.*\n/, "")),
       /clusters\/c00\.yaml: endpoint\.publicAccessCidrs: is required while publicAccess is true/,
     ],
     [

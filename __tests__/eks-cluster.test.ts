@@ -13,6 +13,7 @@ const props: EksClusterProps = {
   region: "eu-west-1",
   kubernetesVersion: "1.33",
   privateSubnetIds: ["subnet-a", "subnet-b"],
+  endpointPublicAccess: true,
   publicAccessCidrs: ["198.51.100.0/24"],
   adminPrincipalArns: ["arn:aws:iam::123456789012:role/Admin"],
   nodeGroups: [

@@ -11,6 +11,7 @@ import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { NodeGroupConfig } from "./config/schema";
 import { EncryptionKey, partitionOf } from "./encryption-key";
+import { acceptPolicyException } from "./policy/exceptions";
 import { servicePrincipalTrust } from "./iam";
 
 /** Every control-plane log type EKS has. */
@@ -29,7 +30,7 @@ export interface EksClusterProps {
   readonly privateSubnetIds: string[];
   /** @default true */
   readonly endpointPrivateAccess?: boolean;
-  /** @default true */
+  /** @default false */
   readonly endpointPublicAccess?: boolean;
   /** CIDRs that may reach a public endpoint. */
   readonly publicAccessCidrs?: string[];
@@ -68,11 +69,15 @@ export class EksClusterWithNodes extends Construct {
       region: props.region,
       logGroupNamePattern: `/aws/eks/${props.clusterName}/*`,
     }).key;
+    const retentionDays = props.logRetentionDays ?? 365;
     const controlPlaneLogs = new CloudwatchLogGroup(this, "control-plane-logs", {
       name: `/aws/eks/${props.clusterName}/cluster`,
-      retentionInDays: props.logRetentionDays ?? 365,
+      retentionInDays: retentionDays,
       kmsKeyId: key.arn,
     });
+    if (retentionDays < 365) {
+      acceptPolicyException(controlPlaneLogs, "log-group-retention", `${retentionDays} days chosen with the cluster's logRetentionDays`);
+    }
 
     const clusterRole = new IamRole(this, "cluster-role", {
       name: `${props.clusterName}-eks-cluster`,
@@ -83,6 +88,7 @@ export class EksClusterWithNodes extends Construct {
       policyArn: managedPolicy("AmazonEKSClusterPolicy"),
     });
 
+    const publicEndpoint = props.endpointPublicAccess ?? false;
     this.cluster = new EksCluster(this, "cluster", {
       name: props.clusterName,
       version: props.kubernetesVersion,
@@ -90,8 +96,8 @@ export class EksClusterWithNodes extends Construct {
       vpcConfig: {
         subnetIds: props.privateSubnetIds,
         endpointPrivateAccess: props.endpointPrivateAccess ?? true,
-        endpointPublicAccess: props.endpointPublicAccess ?? true,
-        publicAccessCidrs: (props.endpointPublicAccess ?? true) ? props.publicAccessCidrs : undefined,
+        endpointPublicAccess: publicEndpoint,
+        publicAccessCidrs: publicEndpoint ? props.publicAccessCidrs : undefined,
       },
       accessConfig: {
         authenticationMode: "API",
@@ -103,6 +109,13 @@ export class EksClusterWithNodes extends Construct {
       kubernetesNetworkConfig: { serviceIpv4Cidr: props.serviceIpv4Cidr ?? "172.20.0.0/16" },
       dependsOn: [controlPlaneLogs, clusterPolicy],
     });
+    if (publicEndpoint) {
+      acceptPolicyException(
+        this.cluster,
+        "eks-private-endpoint",
+        "public endpoint turned on with the cluster's endpoint.publicAccess, for deploys from outside the VPC; limited to endpoint.publicAccessCidrs",
+      );
+    }
 
     for (const principalArn of props.adminPrincipalArns ?? []) {
       const id = principalArn.replace(/[^A-Za-z0-9]+/g, "-");

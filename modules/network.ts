@@ -14,6 +14,7 @@ import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { EncryptionKey } from "./encryption-key";
 import { policyDocument, servicePrincipalTrust } from "./iam";
+import { acceptPolicyException } from "./policy/exceptions";
 
 export interface NetworkProps {
   /** Prefix of the Name tags. */
@@ -132,11 +133,15 @@ export class Network extends Construct {
       region,
       logGroupNamePattern: logGroupName,
     });
+    const retentionDays = flowLogRetentionDays ?? 365;
     const logGroup = new CloudwatchLogGroup(this, "flow-logs", {
       name: logGroupName,
-      retentionInDays: flowLogRetentionDays ?? 365,
+      retentionInDays: retentionDays,
       kmsKeyId: key.key.arn,
     });
+    if (retentionDays < 365) {
+      acceptPolicyException(logGroup, "log-group-retention", `${retentionDays} days chosen with platform.yaml vpc.flowLogRetentionDays`);
+    }
     const role = new IamRole(this, "flow-logs-role", {
       name: `${namePrefix}-vpc-flow-logs`,
       assumeRolePolicy: servicePrincipalTrust("vpc-flow-logs.amazonaws.com", ["sts:AssumeRole"]),

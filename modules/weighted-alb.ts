@@ -8,6 +8,7 @@ import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { Wafv2WebAclAssociation } from "@cdktf/provider-aws/lib/wafv2-web-acl-association";
 import { RoutedService } from "./config/schema";
+import { acceptPolicyException } from "./policy/exceptions";
 import { targetGroupName } from "./naming";
 
 /** One cluster's share of a service's traffic. */
@@ -76,8 +77,7 @@ export class WeightedAlb extends Construct {
     const listenerPorts = https ? [80, 443] : [80];
     for (const cidr of props.ingressCidrs) {
       for (const port of listenerPorts) {
-        // Exception to "no 0.0.0.0/0 ingress": the listener ports of an internet-facing ALB are public by design.
-        new VpcSecurityGroupIngressRule(this, `ingress-${port}-${cidr.replace(/[./]/g, "-")}`, {
+        const rule = new VpcSecurityGroupIngressRule(this, `ingress-${port}-${cidr.replace(/[./]/g, "-")}`, {
           securityGroupId: this.securityGroup.id,
           description: `Listener port ${port} from ${cidr}`,
           cidrIpv4: cidr,
@@ -85,6 +85,9 @@ export class WeightedAlb extends Construct {
           fromPort: port,
           toPort: port,
         });
+        if (cidr === "0.0.0.0/0") {
+          acceptPolicyException(rule, "no-public-ingress", "a listener port of the ALB, open to the clients in platform.yaml alb.ingressCidrs");
+        }
       }
     }
     const containerPorts = [...new Set(props.routes.map((r) => r.service.containerPort))].sort((a, b) => a - b);
@@ -117,6 +120,7 @@ export class WeightedAlb extends Construct {
     if (props.webAclArn) {
       new Wafv2WebAclAssociation(this, "web-acl", { resourceArn: this.loadBalancer.arn, webAclArn: props.webAclArn });
     }
+    this.acceptLoadBalancerExceptions(props);
 
     const notFound: LbListenerDefaultAction = {
       type: "fixed-response",
@@ -138,9 +142,28 @@ export class WeightedAlb extends Construct {
       sslPolicy: https ? props.sslPolicy : undefined,
       defaultAction: [notFound],
     });
+    if (!https) {
+      acceptPolicyException(this.trafficListener, "listener-https", "plain HTTP chosen with platform.yaml alb.httpOnly: true");
+    }
 
     for (const route of props.routes) {
       this.addRoute(props.fleetName, props.vpcId, route);
+    }
+  }
+
+  /** Declares the policy rules the configuration knowingly relaxes for the ALB. */
+  private acceptLoadBalancerExceptions(props: WeightedAlbProps): void {
+    if (!props.internal) {
+      acceptPolicyException(this.loadBalancer, "alb-internal", "internet-facing by design: the fleet's entry point for its clients (platform.yaml alb.internal)");
+      if (!props.webAclArn) {
+        acceptPolicyException(this.loadBalancer, "alb-waf", "no web ACL configured: set platform.yaml alb.webAclArn");
+      }
+    }
+    if (!props.accessLogsBucket) {
+      acceptPolicyException(this.loadBalancer, "alb-access-logs", "no log bucket configured: set platform.yaml alb.accessLogsBucket");
+    }
+    if (props.deletionProtection === false) {
+      acceptPolicyException(this.loadBalancer, "alb-deletion-protection", "turned off with platform.yaml alb.deletionProtection: false");
     }
   }
 

@@ -217,8 +217,8 @@ export const clusterConfigSchema = z
       .object({
         /** @default true */
         privateAccess: z.boolean().default(true),
-        /** @default true */
-        publicAccess: z.boolean().default(true),
+        /** Reachable from outside the VPC (within publicAccessCidrs). @default false */
+        publicAccess: z.boolean().default(false),
         /** Who may reach a public endpoint; required when it is public. */
         publicAccessCidrs: z.array(ipv4Cidr).min(1).optional(),
       })

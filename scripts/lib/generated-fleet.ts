@@ -48,6 +48,7 @@ export function clusterText(name: string, service: string, weight: number, kuber
     `name: ${name}`,
     `kubernetesVersion: "${kubernetesVersion}"`,
     "endpoint:",
+    "  publicAccess: true",
     "  publicAccessCidrs: [198.51.100.0/24]",
     "nodeGroups:",
     "  - name: general",

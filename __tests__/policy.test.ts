@@ -1,0 +1,177 @@
+import { spawnSync } from "child_process";
+import * as path from "path";
+import { evaluatePolicies, readSynthesizedStacks, SynthesizedStack } from "../modules/policy/evaluate";
+import { POLICY_RULES, ResourceJson } from "../modules/policy/rules";
+import { projectRoot } from "../modules/project-root";
+import { generatedFleetSources } from "../scripts/lib/generated-fleet";
+import { exampleSources, synthFleet, withClusterFile } from "./helpers/fleet";
+
+function reportOf(sources: Parameters<typeof synthFleet>[0]) {
+  return evaluatePolicies(readSynthesizedStacks(synthFleet(sources).outdir));
+}
+
+const ruleIds = (items: readonly { rule: { id: string } }[]) => items.map((i) => i.rule.id).sort();
+
+describe("the generated Terraform", () => {
+  it("of the example has no findings, and lists the exceptions its configuration chose", () => {
+    const report = reportOf(exampleSources());
+    expect(report.findings).toEqual([]);
+    expect(ruleIds(report.exceptions)).toEqual([
+      "alb-access-logs",
+      "alb-deletion-protection",
+      "alb-internal",
+      "alb-waf",
+      "eks-private-endpoint",
+      "eks-private-endpoint",
+      "listener-https",
+      "no-public-ingress",
+    ]);
+    expect(report.resourcesEvaluated).toBeGreaterThan(60);
+  });
+
+  it.each([1, 3, 5])("of a generated %i-cluster fleet has no findings", (count) => {
+    const report = reportOf(generatedFleetSources(count));
+    expect(report.findings).toEqual([]);
+    expect(report.exceptions.filter((e) => e.rule.id === "eks-private-endpoint")).toHaveLength(count);
+  });
+
+  it("reports a cluster whose public endpoint is open to the internet", () => {
+    const sources = generatedFleetSources(1);
+    const open = withClusterFile(sources, "clusters/c00.yaml", sources.clusters[0].text.replace("198.51.100.0/24", "0.0.0.0/0"));
+    const report = reportOf(open);
+    expect(report.findings.map((f) => [f.rule.id, f.stack, f.message])).toEqual([
+      ["eks-public-endpoint-restricted", "cluster-c00", "public endpoint reachable from 0.0.0.0/0"],
+    ]);
+  });
+
+  it("declares no exception for what the configuration keeps secure", () => {
+    const sources = generatedFleetSources(1);
+    const privateCluster = withClusterFile(
+      sources,
+      "clusters/c00.yaml",
+      sources.clusters[0].text.replace("  publicAccess: true\n  publicAccessCidrs: [198.51.100.0/24]\n", "  privateAccess: true\n"),
+    );
+    const locked = {
+      ...privateCluster,
+      platform: {
+        ...privateCluster.platform,
+        text: privateCluster.platform.text.replace(
+          "alb:\n",
+          "alb:\n  internal: true\n  ingressCidrs: [10.0.0.0/8]\n  accessLogsBucket: acme-alb-logs\n",
+        ),
+      },
+    };
+    const report = reportOf(locked);
+    expect(report.findings).toEqual([]);
+    expect(report.exceptions).toEqual([]);
+  });
+});
+
+/** One stack holding the given resources, as `type.name` → body. */
+function stackOf(resources: Record<string, ResourceJson>): SynthesizedStack {
+  const json: { resource: Record<string, Record<string, ResourceJson>> } = { resource: {} };
+  for (const [address, body] of Object.entries(resources)) {
+    const [type, name] = address.split(".");
+    (json.resource[type] ??= {})[name] = body;
+  }
+  return { name: "bad", json };
+}
+
+const goodLaunchTemplate = {
+  metadata_options: { http_tokens: "required", http_put_response_hop_limit: 1 },
+  block_device_mappings: [{ ebs: { encrypted: "true" } }],
+};
+const iamPolicy = (statements: object[]) => ({ policy: JSON.stringify({ Version: "2012-10-17", Statement: statements }) });
+
+/** For each rule, resources that violate it (and only it, where possible). */
+const violations: Record<string, Record<string, ResourceJson>> = {
+  "eks-public-endpoint-restricted": { "aws_eks_cluster.c": { vpc_config: { endpoint_public_access: true, public_access_cidrs: ["0.0.0.0/0"] } } },
+  "eks-private-endpoint": { "aws_eks_cluster.c": { vpc_config: { endpoint_public_access: true, public_access_cidrs: ["10.0.0.0/8"] } } },
+  "eks-control-plane-logs": { "aws_eks_cluster.c": { enabled_cluster_log_types: ["api", "audit"] } },
+  "eks-secrets-encryption": { "aws_eks_cluster.c": { vpc_config: { endpoint_public_access: false } } },
+  "kms-key-rotation": { "aws_kms_key.k": { enable_key_rotation: false, policy: "{}" } },
+  "kms-key-policy": { "aws_kms_key.k": { enable_key_rotation: true } },
+  "imdsv2-required": { "aws_launch_template.t": { ...goodLaunchTemplate, metadata_options: { http_tokens: "optional", http_put_response_hop_limit: 1 } } },
+  "imds-hop-limit": { "aws_launch_template.t": { ...goodLaunchTemplate, metadata_options: { http_tokens: "required", http_put_response_hop_limit: 2 } } },
+  "ebs-encrypted": { "aws_launch_template.t": { ...goodLaunchTemplate, block_device_mappings: [{ ebs: { encrypted: "false" } }] } },
+  "node-group-launch-template": { "aws_eks_node_group.n": { node_group_name: "n" } },
+  "alb-drop-invalid-headers": { "aws_lb.a": { internal: true, enable_deletion_protection: true, access_logs: { bucket: "b" } } },
+  "alb-desync-mitigation": { "aws_lb.a": { internal: true, desync_mitigation_mode: "monitor", drop_invalid_header_fields: true, enable_deletion_protection: true, access_logs: { bucket: "b" } } },
+  "alb-deletion-protection": { "aws_lb.a": { internal: true, drop_invalid_header_fields: true, access_logs: { bucket: "b" } } },
+  "alb-access-logs": { "aws_lb.a": { internal: true, drop_invalid_header_fields: true, enable_deletion_protection: true } },
+  "alb-waf": { "aws_lb.a": { internal: false, drop_invalid_header_fields: true, enable_deletion_protection: true, access_logs: { bucket: "b" } } },
+  "alb-internal": { "aws_lb.a": { internal: false } },
+  "listener-https": { "aws_lb_listener.l": { port: 80, protocol: "HTTP", default_action: [{ type: "forward" }] } },
+  "listener-tls-policy": { "aws_lb_listener.l": { port: 443, protocol: "HTTPS", ssl_policy: "ELBSecurityPolicy-2016-08" } },
+  "target-group-health-check": { "aws_lb_target_group.t": { health_check: { enabled: true } } },
+  "security-group-described": { "aws_security_group.s": { description: "Managed by Terraform" } },
+  "no-public-ingress": { "aws_vpc_security_group_ingress_rule.r": { description: "ssh", cidr_ipv4: "0.0.0.0/0", from_port: 22 } },
+  "no-public-egress": { "aws_vpc_security_group_egress_rule.r": { description: "all", cidr_ipv4: "0.0.0.0/0" } },
+  "default-security-group-closed": {
+    "aws_vpc.v": {},
+    "aws_flow_log.f": { vpc_id: "${aws_vpc.v.id}" },
+    "aws_default_security_group.d": { vpc_id: "${aws_vpc.v.id}", ingress: [{ cidr_blocks: ["10.0.0.0/8"] }] },
+  },
+  "vpc-flow-logs": { "aws_vpc.v": {}, "aws_default_security_group.d": { vpc_id: "${aws_vpc.v.id}" } },
+  "subnet-no-public-ip": { "aws_subnet.s": { map_public_ip_on_launch: true } },
+  "log-group-kms": { "aws_cloudwatch_log_group.g": { retention_in_days: 365 } },
+  "log-group-retention": { "aws_cloudwatch_log_group.g": { retention_in_days: 30, kms_key_id: "k" } },
+  "iam-no-wildcard-actions": { "aws_iam_role_policy.p": iamPolicy([{ Effect: "Allow", Action: ["ec2:Describe*"], Resource: "*" }]) },
+  "iam-scoped-resources": { "aws_iam_role_policy.p": iamPolicy([{ Effect: "Allow", Action: ["s3:PutObject"], Resource: "*" }]) },
+  "target-registration-scoped": {
+    "aws_iam_role_policy.p": iamPolicy([
+      { Effect: "Allow", Action: ["elasticloadbalancing:RegisterTargets"], Resource: ["arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/*"] },
+    ]),
+  },
+};
+
+describe("each policy rule", () => {
+  it("has a deliberately bad resource that it catches", () => {
+    expect(Object.keys(violations).sort()).toEqual(POLICY_RULES.map((r) => r.id).sort());
+  });
+
+  it.each(Object.entries(violations))("%s catches its violation", (ruleId, resources) => {
+    const report = evaluatePolicies([stackOf(resources)]);
+    expect(report.findings.map((f) => f.rule.id)).toContain(ruleId);
+    const finding = report.findings.find((f) => f.rule.id === ruleId)!;
+    expect(finding.stack).toBe("bad");
+    expect([...finding.rule.checkov, ...finding.rule.trivy].length).toBeGreaterThan(0);
+  });
+});
+
+describe("declared exceptions", () => {
+  const withException = (rule: string) => ({
+    "aws_subnet.s": { "//": { policy_exceptions: [{ rule, reason: "a test subnet" }] }, map_public_ip_on_launch: true },
+  });
+
+  it("turn a finding into an accepted exception with its reason", () => {
+    const report = evaluatePolicies([stackOf(withException("subnet-no-public-ip"))]);
+    expect(report.findings).toEqual([]);
+    expect(report.exceptions.map((e) => [e.rule.id, e.address, e.reason])).toEqual([
+      ["subnet-no-public-ip", "aws_subnet.s", "a test subnet"],
+    ]);
+  });
+
+  it("naming an unknown rule are findings", () => {
+    const report = evaluatePolicies([stackOf(withException("subnet-no-public-ips"))]);
+    expect(report.findings.map((f) => f.message)).toContain("exception names unknown rule subnet-no-public-ips");
+  });
+
+  it("that excuse nothing are findings", () => {
+    const resources = { "aws_subnet.s": { "//": { policy_exceptions: [{ rule: "subnet-no-public-ip", reason: "stale" }] } } };
+    const report = evaluatePolicies([stackOf(resources)]);
+    expect(report.findings.map((f) => f.message)).toEqual([
+      "exception for subnet-no-public-ip excuses nothing: the rule holds; remove the exception",
+    ]);
+  });
+});
+
+describe("npm run policy", () => {
+  it("prints findings, accepted exceptions and the rules evaluated, and exits 0 on the example", () => {
+    const result = spawnSync(process.execPath, [path.join(projectRoot(), "dist", "scripts", "policy.js")], { encoding: "utf8" });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^policy: 0 finding\(s\), 8 accepted exception\(s\), 30 rules over \d+ resources/);
+    expect(result.stdout).toContain("ACCEPTED EXCEPTIONS\n  eks-private-endpoint [CKV_AWS_39, AWS-0040] cluster-blue");
+    expect(result.stdout).toContain("RULES EVALUATED");
+  });
+});

@@ -1,0 +1,32 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { ConfigError, loadFleetConfig } from "../modules/config/load";
+import { evaluatePolicies, formatPolicyReport, readSynthesizedStacks } from "../modules/policy/evaluate";
+import { projectRoot } from "../modules/project-root";
+import { synthesizeFleet } from "../modules/synth";
+
+/**
+ * Synthesizes the current configuration (from the folder given as first
+ * argument, default the project root) into a scratch folder, evaluates the
+ * policy rules on it and prints the report. Exits 1 on any finding.
+ */
+function main(): void {
+  const configDir = path.resolve(process.argv[2] ?? projectRoot());
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-policy-"));
+  try {
+    const outdir = path.join(scratch, "cdktf.out");
+    synthesizeFleet(loadFleetConfig(configDir), outdir);
+    const report = evaluatePolicies(readSynthesizedStacks(outdir));
+    console.log(formatPolicyReport(report));
+    process.exitCode = report.findings.length > 0 ? 1 : 0;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exitCode = 1;
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+main();

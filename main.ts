@@ -1,23 +1,41 @@
 import * as path from "path";
-import { ConfigError, loadFleetConfig } from "./modules/config/load";
+import { parseArgs } from "util";
+import { readConfigSourcesAtRevision } from "./modules/config/git-base";
+import { assertSafeTransition } from "./modules/config/lifecycle";
+import { ConfigError, loadFleetConfig, parseFleetConfig } from "./modules/config/load";
+import { findOrphanedClusterStates } from "./modules/orphaned-state";
 import { projectRoot } from "./modules/project-root";
 import { synthesizeFleet } from "./modules/synth";
+
+const USAGE = "usage: node dist/main.js [config-dir] [--base <git-revision>]";
 
 /**
  * Synthesizes the fleet described by `platform.yaml` and `clusters/` in the
  * folder given as first argument (default: the project root) into its
- * `cdktf.out` (or CDKTF_OUTDIR, as the cdktf CLI sets it).
+ * `cdktf.out` (or CDKTF_OUTDIR, as the cdktf CLI sets it). With --base, the
+ * change from that git revision must also be a safe one (lifecycle rules).
  */
 function main(): void {
-  const configDir = path.resolve(process.argv[2] ?? projectRoot());
+  const { values, positionals } = parseArgs({ options: { base: { type: "string" } }, allowPositionals: true });
+  if (positionals.length > 1) throw new Error(USAGE);
+  const configDir = path.resolve(positionals[0] ?? projectRoot());
   try {
     const fleet = loadFleetConfig(configDir);
+    if (values.base) {
+      assertSafeTransition(parseFleetConfig(readConfigSourcesAtRevision(configDir, values.base)), fleet);
+    }
     const outdir = path.resolve(configDir, process.env.CDKTF_OUTDIR || "cdktf.out");
     if (!path.relative(outdir, configDir).startsWith("..")) {
       throw new Error(`output folder ${outdir} would replace the configuration folder ${configDir}`);
     }
     synthesizeFleet(fleet, outdir);
     console.log(`synthesized ${2 + 2 * fleet.clusters.length} stacks (${fleet.clusters.length} clusters) into ${path.relative(configDir, outdir) || "."}`);
+    for (const orphan of findOrphanedClusterStates(configDir, fleet)) {
+      console.error(
+        `WARNING: ${orphan.stateFile} still holds ${orphan.resources} resources of cluster ${orphan.cluster}, whose file is gone. ` +
+          `They keep running and nothing manages them: restore clusters/${orphan.cluster}.yaml and retire it with npm run retire -- ${orphan.cluster}.`,
+      );
+    }
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(error.message);

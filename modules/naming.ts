@@ -22,3 +22,8 @@ export function eksClusterName(fleet: string, cluster: string): string {
 export function targetGroupName(fleet: string, cluster: string, service: string): string {
   return `${fleet}-${cluster}-${service}`;
 }
+
+/** Name of the fleet's ALB, by which emergency shifts find it. */
+export function albName(fleet: string): string {
+  return `${fleet}-alb`;
+}

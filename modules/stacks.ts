@@ -5,6 +5,7 @@ import { HelmProvider } from "@cdktf/provider-helm/lib/provider";
 import { configureStateBackend } from "./backend";
 import { ClusterConfig } from "./config/schema";
 import { FleetConfig } from "./config/load";
+import { effectiveNodeGroups } from "./config/lifecycle";
 import { EksClusterWithNodes } from "./eks-cluster";
 import { LoadBalancerController } from "./load-balancer-controller";
 import { LoadBalancerControllerIdentity } from "./load-balancer-controller-identity";
@@ -117,7 +118,7 @@ export class ClusterStack extends FleetStack {
       bootstrapCreatorAdmin: cluster.bootstrapCreatorAdmin,
       serviceIpv4Cidr: cluster.serviceIpv4Cidr,
       logRetentionDays: cluster.logRetentionDays,
-      nodeGroups: cluster.nodeGroups,
+      nodeGroups: effectiveNodeGroups(cluster),
       albSecurityGroupId: edge.alb.securityGroup.id,
       albTargetPorts: [...new Set(services.map((s) => s.containerPort))].sort((a, b) => a - b),
     });

@@ -9,7 +9,7 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import { Wafv2WebAclAssociation } from "@cdktf/provider-aws/lib/wafv2-web-acl-association";
 import { RoutedService } from "./config/schema";
 import { acceptPolicyException } from "./policy/exceptions";
-import { targetGroupName } from "./naming";
+import { albName, targetGroupName } from "./naming";
 
 /** One cluster's share of a service's traffic. */
 export interface ClusterWeight {
@@ -103,7 +103,7 @@ export class WeightedAlb extends Construct {
     }
 
     this.loadBalancer = new Lb(this, "load-balancer", {
-      name: `${props.fleetName}-alb`,
+      name: albName(props.fleetName),
       loadBalancerType: "application",
       internal: props.internal ?? false,
       securityGroups: [this.securityGroup.id],

@@ -301,6 +301,17 @@ function checkClusters(platform: PlatformConfig, clusters: readonly LoadedCluste
       groupNames.add(group.name);
     });
 
+    const carrying = Object.entries(config.weights).filter(([, weight]) => weight > 0);
+    if ((config.state === "standby" || config.state === "retiring") && carrying.length > 0) {
+      for (const [service, weight] of carrying) {
+        problems.push({
+          file,
+          field: `weights.${service}`,
+          message: `is ${weight}, but a ${config.state} cluster takes no traffic: set weight 0, or set state: active before giving it traffic`,
+        });
+      }
+    }
+
     for (const service of Object.keys(config.weights)) {
       if (!serviceNames.includes(service)) {
         const suggestion = closest(service, serviceNames);

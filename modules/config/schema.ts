@@ -204,9 +204,23 @@ const nodeGroupSchema = z
     }
   });
 
+/**
+ * Where a cluster is in its life:
+ * - `active`: serves traffic and may receive more;
+ * - `draining`: traffic is being moved away; its weights may only go down;
+ * - `standby`: no traffic, node groups scaled down to `standbyNodes`;
+ * - `retiring`: no traffic, about to be removed (`npm run retire`).
+ */
+export const CLUSTER_STATES = ["active", "draining", "standby", "retiring"] as const;
+export type ClusterState = (typeof CLUSTER_STATES)[number];
+
 export const clusterConfigSchema = z
   .object({
     name: awsName("cluster name", CLUSTER_NAME_MAX),
+    /** @default "active" */
+    state: z.enum(CLUSTER_STATES).default("active"),
+    /** Nodes per node group while the cluster is on standby. @default 1 */
+    standbyNodes: z.number().int().min(0).max(450).default(1),
     kubernetesVersion: z.enum(SUPPORTED_KUBERNETES_VERSIONS, {
       error: (issue) =>
         issue.input === undefined

@@ -1,0 +1,139 @@
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { checkTransition } from "../modules/config/lifecycle";
+import { ConfigError, ConfigSources, parseFleetConfig } from "../modules/config/load";
+import { projectRoot } from "../modules/project-root";
+import { clusterText, generatedFleetSources } from "../scripts/lib/generated-fleet";
+import { resourcesOf, synthFleet, withClusterFile } from "./helpers/fleet";
+
+const base = generatedFleetSources(2);
+const edit = (sources: ConfigSources, cluster: string, change: (text: string) => string) =>
+  withClusterFile(sources, `clusters/${cluster}.yaml`, change(sources.clusters.find((c) => c.file === `clusters/${cluster}.yaml`)!.text));
+const drained = edit(base, "c00", (t) => t.replace("svc0: 10", "svc0: 0"));
+
+function transitionProblems(from: ConfigSources, to: ConfigSources): string[] {
+  return checkTransition(parseFleetConfig(from), parseFleetConfig(to)).map((p) => `${p.file}: ${p.field}: ${p.message}`);
+}
+
+describe("cluster lifecycle, checked against the previous configuration", () => {
+  it("allows a one-minor upgrade of a cluster without traffic", () => {
+    expect(transitionProblems(drained, edit(drained, "c00", (t) => t.replace('"1.33"', '"1.34"')))).toEqual([]);
+  });
+
+  it("refuses a version change while the cluster carries traffic", () => {
+    expect(transitionProblems(base, edit(base, "c00", (t) => t.replace('"1.33"', '"1.34"')))).toEqual([
+      "clusters/c00.yaml: kubernetesVersion: changes 1.33 → 1.34 while c00 carries traffic: shift its weights to 0 and merge that first",
+    ]);
+  });
+
+  it("refuses draining and upgrading in the same change", () => {
+    const drainAndUpgrade = edit(base, "c00", (t) => t.replace("svc0: 10", "svc0: 0").replace('"1.33"', '"1.34"'));
+    expect(transitionProblems(base, drainAndUpgrade).join("\n")).toContain("shift its weights to 0 and merge that first");
+  });
+
+  it("refuses skipping a minor version and downgrading", () => {
+    expect(transitionProblems(drained, edit(drained, "c00", (t) => t.replace('"1.33"', '"1.35"')))).toEqual([
+      "clusters/c00.yaml: kubernetesVersion: 1.33 → 1.35 skips a version: EKS upgrades one minor version at a time (1.33 → 1.34 first)",
+    ]);
+    expect(transitionProblems(drained, edit(drained, "c00", (t) => t.replace('"1.33"', '"1.32"')))).toEqual([
+      "clusters/c00.yaml: kubernetesVersion: 1.33 → 1.32 is a downgrade, which EKS cannot do",
+    ]);
+  });
+
+  it("refuses a node AMI change while the cluster carries traffic", () => {
+    const pinned = edit(base, "c00", (t) => t.replace("    maxSize: 3", "    maxSize: 3\n    releaseVersion: 1.33.0-20250101"));
+    expect(transitionProblems(base, pinned)).toEqual([
+      "clusters/c00.yaml: nodeGroups[0].releaseVersion: changes (latest) → 1.33.0-20250101 while c00 carries traffic: shift its weights to 0 and merge that first",
+    ]);
+  });
+
+  it("starts a new cluster at weight 0", () => {
+    expect(transitionProblems(base, withClusterFile(base, "clusters/new.yaml", clusterText("new", "svc0", 0)))).toEqual([]);
+    expect(transitionProblems(base, withClusterFile(base, "clusters/new.yaml", clusterText("new", "svc0", 5)))).toEqual([
+      "clusters/new.yaml: weights.svc0: is 5, but new is a new cluster: it starts at weight 0 and gets traffic in a later change, once it is deployed and healthy",
+    ]);
+  });
+
+  it("removes only a retiring cluster without traffic", () => {
+    const withoutC00 = { ...base, clusters: base.clusters.filter((c) => c.file !== "clusters/c00.yaml") };
+    expect(transitionProblems(base, withoutC00)).toEqual([
+      "clusters/c00.yaml: : cluster c00 was removed, but it was active and carried traffic: first merge a change that sets state: retiring and every weight to 0, then run npm run retire -- c00",
+    ]);
+    const retiring = edit(drained, "c00", (t) => t.replace("name: c00\n", "name: c00\nstate: retiring\n"));
+    expect(transitionProblems(retiring, withoutC00)).toEqual([]);
+  });
+
+  it("lets a draining cluster's weights only go down", () => {
+    const draining = edit(base, "c00", (t) => t.replace("name: c00\n", "name: c00\nstate: draining\n"));
+    expect(transitionProblems(draining, edit(draining, "c00", (t) => t.replace("svc0: 10", "svc0: 5")))).toEqual([]);
+    expect(transitionProblems(draining, edit(draining, "c00", (t) => t.replace("svc0: 10", "svc0: 20")))).toEqual([
+      "clusters/c00.yaml: weights.svc0: rises 10 → 20 on a draining cluster: set state: active to give it traffic again",
+    ]);
+  });
+});
+
+describe("standby clusters", () => {
+  const standby = edit(drained, "c00", (t) => t.replace("name: c00\n", "name: c00\nstate: standby\nstandbyNodes: 0\n"));
+
+  it("take no traffic", () => {
+    const withWeight = edit(standby, "c00", (t) => t.replace("svc0: 0", "svc0: 5"));
+    expect(() => parseFleetConfig(withWeight)).toThrow(ConfigError);
+    expect(() => parseFleetConfig(withWeight)).toThrow(
+      "clusters/c00.yaml: weights.svc0: is 5, but a standby cluster takes no traffic: set weight 0, or set state: active before giving it traffic",
+    );
+  });
+
+  it("scale their node groups down to the floor", () => {
+    const groups = Object.values(resourcesOf(synthFleet(standby).stack("cluster-c00"), "aws_eks_node_group"));
+    expect(groups.map((g) => g.scaling_config)).toEqual([{ min_size: 0, desired_size: 0, max_size: 3 }]);
+  });
+});
+
+describe("npm run synth", () => {
+  const mainJs = path.join(projectRoot(), "dist", "main.js");
+  function gitProject(sources: ConfigSources): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-git-"));
+    fs.mkdirSync(path.join(dir, "clusters"));
+    for (const source of [sources.platform, ...sources.clusters]) fs.writeFileSync(path.join(dir, source.file), source.text);
+    const git = (...args: string[]) => execFileSync("git", ["-C", dir, ...args], { stdio: "ignore" });
+    git("init", "-q", "-b", "main");
+    git("add", ".");
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "base");
+    return dir;
+  }
+
+  it("with --base refuses an unsafe change and leaves the output alone", () => {
+    const dir = gitProject(base);
+    fs.writeFileSync(path.join(dir, "clusters/c00.yaml"), clusterText("c00", "svc0", 10, "1.34"));
+    const result = spawnSync(process.execPath, [mainJs, dir, "--base", "main"], { encoding: "utf8" });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("clusters/c00.yaml: kubernetesVersion: changes 1.33 → 1.34 while c00 carries traffic");
+    expect(fs.existsSync(path.join(dir, "cdktf.out"))).toBe(false);
+    const unknownRevision = spawnSync(process.execPath, [mainJs, dir, "--base", "nope"], { encoding: "utf8" });
+    expect(unknownRevision.stderr).toContain("--base: nope is not a git revision");
+  });
+
+  it("with --base accepts a safe change", () => {
+    const dir = gitProject(drained);
+    fs.writeFileSync(path.join(dir, "clusters/c00.yaml"), clusterText("c00", "svc0", 0, "1.34"));
+    const result = spawnSync(process.execPath, [mainJs, dir, "--base", "main"], { encoding: "utf8" });
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+  });
+
+  it("warns loudly when local state holds resources of a cluster whose file is gone", () => {
+    const dir = gitProject(base);
+    fs.mkdirSync(path.join(dir, "state"));
+    const state = (resources: number) => JSON.stringify({ version: 4, resources: Array.from({ length: resources }, () => ({})) });
+    fs.writeFileSync(path.join(dir, "state", "cluster-old.tfstate"), state(12));
+    fs.writeFileSync(path.join(dir, "state", "cluster-gone.tfstate"), state(0));
+    fs.writeFileSync(path.join(dir, "state", "cluster-c00.tfstate"), state(30));
+    const result = spawnSync(process.execPath, [mainJs, dir], { encoding: "utf8" });
+    expect(result.status).toBe(0);
+    expect(result.stderr.trim().split("\n")).toEqual([
+      "WARNING: state/cluster-old.tfstate still holds 12 resources of cluster old, whose file is gone. They keep running and nothing manages them: restore clusters/old.yaml and retire it with npm run retire -- old.",
+    ]);
+  });
+});

@@ -1,0 +1,54 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { ConfigSources, parseFleetConfig } from "../modules/config/load";
+import { projectRoot } from "../modules/project-root";
+import { retireSteps } from "../modules/traffic/retire";
+import { generatedFleetSources } from "../scripts/lib/generated-fleet";
+import { withClusterFile } from "./helpers/fleet";
+
+const base = generatedFleetSources(2);
+const c00 = base.clusters.find((c) => c.file === "clusters/c00.yaml")!;
+const retiring = withClusterFile(base, c00.file, c00.text.replace("name: c00\n", "name: c00\nstate: retiring\n").replace("svc0: 10", "svc0: 0"));
+
+describe("retireSteps", () => {
+  it("destroys the in-cluster stack, then the cluster stack, then deletes the file and deploys the edge", () => {
+    const steps = retireSteps(parseFleetConfig(retiring), "c00", true);
+    expect(steps.map((s) => (s.kind === "run" ? s.command.join(" ") : `rm ${s.file}`))).toEqual([
+      "npx cdktf destroy cluster-c00-k8s --auto-approve",
+      "npx cdktf destroy cluster-c00 --auto-approve",
+      "rm clusters/c00.yaml",
+      "npx cdktf deploy edge --auto-approve",
+    ]);
+  });
+
+  it.each<[string, ConfigSources, string]>([
+    ["a cluster carrying traffic", base, "c00 still carries traffic (svc0=10): shift it away"],
+    [
+      "a cluster that is not retiring",
+      withClusterFile(base, c00.file, c00.text.replace("svc0: 10", "svc0: 0")),
+      "c00 is active: set state: retiring in clusters/c00.yaml",
+    ],
+  ])("refuses %s", (_title, sources, message) => {
+    expect(() => retireSteps(parseFleetConfig(sources), "c00", false)).toThrow(message);
+  });
+
+  it("refuses an unknown cluster", () => {
+    expect(() => retireSteps(parseFleetConfig(retiring), "c09", false)).toThrow("unknown cluster c09; clusters: c00, c01");
+  });
+});
+
+describe("npm run retire", () => {
+  it("lists the steps on --dry-run and changes nothing", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-retire-"));
+    fs.mkdirSync(path.join(dir, "clusters"));
+    for (const source of [retiring.platform, ...retiring.clusters]) fs.writeFileSync(path.join(dir, source.file), source.text);
+    const script = path.join(projectRoot(), "dist", "scripts", "retire.js");
+    const result = spawnSync(process.execPath, [script, "c00", "--dry-run", "--config-dir", dir], { encoding: "utf8" });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("step 1/4: destroy cluster-c00-k8s (controller and bindings)\n  npx cdktf destroy cluster-c00-k8s");
+    expect(result.stdout).toContain("step 3/4: delete clusters/c00.yaml");
+    expect(fs.existsSync(path.join(dir, "clusters", "c00.yaml"))).toBe(true);
+  });
+});

@@ -1,0 +1,120 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { ConfigSources, parseFleetConfig } from "../modules/config/load";
+import { projectRoot } from "../modules/project-root";
+import { applyShiftToSources, formatShifts, planShift, ShiftRequest } from "../modules/traffic/shift";
+import { exampleSources, withClusterFile } from "./helpers/fleet";
+
+const example = exampleSources();
+const fleet = parseFleetConfig(example);
+const weightsAfter = (request: ShiftRequest, sources: ConfigSources = example) =>
+  planShift(parseFleetConfig(sources), request).map((s) => [s.service, s.after]);
+
+function withState(sources: ConfigSources, cluster: string, state: string, weight = 0): ConfigSources {
+  const source = sources.clusters.find((c) => c.file === `clusters/${cluster}.yaml`)!;
+  const text = source.text.replace(`name: ${cluster}\n`, `name: ${cluster}\nstate: ${state}\n`).replace(/web: \d+/, `web: ${weight}`);
+  return withClusterFile(sources, source.file, text);
+}
+
+describe("planShift", () => {
+  it("sets explicit weights", () => {
+    expect(weightsAfter({ weights: { blue: 0, green: 100 } })).toEqual([["web", { blue: 0, green: 100 }]]);
+  });
+
+  it("moves all traffic to one cluster, keeping the total", () => {
+    expect(weightsAfter({ to: "green" })).toEqual([["web", { blue: 0, green: 100 }]]);
+  });
+
+  it("moves traffic gradually with --step", () => {
+    expect(weightsAfter({ to: "green", step: 25 })).toEqual([["web", { blue: 25, green: 75 }]]);
+    expect(weightsAfter({ to: "green", step: 80 })).toEqual([["web", { blue: 0, green: 100 }]]);
+  });
+
+  it("leaves unnamed clusters as they are", () => {
+    expect(weightsAfter({ weights: { blue: 10 } })).toEqual([["web", { blue: 10, green: 50 }]]);
+  });
+
+  it.each<[string, ShiftRequest, string | RegExp]>([
+    ["unknown cluster", { weights: { red: 10 } }, "unknown cluster red; clusters: blue, green"],
+    ["weight above 999", { weights: { blue: 1000 } }, "weight blue=1000 is outside 0-999"],
+    ["negative weight", { weights: { blue: -1 } }, "weight blue=-1 is outside 0-999"],
+    ["all weights 0", { weights: { blue: 0, green: 0 } }, "shift would leave web with weight 0 everywhere"],
+    ["unknown service", { weights: { blue: 1 }, services: ["api"] }, "unknown service api; services: web"],
+    ["--step without --to", { weights: { blue: 1 }, step: 10 }, "--step needs --to <cluster>"],
+    ["both weights and --to", { weights: { blue: 1 }, to: "green" }, "give either weights"],
+    ["nothing named", {}, "name the clusters to shift"],
+  ])("refuses %s", (_title, request, message) => {
+    expect(() => planShift(fleet, request)).toThrow(message);
+  });
+
+  it.each(["standby", "draining", "retiring"])("refuses to shift traffic onto a %s cluster", (state) => {
+    const sources = withState(example, "blue", state, 0);
+    expect(() => planShift(parseFleetConfig(sources), { weights: { blue: 10 } })).toThrow(
+      `cannot shift web traffic onto a cluster that is not ready (blue is ${state}): set state: active first`,
+    );
+    expect(() => planShift(parseFleetConfig(sources), { to: "blue" })).toThrow("not ready");
+  });
+
+  it("lets traffic leave a draining cluster", () => {
+    const sources = withState(example, "blue", "draining", 50);
+    expect(weightsAfter({ to: "green" }, sources)).toEqual([["web", { blue: 0, green: 100 }]]);
+  });
+});
+
+describe("applyShiftToSources", () => {
+  it("changes only the weight values, keeping comments and layout", () => {
+    const shifts = planShift(fleet, { weights: { blue: 0, green: 100 } });
+    const shifted = applyShiftToSources(example, fleet, shifts);
+    const diff = (file: string) => {
+      const before = example.clusters.find((c) => c.file === file)!.text.split("\n");
+      const after = shifted.clusters.find((c) => c.file === file)!.text.split("\n");
+      expect(after).toHaveLength(before.length);
+      return after.map((line, i) => [before[i], line]).filter(([a, b]) => a !== b);
+    };
+    expect(diff("clusters/blue.yaml")).toEqual([["  web: 50", "  web: 0"]]);
+    expect(diff("clusters/green.yaml")).toEqual([["  web: 50", "  web: 100"]]);
+    expect(shifted.clusters[0].text).toContain("# Share of each service's traffic this cluster receives");
+    expect(parseFleetConfig(shifted).clusters.map((c) => c.config.weights.web)).toEqual([0, 100]);
+  });
+
+  it("prints before → after per service", () => {
+    expect(formatShifts(planShift(fleet, { to: "green", step: 25 }))).toBe(
+      "web: blue 50 → 25 (50% → 25%) *, green 50 → 75 (50% → 75%) *",
+    );
+  });
+});
+
+describe("npm run shift", () => {
+  const script = path.join(projectRoot(), "dist", "scripts", "shift.js");
+  function projectCopy(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-shift-"));
+    fs.mkdirSync(path.join(dir, "clusters"));
+    for (const source of [example.platform, ...example.clusters]) fs.writeFileSync(path.join(dir, source.file), source.text);
+    return dir;
+  }
+  const run = (dir: string, args: string[]) =>
+    spawnSync(process.execPath, [script, "--config-dir", dir, ...args], { encoding: "utf8" });
+
+  it("edits the cluster files in place and prints the change", () => {
+    const dir = projectCopy();
+    const result = run(dir, ["blue=0", "green=100"]);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("web: blue 50 → 0 (50% → 0%) *, green 50 → 100 (50% → 100%) *");
+    expect(result.stdout).toContain("edited clusters/blue.yaml, clusters/green.yaml");
+    expect(fs.readFileSync(path.join(dir, "clusters/blue.yaml"), "utf8")).toContain("weights:\n  web: 0\n");
+  });
+
+  it("writes nothing on --dry-run or on a refusal, and exits 1 on a refusal", () => {
+    const dir = projectCopy();
+    expect(run(dir, ["--dry-run", "--to", "green"]).status).toBe(0);
+    const refused = run(dir, ["blue=0", "green=0"]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain("shift would leave web with weight 0 everywhere");
+    for (const source of example.clusters) {
+      expect(fs.readFileSync(path.join(dir, source.file), "utf8")).toBe(source.text);
+    }
+  });
+});

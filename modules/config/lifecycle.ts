@@ -1,0 +1,103 @@
+import { ConfigError, ConfigProblem, FleetConfig, LoadedCluster } from "./load";
+import { ClusterConfig, NodeGroupConfig } from "./schema";
+
+/** True when the cluster has a weight above 0 for some service. */
+export function carriesTraffic(cluster: ClusterConfig): boolean {
+  return Object.values(cluster.weights).some((weight) => weight > 0);
+}
+
+/** Node groups as deployed: scaled down to `standbyNodes` while the cluster is on standby. */
+export function effectiveNodeGroups(cluster: ClusterConfig): NodeGroupConfig[] {
+  if (cluster.state !== "standby") return cluster.nodeGroups;
+  return cluster.nodeGroups.map((group) => ({
+    ...group,
+    minSize: cluster.standbyNodes,
+    desiredSize: cluster.standbyNodes,
+    maxSize: Math.max(group.maxSize, cluster.standbyNodes, 1),
+  }));
+}
+
+function minorOf(version: string): number {
+  return Number(version.split(".")[1]);
+}
+
+/**
+ * Checks the change from `base` (the configuration now deployed, e.g. the main
+ * branch) to `next`: the rules that keep an upgrade safe.
+ */
+export function checkTransition(base: FleetConfig, next: FleetConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const baseByName = new Map(base.clusters.map((c) => [c.config.name, c]));
+  const nextNames = new Set(next.clusters.map((c) => c.config.name));
+
+  for (const cluster of next.clusters) {
+    const before = baseByName.get(cluster.config.name);
+    if (before) problems.push(...checkClusterChange(before, cluster));
+    else problems.push(...checkNewCluster(cluster));
+  }
+  for (const removed of base.clusters.filter((c) => !nextNames.has(c.config.name))) {
+    const { config } = removed;
+    if (config.state !== "retiring" || carriesTraffic(config)) {
+      problems.push({
+        file: removed.file,
+        field: "",
+        message: `cluster ${config.name} was removed, but it was ${config.state}${carriesTraffic(config) ? " and carried traffic" : ""}: first merge a change that sets state: retiring and every weight to 0, then run npm run retire -- ${config.name}`,
+      });
+    }
+  }
+  return problems;
+}
+
+function checkNewCluster({ file, config }: LoadedCluster): ConfigProblem[] {
+  return Object.entries(config.weights)
+    .filter(([, weight]) => weight > 0)
+    .map(([service, weight]) => ({
+      file,
+      field: `weights.${service}`,
+      message: `is ${weight}, but ${config.name} is a new cluster: it starts at weight 0 and gets traffic in a later change, once it is deployed and healthy`,
+    }));
+}
+
+function checkClusterChange(before: LoadedCluster, after: LoadedCluster): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const { file, config } = after;
+  const carrying = carriesTraffic(before.config) || carriesTraffic(config);
+  const shiftFirst = `${config.name} carries traffic: shift its weights to 0 and merge that first`;
+
+  const from = before.config.kubernetesVersion;
+  const to = config.kubernetesVersion;
+  if (from !== to) {
+    if (minorOf(to) < minorOf(from)) {
+      problems.push({ file, field: "kubernetesVersion", message: `${from} → ${to} is a downgrade, which EKS cannot do` });
+    } else if (minorOf(to) - minorOf(from) > 1) {
+      problems.push({ file, field: "kubernetesVersion", message: `${from} → ${to} skips a version: EKS upgrades one minor version at a time (${from} → 1.${minorOf(from) + 1} first)` });
+    }
+    if (carrying) {
+      problems.push({ file, field: "kubernetesVersion", message: `changes ${from} → ${to} while ${shiftFirst}` });
+    }
+  }
+
+  config.nodeGroups.forEach((group, i) => {
+    const old = before.config.nodeGroups.find((g) => g.name === group.name);
+    if (!old || !carrying) return;
+    for (const key of ["amiType", "releaseVersion"] as const) {
+      if (old[key] !== group[key]) {
+        problems.push({ file, field: `nodeGroups[${i}].${key}`, message: `changes ${old[key] ?? "(latest)"} → ${group[key] ?? "(latest)"} while ${shiftFirst}` });
+      }
+    }
+  });
+
+  for (const [service, weight] of Object.entries(config.weights)) {
+    const previous = before.config.weights[service] ?? 0;
+    if (weight > previous && config.state === "draining") {
+      problems.push({ file, field: `weights.${service}`, message: `rises ${previous} → ${weight} on a draining cluster: set state: active to give it traffic again` });
+    }
+  }
+  return problems;
+}
+
+/** Throws a {@link ConfigError} when the change from `base` to `next` is unsafe. */
+export function assertSafeTransition(base: FleetConfig, next: FleetConfig): void {
+  const problems = checkTransition(base, next);
+  if (problems.length > 0) throw new ConfigError(problems);
+}

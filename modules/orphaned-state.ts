@@ -1,0 +1,32 @@
+import * as fs from "fs";
+import * as path from "path";
+import { FleetConfig } from "./config/load";
+
+/** A state file of a cluster stack whose cluster file is gone, still holding resources. */
+export interface OrphanedState {
+  readonly cluster: string;
+  readonly stateFile: string;
+  readonly resources: number;
+}
+
+/**
+ * Finds local state of cluster stacks that no cluster file describes any more:
+ * their resources still exist in AWS but nothing manages them. Remote (S3)
+ * state is not reachable without credentials and is not checked.
+ */
+export function findOrphanedClusterStates(projectDir: string, fleet: FleetConfig): OrphanedState[] {
+  const backend = fleet.platform.stateBackend;
+  if (backend.type !== "local") return [];
+  const dir = path.join(projectDir, backend.directory);
+  if (!fs.existsSync(dir)) return [];
+  const known = new Set(fleet.clusters.map((c) => c.config.name));
+  const orphans: OrphanedState[] = [];
+  for (const file of fs.readdirSync(dir).sort()) {
+    const match = /^cluster-(.+?)(-k8s)?\.tfstate$/.exec(file);
+    if (!match || known.has(match[1])) continue;
+    const state = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")) as { resources?: unknown[] };
+    const resources = state.resources?.length ?? 0;
+    if (resources > 0) orphans.push({ cluster: match[1], stateFile: path.join(backend.directory, file), resources });
+  }
+  return orphans;
+}

@@ -1,0 +1,151 @@
+import { parseDocument, isScalar } from "yaml";
+import { ConfigSources, FleetConfig } from "../config/load";
+import { MAX_WEIGHT } from "../config/schema";
+
+/** What to shift: explicit weights, or all traffic (or a step of it) towards one cluster. */
+export interface ShiftRequest {
+  /** Weights by cluster name, as in `blue=0 green=100`. */
+  readonly weights?: Readonly<Record<string, number>>;
+  /** Cluster that should carry all traffic. */
+  readonly to?: string;
+  /** With `to`: move at most this many percentage points of each service's traffic. */
+  readonly step?: number;
+  /** Services to shift. @default every service the named clusters serve */
+  readonly services?: readonly string[];
+}
+
+/** Weights of one service before and after, by cluster. */
+export interface ServiceShift {
+  readonly service: string;
+  readonly before: Readonly<Record<string, number>>;
+  readonly after: Readonly<Record<string, number>>;
+}
+
+/** A shift that cannot be made as asked. */
+export class ShiftError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ShiftError";
+  }
+}
+
+/** Weights of every service after the request, for the services it touches. */
+export function planShift(fleet: FleetConfig, request: ShiftRequest): ServiceShift[] {
+  const named = request.to !== undefined ? [request.to] : Object.keys(request.weights ?? {});
+  if (named.length === 0) throw new ShiftError("name the clusters to shift: blue=0 green=100, or --to green");
+  if (request.to !== undefined && request.weights && Object.keys(request.weights).length > 0) {
+    throw new ShiftError("give either weights (blue=0 green=100) or --to, not both");
+  }
+  if (request.step !== undefined && request.to === undefined) throw new ShiftError("--step needs --to <cluster>");
+  if (request.step !== undefined && !(request.step > 0 && request.step <= 100)) {
+    throw new ShiftError(`--step ${request.step} must be a percentage between 1 and 100`);
+  }
+  const clusters = new Map(fleet.clusters.map((c) => [c.config.name, c.config]));
+  const unknown = named.filter((name) => !clusters.has(name));
+  if (unknown.length > 0) {
+    throw new ShiftError(`unknown cluster${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}; clusters: ${[...clusters.keys()].join(", ")}`);
+  }
+  for (const [cluster, weight] of Object.entries(request.weights ?? {})) {
+    if (!Number.isInteger(weight) || weight < 0 || weight > MAX_WEIGHT) {
+      throw new ShiftError(`weight ${cluster}=${weight} is outside 0-${MAX_WEIGHT}`);
+    }
+  }
+
+  const serviceNames = fleet.platform.services.map((s) => s.name);
+  const unknownServices = (request.services ?? []).filter((s) => !serviceNames.includes(s));
+  if (unknownServices.length > 0) throw new ShiftError(`unknown service ${unknownServices.join(", ")}; services: ${serviceNames.join(", ")}`);
+  const services = (request.services ?? serviceNames).filter((service) =>
+    named.some((cluster) => clusters.get(cluster)!.weights[service] !== undefined),
+  );
+  if (services.length === 0) throw new ShiftError(`${named.join(", ")} serve${named.length === 1 ? "s" : ""} none of the services asked for`);
+
+  return services.map((service) => {
+    const before = Object.fromEntries(
+      fleet.clusters.filter((c) => c.config.weights[service] !== undefined).map((c) => [c.config.name, c.config.weights[service]]),
+    );
+    const after = request.to !== undefined ? towards(before, request.to, request.step) : { ...before, ...pick(request.weights!, before) };
+    const notReady = Object.keys(after).filter((c) => after[c] > (before[c] ?? 0) && clusters.get(c)!.state !== "active");
+    if (notReady.length > 0) {
+      const states = notReady.map((c) => `${c} is ${clusters.get(c)!.state}`).join(", ");
+      throw new ShiftError(`cannot shift ${service} traffic onto a cluster that is not ready (${states}): set state: active first`);
+    }
+    if (Object.values(after).every((w) => w === 0)) {
+      throw new ShiftError(`shift would leave ${service} with weight 0 everywhere: some cluster must carry its traffic`);
+    }
+    return { service, before, after };
+  });
+}
+
+/** The requested weights of the clusters that serve the service. */
+function pick(weights: Readonly<Record<string, number>>, serving: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(weights).filter(([cluster]) => cluster in serving));
+}
+
+/** Moves traffic to `target`: all of it, or `step` percentage points of it, on a scale of 100. */
+function towards(before: Record<string, number>, target: string, step?: number): Record<string, number> {
+  if (!(target in before)) return before;
+  const total = Object.values(before).reduce((a, b) => a + b, 0);
+  if (step === undefined) {
+    return Object.fromEntries(Object.keys(before).map((c) => [c, c === target ? Math.min(MAX_WEIGHT, Math.max(total, 1)) : 0]));
+  }
+  const share = Math.min(100, Math.round((before[target] / total) * 100) + step);
+  const others = Object.keys(before).filter((c) => c !== target);
+  const othersTotal = others.reduce((sum, c) => sum + before[c], 0);
+  const after: Record<string, number> = { [target]: share };
+  // Split what is left among the others in proportion to their weights (largest remainder).
+  const exact = others.map((c) => ({ c, value: othersTotal === 0 ? 0 : ((100 - share) * before[c]) / othersTotal }));
+  let left = 100 - share - exact.reduce((sum, e) => sum + Math.floor(e.value), 0);
+  for (const e of [...exact].sort((a, b) => b.value - Math.floor(b.value) - (a.value - Math.floor(a.value)))) {
+    after[e.c] = Math.floor(e.value) + (left > 0 && othersTotal > 0 ? 1 : 0);
+    if (left > 0 && othersTotal > 0) left--;
+  }
+  return Object.fromEntries(Object.keys(before).map((c) => [c, after[c]]));
+}
+
+/**
+ * Writes the new weights into the cluster files' text, touching only the
+ * weight values: comments, order and formatting stay as they were.
+ */
+export function applyShiftToSources(sources: ConfigSources, fleet: FleetConfig, shifts: readonly ServiceShift[]): ConfigSources {
+  const fileOf = new Map(fleet.clusters.map((c) => [c.config.name, c.file]));
+  const edits = new Map<string, { service: string; weight: number }[]>();
+  for (const { service, before, after } of shifts) {
+    for (const [cluster, weight] of Object.entries(after)) {
+      if (before[cluster] === weight) continue;
+      const file = fileOf.get(cluster)!;
+      edits.set(file, [...(edits.get(file) ?? []), { service, weight }]);
+    }
+  }
+  return {
+    ...sources,
+    clusters: sources.clusters.map((source) => {
+      const fileEdits = edits.get(source.file);
+      if (!fileEdits) return source;
+      const document = parseDocument(source.text);
+      const spans = fileEdits.map(({ service, weight }) => {
+        const node = document.getIn(["weights", service], true);
+        if (!isScalar(node) || !node.range) throw new ShiftError(`${source.file}: weights.${service} is not a plain number`);
+        return { start: node.range[0], end: node.range[1], text: String(weight) };
+      });
+      let text = source.text;
+      for (const span of spans.sort((a, b) => b.start - a.start)) {
+        text = text.slice(0, span.start) + span.text + text.slice(span.end);
+      }
+      return { ...source, text };
+    }),
+  };
+}
+
+/** "web: blue 50 → 0, green 50 → 100" lines for the console. */
+export function formatShifts(shifts: readonly ServiceShift[]): string {
+  return shifts
+    .map(({ service, before, after }) => {
+      const total = (weights: Readonly<Record<string, number>>) => Object.values(weights).reduce((a, b) => a + b, 0);
+      const percent = (weights: Readonly<Record<string, number>>, cluster: string) => Math.round((weights[cluster] / total(weights)) * 100);
+      const parts = Object.keys(after).map(
+        (c) => `${c} ${before[c]} → ${after[c]} (${percent(before, c)}% → ${percent(after, c)}%)${before[c] === after[c] ? "" : " *"}`,
+      );
+      return `${service}: ${parts.join(", ")}`;
+    })
+    .join("\n");
+}

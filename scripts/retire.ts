@@ -1,0 +1,46 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { parseArgs } from "util";
+import { ConfigError, loadFleetConfig } from "../modules/config/load";
+import { projectRoot } from "../modules/project-root";
+import { retireSteps } from "../modules/traffic/retire";
+import { ShiftError } from "../modules/traffic/shift";
+
+const USAGE = "usage: npm run retire -- <cluster> [--auto-approve] [--dry-run] [--config-dir DIR]";
+
+/** Removes a retiring cluster: destroys its stacks in order, deletes its file, deploys the edge. */
+function main(): void {
+  const { values, positionals } = parseArgs({
+    options: {
+      "auto-approve": { type: "boolean", default: false },
+      "dry-run": { type: "boolean", default: false },
+      "config-dir": { type: "string" },
+    },
+    allowPositionals: true,
+  });
+  if (positionals.length !== 1) throw new ShiftError(USAGE);
+  const configDir = path.resolve(values["config-dir"] ?? projectRoot());
+  const steps = retireSteps(loadFleetConfig(configDir), positionals[0], values["auto-approve"]);
+  for (const [i, step] of steps.entries()) {
+    const detail = step.kind === "run" ? step.command.join(" ") : `rm ${step.file}`;
+    console.log(`step ${i + 1}/${steps.length}: ${step.describe}\n  ${detail}`);
+    if (values["dry-run"]) continue;
+    if (step.kind === "delete-file") {
+      fs.rmSync(path.join(configDir, step.file));
+      continue;
+    }
+    const result = spawnSync(step.command[0], step.command.slice(1), { cwd: configDir, stdio: "inherit" });
+    if (result.status !== 0) {
+      throw new ShiftError(`step ${i + 1} failed (exit ${result.status ?? result.signal}); fix it and run npm run retire -- ${positionals[0]} again`);
+    }
+  }
+}
+
+try {
+  main();
+} catch (error) {
+  if (!(error instanceof ShiftError || error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exitCode = 1;
+}

@@ -27,3 +27,8 @@ export function targetGroupName(fleet: string, cluster: string, service: string)
 export function albName(fleet: string): string {
   return `${fleet}-alb`;
 }
+
+/** The cluster an AWS cluster stack belongs to, or undefined for other stacks. */
+export function clusterOfStack(stack: string): string | undefined {
+  return /^cluster-(.+?)(-k8s)?$/.exec(stack)?.[1];
+}

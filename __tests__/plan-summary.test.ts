@@ -1,0 +1,157 @@
+import * as fs from "fs";
+import * as path from "path";
+import { ConfigSources, parseFleetConfig } from "../modules/config/load";
+import { EXIT_DANGER, EXIT_NOT_PLANNED, EXIT_OK, loadStackPlans, MAX_SUMMARY_LENGTH, StackPlan, summarizePlans } from "../modules/plan/summary";
+import { applyShiftToSources, planShift } from "../modules/traffic/shift";
+import { exampleSources, withClusterFile } from "./helpers/fleet";
+import { planBaseline, PlannedBaseline } from "./helpers/plan-fixtures";
+import { describeWithTerraform } from "./helpers/terraform-checks";
+
+const example = exampleSources();
+
+function shifted(sources: ConfigSources, weights: Record<string, number>): ConfigSources {
+  const fleet = parseFleetConfig(sources);
+  return applyShiftToSources(sources, fleet, planShift(fleet, { weights }));
+}
+
+function editCluster(sources: ConfigSources, cluster: string, edit: (text: string) => string): ConfigSources {
+  const file = `clusters/${cluster}.yaml`;
+  return withClusterFile(sources, file, edit(sources.clusters.find((c) => c.file === file)!.text));
+}
+
+/** The danger table's rows as [severity, stack, resource type, change]. */
+function dangerRows(summary: ReturnType<typeof summarizePlans>) {
+  return summary.dangers.map((d) => [d.severity, d.stack, d.address.split(".")[0], d.kind]);
+}
+
+describeWithTerraform("plan summary of real plans", (terraform) => {
+  let baseline: Promise<PlannedBaseline>;
+  beforeAll(() => {
+    baseline = planBaseline(terraform, example, ["edge", "cluster-blue"], "eu-west-1");
+  });
+
+  it("of a first deploy counts creations, shows the traffic to be, and lists the stacks not planned", async () => {
+    const summary = summarizePlans((await baseline).firstDeploy);
+    expect(summary.dangers).toEqual([]);
+    expect(summary.exitCode).toBe(EXIT_OK);
+    expect(summary.traffic).toEqual([
+      { service: "web", cluster: "blue", before: undefined, after: 50 },
+      { service: "web", cluster: "green", before: undefined, after: 50 },
+    ]);
+    expect(summary.markdown).toMatch(/\| edge \| \d+ \| 0 \| 0 \| 0 \|/);
+    expect(summary.markdown).toContain("| network | – | – | – | – | ⚠️ not planned (skipped): not selected |");
+    expect(summary.markdown.indexOf("### Traffic")).toBeLessThan(summary.markdown.indexOf("### Stacks"));
+  });
+
+  it("of a weight shift shows exactly the traffic table and no danger", async () => {
+    const plans = await (await baseline).planChange(shifted(example, { blue: 0, green: 100 }));
+    const summary = summarizePlans(plans);
+    expect(summary.traffic).toEqual([
+      { service: "web", cluster: "blue", before: 50, after: 0 },
+      { service: "web", cluster: "green", before: 50, after: 100 },
+    ]);
+    expect(summary.dangers).toEqual([]);
+    expect(summary.exitCode).toBe(EXIT_OK);
+    expect(summary.markdown).toContain("| web | blue | 50 → 0 **changed** | 50% → 0% |");
+    expect(summary.markdown).toContain("| edge | 0 | 1 | 0 | 0 |");
+    expect(summary.markdown).toContain("| cluster-blue | 0 | 0 | 0 | 0 | no changes |");
+    expect(summary.markdown).toMatch(/action\[0\]\.forward\[0\]\.target_group\[\d\]\.weight: 50 → (0|100)/);
+  });
+
+  it("of an EKS cluster replacement puts that danger first, with what forces it, and exits non-zero", async () => {
+    const replaced = editCluster(example, "blue", (t) => t.replace("nodeGroups:", "serviceIpv4Cidr: 172.21.0.0/16\nnodeGroups:"));
+    const plans = await (await baseline).planChange(replaced);
+    const summary = summarizePlans(plans);
+    expect(dangerRows(summary)[0]).toEqual(["critical", "cluster-blue", "aws_eks_cluster", "replace"]);
+    expect(summary.dangers[0].replacePaths).toContain("kubernetes_network_config.0.service_ipv4_cidr");
+    expect(summary.exitCode).toBe(EXIT_DANGER);
+    expect(summary.markdown.indexOf("### ⚠️ Dangers")).toBeLessThan(summary.markdown.indexOf("### Stacks"));
+    expect(summary.markdown).toContain("EKS cluster replaced: its workloads go down");
+    expect(summarizePlans(plans, { allowDangerous: true }).exitCode).toBe(EXIT_OK);
+  });
+
+  it("of a new container port flags the replaced target groups that carry weight", async () => {
+    const newPort = { ...example, platform: { ...example.platform, text: example.platform.text.replace("containerPort: 8080", "containerPort: 9090") } };
+    const summary = summarizePlans(await (await baseline).planChange(newPort));
+    const targetGroups = summary.dangers.filter((d) => d.address.startsWith("aws_lb_target_group."));
+    expect(targetGroups.map((d) => [d.severity, d.kind])).toEqual([
+      ["critical", "replace"],
+      ["critical", "replace"],
+    ]);
+    expect(targetGroups[0].reason).toMatch(/target group of web on (blue|green) replaced while it carries weight 50/);
+    expect(summary.exitCode).toBe(EXIT_DANGER);
+  });
+
+  it("flags weight moved onto a cluster whose version changes in the same plan", async () => {
+    const upgradedAndShifted = editCluster(shifted(example, { blue: 100, green: 0 }), "blue", (t) => t.replace('"1.33"', '"1.34"'));
+    const summary = summarizePlans(await (await baseline).planChange(upgradedAndShifted));
+    expect(summary.dangers.map((d) => d.reason)).toEqual([
+      "weight on blue rises 50 → 100 while its Kubernetes version changes 1.33 → 1.34 in the same plan: upgrade first, shift later",
+    ]);
+    expect(summary.exitCode).toBe(EXIT_DANGER);
+  });
+});
+
+describe("plan summary", () => {
+  const change = (address: string, type: string, actions: string[], extra: object = {}) => ({
+    address,
+    type,
+    mode: "managed",
+    change: { actions, before: {}, after: {}, after_unknown: {}, ...extra },
+  });
+  const planned = (stack: string, changes: object[]): StackPlan => ({ stack, status: "planned", plan: { resource_changes: changes as never } });
+
+  it("masks sensitive values", () => {
+    const secret = change("aws_db_instance.db", "aws_db_instance", ["update"], {
+      before: { password: "old-secret", port: 5432 },
+      after: { password: "new-secret", port: 5433 },
+      before_sensitive: { password: true },
+      after_sensitive: { password: true },
+    });
+    const markdown = summarizePlans([planned("edge", [secret])]).markdown;
+    expect(markdown).toContain("password: (sensitive)");
+    expect(markdown).toContain("port: 5432 → 5433");
+    expect(markdown).not.toContain("secret");
+  });
+
+  it("reports a stack that failed to plan as such, never as no changes, and exits 3", () => {
+    const summary = summarizePlans([planned("edge", []), { stack: "network", status: "failed", reason: "Error: No valid credential sources found" }]);
+    expect(summary.markdown).toContain("| network | – | – | – | – | ⚠️ not planned (failed): Error: No valid credential sources found |");
+    expect(summary.markdown).toContain("| edge | 0 | 0 | 0 | 0 | no changes |");
+    expect(summary.exitCode).toBe(EXIT_NOT_PLANNED);
+  });
+
+  it("lists every delete as a danger", () => {
+    const summary = summarizePlans([planned("network", [change("aws_flow_log.f", "aws_flow_log", ["delete"])])]);
+    expect(summary.dangers.map((d) => [d.severity, d.kind, d.reason])).toEqual([["warning", "delete", "aws_flow_log deleted"]]);
+    expect(summary.exitCode).toBe(EXIT_DANGER);
+  });
+
+  it("stays under GitHub's comment size, leaving out details first", () => {
+    const many = Array.from({ length: 400 }, (_, i) =>
+      change(`aws_subnet.s${i}`, "aws_subnet", ["update"], { before: { tags: { n: "x".repeat(60) } }, after: { tags: { n: "y".repeat(60) } } }),
+    );
+    const stacks = Array.from({ length: 8 }, (_, i) => planned(`stack-${i}`, many));
+    const markdown = summarizePlans(stacks).markdown;
+    expect(markdown.length).toBeLessThanOrEqual(MAX_SUMMARY_LENGTH);
+    expect(markdown).toContain("left out of the details to stay under GitHub's comment size");
+    expect(markdown).toContain("| stack-7 | 0 | 400 | 0 | 0 |");
+  });
+
+  it("reads the plan files the runner writes", () => {
+    const dir = fs.mkdtempSync(path.join(require("os").tmpdir(), "fleet-plans-"));
+    fs.mkdirSync(path.join(dir, "plans"));
+    fs.writeFileSync(path.join(dir, "plans", "edge.json"), JSON.stringify({ resource_changes: [] }));
+    fs.writeFileSync(
+      path.join(dir, "plans", "status.json"),
+      JSON.stringify([
+        { stack: "edge", status: "planned", planFile: "plans/edge.json" },
+        { stack: "network", status: "skipped", reason: "not selected" },
+      ]),
+    );
+    expect(loadStackPlans(dir)).toEqual([
+      { stack: "edge", status: "planned", plan: { resource_changes: [] } },
+      { stack: "network", status: "skipped", reason: "not selected" },
+    ]);
+  });
+});

@@ -1,0 +1,57 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parseArgs } from "util";
+import { ConfigError, loadFleetConfig } from "../modules/config/load";
+import { PLANS_DIR, runPlans } from "../modules/plan/runner";
+import { terraformEnvironment } from "../modules/plan/terraform";
+import { projectRoot } from "../modules/project-root";
+import { synthesizeFleet } from "../modules/synth";
+
+const USAGE = `usage: npm run plan -- [--offline] [--plugin-dir DIR] [--concurrency N] [--config-dir DIR]
+  --offline          plan AWS-only stacks with no AWS account (fake credentials, stand-in cross-stack values)
+  --plugin-dir DIR   install providers from this mirror only (default: TF_PLUGIN_DIR, else the registry)`;
+
+/** Synthesizes, then plans every stack; plans land in cdktf.out/plans/ for `npm run plan-summary`. */
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      offline: { type: "boolean", default: false },
+      "plugin-dir": { type: "string" },
+      concurrency: { type: "string", default: "2" },
+      "config-dir": { type: "string" },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const configDir = path.resolve(values["config-dir"] ?? projectRoot());
+  const fleet = loadFleetConfig(configDir);
+  const outdir = path.join(configDir, "cdktf.out");
+  synthesizeFleet(fleet, outdir);
+  // Offline plans write stand-in state for cross-stack values: they run on a scratch copy, never beside real state.
+  const planDir = values.offline ? path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-offline-plan-")), "cdktf.out") : outdir;
+  if (values.offline) synthesizeFleet(fleet, planDir);
+  const statuses = await runPlans({
+    outdir: planDir,
+    terraform: terraformEnvironment({ pluginDir: values["plugin-dir"] ?? process.env.TF_PLUGIN_DIR }),
+    offline: values.offline,
+    region: fleet.platform.region,
+    concurrency: Number(values.concurrency),
+    log: (line) => console.log(line),
+  });
+  if (values.offline) {
+    fs.cpSync(path.join(planDir, PLANS_DIR), path.join(outdir, PLANS_DIR), { recursive: true });
+    fs.rmSync(path.dirname(planDir), { recursive: true, force: true });
+  }
+  const planned = statuses.filter((s) => s.status === "planned").length;
+  console.log(`${planned} of ${statuses.length} stacks planned into ${path.join("cdktf.out", PLANS_DIR)}`);
+  if (statuses.some((s) => s.status === "failed")) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? error.message : (error as Error).message);
+  process.exitCode = 1;
+});

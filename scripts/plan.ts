@@ -8,7 +8,8 @@ import { terraformEnvironment } from "../modules/plan/terraform";
 import { projectRoot } from "../modules/project-root";
 import { synthesizeFleet } from "../modules/synth";
 
-const USAGE = `usage: npm run plan -- [--offline] [--plugin-dir DIR] [--concurrency N] [--config-dir DIR]
+const USAGE = `usage: npm run plan -- [--stack NAME]... [--offline] [--plugin-dir DIR] [--concurrency N] [--config-dir DIR]
+  --stack NAME       plan only this stack (repeatable; default every stack)
   --offline          plan AWS-only stacks with no AWS account (fake credentials, stand-in cross-stack values)
   --plugin-dir DIR   install providers from this mirror only (default: TF_PLUGIN_DIR, else the registry)`;
 
@@ -16,6 +17,7 @@ const USAGE = `usage: npm run plan -- [--offline] [--plugin-dir DIR] [--concurre
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
+      stack: { type: "string", multiple: true },
       offline: { type: "boolean", default: false },
       "plugin-dir": { type: "string" },
       concurrency: { type: "string", default: "2" },
@@ -38,6 +40,7 @@ async function main(): Promise<void> {
     outdir: planDir,
     terraform: terraformEnvironment({ pluginDir: values["plugin-dir"] ?? process.env.TF_PLUGIN_DIR }),
     offline: values.offline,
+    stacks: values.stack,
     region: fleet.platform.region,
     concurrency: Number(values.concurrency),
     log: (line) => console.log(line),

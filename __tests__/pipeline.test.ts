@@ -1,0 +1,103 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse } from "yaml";
+import { SUMMARY_MARKER } from "../modules/plan/summary";
+import { projectRoot } from "../modules/project-root";
+import { generatedFleetSources } from "../scripts/lib/generated-fleet";
+import { describeWithTerraform } from "./helpers/terraform-checks";
+
+const root = projectRoot();
+const script = (name: string) => path.join(root, "dist", "scripts", `${name}.js`);
+
+function projectWith(extraPlatform = ""): string {
+  const sources = generatedFleetSources(1);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-pipeline-"));
+  fs.mkdirSync(path.join(dir, "clusters"));
+  fs.writeFileSync(path.join(dir, "platform.yaml"), sources.platform.text + extraPlatform);
+  for (const cluster of sources.clusters) fs.writeFileSync(path.join(dir, cluster.file), cluster.text);
+  return dir;
+}
+
+interface Step {
+  uses?: string;
+  run?: string;
+  with?: Record<string, string>;
+  if?: string;
+}
+interface Job {
+  if?: string;
+  permissions?: Record<string, string>;
+  steps: Step[];
+}
+
+describe("the GitHub Actions workflow", () => {
+  const workflow = parse(fs.readFileSync(path.join(root, ".github/workflows/terraform.yml"), "utf8")) as {
+    on: { pull_request: unknown; push: { branches: string[] } };
+    jobs: Record<string, Job>;
+  };
+  const { plan, deploy, test } = workflow.jobs;
+
+  it("tests every change, plans pull requests and deploys main", () => {
+    expect(workflow.on.pull_request).toBeDefined();
+    expect(workflow.on.push.branches).toEqual(["main"]);
+    expect(test.steps.map((s) => s.run).filter(Boolean)).toEqual(["npm ci", "npm test"]);
+  });
+
+  it("stays inert until the AWS_ROLE_ARN variable is set, then assumes it through OIDC", () => {
+    for (const job of [plan, deploy]) {
+      expect(job.if).toContain("vars.AWS_ROLE_ARN != ''");
+      expect(job.permissions?.["id-token"]).toBe("write");
+      const credentials = job.steps.find((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"));
+      expect(credentials?.with?.["role-to-assume"]).toContain("vars.AWS_ROLE_ARN");
+    }
+    expect(plan.permissions?.["pull-requests"]).toBe("write");
+  });
+
+  it("posts one sticky comment, found by the summary's marker", () => {
+    const comment = plan.steps.find((s) => s.uses?.startsWith("actions/github-script@"));
+    expect(comment?.with?.script).toContain(`const marker = "${SUMMARY_MARKER}"`);
+    expect(comment?.with?.script).toContain("updateComment");
+  });
+
+  it("runs only npm scripts that exist", () => {
+    const scripts = Object.keys(JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")).scripts);
+    const used = Object.values(workflow.jobs)
+      .flatMap((job) => job.steps.map((s) => s.run ?? ""))
+      .flatMap((run) => [...run.matchAll(/npm run (?:--silent )?([a-z-]+)/g)].map((m) => m[1]));
+    expect(used.length).toBeGreaterThan(4);
+    expect(used.filter((name) => !scripts.includes(name))).toEqual([]);
+  });
+});
+
+describe("npm run ci-settings", () => {
+  it("refuses local state, which CI runners would lose", () => {
+    const result = spawnSync(process.execPath, [script("ci-settings")], { encoding: "utf8", cwd: root });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("configure stateBackend: {type: s3");
+  });
+});
+
+describeWithTerraform("npm run plan and plan-summary", () => {
+  it("plan offline into cdktf.out/plans without touching the project's state, then summarize", () => {
+    const dir = projectWith();
+    const plan = spawnSync(process.execPath, [script("plan"), "--offline", "--stack", "edge", "--config-dir", dir], {
+      encoding: "utf8",
+      env: { ...process.env, TF_PLUGIN_DIR: process.env.TF_PLUGIN_DIR ?? "/opt/tf-plugins" },
+    });
+    expect(plan.stderr).toBe("");
+    expect(plan.status).toBe(0);
+    expect(plan.stdout).toContain("1 of 4 stacks planned into cdktf.out/plans");
+    expect(fs.existsSync(path.join(dir, "cdktf.out", "plans", "edge.json"))).toBe(true);
+    expect(fs.existsSync(path.join(dir, "state"))).toBe(false);
+
+    const outdir = path.join(dir, "cdktf.out");
+    const summary = spawnSync(process.execPath, [script("plan-summary"), "--outdir", outdir], { encoding: "utf8" });
+    expect(summary.status).toBe(0);
+    expect(summary.stdout.startsWith(SUMMARY_MARKER)).toBe(true);
+    expect(summary.stdout).toContain("| cluster-c00 | – | – | – | – | ⚠️ not planned (skipped): not selected |");
+    const changed = spawnSync(process.execPath, [script("plan-summary"), "--outdir", outdir, "--list-changed"], { encoding: "utf8" });
+    expect(changed.stdout.trim()).toBe("edge");
+  });
+});

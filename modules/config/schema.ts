@@ -212,7 +212,6 @@ const nodeGroupSchema = z
  * - `retiring`: no traffic, about to be removed (`npm run retire`).
  */
 export const CLUSTER_STATES = ["active", "draining", "standby", "retiring"] as const;
-export type ClusterState = (typeof CLUSTER_STATES)[number];
 
 export const clusterConfigSchema = z
   .object({

@@ -33,7 +33,7 @@ export interface PolicyReport {
 }
 
 /** Pseudo-rule for exceptions that name no rule or excuse nothing. */
-export const STALE_EXCEPTION_RULE: PolicyRule = {
+const STALE_EXCEPTION_RULE: PolicyRule = {
   id: "policy-exception-valid",
   title: "Declared exceptions name a rule and excuse a real violation",
   checkov: [],

@@ -40,11 +40,49 @@ describe("retireSteps", () => {
 });
 
 describe("npm run retire", () => {
-  it("lists the steps on --dry-run and changes nothing", () => {
+  const script = path.join(projectRoot(), "dist", "scripts", "retire.js");
+  function project(): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-retire-"));
     fs.mkdirSync(path.join(dir, "clusters"));
     for (const source of [retiring.platform, ...retiring.clusters]) fs.writeFileSync(path.join(dir, source.file), source.text);
-    const script = path.join(projectRoot(), "dist", "scripts", "retire.js");
+    return dir;
+  }
+
+  /** A stand-in `npx` that records its arguments and whether the cluster file still exists, then exits with `exitCode`. */
+  function fakeNpx(dir: string, exitCode: number): NodeJS.ProcessEnv {
+    const bin = path.join(dir, "bin");
+    fs.mkdirSync(bin);
+    fs.writeFileSync(
+      path.join(bin, "npx"),
+      `#!/bin/sh\necho "$* file=$(test -f clusters/c00.yaml && echo yes || echo no)" >> "${path.join(dir, "calls.log")}"\nexit ${exitCode}\n`,
+      { mode: 0o755 },
+    );
+    return { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH}` };
+  }
+
+  it("runs the steps in order and deletes the file between the destroys and the edge deploy", () => {
+    const dir = project();
+    const result = spawnSync(process.execPath, [script, "c00", "--auto-approve", "--config-dir", dir], { encoding: "utf8", env: fakeNpx(dir, 0) });
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(fs.readFileSync(path.join(dir, "calls.log"), "utf8").trim().split("\n")).toEqual([
+      "cdktf destroy cluster-c00-k8s --auto-approve file=yes",
+      "cdktf destroy cluster-c00 --auto-approve file=yes",
+      "cdktf deploy edge --auto-approve file=no",
+    ]);
+  });
+
+  it("stops at the first failing step and keeps the cluster file", () => {
+    const dir = project();
+    const result = spawnSync(process.execPath, [script, "c00", "--config-dir", dir], { encoding: "utf8", env: fakeNpx(dir, 1) });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("step 1 failed (exit 1); fix it and run npm run retire -- c00 again");
+    expect(fs.readFileSync(path.join(dir, "calls.log"), "utf8").trim().split("\n")).toHaveLength(1);
+    expect(fs.existsSync(path.join(dir, "clusters", "c00.yaml"))).toBe(true);
+  });
+
+  it("lists the steps on --dry-run and changes nothing", () => {
+    const dir = project();
     const result = spawnSync(process.execPath, [script, "c00", "--dry-run", "--config-dir", dir], { encoding: "utf8" });
     expect(result.status).toBe(0);
     expect(result.stdout).toContain("step 1/4: destroy cluster-c00-k8s (controller and bindings)\n  npx cdktf destroy cluster-c00-k8s");

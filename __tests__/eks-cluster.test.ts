@@ -88,6 +88,19 @@ describe("EksClusterWithNodes", () => {
     expect(coredns?.depends_on).toEqual([expect.stringMatching(/^aws_eks_node_group\./)]);
   });
 
+  it("pins add-on versions when given", () => {
+    const pinned = Testing.synthScope(
+      (scope) => new EksClusterWithNodes(scope, "eks", { ...props, addonVersions: { "kube-proxy": "v1.33.0-eksbuild.2" } }),
+    );
+    const addons = Object.values((JSON.parse(pinned) as Json).resource.aws_eks_addon);
+    expect(addons.map((a) => [a.addon_name, a.addon_version]).sort()).toEqual([
+      ["coredns", undefined],
+      ["eks-pod-identity-agent", undefined],
+      ["kube-proxy", "v1.33.0-eksbuild.2"],
+      ["vpc-cni", undefined],
+    ]);
+  });
+
   it("lets the ALB reach pods on each target port, and nothing else", () => {
     const rules = Object.values(json.resource.aws_vpc_security_group_ingress_rule);
     expect(rules.map((r) => [r.from_port, r.referenced_security_group_id])).toEqual([

@@ -17,7 +17,7 @@ import { servicePrincipalTrust } from "./iam";
 /** Every control-plane log type EKS has. */
 export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
 
-/** Add-ons EKS manages; the last three run before any node exists. */
+/** Add-ons that run before any node exists (CoreDNS needs nodes and comes after them). */
 const ADDONS_BEFORE_NODES = ["vpc-cni", "kube-proxy", "eks-pod-identity-agent"];
 
 export interface EksClusterProps {
@@ -43,6 +43,8 @@ export interface EksClusterProps {
   /** Days to keep control-plane logs. @default 365 */
   readonly logRetentionDays?: number;
   readonly nodeGroups: readonly NodeGroupConfig[];
+  /** Add-on versions by add-on name. @default EKS's default version for the Kubernetes version */
+  readonly addonVersions?: Readonly<Record<string, string | undefined>>;
   /** Security group of the ALB, allowed to reach pods on `albTargetPorts`. */
   readonly albSecurityGroupId: string;
   /** Pod ports the ALB sends traffic to. */
@@ -143,7 +145,7 @@ export class EksClusterWithNodes extends Construct {
       });
     }
 
-    const addonsBeforeNodes = ADDONS_BEFORE_NODES.map((name) => this.addon(name, []));
+    const addonsBeforeNodes = ADDONS_BEFORE_NODES.map((name) => this.addon(name, props.addonVersions?.[name], []));
 
     const nodeRole = new IamRole(this, "node-role", {
       name: `${props.clusterName}-eks-node`,
@@ -188,13 +190,14 @@ export class EksClusterWithNodes extends Construct {
       });
     });
 
-    this.addon("coredns", this.nodeGroups);
+    this.addon("coredns", props.addonVersions?.coredns, this.nodeGroups);
   }
 
-  private addon(name: string, dependsOn: EksNodeGroup[]): EksAddon {
+  private addon(name: string, version: string | undefined, dependsOn: EksNodeGroup[]): EksAddon {
     return new EksAddon(this, `addon-${name}`, {
       clusterName: this.cluster.name,
       addonName: name,
+      addonVersion: version,
       resolveConflictsOnCreate: "OVERWRITE",
       resolveConflictsOnUpdate: "OVERWRITE",
       dependsOn,

@@ -119,6 +119,7 @@ export class ClusterStack extends FleetStack {
       serviceIpv4Cidr: cluster.serviceIpv4Cidr,
       logRetentionDays: cluster.logRetentionDays,
       nodeGroups: effectiveNodeGroups(cluster),
+      addonVersions: cluster.addonVersions,
       albSecurityGroupId: edge.alb.securityGroup.id,
       albTargetPorts: [...new Set(services.map((s) => s.containerPort))].sort((a, b) => a - b),
     });

@@ -257,6 +257,20 @@ export const clusterConfigSchema = z
     /** Days to keep control-plane logs. @default 365 */
     logRetentionDays: z.number().int().min(1).default(365),
     nodeGroups: z.array(nodeGroupSchema).min(1),
+    /**
+     * Versions of the EKS add-ons (e.g. "v1.19.2-eksbuild.1"); EKS's default for the
+     * Kubernetes version when unset. Raise them after a control-plane upgrade.
+     * @default {}
+     */
+    addonVersions: z
+      .object({
+        "vpc-cni": z.string().min(1).optional(),
+        "kube-proxy": z.string().min(1).optional(),
+        coredns: z.string().min(1).optional(),
+        "eks-pod-identity-agent": z.string().min(1).optional(),
+      })
+      .strict()
+      .default({}),
     /** Traffic weight per routed service (0-999). A service absent here is not routed to this cluster. */
     weights: z.record(z.string(), z.number().int().min(0).max(MAX_WEIGHT)).default({}),
     loadBalancerController: z

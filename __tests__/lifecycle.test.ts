@@ -1,10 +1,10 @@
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { checkTransition } from "../modules/config/lifecycle";
 import { ConfigError, ConfigSources, parseFleetConfig } from "../modules/config/load";
 import { projectRoot } from "../modules/project-root";
+import { writeConfigProject } from "../scripts/lib/config-project";
 import { clusterText, generatedFleetSources } from "../scripts/lib/generated-fleet";
 import { resourcesOf, synthFleet, withClusterFile } from "./helpers/fleet";
 
@@ -94,9 +94,7 @@ describe("standby clusters", () => {
 describe("npm run synth", () => {
   const mainJs = path.join(projectRoot(), "dist", "main.js");
   function gitProject(sources: ConfigSources): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-git-"));
-    fs.mkdirSync(path.join(dir, "clusters"));
-    for (const source of [sources.platform, ...sources.clusters]) fs.writeFileSync(path.join(dir, source.file), source.text);
+    const dir = writeConfigProject(sources, "fleet-git-");
     const git = (...args: string[]) => execFileSync("git", ["-C", dir, ...args], { stdio: "ignore" });
     git("init", "-q", "-b", "main");
     git("add", ".");

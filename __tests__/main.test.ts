@@ -1,20 +1,12 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { projectRoot } from "../modules/project-root";
+import { writeConfigProject } from "../scripts/lib/config-project";
 import { generatedFleetSources } from "../scripts/lib/generated-fleet";
 
 /** The compiled app, as `npm run synth` runs it (`npm test` compiles first). */
 const mainJs = path.join(projectRoot(), "dist", "main.js");
-
-function projectWith(sources = generatedFleetSources(2)): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-main-"));
-  fs.mkdirSync(path.join(dir, "clusters"));
-  fs.writeFileSync(path.join(dir, sources.platform.file), sources.platform.text);
-  for (const cluster of sources.clusters) fs.writeFileSync(path.join(dir, cluster.file), cluster.text);
-  return dir;
-}
 
 function synth(dir: string) {
   const env = { ...process.env };
@@ -41,7 +33,7 @@ describe("npm run synth", () => {
   });
 
   it("writes cdktf.out beside the configuration", () => {
-    const dir = projectWith();
+    const dir = writeConfigProject(generatedFleetSources(2));
     const result = synth(dir);
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
@@ -50,7 +42,7 @@ describe("npm run synth", () => {
   });
 
   it("rejects a bad file naming file and field, exits non-zero and leaves the previous output untouched", () => {
-    const dir = projectWith();
+    const dir = writeConfigProject(generatedFleetSources(2));
     expect(synth(dir).status).toBe(0);
     const before = snapshot(path.join(dir, "cdktf.out"));
     fs.writeFileSync(path.join(dir, "clusters", "c00.yaml"), fs.readFileSync(path.join(dir, "clusters", "c00.yaml"), "utf8").replace("maxSize: 3", "maxSize: 1"));
@@ -64,7 +56,7 @@ describe("npm run synth", () => {
   });
 
   it("drops the stacks of a removed cluster file from the output", () => {
-    const dir = projectWith(generatedFleetSources(3));
+    const dir = writeConfigProject(generatedFleetSources(3));
     expect(synth(dir).status).toBe(0);
     fs.rmSync(path.join(dir, "clusters", "c02.yaml"));
     expect(synth(dir).status).toBe(0);

@@ -1,24 +1,16 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { SUMMARY_MARKER } from "../modules/plan/summary";
 import { projectRoot } from "../modules/project-root";
+import { writeConfigProject } from "../scripts/lib/config-project";
 import { generatedFleetSources } from "../scripts/lib/generated-fleet";
 import { describeWithTerraform } from "./helpers/terraform-checks";
 
 const root = projectRoot();
 const script = (name: string) => path.join(root, "dist", "scripts", `${name}.js`);
 
-function projectWith(extraPlatform = ""): string {
-  const sources = generatedFleetSources(1);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-pipeline-"));
-  fs.mkdirSync(path.join(dir, "clusters"));
-  fs.writeFileSync(path.join(dir, "platform.yaml"), sources.platform.text + extraPlatform);
-  for (const cluster of sources.clusters) fs.writeFileSync(path.join(dir, cluster.file), cluster.text);
-  return dir;
-}
 
 interface Step {
   uses?: string;
@@ -81,7 +73,7 @@ describe("npm run ci-settings", () => {
 
 describeWithTerraform("npm run plan and plan-summary", () => {
   it("plan offline into cdktf.out/plans without touching the project's state, then summarize", () => {
-    const dir = projectWith();
+    const dir = writeConfigProject(generatedFleetSources(1));
     const plan = spawnSync(process.execPath, [script("plan"), "--offline", "--stack", "edge", "--config-dir", dir], {
       encoding: "utf8",
       env: { ...process.env, TF_PLUGIN_DIR: process.env.TF_PLUGIN_DIR ?? "/opt/tf-plugins" },

@@ -1,10 +1,10 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { ConfigSources, parseFleetConfig } from "../modules/config/load";
 import { projectRoot } from "../modules/project-root";
 import { retireSteps } from "../modules/traffic/retire";
+import { writeConfigProject } from "../scripts/lib/config-project";
 import { generatedFleetSources } from "../scripts/lib/generated-fleet";
 import { withClusterFile } from "./helpers/fleet";
 
@@ -41,12 +41,7 @@ describe("retireSteps", () => {
 
 describe("npm run retire", () => {
   const script = path.join(projectRoot(), "dist", "scripts", "retire.js");
-  function project(): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-retire-"));
-    fs.mkdirSync(path.join(dir, "clusters"));
-    for (const source of [retiring.platform, ...retiring.clusters]) fs.writeFileSync(path.join(dir, source.file), source.text);
-    return dir;
-  }
+  const project = () => writeConfigProject(retiring);
 
   /** A stand-in `npx` that records its arguments and whether the cluster file still exists, then exits with `exitCode`. */
   function fakeNpx(dir: string, exitCode: number): NodeJS.ProcessEnv {

@@ -1,9 +1,9 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { ConfigSources, parseFleetConfig } from "../modules/config/load";
 import { projectRoot } from "../modules/project-root";
+import { writeConfigProject } from "../scripts/lib/config-project";
 import { applyShiftToSources, formatShifts, planShift, ShiftRequest } from "../modules/traffic/shift";
 import { exampleSources, withClusterFile } from "./helpers/fleet";
 
@@ -88,12 +88,7 @@ describe("applyShiftToSources", () => {
 
 describe("npm run shift", () => {
   const script = path.join(projectRoot(), "dist", "scripts", "shift.js");
-  function projectCopy(): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-shift-"));
-    fs.mkdirSync(path.join(dir, "clusters"));
-    for (const source of [example.platform, ...example.clusters]) fs.writeFileSync(path.join(dir, source.file), source.text);
-    return dir;
-  }
+  const projectCopy = () => writeConfigProject(example);
   const run = (dir: string, args: string[]) =>
     spawnSync(process.execPath, [script, "--config-dir", dir, ...args], { encoding: "utf8" });
 

@@ -4,6 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { ConfigSources, readConfigSources } from "../modules/config/load";
 import { projectRoot } from "../modules/project-root";
+import { writeConfigProject } from "./lib/config-project";
 import { generatedFleetSources } from "./lib/generated-fleet";
 
 /**
@@ -15,14 +16,6 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const root = projectRoot();
 const mainJs = path.join(root, "dist", "main.js");
 const reporter = path.join(root, "dist", "scripts", "lib", "report-peak-memory.js");
-
-function writeProject(sources: ConfigSources): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-bench-"));
-  fs.mkdirSync(path.join(dir, "clusters"));
-  fs.writeFileSync(path.join(dir, sources.platform.file), sources.platform.text);
-  for (const cluster of sources.clusters) fs.writeFileSync(path.join(dir, cluster.file), cluster.text);
-  return dir;
-}
 
 function measure(dir: string): { seconds: number; megabytes: number } {
   const env = { ...process.env };
@@ -47,7 +40,7 @@ const cases: [string, ConfigSources, string][] = [
 console.log(`synth benchmark: node ${process.version}, ${os.cpus().length} cores, ${RUNS} runs each`);
 console.log("case                   stacks  wall median  wall max  peak RSS max  target");
 for (const [name, sources, target] of cases) {
-  const dir = writeProject(sources);
+  const dir = writeConfigProject(sources, "fleet-bench-");
   const runs = Array.from({ length: RUNS }, () => measure(dir));
   const stacks = fs.readdirSync(path.join(dir, "cdktf.out", "stacks")).length;
   const seconds = runs.map((r) => r.seconds);

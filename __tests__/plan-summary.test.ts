@@ -1,7 +1,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigSources, parseFleetConfig } from "../modules/config/load";
-import { EXIT_DANGER, EXIT_NOT_PLANNED, EXIT_OK, loadStackPlans, MAX_SUMMARY_LENGTH, StackPlan, summarizePlans } from "../modules/plan/summary";
+import { loadStackPlans, StackPlan } from "../modules/plan/plan-json";
+import { EXIT_DANGER, EXIT_NOT_PLANNED, EXIT_OK, MAX_SUMMARY_LENGTH, summarizePlans } from "../modules/plan/summary";
 import { applyShiftToSources, planShift } from "../modules/traffic/shift";
 import { exampleSources, withClusterFile } from "./helpers/fleet";
 import { planBaseline, PlannedBaseline } from "./helpers/plan-fixtures";

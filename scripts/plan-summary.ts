@@ -1,7 +1,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import { changedStackNames, loadStackPlans, summarizePlans } from "../modules/plan/summary";
+import { changedStackNames, loadStackPlans } from "../modules/plan/plan-json";
+import { summarizePlans } from "../modules/plan/summary";
 import { projectRoot } from "../modules/project-root";
 
 const USAGE = `usage: npm run plan-summary -- [--out FILE] [--allow-dangerous] [--list-changed] [--outdir DIR]

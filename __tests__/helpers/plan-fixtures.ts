@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { ConfigSources } from "../../modules/config/load";
 import { runPlans } from "../../modules/plan/runner";
-import { loadStackPlans, StackPlan } from "../../modules/plan/summary";
+import { loadStackPlans, StackPlan } from "../../modules/plan/plan-json";
 import { runTerraform, standInOutputs, TerraformEnvironment } from "../../modules/plan/terraform";
 import { synthFleet } from "./fleet";
 

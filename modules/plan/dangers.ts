@@ -1,0 +1,77 @@
+import { clusterOfStack, EDGE_STACK } from "../naming";
+import { ChangeKind, kindOf, managedChanges, StackPlan } from "./plan-json";
+import { TrafficRow } from "./traffic";
+
+/** A delete, a replace, or a change that puts traffic at risk. */
+export interface Danger {
+  /** `critical` for what takes traffic or workloads down here; `warning` for other deletes and replaces. */
+  readonly severity: "critical" | "warning";
+  readonly stack: string;
+  readonly address: string;
+  readonly kind: ChangeKind | "update";
+  readonly reason: string;
+  readonly replacePaths: readonly string[];
+}
+
+/** Kubernetes version changes of EKS clusters, by fleet cluster name. */
+function versionChanges(stacks: readonly StackPlan[]): Map<string, { from: string; to: string }> {
+  const changes = new Map<string, { from: string; to: string }>();
+  for (const { stack, plan } of stacks) {
+    for (const change of managedChanges(plan).filter((c) => c.type === "aws_eks_cluster" && kindOf(c.change.actions) === "update")) {
+      const from = change.change.before?.version as string | undefined;
+      const to = change.change.after?.version as string | undefined;
+      const cluster = clusterOfStack(stack);
+      if (cluster && from && to && from !== to) changes.set(cluster, { from, to });
+    }
+  }
+  return changes;
+}
+
+const CRITICAL_TYPES: Record<string, string> = {
+  aws_eks_cluster: "EKS cluster",
+  aws_eks_node_group: "EKS node group",
+  aws_lb: "load balancer",
+  aws_lb_listener: "ALB listener",
+};
+
+export function findDangers(stacks: readonly StackPlan[], traffic: readonly TrafficRow[]): Danger[] {
+  const dangers: Danger[] = [];
+  for (const { stack, plan } of stacks) {
+    for (const change of managedChanges(plan)) {
+      const kind = kindOf(change.change.actions);
+      if (kind !== "delete" && kind !== "replace") continue;
+      const replacePaths = (change.change.replace_paths ?? []).map((p) => p.join("."));
+      const verb = kind === "delete" ? "deleted" : "replaced";
+      let severity: Danger["severity"] = "warning";
+      let reason = `${change.type} ${verb}`;
+      if (CRITICAL_TYPES[change.type]) {
+        severity = "critical";
+        reason = `${CRITICAL_TYPES[change.type]} ${verb}: ${change.type.startsWith("aws_eks") ? "its workloads go down" : "traffic through it stops"}`;
+      } else if (change.type === "aws_lb_target_group") {
+        const tags = (change.change.before?.tags ?? {}) as Record<string, string>;
+        const rows = traffic.filter((r) => r.service === tags.service && r.cluster === tags.cluster);
+        const weight = Math.max(0, ...rows.map((r) => Math.max(r.before ?? 0, r.after ?? 0)));
+        if (weight > 0) {
+          severity = "critical";
+          reason = `target group of ${tags.service} on ${tags.cluster} ${verb} while it carries weight ${weight}: its targets re-register and requests fail meanwhile`;
+        }
+      }
+      dangers.push({ severity, stack, address: change.address, kind, reason, replacePaths });
+    }
+  }
+  const upgrading = versionChanges(stacks);
+  for (const row of traffic) {
+    const version = upgrading.get(row.cluster);
+    if (version && (row.after ?? 0) > (row.before ?? 0)) {
+      dangers.push({
+        severity: "critical",
+        stack: EDGE_STACK,
+        address: `${row.service} → ${row.cluster}`,
+        kind: "update",
+        reason: `weight on ${row.cluster} rises ${row.before ?? 0} → ${row.after} while its Kubernetes version changes ${version.from} → ${version.to} in the same plan: upgrade first, shift later`,
+        replacePaths: [],
+      });
+    }
+  }
+  return dangers.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === "critical" ? -1 : 1));
+}

@@ -1,0 +1,59 @@
+import { EDGE_STACK } from "../naming";
+import { Json, managedChanges, StackPlan } from "./plan-json";
+
+/** A service's weight on one cluster before and after the plan; undefined where it has none. */
+export interface TrafficRow {
+  readonly service: string;
+  readonly cluster: string;
+  readonly before?: number;
+  readonly after?: number;
+}
+
+/** Weights per service and cluster, before (from state) and after (from configuration), from the edge plan. */
+export function trafficTable(stacks: readonly StackPlan[]): TrafficRow[] {
+  const plan = stacks.find((s) => s.stack === EDGE_STACK)?.plan;
+  if (!plan) return [];
+  const clusterByArn = new Map<string, string>();
+  for (const resource of plan.prior_state?.values?.root_module?.resources ?? []) {
+    if (resource.type !== "aws_lb_target_group") continue;
+    const cluster = (resource.values.tags as Record<string, string> | undefined)?.cluster;
+    if (cluster) clusterByArn.set(resource.values.arn as string, cluster);
+  }
+  const configResources = plan.configuration?.root_module?.resources ?? [];
+  const clusterByAddress = new Map<string, string>();
+  for (const resource of configResources.filter((r) => r.type === "aws_lb_target_group")) {
+    const tags = (resource.expressions?.tags as { constant_value?: Record<string, string> } | undefined)?.constant_value;
+    if (tags?.cluster) clusterByAddress.set(resource.address, tags.cluster);
+  }
+
+  const rows: TrafficRow[] = [];
+  for (const change of managedChanges(plan).filter((c) => c.type === "aws_lb_listener_rule")) {
+    const tags = (change.change.after?.tags ?? change.change.before?.tags) as Record<string, string> | undefined;
+    const service = tags?.service ?? change.address;
+    const before = new Map<string, number>();
+    for (const group of forwardGroups(change.change.before)) {
+      before.set(clusterByArn.get(group.arn as string) ?? String(group.arn), group.weight as number);
+    }
+    const after = new Map<string, number>();
+    if (change.change.after) {
+      const expressions = configResources.find((r) => r.address === change.address)?.expressions;
+      for (const group of forwardGroups(expressions, true)) {
+        const references = ((group.arn as { references?: string[] }).references ?? []).map((r) => r.replace(/\.arn$/, ""));
+        const cluster = references.map((r) => clusterByAddress.get(r)).find(Boolean) ?? references[0] ?? "?";
+        after.set(cluster, (group.weight as { constant_value: number }).constant_value);
+      }
+    }
+    for (const cluster of [...new Set([...before.keys(), ...after.keys()])].sort()) {
+      rows.push({ service, cluster, before: before.get(cluster), after: after.get(cluster) });
+    }
+  }
+  return rows.sort((a, b) => a.service.localeCompare(b.service) || a.cluster.localeCompare(b.cluster));
+}
+
+/** The target groups of a rule's forward action, from values or (with `expressions`) from configuration. */
+function forwardGroups(rule: Json | null | undefined, expressions = false): Json[] {
+  const actions = (rule?.action as Json[] | undefined) ?? [];
+  const forward = actions.flatMap((a) => (a.forward as Json[] | undefined) ?? []);
+  const groups = forward.flatMap((f) => (f.target_group as Json[] | undefined) ?? []);
+  return expressions ? groups.filter((g) => g.weight && g.arn) : groups;
+}

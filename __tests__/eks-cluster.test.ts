@@ -49,6 +49,17 @@ describe("EksClusterWithNodes", () => {
     expect(text).toHaveResourceWithProperties(KmsKey, { enable_key_rotation: true });
   });
 
+  it("lets the control plane use the cluster's key, and no other", () => {
+    const policy = JSON.parse(Object.values(json.resource.aws_iam_role_policy)[0].policy as string);
+    expect(policy.Statement).toEqual([
+      {
+        Effect: "Allow",
+        Action: ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
+        Resource: [expect.stringMatching(/^\$\{aws_kms_key\..+\.arn\}$/)],
+      },
+    ]);
+  });
+
   it("keeps control-plane logs for the retention period, encrypted with the cluster's key", () => {
     const logGroup = Object.values(json.resource.aws_cloudwatch_log_group)[0];
     expect(logGroup).toMatchObject({ name: "/aws/eks/t-blue/cluster", retention_in_days: 365 });

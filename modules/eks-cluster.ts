@@ -6,13 +6,14 @@ import { EksAddon } from "@cdktf/provider-aws/lib/eks-addon";
 import { EksCluster } from "@cdktf/provider-aws/lib/eks-cluster";
 import { EksNodeGroup } from "@cdktf/provider-aws/lib/eks-node-group";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { NodeGroupConfig } from "./config/schema";
 import { EncryptionKey, partitionOf } from "./encryption-key";
 import { acceptPolicyException } from "./policy/exceptions";
-import { servicePrincipalTrust } from "./iam";
+import { policyDocument, servicePrincipalTrust } from "./iam";
 
 /** Every control-plane log type EKS has. */
 export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
@@ -89,6 +90,14 @@ export class EksClusterWithNodes extends Construct {
       role: clusterRole.name,
       policyArn: managedPolicy("AmazonEKSClusterPolicy"),
     });
+    // Envelope encryption of secrets: the control plane uses the cluster's key, and only that key.
+    const secretsEncryption = new IamRolePolicy(this, "cluster-secrets-encryption", {
+      role: clusterRole.id,
+      name: "secrets-encryption",
+      policy: policyDocument([
+        { Effect: "Allow", Action: ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"], Resource: [key.arn] },
+      ]),
+    });
 
     const publicEndpoint = props.endpointPublicAccess ?? false;
     this.cluster = new EksCluster(this, "cluster", {
@@ -109,7 +118,7 @@ export class EksClusterWithNodes extends Construct {
       enabledClusterLogTypes: CONTROL_PLANE_LOG_TYPES,
       encryptionConfig: { resources: ["secrets"], provider: { keyArn: key.arn } },
       kubernetesNetworkConfig: { serviceIpv4Cidr: props.serviceIpv4Cidr ?? "172.20.0.0/16" },
-      dependsOn: [controlPlaneLogs, clusterPolicy],
+      dependsOn: [controlPlaneLogs, clusterPolicy, secretsEncryption],
     });
     if (publicEndpoint) {
       acceptPolicyException(

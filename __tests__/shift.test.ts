@@ -4,6 +4,7 @@ import * as path from "path";
 import { ConfigSources, parseFleetConfig } from "../modules/config/load";
 import { projectRoot } from "../modules/project-root";
 import { writeConfigProject } from "../scripts/lib/config-project";
+import { generatedFleetSources } from "../scripts/lib/generated-fleet";
 import { applyShiftToSources, formatShifts, planShift, ShiftRequest } from "../modules/traffic/shift";
 import { exampleSources, withClusterFile } from "./helpers/fleet";
 
@@ -30,6 +31,10 @@ describe("planShift", () => {
   it("moves traffic gradually with --step", () => {
     expect(weightsAfter({ to: "green", step: 25 })).toEqual([["web", { blue: 25, green: 75 }]]);
     expect(weightsAfter({ to: "green", step: 80 })).toEqual([["web", { blue: 0, green: 100 }]]);
+  });
+
+  it("splits the rest among the other clusters in proportion, on a total of 100", () => {
+    expect(weightsAfter({ to: "c00", step: 10 }, generatedFleetSources(3))).toEqual([["svc0", { c00: 43, c01: 29, c02: 28 }]]);
   });
 
   it("leaves unnamed clusters as they are", () => {

@@ -92,12 +92,12 @@ function towards(before: Record<string, number>, target: string, step?: number):
   const others = Object.keys(before).filter((c) => c !== target);
   const othersTotal = others.reduce((sum, c) => sum + before[c], 0);
   const after: Record<string, number> = { [target]: share };
-  // Split what is left among the others in proportion to their weights (largest remainder).
-  const exact = others.map((c) => ({ c, value: othersTotal === 0 ? 0 : ((100 - share) * before[c]) / othersTotal }));
+  // Split what is left among the others in proportion to their weights, largest remainders first.
+  const exact = others.map((cluster) => ({ cluster, value: othersTotal === 0 ? 0 : ((100 - share) * before[cluster]) / othersTotal }));
+  const fraction = (value: number) => value - Math.floor(value);
   let left = 100 - share - exact.reduce((sum, e) => sum + Math.floor(e.value), 0);
-  for (const e of [...exact].sort((a, b) => b.value - Math.floor(b.value) - (a.value - Math.floor(a.value)))) {
-    after[e.c] = Math.floor(e.value) + (left > 0 && othersTotal > 0 ? 1 : 0);
-    if (left > 0 && othersTotal > 0) left--;
+  for (const e of [...exact].sort((a, b) => fraction(b.value) - fraction(a.value))) {
+    after[e.cluster] = Math.floor(e.value) + (left-- > 0 ? 1 : 0);
   }
   return Object.fromEntries(Object.keys(before).map((c) => [c, after[c]]));
 }

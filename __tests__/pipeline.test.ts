@@ -71,12 +71,12 @@ describe("npm run ci-settings", () => {
   });
 });
 
-describeWithTerraform("npm run plan and plan-summary", () => {
+describeWithTerraform("npm run plan and plan-summary", (terraform) => {
   it("plan offline into cdktf.out/plans without touching the project's state, then summarize", () => {
     const dir = writeConfigProject(generatedFleetSources(1));
-    const plan = spawnSync(process.execPath, [script("plan"), "--offline", "--stack", "edge", "--config-dir", dir], {
+    const mirror = terraform.providerSource === "registry" ? [] : ["--plugin-dir", terraform.providerSource];
+    const plan = spawnSync(process.execPath, [script("plan"), "--offline", "--stack", "edge", ...mirror, "--config-dir", dir], {
       encoding: "utf8",
-      env: { ...process.env, TF_PLUGIN_DIR: process.env.TF_PLUGIN_DIR ?? "/opt/tf-plugins" },
     });
     expect(plan.stderr).toBe("");
     expect(plan.status).toBe(0);

@@ -2,10 +2,12 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { readConfigSourcesAtRevision } from "./modules/config/git-base";
 import { assertSafeTransition } from "./modules/config/lifecycle";
-import { ConfigError, loadFleetConfig, parseFleetConfig } from "./modules/config/load";
+import { loadFleetConfig, parseFleetConfig } from "./modules/config/load";
 import { findOrphanedClusterStates } from "./modules/orphaned-state";
 import { projectRoot } from "./modules/project-root";
 import { synthesizeFleet } from "./modules/synth";
+import { UserError } from "./modules/user-error";
+import { runCommand } from "./modules/run-command";
 
 const USAGE = "usage: node dist/main.js [config-dir] [--base <git-revision>]";
 
@@ -17,31 +19,24 @@ const USAGE = "usage: node dist/main.js [config-dir] [--base <git-revision>]";
  */
 function main(): void {
   const { values, positionals } = parseArgs({ options: { base: { type: "string" } }, allowPositionals: true });
-  if (positionals.length > 1) throw new Error(USAGE);
+  if (positionals.length > 1) throw new UserError(USAGE);
   const configDir = path.resolve(positionals[0] ?? projectRoot());
-  try {
-    const fleet = loadFleetConfig(configDir);
-    if (values.base) {
-      assertSafeTransition(parseFleetConfig(readConfigSourcesAtRevision(configDir, values.base)), fleet);
-    }
-    const outdir = path.resolve(configDir, process.env.CDKTF_OUTDIR || "cdktf.out");
-    if (!path.relative(outdir, configDir).startsWith("..")) {
-      throw new Error(`output folder ${outdir} would replace the configuration folder ${configDir}`);
-    }
-    synthesizeFleet(fleet, outdir);
-    console.log(`synthesized ${2 + 2 * fleet.clusters.length} stacks (${fleet.clusters.length} clusters) into ${path.relative(configDir, outdir) || "."}`);
-    for (const orphan of findOrphanedClusterStates(configDir, fleet)) {
-      console.error(
-        `WARNING: ${orphan.stateFile} still holds ${orphan.resources} resources of cluster ${orphan.cluster}, whose file is gone. ` +
-          `They keep running and nothing manages them: restore clusters/${orphan.cluster}.yaml and retire it with npm run retire -- ${orphan.cluster}.`,
-      );
-    }
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(error.message);
-    console.error("nothing was synthesized; the previous output is unchanged");
-    process.exitCode = 1;
+  const fleet = loadFleetConfig(configDir);
+  if (values.base) {
+    assertSafeTransition(parseFleetConfig(readConfigSourcesAtRevision(configDir, values.base)), fleet);
+  }
+  const outdir = path.resolve(configDir, process.env.CDKTF_OUTDIR || "cdktf.out");
+  if (!path.relative(outdir, configDir).startsWith("..")) {
+    throw new UserError(`output folder ${outdir} would replace the configuration folder ${configDir}`);
+  }
+  synthesizeFleet(fleet, outdir);
+  console.log(`synthesized ${2 + 2 * fleet.clusters.length} stacks (${fleet.clusters.length} clusters) into ${path.relative(configDir, outdir) || "."}`);
+  for (const orphan of findOrphanedClusterStates(configDir, fleet)) {
+    console.error(
+      `WARNING: ${orphan.stateFile} still holds ${orphan.resources} resources of cluster ${orphan.cluster}, whose file is gone. ` +
+        `They keep running and nothing manages them: restore clusters/${orphan.cluster}.yaml and retire it with npm run retire -- ${orphan.cluster}.`,
+    );
   }
 }
 
-main();
+runCommand(main, "nothing was synthesized; the previous output is unchanged");

@@ -1,20 +1,18 @@
-import { ConfigError, loadFleetConfig } from "../modules/config/load";
+import { loadFleetConfig } from "../modules/config/load";
 import { projectRoot } from "../modules/project-root";
+import { UserError } from "../modules/user-error";
+import { runCommand } from "../modules/run-command";
 
 /**
  * Prints `region=…` for the CI workflow (GITHUB_OUTPUT format), and fails when
  * state is local: runners are thrown away, so CI needs the S3 state backend.
  */
-try {
+runCommand(() => {
   const fleet = loadFleetConfig(projectRoot());
   if (fleet.platform.stateBackend.type !== "s3") {
-    console.error("platform.yaml: stateBackend: CI runners keep no files; configure stateBackend: {type: s3, bucket: ...} to plan and deploy from CI");
-    process.exitCode = 1;
-  } else {
-    console.log(`region=${fleet.platform.region}`);
+    throw new UserError(
+      "platform.yaml: stateBackend: CI runners keep no files; configure stateBackend: {type: s3, bucket: ...} to plan and deploy from CI",
+    );
   }
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(error.message);
-  process.exitCode = 1;
-}
+  console.log(`region=${fleet.platform.region}`);
+});

@@ -2,11 +2,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
-import { ConfigError, loadFleetConfig } from "../modules/config/load";
+import { loadFleetConfig } from "../modules/config/load";
 import { PLANS_DIR, runPlans } from "../modules/plan/runner";
 import { terraformEnvironment } from "../modules/plan/terraform";
 import { projectRoot } from "../modules/project-root";
 import { synthesizeFleet } from "../modules/synth";
+import { runCommand } from "../modules/run-command";
 
 const USAGE = `usage: npm run plan -- [--stack NAME]... [--offline] [--plugin-dir DIR] [--concurrency N] [--config-dir DIR]
   --stack NAME       plan only this stack (repeatable; default every stack)
@@ -54,7 +55,4 @@ async function main(): Promise<void> {
   if (statuses.some((s) => s.status === "failed")) process.exitCode = 1;
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : (error as Error).message);
-  process.exitCode = 1;
-});
+runCommand(main);

@@ -1,10 +1,11 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ConfigError, loadFleetConfig } from "../modules/config/load";
+import { loadFleetConfig } from "../modules/config/load";
 import { evaluatePolicies, formatPolicyReport, readSynthesizedStacks } from "../modules/policy/evaluate";
 import { projectRoot } from "../modules/project-root";
 import { synthesizeFleet } from "../modules/synth";
+import { runCommand } from "../modules/run-command";
 
 /**
  * Synthesizes the current configuration (from the folder given as first
@@ -20,13 +21,9 @@ function main(): void {
     const report = evaluatePolicies(readSynthesizedStacks(outdir));
     console.log(formatPolicyReport(report));
     process.exitCode = report.findings.length > 0 ? 1 : 0;
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(error.message);
-    process.exitCode = 1;
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
   }
 }
 
-main();
+runCommand(main);

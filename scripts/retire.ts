@@ -2,10 +2,11 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import { ConfigError, loadFleetConfig } from "../modules/config/load";
+import { loadFleetConfig } from "../modules/config/load";
 import { projectRoot } from "../modules/project-root";
 import { retireSteps } from "../modules/traffic/retire";
-import { ShiftError } from "../modules/traffic/shift";
+import { UserError } from "../modules/user-error";
+import { runCommand } from "../modules/run-command";
 
 const USAGE = "usage: npm run retire -- <cluster> [--auto-approve] [--dry-run] [--config-dir DIR]";
 
@@ -19,7 +20,7 @@ function main(): void {
     },
     allowPositionals: true,
   });
-  if (positionals.length !== 1) throw new ShiftError(USAGE);
+  if (positionals.length !== 1) throw new UserError(USAGE);
   const configDir = path.resolve(values["config-dir"] ?? projectRoot());
   const steps = retireSteps(loadFleetConfig(configDir), positionals[0], values["auto-approve"]);
   for (const [i, step] of steps.entries()) {
@@ -32,15 +33,9 @@ function main(): void {
     }
     const result = spawnSync(step.command[0], step.command.slice(1), { cwd: configDir, stdio: "inherit" });
     if (result.status !== 0) {
-      throw new ShiftError(`step ${i + 1} failed (exit ${result.status ?? result.signal}); fix it and run npm run retire -- ${positionals[0]} again`);
+      throw new UserError(`step ${i + 1} failed (exit ${result.status ?? result.signal}); fix it and run npm run retire -- ${positionals[0]} again`);
     }
   }
 }
 
-try {
-  main();
-} catch (error) {
-  if (!(error instanceof ShiftError || error instanceof ConfigError)) throw error;
-  console.error(error.message);
-  process.exitCode = 1;
-}
+runCommand(main);

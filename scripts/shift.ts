@@ -2,9 +2,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { assertSafeTransition } from "../modules/config/lifecycle";
-import { ConfigError, parseFleetConfig, readConfigSources } from "../modules/config/load";
+import { parseFleetConfig, readConfigSources } from "../modules/config/load";
 import { projectRoot } from "../modules/project-root";
-import { applyShiftToSources, formatShifts, planShift, ShiftError, ShiftRequest } from "../modules/traffic/shift";
+import { applyShiftToSources, formatShifts, planShift, ShiftRequest } from "../modules/traffic/shift";
+import { UserError } from "../modules/user-error";
+import { runCommand } from "../modules/run-command";
 
 const USAGE = `usage: npm run shift -- [blue=0 green=100 | --to green [--step 25]] [--service web]... [--now] [--dry-run] [--config-dir DIR]
   blue=0 green=100   set these clusters' weights
@@ -18,7 +20,7 @@ function parseWeights(args: string[]): Record<string, number> {
   return Object.fromEntries(
     args.map((arg) => {
       const match = /^([a-z][a-z0-9-]*)=(-?\d+)$/.exec(arg);
-      if (!match) throw new ShiftError(`"${arg}" is not cluster=weight\n${USAGE}`);
+      if (!match) throw new UserError(`"${arg}" is not cluster=weight\n${USAGE}`);
       return [match[1], Number(match[2])];
     }),
   );
@@ -64,11 +66,4 @@ async function main(): Promise<void> {
   console.log(`edited ${changed.map((c) => c.file).join(", ") || "nothing"}; commit and deploy edge so Terraform agrees${values.now ? " (its plan should show no change)" : ""}`);
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof ShiftError || error instanceof ConfigError) {
-    console.error(error.message);
-    process.exitCode = 1;
-    return;
-  }
-  throw error;
-});
+runCommand(main);

@@ -2,6 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
+import { UserError } from "../user-error";
 import { cidrContains, cidrSubnet, cidrsOverlap, isCanonicalCidr, parseCidr } from "./cidr";
 import {
   ClusterConfig,
@@ -26,7 +27,7 @@ export interface ConfigProblem {
   readonly message: string;
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends UserError {
   constructor(readonly problems: readonly ConfigProblem[]) {
     super(
       `invalid configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +

@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
+import { UserError } from "../user-error";
 
 /** AWS provider version the bindings in package.json are generated for. */
 export const AWS_PROVIDER_VERSION = "5.100.0";
@@ -30,7 +31,7 @@ export interface TerraformEnvironmentOptions {
  */
 export function terraformEnvironment(options: TerraformEnvironmentOptions = {}): TerraformEnvironment {
   if (spawnSync("terraform", ["version"], { encoding: "utf8" }).status !== 0) {
-    throw new Error("terraform is not on PATH");
+    throw new UserError("terraform is not on PATH");
   }
   const cacheDir = path.join(os.tmpdir(), "fleet-terraform-plugin-cache");
   fs.mkdirSync(cacheDir, { recursive: true });
@@ -39,7 +40,7 @@ export function terraformEnvironment(options: TerraformEnvironmentOptions = {}):
     return { env: { ...base, TF_PLUGIN_CACHE_DIR: process.env.TF_PLUGIN_CACHE_DIR ?? cacheDir }, providerSource: "registry" };
   }
   const provider = path.join(options.pluginDir, "registry.terraform.io/hashicorp/aws", AWS_PROVIDER_VERSION);
-  if (!fs.existsSync(provider)) throw new Error(`no AWS provider ${AWS_PROVIDER_VERSION} under ${options.pluginDir}`);
+  if (!fs.existsSync(provider)) throw new UserError(`no AWS provider ${AWS_PROVIDER_VERSION} under ${options.pluginDir}`);
   const cliConfig = path.join(os.tmpdir(), `fleet-terraformrc-${process.pid}`);
   fs.writeFileSync(
     cliConfig,

@@ -1,6 +1,7 @@
 import { parseDocument, isScalar } from "yaml";
 import { ConfigSources, FleetConfig } from "../config/load";
 import { MAX_WEIGHT } from "../config/schema";
+import { UserError } from "../user-error";
 
 /** What to shift: explicit weights, or all traffic (or a step of it) towards one cluster. */
 export interface ShiftRequest {
@@ -22,7 +23,7 @@ export interface ServiceShift {
 }
 
 /** A shift that cannot be made as asked. */
-export class ShiftError extends Error {
+export class ShiftError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = "ShiftError";

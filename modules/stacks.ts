@@ -4,7 +4,7 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { HelmProvider } from "@cdktf/provider-helm/lib/provider";
 import { configureStateBackend } from "./backend";
 import { ClusterConfig } from "./config/schema";
-import { FleetConfig } from "./config/load";
+import { clustersRouting, FleetConfig } from "./config/load";
 import { effectiveNodeGroups } from "./config/lifecycle";
 import { EksClusterWithNodes } from "./eks-cluster";
 import { LoadBalancerController } from "./load-balancer-controller";
@@ -60,9 +60,7 @@ export class NetworkStack extends FleetStack {
 export function weightedRoutes(fleet: FleetConfig): WeightedRoute[] {
   return fleet.platform.services.map((service) => ({
     service,
-    clusters: fleet.clusters
-      .filter(({ config }) => config.weights[service.name] !== undefined)
-      .map(({ config }) => ({ cluster: config.name, weight: config.weights[service.name] })),
+    clusters: clustersRouting(fleet.clusters, service.name).map(({ config }) => ({ cluster: config.name, weight: config.weights[service.name] })),
   }));
 }
 

@@ -1,5 +1,5 @@
 import { execFileSync } from "child_process";
-import { CLUSTERS_DIR, ConfigError, ConfigSources, PLATFORM_FILE } from "./load";
+import { CLUSTERS_DIR, ConfigError, ConfigSources, isClusterFileName, PLATFORM_FILE } from "./load";
 
 function git(projectDir: string, args: string[]): string {
   return execFileSync("git", ["-C", projectDir, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
@@ -18,7 +18,7 @@ export function readConfigSourcesAtRevision(projectDir: string, revision: string
   const show = (file: string) => git(projectDir, ["show", `${revision}:./${file}`]);
   const clusterFiles = git(projectDir, ["ls-tree", "--name-only", revision, "--", `${CLUSTERS_DIR}/`])
     .split("\n")
-    .filter((f) => /\.ya?ml$/.test(f) && !f.split("/").pop()!.startsWith("."))
+    .filter((f) => isClusterFileName(f.split("/").pop()!))
     .sort();
   return {
     platform: { file: PLATFORM_FILE, text: show(PLATFORM_FILE) },

@@ -18,6 +18,16 @@ export const PLATFORM_FILE = "platform.yaml";
 /** Folder of cluster files, one per cluster, relative to the project root. */
 export const CLUSTERS_DIR = "clusters";
 
+/** True for a cluster file's name (`blue.yaml`): YAML, not hidden. */
+export function isClusterFileName(name: string): boolean {
+  return /\.ya?ml$/.test(name) && !name.startsWith(".");
+}
+
+/** Clusters that route the service: those giving it a weight, 0 included. */
+export function clustersRouting<T extends { readonly config: ClusterConfig }>(clusters: readonly T[], service: string): T[] {
+  return clusters.filter((c) => c.config.weights[service] !== undefined);
+}
+
 /** One problem found in the configuration, located by file and field path. */
 export interface ConfigProblem {
   /** File relative to the project root, in POSIX form. */
@@ -66,7 +76,7 @@ export function readConfigSources(projectDir: string): ConfigSources {
   }
   const clustersPath = path.join(projectDir, CLUSTERS_DIR);
   const clusterFiles = fs.existsSync(clustersPath)
-    ? fs.readdirSync(clustersPath).filter((f) => /\.ya?ml$/.test(f) && !f.startsWith(".")).sort()
+    ? fs.readdirSync(clustersPath).filter(isClusterFileName).sort()
     : [];
   return {
     platform: { file: PLATFORM_FILE, text: fs.readFileSync(platformPath, "utf8") },
@@ -326,7 +336,7 @@ function checkClusters(platform: PlatformConfig, clusters: readonly LoadedCluste
   }
 
   for (const service of platform.services) {
-    const routed = clusters.filter((c) => c.config.weights[service.name] !== undefined);
+    const routed = clustersRouting(clusters, service.name);
     const where = { file: PLATFORM_FILE, field: `services.${service.name}` };
     if (routed.length === 0) {
       problems.push({ ...where, message: `is routed to no cluster: give it a weight in at least one file in ${CLUSTERS_DIR}/` });

@@ -56,12 +56,11 @@ export async function runPlans(options: PlanRunOptions): Promise<StackPlanStatus
 
   const planStack = async (stack: string): Promise<StackPlanStatus> => {
     const stackDir = path.join(options.outdir, manifest.stacks[stack].workingDirectory);
-    const stackJson = JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8"));
     if (options.stacks && !options.stacks.includes(stack)) {
       return { stack, status: "skipped", reason: "not selected" };
     }
     if (options.offline) {
-      const missing = providersMissingOffline(stackJson);
+      const missing = providersMissingOffline(JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8")));
       if (missing.length > 0) {
         return { stack, status: "skipped", reason: `needs the ${missing.join(", ")} provider and a live cluster; offline plans cover AWS-only stacks` };
       }

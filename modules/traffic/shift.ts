@@ -1,5 +1,5 @@
 import { parseDocument, isScalar } from "yaml";
-import { ConfigSources, FleetConfig } from "../config/load";
+import { clustersRouting, ConfigSources, FleetConfig } from "../config/load";
 import { MAX_WEIGHT } from "../config/schema";
 import { UserError } from "../user-error";
 
@@ -62,7 +62,7 @@ export function planShift(fleet: FleetConfig, request: ShiftRequest): ServiceShi
 
   return services.map((service) => {
     const before = Object.fromEntries(
-      fleet.clusters.filter((c) => c.config.weights[service] !== undefined).map((c) => [c.config.name, c.config.weights[service]]),
+      clustersRouting(fleet.clusters, service).map((c) => [c.config.name, c.config.weights[service]]),
     );
     const after = request.to !== undefined ? towards(before, request.to, request.step) : { ...before, ...pick(request.weights!, before) };
     const notReady = Object.keys(after).filter((c) => after[c] > (before[c] ?? 0) && clusters.get(c)!.state !== "active");

@@ -51,6 +51,7 @@ const MAX_BODY_BYTES = 1 << 20;
 const MAX_CALLS_KEPT = 10_000;
 const ELB_NAMESPACE = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/";
 const ACCOUNT = "111122223333";
+const hex = (n: number) => n.toString(16).padStart(2, "0");
 
 /** The world of a deployed fleet: one rule per service, one target group per (service, cluster), every target healthy. */
 export function worldOf(fleet: FleetConfig, targetsPerGroup = 2): StandInWorld {
@@ -65,7 +66,7 @@ export function worldOf(fleet: FleetConfig, targetsPerGroup = 2): StandInWorld {
     const forward = clustersRouting(fleet.clusters, service.name).map((cluster, clusterIndex) => {
       const name = targetGroupName(fleetName, cluster.config.name, service.name);
       const group: StandInTargetGroup = {
-        arn: arn("targetgroup", `${name}/${(0x6d0ecf831eec9f09 + index * 16 + clusterIndex).toString(16)}`),
+        arn: arn("targetgroup", `${name}/6d0ecf831eec${hex(index)}${hex(clusterIndex)}`),
         tags: { fleet: fleetName, cluster: cluster.config.name, service: service.name },
         targets: Array.from({ length: targetsPerGroup }, (_, i) => ({ id: `10.40.${clusterIndex}.${10 + i}`, port: service.containerPort, state: "healthy" as const })),
         errorRate: 0.001,
@@ -76,7 +77,7 @@ export function worldOf(fleet: FleetConfig, targetsPerGroup = 2): StandInWorld {
       return { arn: group.arn, weight: cluster.config.weights[service.name] };
     });
     return {
-      arn: arn("listener-rule", `${lbId}/f2f7dc8efc522ab2/${(0x9683b2d02a6cabee + index).toString(16)}`),
+      arn: arn("listener-rule", `${lbId}/f2f7dc8efc522ab2/9683b2d02a6cab${hex(index)}`),
       listenerArn,
       priority: String(service.priority),
       tags: { fleet: fleetName, service: service.name, [DEPLOYED_WEIGHTS_TAG]: formatWeights(weights) },
@@ -90,6 +91,8 @@ export function worldOf(fleet: FleetConfig, targetsPerGroup = 2): StandInWorld {
 /** The stand-in server. `url` is set once `start` resolves. */
 export class AwsStandIn {
   readonly calls: StandInCall[] = [];
+  /** Rule ARNs whose ModifyRule is refused (AccessDenied), to try failures. */
+  readonly refusedRules = new Set<string>();
   url = "";
   private readonly server: http.Server;
 
@@ -237,6 +240,7 @@ export class AwsStandIn {
       case "ModifyRule": {
         const rule = world.rules.find((r) => r.arn === input.RuleArn);
         if (!rule) throw new ApiError("RuleNotFound", `rule ${input.RuleArn} not found`);
+        if (this.refusedRules.has(rule.arn)) throw new ApiError("AccessDenied", "not authorized to perform: elasticloadbalancing:ModifyRule", 403);
         const forward = (input.Actions ?? []).find((a: any) => a.Type === "forward");
         const groups: any[] = forward?.ForwardConfig?.TargetGroups ?? [];
         if (groups.length === 0 || groups.length > 5) throw new ApiError("ValidationError", "a forward action takes 1 to 5 target groups");

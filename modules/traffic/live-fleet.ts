@@ -55,9 +55,29 @@ export const HEALTH_STATES: readonly TargetHealthStateEnum[] = ["healthy", "unhe
  * DescribeRules, DescribeTags.
  */
 export async function readLiveFleet(client: ElasticLoadBalancingV2Client, fleet: FleetConfig, services: readonly string[]): Promise<LiveFleet> {
+  const live = await readDeployedRoutes(client, fleet, services, false);
+  if (!live) throw new LiveFleetError(`no load balancer named ${albName(fleet.platform.name)} in ${fleet.platform.region}`);
+  return live;
+}
+
+/**
+ * Like {@link readLiveFleet} for what a deploy is about to change: undefined
+ * when the ALB does not exist yet, and services without a rule yet left out.
+ */
+export async function readLiveFleetIfDeployed(client: ElasticLoadBalancingV2Client, fleet: FleetConfig, services: readonly string[]): Promise<LiveFleet | undefined> {
+  return readDeployedRoutes(client, fleet, services, true);
+}
+
+async function readDeployedRoutes(
+  client: ElasticLoadBalancingV2Client,
+  fleet: FleetConfig,
+  services: readonly string[],
+  skipMissingRules: boolean,
+): Promise<LiveFleet | undefined> {
   const fleetName = fleet.platform.name;
   const name = albName(fleetName);
-  const loadBalancerArn = await findLoadBalancer(client, name, fleet.platform.region);
+  const loadBalancerArn = await findLoadBalancer(client, name);
+  if (!loadBalancerArn) return undefined;
 
   const rules: Rule[] = [];
   const listeners = await client.send(new DescribeListenersCommand({ LoadBalancerArn: loadBalancerArn }));
@@ -74,6 +94,7 @@ export async function readLiveFleet(client: ElasticLoadBalancingV2Client, fleet:
   const routes = new Map<string, LiveRoute>();
   for (const service of services) {
     const matching = rules.filter((r) => ruleTags.get(r.RuleArn!)?.fleet === fleetName && ruleTags.get(r.RuleArn!)?.service === service);
+    if (matching.length === 0 && skipMissingRules) continue;
     if (matching.length !== 1) {
       throw new LiveFleetError(`expected one listener rule tagged fleet=${fleetName} service=${service} on ${name}, found ${matching.length}; nothing was changed`);
     }
@@ -96,15 +117,14 @@ export async function readLiveFleet(client: ElasticLoadBalancingV2Client, fleet:
   return { loadBalancerArn, routes };
 }
 
-async function findLoadBalancer(client: ElasticLoadBalancingV2Client, name: string, region: string): Promise<string> {
+async function findLoadBalancer(client: ElasticLoadBalancingV2Client, name: string): Promise<string | undefined> {
   try {
     const balancers = await client.send(new DescribeLoadBalancersCommand({ Names: [name] }));
-    const arn = balancers.LoadBalancers?.[0]?.LoadBalancerArn;
-    if (arn) return arn;
+    return balancers.LoadBalancers?.[0]?.LoadBalancerArn;
   } catch (error) {
-    if ((error as Error).name !== "LoadBalancerNotFoundException") throw error;
+    if ((error as Error).name === "LoadBalancerNotFoundException") return undefined;
+    throw error;
   }
-  throw new LiveFleetError(`no load balancer named ${name} in ${region}`);
 }
 
 async function tagsOf(client: ElasticLoadBalancingV2Client, arns: string[]): Promise<Map<string, Record<string, string>>> {

@@ -187,6 +187,21 @@ describe("failover revert refused", () => {
   });
 });
 
+describe("standby only when idle", () => {
+  it("preflight cluster-blue refuses standby while blue has live weight or served requests, and passes once idle", async () => {
+    const blueFile = path.join(project, "clusters/blue.yaml");
+    fs.writeFileSync(blueFile, fs.readFileSync(blueFile, "utf8").replace("name: blue\n", "name: blue\nstate: standby\n").replace("web: 50", "web: 0"));
+    const refused = await run("preflight", ["cluster-blue", "cluster-blue-k8s", "--idle-minutes", "10"]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain("web: blue still has live weight 50: shift its traffic away first");
+    expect(refused.stderr).toMatch(/web: blue served \d+ requests in the last 10 min: wait until npm run status shows it idle/);
+    standIn.rule("web").forward[0].weight = 0;
+    const passed = await run("preflight", ["cluster-blue", "--idle-minutes", "10"]);
+    expect(passed.stderr).toBe("");
+    expect(passed.stdout).toContain("cluster-blue: standby after 10 idle minutes\npreflight passed");
+  });
+});
+
 describe("drift reported", () => {
   it("status marks live weights that differ from the files and exits 1; --json says the same", async () => {
     standIn.rule("web").forward[0].weight = 30;

@@ -35,7 +35,10 @@ async function main(): Promise<void> {
   if (all || positionals.includes(EDGE_STACK)) {
     for (const line of await checkEdgeDeploy(elb, fleet, { forceReason: values.force })) console.log(line);
   }
-  const clusters = all ? fleet.clusters.map((c) => c.config.name) : positionals.map((stack) => clusterOfStack(stack)).filter((c): c is string => c !== undefined);
+  // Standby scales the node groups of cluster-<name>; its -k8s stack is not gated.
+  const clusters = all
+    ? fleet.clusters.map((c) => c.config.name)
+    : positionals.map((stack) => clusterOfStack(stack)).filter((c): c is string => c !== undefined && positionals.includes(clusterStackName(c)));
   for (const cluster of new Set(clusters)) {
     if (!fleet.clusters.some((c) => c.config.name === cluster)) throw new UserError(`unknown stack ${clusterStackName(cluster)}; clusters: ${fleet.clusters.map((c) => c.config.name).join(", ")}`);
     if (fleet.clusters.find((c) => c.config.name === cluster)!.config.state !== "standby") continue;

@@ -109,7 +109,7 @@ describe("unhealthy destination refused", () => {
     const result = await run("shift", ["--to", "green", "--now"]);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("web: cluster green would get weight 100 (now 50) with 0 healthy, 1 unhealthy, 1 initial targets; minHealthyTargets is 1");
-    expect(result.stderr).toContain("web: no weighted cluster would have 1 healthy target (green: 0 healthy, 1 unhealthy, 1 initial)");
+    expect(result.stderr).toContain("web: no weighted cluster would have 1 healthy target (green: 0 healthy, 1 unhealthy, 1 initial targets)");
     expect(result.stderr).not.toContain("    at ");
     expect(modifyCalls()).toBe(0);
     expect(fileWeights()).toEqual({ blue: 50, green: 50 });
@@ -127,7 +127,7 @@ describe("unhealthy destination refused", () => {
     standIn.targetGroup("green", "web").targets.forEach((t) => (t.state = "draining"));
     const result = await run("shift", ["blue=0", "--now"]);
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain("web: no weighted cluster would have 1 healthy target (green: 0 healthy, 2 draining)");
+    expect(result.stderr).toContain("web: no weighted cluster would have 1 healthy target (green: 0 healthy, 2 draining targets)");
     expect(standIn.weights("web")).toEqual({ blue: 50, green: 50 });
   });
 });

@@ -165,9 +165,15 @@ describe("failover revert refused", () => {
     writeConfigProjectInto(project);
     const refused = await run("preflight", ["edge"]);
     expect(refused.status).toBe(1);
-    expect(refused.stderr).toContain(
-      "web: a live failover (live blue=0 green=100, last deployed blue=50 green=50) would be reverted to the files' blue=50 green=50",
-    );
+    const revert = "web: a live failover (live blue=0 green=100, last deployed blue=50 green=50) would be reverted to the files' blue=50 green=50";
+    expect(refused.stderr).toContain(revert);
+    // The deploy command runs the same checks before cdktf, and stops there.
+    const deploy = await run("deploy", ["--only", "edge", "--auto-approve"]);
+    expect(deploy.status).toBe(1);
+    expect(deploy.stdout).toContain("deploying edge\n");
+    expect(deploy.stderr).toContain(revert);
+    expect(deploy.stdout + deploy.stderr).not.toContain("cdktf deploy failed");
+    expect(standIn.weights("web")).toEqual({ blue: 0, green: 100 });
     // The failover's change merged: the files hold the live weights.
     expect((await run("shift", ["--to", "green", "--dry-run"])).status).toBe(0);
     fs.writeFileSync(path.join(project, "clusters/blue.yaml"), fs.readFileSync(path.join(project, "clusters/blue.yaml"), "utf8").replace("web: 50", "web: 0"));

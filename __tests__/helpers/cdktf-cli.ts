@@ -99,7 +99,7 @@ export function runCommandLine(commandLine: string, cwd: string, env: NodeJS.Pro
 
 /**
  * The stacks whose Terraform run reached AWS (and stopped there, for want of
- * credentials). cdktf prefixes the first line of each chunk of a stack's
+ * credentials, or at an endpoint that does not serve STS). cdktf prefixes the first line of each chunk of a stack's
  * output with the stack's name and indents the lines that follow.
  */
 export function stacksThatReachedAws(output: string): string[] {
@@ -109,7 +109,7 @@ export function stacksThatReachedAws(output: string): string[] {
     const prefixed = /^([a-z][a-z0-9-]*) {2,}\S/.exec(line);
     if (prefixed) stack = prefixed[1];
     else if (line !== "" && !/^\s/.test(line)) stack = undefined;
-    if (stack && line.includes("Error: No valid credential sources found")) stacks.add(stack);
+    if (stack && /Error: (No valid credential sources found|validating provider credentials)/.test(line)) stacks.add(stack);
   }
   return [...stacks];
 }

@@ -60,6 +60,10 @@ describe("healthy shift", () => {
     expect(fileWeights()).toEqual({ blue: 0, green: 100 });
     // A one-step shift needs only ELBv2.
     expect(standIn.calls.every((c) => c.api === "elbv2")).toBe(true);
+    // No drift, but Terraform has yet to deploy the files.
+    const status = await run("status", ["--minutes", "0"]);
+    expect(status.status).toBe(0);
+    expect(status.stdout).toContain("web: files and live agree; Terraform last deployed blue=50 green=50: merge the files and deploy edge");
   });
 
   it("a progressive shift steps to green, one line per step, and leaves the files holding the live weights", async () => {

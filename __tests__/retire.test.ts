@@ -1,4 +1,4 @@
-import { spawnSync } from "child_process";
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigSources, parseFleetConfig } from "../modules/config/load";
@@ -6,6 +6,7 @@ import { projectRoot } from "../modules/project-root";
 import { retireSteps } from "../modules/traffic/retire";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { generatedFleetSources } from "../scripts/lib/generated-fleet";
+import { AwsStandIn, worldOf } from "./helpers/aws-stand-in";
 import { withClusterFile } from "./helpers/fleet";
 
 const base = generatedFleetSources(2);
@@ -42,6 +43,23 @@ describe("retireSteps", () => {
 describe("npm run retire", () => {
   const script = path.join(projectRoot(), "dist", "scripts", "retire.js");
   const project = () => writeConfigProject(retiring);
+  // The live fleet its first check reads before anything is destroyed.
+  let aws: AwsStandIn;
+  beforeEach(() => {
+    aws = new AwsStandIn(worldOf(parseFleetConfig(retiring)));
+    return aws.start();
+  });
+  afterEach(() => aws.stop());
+
+  /** Runs the compiled command; asynchronously, so that the stand-in in this process answers it. */
+  function retire(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ status: number | null; stdout: string; stderr: string }> {
+    const child = spawn(process.execPath, [script, ...args], { env: { ...env, ...aws.environment() } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout, stderr })));
+  }
 
   /** A stand-in `npx` that records its arguments and whether the cluster file still exists, then exits with `exitCode`. */
   function fakeNpx(dir: string, exitCode: number): NodeJS.ProcessEnv {
@@ -55,11 +73,12 @@ describe("npm run retire", () => {
     return { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH}` };
   }
 
-  it("runs the steps in order and deletes the file between the destroys and the edge deploy", () => {
+  it("runs the steps in order and deletes the file between the destroys and the edge deploy", async () => {
     const dir = project();
-    const result = spawnSync(process.execPath, [script, "c00", "--auto-approve", "--config-dir", dir], { encoding: "utf8", env: fakeNpx(dir, 0) });
+    const result = await retire(["c00", "--auto-approve", "--config-dir", dir], fakeNpx(dir, 0));
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
+    expect(result.stdout).toContain("edge: svc0: live c00=0 c01=10 → files c01=10\n");
     expect(fs.readFileSync(path.join(dir, "calls.log"), "utf8").trim().split("\n")).toEqual([
       "cdktf destroy cluster-c00-k8s --auto-approve file=yes",
       "cdktf destroy cluster-c00 --auto-approve file=yes",
@@ -67,18 +86,28 @@ describe("npm run retire", () => {
     ]);
   });
 
-  it("stops at the first failing step and keeps the cluster file", () => {
+  it("refuses before destroying anything when the final edge deploy would revert a live failover", async () => {
     const dir = project();
-    const result = spawnSync(process.execPath, [script, "c00", "--config-dir", dir], { encoding: "utf8", env: fakeNpx(dir, 1) });
+    aws.rule("svc0").forward[1].weight = 20;
+    const result = await retire(["c00", "--auto-approve", "--config-dir", dir], fakeNpx(dir, 0));
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("svc0: a live failover (live c00=0 c01=20, last deployed c00=0 c01=10) would be reverted to the files' c01=10");
+    expect(fs.existsSync(path.join(dir, "calls.log"))).toBe(false);
+    expect(fs.existsSync(path.join(dir, "clusters", "c00.yaml"))).toBe(true);
+  });
+
+  it("stops at the first failing step and keeps the cluster file", async () => {
+    const dir = project();
+    const result = await retire(["c00", "--config-dir", dir], fakeNpx(dir, 1));
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("step 1 failed (exit 1); fix it and run npm run retire -- c00 again");
     expect(fs.readFileSync(path.join(dir, "calls.log"), "utf8").trim().split("\n")).toHaveLength(1);
     expect(fs.existsSync(path.join(dir, "clusters", "c00.yaml"))).toBe(true);
   });
 
-  it("lists the steps on --dry-run and changes nothing", () => {
+  it("lists the steps on --dry-run and changes nothing", async () => {
     const dir = project();
-    const result = spawnSync(process.execPath, [script, "c00", "--dry-run", "--config-dir", dir], { encoding: "utf8" });
+    const result = await retire(["c00", "--dry-run", "--config-dir", dir]);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain("step 1/4: destroy cluster-c00-k8s (controller and bindings)\n  npx cdktf destroy cluster-c00-k8s");
     expect(result.stdout).toContain("step 3/4: delete clusters/c00.yaml");

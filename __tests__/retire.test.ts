@@ -1,4 +1,3 @@
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigSources, parseFleetConfig } from "../modules/config/load";
@@ -7,6 +6,7 @@ import { retireSteps } from "../modules/traffic/retire";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { generatedFleetSources } from "../scripts/lib/generated-fleet";
 import { AwsStandIn, worldOf } from "./helpers/aws-stand-in";
+import { runScriptAsync } from "./helpers/run-async";
 import { withClusterFile } from "./helpers/fleet";
 
 const base = generatedFleetSources(2);
@@ -51,15 +51,8 @@ describe("npm run retire", () => {
   });
   afterEach(() => aws.stop());
 
-  /** Runs the compiled command; asynchronously, so that the stand-in in this process answers it. */
-  function retire(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ status: number | null; stdout: string; stderr: string }> {
-    const child = spawn(process.execPath, [script, ...args], { env: { ...env, ...aws.environment() } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout, stderr })));
-  }
+  /** Runs the compiled command against the stand-in. */
+  const retire = (args: string[], env: NodeJS.ProcessEnv = process.env) => runScriptAsync(script, args, { env: { ...env, ...aws.environment() } });
 
   /** A stand-in `npx` that records its arguments and whether the cluster file still exists, then exits with `exitCode`. */
   function fakeNpx(dir: string, exitCode: number): NodeJS.ProcessEnv {

@@ -1,10 +1,11 @@
-import { ChildProcess, spawn } from "child_process";
+import { ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { projectRoot } from "../modules/project-root";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { AwsStandIn, worldOf } from "./helpers/aws-stand-in";
 import { exampleSources } from "./helpers/fleet";
+import { runScriptAsync } from "./helpers/run-async";
 import { parseFleetConfig } from "../modules/config/load";
 
 /**
@@ -23,27 +24,10 @@ beforeEach(async () => {
 });
 afterEach(() => standIn.stop());
 
-interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs a compiled script against the stand-in; `onLine` sees each stdout line, `onStart` the child process. */
-function run(script: string, args: string[], onLine?: (line: string) => void, onStart?: (child: ChildProcess) => void): Promise<Run> {
-  const child = spawn(process.execPath, [path.join(projectRoot(), "dist", "scripts", `${script}.js`), "--config-dir", project, ...args], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...standIn.environment() },
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    const lines = chunk.toString().split("\n");
-    stdout += chunk.toString();
-    for (const line of lines) if (line && onLine) onLine(line);
-  });
-  onStart?.(child);
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout, stderr })));
+/** Runs a compiled script against the stand-in, on the scratch project. */
+function run(script: string, args: string[], onLine?: (line: string) => void, onStart?: (child: ChildProcess) => void) {
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...standIn.environment() };
+  return runScriptAsync(path.join(projectRoot(), "dist", "scripts", `${script}.js`), ["--config-dir", project, ...args], { env, onLine, onStart });
 }
 
 const fileWeight = (cluster: string) => /web: (\d+)/.exec(fs.readFileSync(path.join(project, "clusters", `${cluster}.yaml`), "utf8"))![1];

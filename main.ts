@@ -1,5 +1,4 @@
 import * as path from "path";
-import { parseArgs } from "util";
 import { readConfigSourcesAtRevision } from "./modules/config/git-base";
 import { assertSafeTransition } from "./modules/config/lifecycle";
 import { loadFleetConfig, parseFleetConfig } from "./modules/config/load";
@@ -8,8 +7,12 @@ import { projectRoot } from "./modules/project-root";
 import { synthesizeFleet } from "./modules/synth";
 import { UserError } from "./modules/user-error";
 import { runCommand } from "./modules/run-command";
+import { parseCommandLine } from "./modules/cli/args";
 
-const USAGE = "usage: node dist/main.js [config-dir] [--base <git-revision>]";
+const USAGE = `usage: npm run synth -- [config-dir] [--base <git-revision>]
+  config-dir     folder holding platform.yaml and clusters/ (default: the project root)
+  --base REV     also check the change from git revision REV against the lifecycle rules
+  Output goes to config-dir/cdktf.out, or CDKTF_OUTDIR as cdktf synth --output sets it.`;
 
 /**
  * Synthesizes the fleet described by `platform.yaml` and `clusters/` in the
@@ -18,8 +21,9 @@ const USAGE = "usage: node dist/main.js [config-dir] [--base <git-revision>]";
  * change from that git revision must also be a safe one (lifecycle rules).
  */
 function main(): void {
-  const { values, positionals } = parseArgs({ options: { base: { type: "string" } }, allowPositionals: true });
-  if (positionals.length > 1) throw new UserError(USAGE);
+  const commandLine = parseCommandLine({ usage: USAGE, options: { base: { type: "string" } }, positionals: { max: 1 } });
+  if (!commandLine) return;
+  const { values, positionals } = commandLine;
   const configDir = path.resolve(positionals[0] ?? projectRoot());
   const fleet = loadFleetConfig(configDir);
   if (values.base) {

@@ -1,26 +1,31 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { parseArgs } from "util";
 import { loadFleetConfig } from "../modules/config/load";
 import { projectRoot } from "../modules/project-root";
 import { retireSteps } from "../modules/traffic/retire";
 import { UserError } from "../modules/user-error";
 import { runCommand } from "../modules/run-command";
+import { parseCommandLine } from "../modules/cli/args";
 
-const USAGE = "usage: npm run retire -- <cluster> [--auto-approve] [--dry-run] [--config-dir DIR]";
+const USAGE = `usage: npm run retire -- <cluster> [--auto-approve] [--dry-run] [--config-dir DIR]
+  <cluster>        a cluster with state: retiring and every weight 0
+  --auto-approve   destroy and deploy without asking (automation)
+  --dry-run        print the steps, run nothing`;
 
 /** Removes a retiring cluster: destroys its stacks in order, deletes its file, deploys the edge. */
 function main(): void {
-  const { values, positionals } = parseArgs({
+  const commandLine = parseCommandLine({
+    usage: USAGE,
     options: {
       "auto-approve": { type: "boolean", default: false },
       "dry-run": { type: "boolean", default: false },
       "config-dir": { type: "string" },
     },
-    allowPositionals: true,
+    positionals: { min: 1, max: 1 },
   });
-  if (positionals.length !== 1) throw new UserError(USAGE);
+  if (!commandLine) return;
+  const { values, positionals } = commandLine;
   const configDir = path.resolve(values["config-dir"] ?? projectRoot());
   const steps = retireSteps(loadFleetConfig(configDir), positionals[0], values["auto-approve"]);
   for (const [i, step] of steps.entries()) {

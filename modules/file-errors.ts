@@ -15,6 +15,8 @@ export function describeFileError(error: unknown): string {
       return "the file system is read-only";
     case "ENOSPC":
       return "no space left on the device";
+    case "EEXIST":
+      return "already exists";
     case "ELOOP":
       return "is a loop of symbolic links";
     default:

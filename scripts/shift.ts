@@ -3,7 +3,7 @@ import { assertSafeTransition } from "../modules/config/lifecycle";
 import { parseFleetConfig, readConfigSources } from "../modules/config/load";
 import { projectRoot } from "../modules/project-root";
 import { asLiveShiftError } from "../modules/traffic/aws-errors";
-import { applyShiftToSources, clustersLeftOut, describeShifts, formatShifts, planShift, ShiftError, ShiftRequest } from "../modules/traffic/shift";
+import { applyShiftToSources, clustersLeftOut, formatShifts, planShift, ShiftRequest } from "../modules/traffic/shift";
 import { verifyShiftedSources, writeShiftedSources } from "../modules/traffic/shift-files";
 import { runCommand } from "../modules/run-command";
 import { integerFlag, parseCommandLine, UsageError } from "../modules/cli/args";
@@ -87,19 +87,7 @@ async function main(): Promise<void> {
     }
     for (const line of lines) console.log(`live: ${line}`);
   }
-  let edited: string[];
-  try {
-    edited = writeShiftedSources(configDir, sources, shifted);
-  } catch (error) {
-    if (values.now && error instanceof ShiftError) {
-      throw new ShiftError(
-        `${error.message}\nThe live rules DO have the new weights (${describeShifts(shifts, "after")}), ` +
-          `but the files still hold ${describeShifts(shifts, "before")}: set those weights in the files by hand and commit, ` +
-          "or the next deploy of edge puts the old weights back",
-      );
-    }
-    throw error;
-  }
+  const edited = writeShiftedSources(configDir, sources, shifted, values.now ? shifts : undefined);
   console.log(`edited ${edited.join(", ") || "nothing"}; commit and deploy edge so Terraform agrees${values.now ? " (its plan should show no change)" : ""}`);
 }
 

@@ -49,6 +49,35 @@ describe("cluster lifecycle, checked against the previous configuration", () => 
     ]);
   });
 
+  const withState = (sources: ConfigSources, state: string) => edit(sources, "c00", (t) => t.replace("name: c00\n", `name: c00\nstate: ${state}\n`));
+
+  it.each([
+    ["standby", "draining", "a standby cluster may become active"],
+    ["standby", "retiring", "a standby cluster may become active"],
+    ["retiring", "active", "a retiring cluster is only removed, with npm run retire -- c00"],
+    ["retiring", "standby", "a retiring cluster is only removed, with npm run retire -- c00"],
+  ])("refuses %s → %s, which the runbook's state machine does not allow", (from, to, allowed) => {
+    expect(transitionProblems(withState(drained, from), withState(drained, to))).toEqual([`clusters/c00.yaml: state: ${from} → ${to} is not a lifecycle step: ${allowed}`]);
+  });
+
+  it.each([
+    ["active", "draining"],
+    ["active", "standby"],
+    ["active", "retiring"],
+    ["draining", "active"],
+    ["draining", "standby"],
+    ["draining", "retiring"],
+    ["standby", "active"],
+  ])("allows %s → %s", (from, to) => {
+    expect(transitionProblems(withState(drained, from), withState(drained, to))).toEqual([]);
+  });
+
+  it("refuses standby → active together with traffic: edge would deploy before the nodes scale up", () => {
+    expect(transitionProblems(withState(drained, "standby"), edit(withState(drained, "active"), "c00", (t) => t.replace("svc0: 0", "svc0: 10")))).toEqual([
+      "clusters/c00.yaml: weights.svc0: is 10 in the change that brings c00 back from standby: edge deploys before its nodes scale up; set state: active alone, deploy, check health, then give it traffic in a later change",
+    ]);
+  });
+
   it("starts a new cluster at weight 0", () => {
     expect(transitionProblems(base, withClusterFile(base, "clusters/new.yaml", clusterText("new", "svc0", 0)))).toEqual([]);
     expect(transitionProblems(base, withClusterFile(base, "clusters/new.yaml", clusterText("new", "svc0", 5)))).toEqual([

@@ -150,6 +150,45 @@ describe("npm run synth", () => {
     expect(result.status).toBe(0);
   });
 
+  it("with --base says a problem comes from the base revision", () => {
+    const broken = edit(base, "c00", (t) => t.replace("maxSize: 3", "maxSize: 1"));
+    const dir = gitProject(broken);
+    fs.writeFileSync(path.join(dir, "clusters/c00.yaml"), base.clusters[0].text);
+    const result = spawnSync(process.execPath, [mainJs, dir, "--base", "main"], { encoding: "utf8" });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("--base main: the fleet's files at that revision are invalid, so this change cannot be checked against them");
+    expect(result.stderr).toContain("  main:clusters/c00.yaml: nodeGroups[0].desiredSize: desiredSize (2) is above maxSize (1)");
+  });
+
+  it("with --base accepts a first fleet, whose base has no fleet files", () => {
+    const dir = fs.mkdtempSync(path.join(require("os").tmpdir(), "fleet-git-"));
+    const git = (...args: string[]) => execFileSync("git", ["-C", dir, ...args], { stdio: "ignore" });
+    git("init", "-q", "-b", "main");
+    fs.writeFileSync(path.join(dir, "README.md"), "infrastructure\n");
+    git("add", ".");
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "empty");
+    const project = writeConfigProject(base);
+    fs.cpSync(project, dir, { recursive: true });
+    const result = spawnSync(process.execPath, [mainJs, dir, "--base", "main"], { encoding: "utf8" });
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("--base main has no platform.yaml: no fleet to compare with");
+  });
+
+  it("warns, without a stack trace, when a state file of a removed cluster is corrupt", () => {
+    const dir = gitProject(base);
+    fs.mkdirSync(path.join(dir, "state"));
+    fs.writeFileSync(path.join(dir, "state", "cluster-old.tfstate"), '{"version": 4, "resources": [');
+    fs.writeFileSync(path.join(dir, "state", "cluster-one.tfstate"), JSON.stringify({ version: 4, resources: [{}] }));
+    const result = spawnSync(process.execPath, [mainJs, dir], { encoding: "utf8" });
+    expect(result.status).toBe(0);
+    expect(result.stderr.trim().split("\n")).toEqual([
+      "WARNING: state/cluster-old.tfstate is not valid JSON, so whether cluster old, whose file is gone, still has resources is unknown. " +
+        "Repair it from its backup (state/cluster-old.tfstate.backup) and check; if it has resources, restore clusters/old.yaml and retire it with npm run retire -- old.",
+      "WARNING: state/cluster-one.tfstate still holds 1 resource of cluster one, whose file is gone. They keep running and nothing manages them: restore clusters/one.yaml and retire it with npm run retire -- one.",
+    ]);
+  });
+
   it("warns loudly when local state holds resources of a cluster whose file is gone", () => {
     const dir = gitProject(base);
     fs.mkdirSync(path.join(dir, "state"));

@@ -3,7 +3,7 @@ export function describeFileError(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   switch (code) {
     case "ENOENT":
-      return "does not exist";
+      return "does not exist (or a folder on its path does not)";
     case "EACCES":
     case "EPERM":
       return "permission denied";

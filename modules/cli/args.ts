@@ -57,7 +57,7 @@ export function parseCommandLine<O extends OptionsConfig>(
     const stray = parsed.positionals.slice(max).map((a) => `"${a}"`);
     throw new UsageError(`unexpected argument${stray.length === 1 ? "" : "s"} ${stray.join(" ")}`, spec.usage);
   }
-  if (count < min) throw new UsageError(`missing argument${min - count === 1 ? "" : "s"}`, spec.usage);
+  if (count < min) throw new UsageError(min - count === 1 ? "missing argument" : `missing ${min - count} arguments`, spec.usage);
   const { help: _help, ...values } = parsed.values;
   return { values: values as ParsedCommandLine<O>["values"], positionals: parsed.positionals };
 }

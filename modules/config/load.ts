@@ -4,6 +4,7 @@ import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { describeFileError } from "../file-errors";
 import { UserError } from "../user-error";
+import { counted } from "../wording";
 import { cidrContains, cidrSubnet, cidrsOverlap, parseCidr } from "./cidr";
 import {
   ClusterConfig,
@@ -41,7 +42,7 @@ export interface ConfigProblem {
 export class ConfigError extends UserError {
   constructor(readonly problems: readonly ConfigProblem[]) {
     super(
-      `invalid configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+      `invalid configuration (${counted(problems.length, "problem")}):\n` +
         problems.map((p) => `  ${p.file}${p.field ? `: ${p.field}` : ""}: ${p.message}`).join("\n"),
     );
     this.name = "ConfigError";

@@ -127,8 +127,8 @@ describe("shift --now without AWS credentials", () => {
     };
     const result = shift(dir, ["--to", "green", "--now"], env);
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain("--now needs AWS credentials");
-    expect(result.stderr).toContain("Nothing was changed, live or in the files");
+    expect(result.stderr).toContain("AWS call failed: CredentialsProviderError");
+    expect(result.stderr).toContain("set AWS credentials (AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or an SSO login)");
     expect(result.stderr).not.toMatch(STACK_TRACE);
     expect(filesOf(dir, example)).toEqual(example.clusters.map((c) => c.text));
   });

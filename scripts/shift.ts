@@ -1,21 +1,34 @@
 import * as path from "path";
 import { assertSafeTransition } from "../modules/config/lifecycle";
-import { parseFleetConfig, readConfigSources } from "../modules/config/load";
+import { ConfigSources, parseFleetConfig, readConfigSources } from "../modules/config/load";
 import { projectRoot } from "../modules/project-root";
-import { asLiveShiftError } from "../modules/traffic/aws-errors";
 import { applyShiftToSources, clustersLeftOut, formatShifts, planShift, ShiftRequest } from "../modules/traffic/shift";
 import { verifyShiftedSources, writeShiftedSources } from "../modules/traffic/shift-files";
+import { cloudWatchClient, elbClient, rethrowAwsError } from "../modules/traffic/aws-clients";
+import type { ProgressiveShiftOptions } from "../modules/traffic/progressive";
 import { runCommand } from "../modules/run-command";
 import { integerFlag, parseCommandLine, UsageError } from "../modules/cli/args";
 import { MAX_WEIGHT } from "../modules/config/schema";
 
-const USAGE = `usage: npm run shift -- [blue=0 green=100 | --to green [--step 25]] [--service web]... [--now] [--dry-run] [--config-dir DIR]
+const USAGE = `usage: npm run shift -- [blue=0 green=100 | --to green [--step 25]] [--service web]... [--now [--interval 2m] [--force REASON]] [--dry-run] [--config-dir DIR]
   blue=0 green=100   set these clusters' weights
   --to green         move all traffic to green (with --step N: N percentage points of it)
   --service web      only this service (repeatable; default every service the clusters serve)
-  --now              also apply the weights to the live listener rules at once (AWS credentials needed)
+  --now              also apply the weights to the live listener rules at once (AWS credentials needed),
+                     refused when a cluster gaining weight has fewer healthy targets than minHealthyTargets
+  --interval 2m      with --now --to --step: step by step until --to carries all traffic, watching each
+                     cluster's 5xx rate and response time for this long after each step (s or m)
+  --force REASON     apply despite the health gate, for this reason (echoed)
   --dry-run          print the change, write nothing
   --config-dir DIR   folder holding platform.yaml and clusters/ (default: the project root)`;
+
+/** "2m", "90s", "1s" → milliseconds, between 1 second and 1 hour. */
+function parseInterval(text: string): number {
+  const match = /^(\d+)(s|m)$/.exec(text);
+  const ms = match ? Number(match[1]) * (match[2] === "m" ? 60_000 : 1000) : NaN;
+  if (!(ms >= 1000 && ms <= 3_600_000)) throw new UsageError(`--interval ${text} must be a duration such as 2m or 90s, between 1s and 60m`, USAGE);
+  return ms;
+}
 
 /** Parses "blue=0" arguments; a cluster named twice is refused. */
 function parseWeights(args: string[]): Record<string, number> {
@@ -48,6 +61,8 @@ async function main(): Promise<void> {
       now: { type: "boolean", default: false },
       "dry-run": { type: "boolean", default: false },
       "config-dir": { type: "string" },
+      interval: { type: "string" },
+      force: { type: "string" },
     },
     positionals: { max: Infinity },
   });
@@ -63,9 +78,23 @@ async function main(): Promise<void> {
   if (request.step !== undefined && request.to === undefined) throw new UsageError("--step needs --to <cluster>", USAGE);
   if (request.to !== undefined && positionals.length > 0) throw new UsageError("give either weights (blue=0 green=100) or --to, not both", USAGE);
   if (request.to === undefined && positionals.length === 0) throw new UsageError("name the clusters to shift: blue=0 green=100, or --to green", USAGE);
+  if (values.force !== undefined && !values.now) throw new UsageError("--force applies to --now only", USAGE);
+  if (values.interval !== undefined && (!values.now || request.to === undefined || request.step === undefined)) {
+    throw new UsageError("--interval needs --now, --to and --step", USAGE);
+  }
+  const intervalMs = values.interval === undefined ? undefined : parseInterval(values.interval);
 
   const sources = readConfigSources(configDir);
   const fleet = parseFleetConfig(sources);
+  if (intervalMs !== undefined) {
+    if (values["dry-run"]) {
+      const { planSteps } = await import("../modules/traffic/progressive");
+      for (const [i, step] of planSteps(sources, request.to!, request.step!, request.services).entries()) console.log(`step ${i + 1}: ${formatShifts(step.shifts)}`);
+      return;
+    }
+    await shiftProgressively(configDir, sources, { to: request.to!, step: request.step!, intervalMs, services: request.services, forceReason: values.force });
+    return;
+  }
   const shifts = planShift(fleet, request);
   const shifted = applyShiftToSources(sources, fleet, shifts);
   // The same validation as synth, plus the lifecycle rules against the files as they are now.
@@ -76,19 +105,36 @@ async function main(): Promise<void> {
   if (values["dry-run"]) return;
 
   if (values.now) {
-    const { ElasticLoadBalancingV2Client } = await import("@aws-sdk/client-elastic-load-balancing-v2");
     const { applyShiftLive } = await import("../modules/traffic/live-rules");
-    const client = new ElasticLoadBalancingV2Client({ region: fleet.platform.region });
-    let lines: string[];
-    try {
-      lines = await applyShiftLive(client, fleet, shifts);
-    } catch (error) {
-      throw asLiveShiftError(error);
-    }
-    for (const line of lines) console.log(`live: ${line}`);
+    for (const line of await applyShiftLive(await elbClient(fleet), fleet, shifts, { forceReason: values.force })) console.log(`live: ${line}`);
   }
   const edited = writeShiftedSources(configDir, sources, shifted, values.now ? shifts : undefined);
   console.log(`edited ${edited.join(", ") || "nothing"}; commit and deploy edge so Terraform agrees${values.now ? " (its plan should show no change)" : ""}`);
 }
 
-runCommand(main);
+/** The progressive shift, stopping between steps on SIGINT; exit code 130 when stopped. */
+async function shiftProgressively(configDir: string, sources: ConfigSources, options: Omit<ProgressiveShiftOptions, "writeSources" | "log" | "stop">): Promise<void> {
+  const { progressiveShift } = await import("../modules/traffic/progressive");
+  const fleet = parseFleetConfig(sources);
+  const stop = new AbortController();
+  const onInterrupt = () => {
+    console.log("interrupted: stopping after the current step");
+    stop.abort();
+  };
+  process.on("SIGINT", onInterrupt);
+  try {
+    const outcome = await progressiveShift(await elbClient(fleet), await cloudWatchClient(fleet), sources, {
+      ...options,
+      stop: stop.signal,
+      log: (line) => console.log(line),
+      // Each step's files replace the previous step's: compare with what is on disk.
+      writeSources: (next) => writeShiftedSources(configDir, readConfigSources(configDir), next),
+    });
+    console.log(`${outcome === "done" ? "done" : "stopped"}: the cluster files hold the live weights; commit them and deploy edge so Terraform agrees (its plan should show no weight change)`);
+    if (outcome === "stopped") process.exitCode = 130;
+  } finally {
+    process.off("SIGINT", onInterrupt);
+  }
+}
+
+runCommand(() => main().catch(rethrowAwsError));

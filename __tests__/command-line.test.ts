@@ -56,6 +56,9 @@ const COMMANDS: Record<string, string> = {
   policy: "scripts/policy.js",
   "ci-settings": "scripts/ci-settings.js",
   schema: "scripts/write-json-schema.js",
+  deploy: "scripts/deploy.js",
+  preflight: "scripts/preflight.js",
+  status: "scripts/status.js",
 };
 
 function run(command: string, args: string[]) {
@@ -91,6 +94,9 @@ describe("number and argument checks come before any file is read", () => {
     ["shift", ["blue=1", "--service", "web", "--service", "web"], "--service web is given twice"],
     ["plan", ["--concurrency", "0"], '--concurrency "0" must be a whole number 1 or more'],
     ["retire", [], "missing argument"],
+    ["preflight", ["edge", "--idle-minutes", "0"], '--idle-minutes "0" must be a whole number from 1 to 1440'],
+    ["status", ["--minutes", ""], '--minutes "" must be a whole number from 0 to 1440'],
+    ["deploy", ["--only"], "--only needs the stacks to deploy"],
     ["policy", ["a", "b"], 'unexpected argument "b"'],
   ])("%s %j", (command, args, message) => {
     const result = run(command, [...args, ...(command === "policy" ? [] : ["--config-dir", missing])]);

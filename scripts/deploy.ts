@@ -1,6 +1,5 @@
 import { spawnSync } from "child_process";
 import * as path from "path";
-import { parseArgs } from "util";
 import { loadFleetConfig } from "../modules/config/load";
 import { deployInvocation } from "../modules/deploy/cdktf-commands";
 import { readStackGraph, selectStacks } from "../modules/deploy/stack-graph";
@@ -8,6 +7,7 @@ import { projectRoot } from "../modules/project-root";
 import { runCommand } from "../modules/run-command";
 import { synthesizeFleet } from "../modules/synth";
 import { UserError } from "../modules/user-error";
+import { parseCommandLine, UsageError } from "../modules/cli/args";
 
 const USAGE = `usage: npm run deploy -- [STACK...] [--only] [--auto-approve] [--dry-run] [--config-dir DIR]
   STACK           stack names or globs (cluster-blue*); default every stack
@@ -20,25 +20,23 @@ const USAGE = `usage: npm run deploy -- [STACK...] [--only] [--auto-approve] [--
  * depend on (or, with --only, just them), in dependency order.
  */
 function main(): void {
-  const { values, positionals } = parseArgs({
+  const commandLine = parseCommandLine({
+    usage: USAGE,
     options: {
       only: { type: "boolean", default: false },
       "auto-approve": { type: "boolean", default: false },
       "dry-run": { type: "boolean", default: false },
       "config-dir": { type: "string" },
-      help: { type: "boolean", default: false },
     },
-    allowPositionals: true,
+    positionals: { max: Infinity },
   });
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
+  if (!commandLine) return;
+  const { values, positionals } = commandLine;
+  if (values.only && positionals.length === 0) throw new UsageError("--only needs the stacks to deploy", USAGE);
   const configDir = path.resolve(values["config-dir"] ?? projectRoot());
   const outdir = path.join(configDir, "cdktf.out");
   synthesizeFleet(loadFleetConfig(configDir), outdir);
   const graph = readStackGraph(outdir);
-  if (values.only && positionals.length === 0) throw new UserError(`--only needs the stacks to deploy\n${USAGE}`);
   const invocation = deployInvocation(graph, selectStacks(graph, positionals), { only: values.only, autoApprove: values["auto-approve"] });
   console.log(`deploying ${invocation.stacks.join(" → ")}\n  ${invocation.argv.join(" ")}`);
   if (values["dry-run"]) return;

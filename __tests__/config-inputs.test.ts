@@ -120,3 +120,20 @@ describe("names that are JavaScript built-ins", () => {
     expect(problemsOf(() => parseFleetConfig(withBlue(text)))).toEqual([expect.stringContaining(message)]);
   });
 });
+
+describe("one message per problem", () => {
+  it("reports a misspelled weight once, not also as a service routed nowhere", () => {
+    const sources = { ...example, clusters: example.clusters.map((c) => ({ ...c, text: c.text.replace("  web: 50", "  wbe: 50") })) };
+    expect(problemsOf(() => parseFleetConfig(sources))).toEqual([
+      'clusters/blue.yaml: weights.wbe: unknown service "wbe" (did you mean "web"?); services in platform.yaml: web',
+      'clusters/green.yaml: weights.wbe: unknown service "wbe" (did you mean "web"?); services in platform.yaml: web',
+    ]);
+  });
+
+  it("reports an unknown service's weight on a standby cluster once", () => {
+    const text = blue.replace("name: blue\n", "name: blue\nstate: standby\n").replace("  web: 50", "  web: 0\n  nope: 5");
+    expect(problemsOf(() => parseFleetConfig(withBlue(text)))).toEqual([
+      'clusters/blue.yaml: weights.nope: unknown service "nope"; services in platform.yaml: web',
+    ]);
+  });
+});

@@ -9,6 +9,7 @@ import { writeConfigProject } from "../scripts/lib/config-project";
 import { exampleSources, withClusterFile } from "./helpers/fleet";
 
 const example = exampleSources();
+const blue100 = example.clusters[0].text.replace("web: 50", "web: 100");
 const STACK_TRACE = /^\s+at .+[(:]\d+/m;
 
 /** The example fleet with a second service, api, routed to blue and green. */
@@ -68,6 +69,18 @@ describe("a shift writes exactly the planned weights, or nothing", () => {
     const written = parseFleetConfig({ ...sources, clusters: sources.clusters.map((c) => ({ ...c, text: fs.readFileSync(path.join(dir, c.file), "utf8") })) });
     expect(written.clusters.map((c) => ({ ...c.config.weights }))).toEqual([{ web: 20, api: 20 }, { web: 80, api: 80 }]);
     expect(fs.readdirSync(path.join(dir, "clusters")).sort()).toEqual(["blue.yaml", "green.yaml"]);
+  });
+});
+
+describe("a cluster named constructor", () => {
+  it("is shifted like any other, and never counted as serving what it does not", () => {
+    const renamed = { ...example, clusters: example.clusters.map((c) => (c.file === "clusters/green.yaml" ? { file: "clusters/constructor.yaml", text: c.text.replace("name: green", "name: constructor") } : c)) };
+    const fleet = parseFleetConfig(renamed);
+    expect(planShift(fleet, { to: "constructor" })).toEqual([{ service: "web", before: { blue: 50, constructor: 50 }, after: { blue: 0, constructor: 100 } }]);
+    const lonely = withClusterFile(renamed, "clusters/constructor.yaml", renamed.clusters[1].text.replace("weights:\n  web: 50\n", ""));
+    expect(() => planShift(parseFleetConfig(withClusterFile(lonely, "clusters/blue.yaml", blue100)), { weights: { blue: 10, constructor: 90 } })).toThrow(
+      "constructor serves none of web, so its weight cannot be set",
+    );
   });
 });
 

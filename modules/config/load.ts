@@ -335,6 +335,7 @@ const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
 function checkClusters(platform: PlatformConfig, clusters: readonly LoadedCluster[], problems: ConfigProblem[]): void {
   const byName = new Map<string, string>();
   const serviceNames = platform.services.map((s) => s.name);
+  const misspelled = new Set<string>();
   for (const { file, config } of clusters) {
     const other = byName.get(config.name);
     if (other) {
@@ -358,25 +359,18 @@ function checkClusters(platform: PlatformConfig, clusters: readonly LoadedCluste
       groupNames.add(group.name);
     });
 
-    const carrying = Object.entries(config.weights).filter(([, weight]) => weight > 0);
-    if ((config.state === "standby" || config.state === "retiring") && carrying.length > 0) {
-      for (const [service, weight] of carrying) {
-        problems.push({
-          file,
-          field: `weights.${service}`,
-          message: `is ${weight}, but a ${config.state} cluster takes no traffic: set weight 0, or set state: active before giving it traffic`,
-        });
-      }
-    }
-
-    for (const service of Object.keys(config.weights)) {
+    for (const [service, weight] of Object.entries(config.weights)) {
+      const field = `weights.${service}`;
       if (!serviceNames.includes(service)) {
         const suggestion = closest(service, serviceNames);
+        if (suggestion) misspelled.add(suggestion);
         problems.push({
           file,
-          field: `weights.${service}`,
+          field,
           message: `unknown service "${service}"${suggestion ? ` (did you mean "${suggestion}"?)` : ""}; services in ${PLATFORM_FILE}: ${serviceNames.join(", ")}`,
         });
+      } else if ((config.state === "standby" || config.state === "retiring") && weight > 0) {
+        problems.push({ file, field, message: `is ${weight}, but a ${config.state} cluster takes no traffic: set weight 0, or set state: active before giving it traffic` });
       }
     }
   }
@@ -384,6 +378,8 @@ function checkClusters(platform: PlatformConfig, clusters: readonly LoadedCluste
   for (const service of platform.services) {
     const routed = clustersRouting(clusters, service.name);
     const where = { file: PLATFORM_FILE, field: `services.${service.name}` };
+    // A misspelled weight is the one problem; the service it was meant for is not reported again.
+    if (misspelled.has(service.name)) continue;
     if (routed.length === 0) {
       problems.push({ ...where, message: `is routed to no cluster: give it a weight in at least one file in ${CLUSTERS_DIR}/` });
     } else if (routed.every((c) => c.config.weights[service.name] === 0)) {

@@ -110,12 +110,12 @@ export function describeShifts(shifts: readonly ServiceShift[], when: "before" |
 
 /** The requested weights of the clusters that serve the service. */
 function pick(weights: Readonly<Record<string, number>>, serving: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(weights).filter(([cluster]) => cluster in serving));
+  return Object.fromEntries(Object.entries(weights).filter(([cluster]) => Object.hasOwn(serving, cluster)));
 }
 
 /** Moves traffic to `target`: all of it, or `step` percentage points of it, on a scale of 100. */
 function towards(before: Record<string, number>, target: string, step?: number): Record<string, number> {
-  if (!(target in before)) return before;
+  if (!Object.hasOwn(before, target)) return before;
   const total = Object.values(before).reduce((a, b) => a + b, 0);
   if (step === undefined) {
     return Object.fromEntries(Object.keys(before).map((c) => [c, c === target ? Math.min(MAX_WEIGHT, Math.max(total, 1)) : 0]));

@@ -113,10 +113,10 @@ describe("names that are JavaScript built-ins", () => {
   });
 
   it.each([
-    [blue.replace("weights:\n", "weights:\n  toString: 5\n"), 'clusters/blue.yaml: weights.toString: unknown service "toString"'],
-    [blue.replace("weights:\n", "weights:\n  __proto__: 5\n"), 'clusters/blue.yaml: weights.__proto__: "__proto__" cannot be used as a key'],
-    [`${blue}tags:\n  __proto__: x\n`, 'clusters/blue.yaml: tags.__proto__: "__proto__" cannot be used as a key'],
-  ])("reports the key in %j", (text, message) => {
+    ["weights.toString", blue.replace("weights:\n", "weights:\n  toString: 5\n"), 'clusters/blue.yaml: weights.toString: unknown service "toString"'],
+    ["weights.__proto__", blue.replace("weights:\n", "weights:\n  __proto__: 5\n"), 'clusters/blue.yaml: weights.__proto__: "__proto__" cannot be used as a key'],
+    ["tags.__proto__", `${blue}tags:\n  __proto__: x\n`, 'clusters/blue.yaml: tags.__proto__: "__proto__" cannot be used as a key'],
+  ])("reports the key %s", (_key, text, message) => {
     expect(problemsOf(() => parseFleetConfig(withBlue(text)))).toEqual([expect.stringContaining(message)]);
   });
 });

@@ -76,6 +76,16 @@ describe("the clusters folder holds only cluster files", () => {
     ]);
   });
 
+  it("names a file it cannot read (a loop of links)", () => {
+    const dir = project();
+    fs.symlinkSync("loop-b.yaml", path.join(dir, "clusters", "loop-a.yaml"));
+    fs.symlinkSync("loop-a.yaml", path.join(dir, "clusters", "loop-b.yaml"));
+    expect(problemsOf(() => loadFleetConfig(dir))).toEqual([
+      "clusters/loop-a.yaml: cannot be read: is a loop of symbolic links",
+      "clusters/loop-b.yaml: cannot be read: is a loop of symbolic links",
+    ]);
+  });
+
   it("refuses a platform.yaml that is a folder", () => {
     const dir = project();
     fs.rmSync(path.join(dir, "platform.yaml"));

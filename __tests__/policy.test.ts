@@ -213,7 +213,7 @@ describe("npm run policy", () => {
   it("prints findings, accepted exceptions and the rules evaluated, and exits 0 on the example", () => {
     const result = spawnSync(process.execPath, [path.join(projectRoot(), "dist", "scripts", "policy.js")], { encoding: "utf8" });
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/^policy: 0 finding\(s\), 8 accepted exception\(s\), 30 rules over \d+ resources/);
+    expect(result.stdout).toMatch(/^policy: 0 findings, 8 accepted exceptions, 30 rules over \d+ resources/);
     expect(result.stdout).toContain("ACCEPTED EXCEPTIONS\n  eks-private-endpoint [CKV_AWS_39, AWS-0040] cluster-blue");
     expect(result.stdout).toContain("RULES EVALUATED");
   });

@@ -4,6 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { integerFlag, parseCommandLine, UsageError } from "../modules/cli/args";
 import { projectRoot } from "../modules/project-root";
+import { STACK_TRACE } from "./helpers/stack-trace";
 
 const USAGE = "usage: test [--step N] [--now] [file]";
 const spec = { usage: USAGE, options: { step: { type: "string" as const }, now: { type: "boolean" as const } }, positionals: { max: 1 } };
@@ -85,7 +86,6 @@ async function runEach(args: string[]): Promise<Record<string, { status: number 
   return results;
 }
 
-const STACK_TRACE = /^\s+at .+[(:]\d+/m;
 
 describe("every command", () => {
   it("answers --help with its usage and exit 0", async () => {

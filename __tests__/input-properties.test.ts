@@ -13,6 +13,7 @@ import { applyShiftToSources, planShift, ShiftRequest } from "../modules/traffic
 import { verifyShiftedSources, writeShiftedSources } from "../modules/traffic/shift-files";
 import { UserError } from "../modules/user-error";
 import { exampleSources } from "./helpers/fleet";
+import { STACK_TRACE } from "./helpers/stack-trace";
 
 /**
  * Generated inputs: every mutated configuration is either synthesized or
@@ -25,7 +26,6 @@ const RUNS = Number(process.env.FLEET_PROPERTY_RUNS ?? 1);
 const SEED = process.env.FC_SEED === undefined ? undefined : Number(process.env.FC_SEED);
 const settings = (runs: number): fc.Parameters<unknown> => ({ numRuns: runs * RUNS, seed: SEED });
 
-const STACK_TRACE = /^\s+at .+[(:]\d+/m;
 
 /** The example fleet with a second service, api, so that shifts and anchors have two weights to mix up. */
 function baseSources(): ConfigSources {

@@ -4,9 +4,9 @@ import * as path from "path";
 import { projectRoot } from "../modules/project-root";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { exampleSources } from "./helpers/fleet";
+import { STACK_TRACE } from "./helpers/stack-trace";
 
 const dist = path.join(projectRoot(), "dist", "scripts");
-const STACK_TRACE = /^\s+at .+[(:]\d+/m;
 const run = (script: string, args: string[]) => spawnSync(process.execPath, [path.join(dist, script), ...args], { encoding: "utf8" });
 
 /** A project whose cdktf.out/plans holds one planned stack, made at `plannedAt`. */

@@ -7,10 +7,10 @@ import { applyShiftToSources, clustersLeftOut, planShift, ShiftRequest } from ".
 import { verifyShiftedSources, writeShiftedSources } from "../modules/traffic/shift-files";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { exampleSources, withClusterFile } from "./helpers/fleet";
+import { STACK_TRACE } from "./helpers/stack-trace";
 
 const example = exampleSources();
 const blue100 = example.clusters[0].text.replace("web: 50", "web: 100");
-const STACK_TRACE = /^\s+at .+[(:]\d+/m;
 
 /** The example fleet with a second service, api, routed to blue and green. */
 function withApi(blueWeights = "  web: 50\n  api: 50\n"): ConfigSources {

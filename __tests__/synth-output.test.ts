@@ -7,10 +7,10 @@ import { OUTPUT_MARKER, synthesizeFleet } from "../modules/synth";
 import { UserError } from "../modules/user-error";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { exampleSources } from "./helpers/fleet";
+import { STACK_TRACE } from "./helpers/stack-trace";
 
 const root = projectRoot();
 const mainJs = path.join(root, "dist", "main.js");
-const STACK_TRACE = /^\s+at .+[(:]\d+/m;
 
 /** `npm run synth` of a project folder, with CDKTF_OUTDIR as the cdktf CLI sets it. */
 function synth(dir: string, outdir?: string) {

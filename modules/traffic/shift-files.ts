@@ -29,14 +29,19 @@ export function verifyShiftedSources(sources: ConfigSources, shifted: ConfigSour
   const fileOf = new Map(fleet.clusters.map((c) => [c.config.name, c.file]));
   const problems: string[] = [];
   if (shifted.platform.text !== sources.platform.text) problems.push(`${sources.platform.file}: would change, but a shift only edits cluster files`);
-  sources.clusters.forEach((source, i) => {
+  sources.clusters.forEach((source) => {
     const expected = dataOf(source.text) as { weights?: Record<string, unknown> };
     for (const { service, after } of shifts) {
       for (const [cluster, weight] of Object.entries(after)) {
         if (fileOf.get(cluster) === source.file) expected.weights![service] = weight;
       }
     }
-    const actual = dataOf(shifted.clusters[i].text);
+    const next = shifted.clusters.find((c) => c.file === source.file);
+    if (!next) {
+      problems.push(`${source.file}: would disappear, but a shift only edits weights`);
+      return;
+    }
+    const actual = dataOf(next.text);
     for (const field of differences(expected, actual)) {
       const shiftedHere = field.startsWith("weights.") && shifts.some((s) => `weights.${s.service}` === field);
       problems.push(
@@ -72,8 +77,8 @@ export function writeShiftedSources(configDir: string, sources: ConfigSources, s
 }
 
 function writeAllOrNothing(configDir: string, sources: ConfigSources, shifted: ConfigSources): string[] {
-  const changed = shifted.clusters.filter((c, i) => c.text !== sources.clusters[i].text);
   const previous = new Map(sources.clusters.map((c) => [c.file, c.text]));
+  const changed = shifted.clusters.filter((c) => c.text !== previous.get(c.file));
   const full = (file: string) => path.join(configDir, file);
   const temporary = (file: string) => path.posix.join(path.posix.dirname(file), `.${path.posix.basename(file)}.shift-${process.pid}`);
   for (const { file } of changed) {

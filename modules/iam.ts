@@ -20,10 +20,16 @@ export function policyDocument(statements: PolicyStatement[]): string {
   return JSON.stringify({ Version: "2012-10-17", Statement: statements });
 }
 
-/** A role trust policy that lets an AWS service principal assume the role. */
-export function servicePrincipalTrust(service: string, actions: string[]): string {
+/** Conditions of a policy statement: operator → key → value(s). */
+export type PolicyCondition = Record<string, Record<string, string | string[]>>;
+
+/**
+ * A role trust policy that lets an AWS service principal assume the role,
+ * optionally only under `condition` (e.g. `aws:SourceAccount`, against the confused deputy).
+ */
+export function servicePrincipalTrust(service: string, actions: string[], condition?: PolicyCondition): string {
   return JSON.stringify({
     Version: "2012-10-17",
-    Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: actions }],
+    Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: actions, ...(condition ? { Condition: condition } : {}) }],
   });
 }

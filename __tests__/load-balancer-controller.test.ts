@@ -84,6 +84,22 @@ describe("LoadBalancerController", () => {
     });
   });
 
+  it("turns off every reconciler and webhook the chart lets go, but the TargetGroupBinding ones", () => {
+    const values = JSON.parse((controller.values as string[])[0]);
+    expect(values.controllerConfig).toEqual({
+      featureGates: { EnableServiceController: false, ALBGatewayAPI: false, NLBGatewayAPI: false },
+    });
+    expect(values.webhookConfig).toEqual({ disableIngressValidation: true });
+    expect(values).toMatchObject({
+      ingressClass: "target-group-binding-only",
+      createIngressClassResource: false,
+      enableServiceMutatorWebhook: false,
+      enableShield: false,
+      enableWaf: false,
+      enableWafv2: false,
+    });
+  });
+
   it("binds each service to its target group after the controller is ready", () => {
     expect(bindings).toMatchObject({ namespace: "web", create_namespace: true, depends_on: [expect.stringMatching(/^helm_release\./)] });
     expect(bindings.chart).toMatch(/^\.\/assets\/[^/]+\/[0-9A-F]+$/);

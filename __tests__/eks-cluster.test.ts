@@ -121,6 +121,28 @@ describe("EksClusterWithNodes", () => {
     expect(text).toHaveResourceWithProperties(VpcSecurityGroupIngressRule, { description: "ALB to pods on port 8080" });
   });
 
+  it("asks for standard support unless extended support is chosen", () => {
+    expect(text).toHaveResourceWithProperties(EksCluster, { upgrade_policy: { support_type: "STANDARD" } });
+    const extended = Testing.synthScope((scope) => new EksClusterWithNodes(scope, "eks", { ...props, supportType: "EXTENDED" }));
+    expect(extended).toHaveResourceWithProperties(EksCluster, { upgrade_policy: { support_type: "EXTENDED" } });
+  });
+
+  it("encrypts both the OS and the data volume of Bottlerocket nodes", () => {
+    const bottlerocket = Testing.synthScope(
+      (scope) =>
+        new EksClusterWithNodes(scope, "eks", { ...props, nodeGroups: [{ ...props.nodeGroups[0], amiType: "BOTTLEROCKET_x86_64" }] }),
+    );
+    const template = Object.values((JSON.parse(bottlerocket) as Json).resource.aws_launch_template)[0];
+    expect(template.block_device_mappings).toEqual([
+      { device_name: "/dev/xvda", ebs: { volume_type: "gp3", encrypted: "true", delete_on_termination: "true" } },
+      { device_name: "/dev/xvdb", ebs: { volume_size: 50, volume_type: "gp3", encrypted: "true", delete_on_termination: "true" } },
+    ]);
+    const standard = Object.values(json.resource.aws_launch_template)[0];
+    expect(standard.block_device_mappings).toEqual([
+      { device_name: "/dev/xvda", ebs: { volume_size: 50, volume_type: "gp3", encrypted: "true", delete_on_termination: "true" } },
+    ]);
+  });
+
   it("omits public CIDRs for a private-only endpoint", () => {
     const privateOnly = Testing.synthScope(
       (scope) => new EksClusterWithNodes(scope, "eks", { ...props, endpointPublicAccess: false }),

@@ -75,7 +75,7 @@ describe("cluster lifecycle, checked against the previous configuration", () => 
 });
 
 describe("standby clusters", () => {
-  const standby = edit(drained, "c00", (t) => t.replace("name: c00\n", "name: c00\nstate: standby\nstandbyNodes: 0\n"));
+  const standby = edit(drained, "c00", (t) => t.replace("name: c00\n", "name: c00\nstate: standby\nstandbyNodes: 1\n"));
 
   it("take no traffic", () => {
     const withWeight = edit(standby, "c00", (t) => t.replace("svc0: 0", "svc0: 5"));
@@ -87,7 +87,7 @@ describe("standby clusters", () => {
 
   it("scale their node groups down to the floor", () => {
     const groups = Object.values(resourcesOf(synthFleet(standby).stack("cluster-c00"), "aws_eks_node_group"));
-    expect(groups.map((g) => g.scaling_config)).toEqual([{ min_size: 0, desired_size: 0, max_size: 3 }]);
+    expect(groups.map((g) => g.scaling_config)).toEqual([{ min_size: 1, desired_size: 1, max_size: 3 }]);
   });
 });
 

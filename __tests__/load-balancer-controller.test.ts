@@ -58,7 +58,7 @@ describe("LoadBalancerController", () => {
         clusterName: "t-blue",
         region: "eu-west-1",
         vpcId: "vpc-1",
-        chartVersion: "1.17.0",
+        chartVersion: "3.5.0",
         bindings: [{ name: "web", namespace: "web", serviceName: "web-svc", servicePort: 80, targetGroupArn }],
       }),
   );
@@ -70,7 +70,7 @@ describe("LoadBalancerController", () => {
     expect(text).toHaveResourceWithProperties(Release, {
       chart: "aws-load-balancer-controller",
       repository: "https://aws.github.io/eks-charts",
-      version: "1.17.0",
+      version: "3.5.0",
       namespace: "kube-system",
     });
     const values = JSON.parse((controller.values as string[])[0]);

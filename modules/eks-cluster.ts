@@ -8,7 +8,7 @@ import { EksNodeGroup } from "@cdktf/provider-aws/lib/eks-node-group";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
-import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
+import { LaunchTemplate, LaunchTemplateBlockDeviceMappings } from "@cdktf/provider-aws/lib/launch-template";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { NodeGroupConfig } from "./config/schema";
 import { EncryptionKey, partitionOf } from "./encryption-key";
@@ -21,6 +21,22 @@ export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "contro
 /** Add-ons that run before any node exists (CoreDNS needs nodes and comes after them). */
 const ADDONS_BEFORE_NODES = ["vpc-cni", "kube-proxy", "eks-pod-identity-agent"];
 
+/**
+ * Block devices of a node, all encrypted gp3. Bottlerocket boots from an OS
+ * volume (/dev/xvda, the AMI's size) and keeps containers on a data volume
+ * (/dev/xvdb); other AMIs have one root volume (/dev/xvda).
+ */
+function encryptedVolumes(group: NodeGroupConfig): LaunchTemplateBlockDeviceMappings[] {
+  const ebs = (volumeSize?: number) => ({ volumeSize, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" });
+  if (group.amiType.startsWith("BOTTLEROCKET")) {
+    return [
+      { deviceName: "/dev/xvda", ebs: ebs() },
+      { deviceName: "/dev/xvdb", ebs: ebs(group.diskSizeGiB) },
+    ];
+  }
+  return [{ deviceName: "/dev/xvda", ebs: ebs(group.diskSizeGiB) }];
+}
+
 export interface EksClusterProps {
   /** Name of the EKS cluster, unique in the account and region. */
   readonly clusterName: string;
@@ -28,6 +44,8 @@ export interface EksClusterProps {
   readonly region: string;
   /** Kubernetes minor version, e.g. "1.33". */
   readonly kubernetesVersion: string;
+  /** EKS support for the version; `EXTENDED` costs several times more. @default "STANDARD" */
+  readonly supportType?: "STANDARD" | "EXTENDED";
   readonly privateSubnetIds: string[];
   /** @default true */
   readonly endpointPrivateAccess?: boolean;
@@ -44,7 +62,7 @@ export interface EksClusterProps {
   /** Days to keep control-plane logs. @default 365 */
   readonly logRetentionDays?: number;
   readonly nodeGroups: readonly NodeGroupConfig[];
-  /** Add-on versions by add-on name. @default EKS's default version for the Kubernetes version */
+  /** Add-on versions by add-on name. @default EKS's default version when the add-on is created, never updated after */
   readonly addonVersions?: Readonly<Record<string, string | undefined>>;
   /** Security group of the ALB, allowed to reach pods on `albTargetPorts`. */
   readonly albSecurityGroupId: string;
@@ -115,6 +133,7 @@ export class EksClusterWithNodes extends Construct {
         bootstrapClusterCreatorAdminPermissions: props.bootstrapCreatorAdmin ?? true,
       },
       bootstrapSelfManagedAddons: false,
+      upgradePolicy: { supportType: props.supportType ?? "STANDARD" },
       enabledClusterLogTypes: CONTROL_PLANE_LOG_TYPES,
       encryptionConfig: { resources: ["secrets"], provider: { keyArn: key.arn } },
       kubernetesNetworkConfig: { serviceIpv4Cidr: props.serviceIpv4Cidr ?? "172.20.0.0/16" },
@@ -167,19 +186,14 @@ export class EksClusterWithNodes extends Construct {
     this.nodeGroups = props.nodeGroups.map((group) => {
       const launchTemplate = new LaunchTemplate(this, `launch-template-${group.name}`, {
         name: `${props.clusterName}-${group.name}`,
-        description: `Nodes of ${props.clusterName}/${group.name}: IMDSv2 only, encrypted gp3 root volume`,
+        description: `Nodes of ${props.clusterName}/${group.name}: IMDSv2 only, encrypted gp3 volumes`,
         updateDefaultVersion: true,
         metadataOptions: {
           httpEndpoint: "enabled",
           httpTokens: "required",
           httpPutResponseHopLimit: 1,
         },
-        blockDeviceMappings: [
-          {
-            deviceName: group.amiType.startsWith("BOTTLEROCKET") ? "/dev/xvdb" : "/dev/xvda",
-            ebs: { volumeSize: group.diskSizeGiB, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
-          },
-        ],
+        blockDeviceMappings: encryptedVolumes(group),
         tagSpecifications: [{ resourceType: "instance", tags: { Name: `${props.clusterName}-${group.name}` } }],
       });
       return new EksNodeGroup(this, `node-group-${group.name}`, {

@@ -11,6 +11,7 @@ import { LoadBalancerController } from "./load-balancer-controller";
 import { LoadBalancerControllerIdentity } from "./load-balancer-controller-identity";
 import { clusterStackName, EDGE_STACK, eksClusterName, inClusterStackName, NETWORK_STACK } from "./naming";
 import { Network } from "./network";
+import { effectiveAddonVersions, VERSION_CATALOGUE } from "./versions";
 import { WeightedAlb, WeightedRoute } from "./weighted-alb";
 
 /** A stack with its own state and, for AWS stacks, an AWS provider tagging everything. */
@@ -117,7 +118,8 @@ export class ClusterStack extends FleetStack {
       serviceIpv4Cidr: cluster.serviceIpv4Cidr,
       logRetentionDays: cluster.logRetentionDays,
       nodeGroups: effectiveNodeGroups(cluster),
-      addonVersions: cluster.addonVersions,
+      supportType: cluster.supportType,
+      addonVersions: effectiveAddonVersions(cluster.kubernetesVersion, cluster.addonVersions),
       albSecurityGroupId: edge.alb.securityGroup.id,
       albTargetPorts: [...new Set(services.map((s) => s.containerPort))].sort((a, b) => a - b),
     });
@@ -156,7 +158,7 @@ export class InClusterStack extends FleetStack {
       clusterName: eks.name,
       region: fleet.platform.region,
       vpcId: network.network.vpc.id,
-      chartVersion: cluster.loadBalancerController.chartVersion,
+      chartVersion: cluster.loadBalancerController.chartVersion ?? VERSION_CATALOGUE[cluster.kubernetesVersion].loadBalancerControllerChart,
       replicas: cluster.loadBalancerController.replicas,
       bindings: routedServices(fleet, cluster).map((service) => ({
         name: service.name,

@@ -1,10 +1,8 @@
 import { z } from "zod";
 
-/**
- * Kubernetes minor versions that EKS offers (standard and extended support).
- * Update this list when EKS adds or retires a version.
- */
-export const SUPPORTED_KUBERNETES_VERSIONS = ["1.30", "1.31", "1.32", "1.33", "1.34", "1.35"] as const;
+import { addonVersionProblem, EKS_ADDONS, SUPPORTED_KUBERNETES_VERSIONS } from "../versions";
+
+export { SUPPORTED_KUBERNETES_VERSIONS };
 
 /** An ALB forward action takes at most this many target groups. */
 export const MAX_TARGET_GROUPS_PER_FORWARD = 5;
@@ -213,13 +211,16 @@ const nodeGroupSchema = z
  */
 export const CLUSTER_STATES = ["active", "draining", "standby", "retiring"] as const;
 
+const NO_NODES_MESSAGE =
+  "the cluster needs at least 1 node: without one, CoreDNS and the load balancer controller stay Pending and Helm's install and uninstall waits hang";
+
 export const clusterConfigSchema = z
   .object({
     name: awsName("cluster name", CLUSTER_NAME_MAX),
     /** @default "active" */
     state: z.enum(CLUSTER_STATES).default("active"),
-    /** Nodes per node group while the cluster is on standby. @default 1 */
-    standbyNodes: z.number().int().min(0).max(450).default(1),
+    /** Nodes per node group while the cluster is on standby; at least 1, for CoreDNS and the controller. @default 1 */
+    standbyNodes: z.number().int().min(1, NO_NODES_MESSAGE).max(450).default(1),
     kubernetesVersion: z.enum(SUPPORTED_KUBERNETES_VERSIONS, {
       error: (issue) =>
         issue.input === undefined
@@ -245,6 +246,14 @@ export const clusterConfigSchema = z
           ctx.addIssue({ code: "custom", path: ["privateAccess"], message: "the API server needs public or private access" });
         }
       }),
+    /**
+     * EKS support for the Kubernetes version: `STANDARD`, or `EXTENDED` to stay on a
+     * version past its standard support, at several times the hourly price of the
+     * control plane. With `STANDARD`, EKS upgrades a control plane whose version
+     * leaves standard support.
+     * @default "STANDARD"
+     */
+    supportType: z.enum(["STANDARD", "EXTENDED"]).default("STANDARD"),
     /** IAM principals given cluster-admin through access entries. @default [] */
     adminPrincipalArns: z.array(arn).default([]),
     /**
@@ -258,8 +267,9 @@ export const clusterConfigSchema = z
     logRetentionDays: z.number().int().min(1).default(365),
     nodeGroups: z.array(nodeGroupSchema).min(1),
     /**
-     * Versions of the EKS add-ons (e.g. "v1.19.2-eksbuild.1"); EKS's default for the
-     * Kubernetes version when unset. Raise them after a control-plane upgrade.
+     * Versions of the EKS add-ons (e.g. "v1.20.4-eksbuild.2"); the version catalogue's
+     * default for the Kubernetes version when unset (modules/versions.ts), so unpinned
+     * add-ons follow the control plane. A pin must support the Kubernetes version.
      * @default {}
      */
     addonVersions: z
@@ -275,8 +285,8 @@ export const clusterConfigSchema = z
     weights: z.record(z.string(), z.number().int().min(0).max(MAX_WEIGHT)).default({}),
     loadBalancerController: z
       .object({
-        /** Chart version of aws-load-balancer-controller. @default "1.17.0" */
-        chartVersion: z.string().regex(/^\d+\.\d+\.\d+$/).default("1.17.0"),
+        /** Chart version of aws-load-balancer-controller. @default the version catalogue's, "3.5.0" */
+        chartVersion: z.string().regex(/^\d+\.\d+\.\d+$/).optional(),
         /** @default 2 */
         replicas: z.number().int().min(1).max(5).default(2),
       })
@@ -285,7 +295,17 @@ export const clusterConfigSchema = z
     /** Tags on this cluster's resources, over the fleet's. @default {} */
     tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
   })
-  .strict();
+  .strict()
+  .superRefine((cluster, ctx) => {
+    for (const addon of EKS_ADDONS) {
+      const version = cluster.addonVersions[addon];
+      const problem = version === undefined ? undefined : addonVersionProblem(addon, version, cluster.kubernetesVersion);
+      if (problem) ctx.addIssue({ code: "custom", path: ["addonVersions", addon], message: problem });
+    }
+    if (cluster.nodeGroups.every((group) => group.minSize === 0)) {
+      ctx.addIssue({ code: "custom", path: ["nodeGroups", 0, "minSize"], message: `is 0 in every node group: ${NO_NODES_MESSAGE}` });
+    }
+  });
 
 export type PlatformConfig = z.infer<typeof platformConfigSchema>;
 export type RoutedService = PlatformConfig["services"][number];

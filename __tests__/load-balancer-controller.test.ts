@@ -59,12 +59,12 @@ describe("LoadBalancerController", () => {
         region: "eu-west-1",
         vpcId: "vpc-1",
         chartVersion: "3.5.0",
-        bindings: [{ name: "web", namespace: "web", serviceName: "web-svc", servicePort: 80, targetGroupArn }],
+        bindings: [{ service: "web", name: "web-0a1b2c", namespace: "web", serviceName: "web-svc", servicePort: 80, targetGroupArn }],
       }),
   );
   const releases = Object.values((JSON.parse(text) as Json).resource.helm_release);
   const controller = releases.find((r) => r.name === "aws-load-balancer-controller")!;
-  const bindings = releases.find((r) => r.name === "target-group-binding-web")!;
+  const bindings = releases.find((r) => r.name === "target-group-binding-web-0a1b2c")!;
 
   it("pins the chart and sets cluster, region and VPC so the controller never needs IMDS", () => {
     expect(text).toHaveResourceWithProperties(Release, {
@@ -104,8 +104,28 @@ describe("LoadBalancerController", () => {
     expect(bindings).toMatchObject({ namespace: "web", create_namespace: true, depends_on: [expect.stringMatching(/^helm_release\./)] });
     expect(bindings.chart).toMatch(/^\.\/assets\/[^/]+\/[0-9A-F]+$/);
     expect(JSON.parse((bindings.values as string[])[0])).toEqual({
-      bindings: [{ name: "web", serviceName: "web-svc", servicePort: 80, targetGroupARN: targetGroupArn }],
+      bindings: [{ name: "web-0a1b2c", serviceName: "web-svc", servicePort: 80, targetGroupARN: targetGroupArn }],
     });
+  });
+
+  it("creates a new target group's binding before removing the old one, under a stable address", () => {
+    const addressesWith = (name: string) =>
+      Object.keys(
+        (JSON.parse(
+          Testing.synthScope(
+            (scope) =>
+              new LoadBalancerController(scope, "lbc", {
+                clusterName: "t-blue",
+                region: "eu-west-1",
+                vpcId: "vpc-1",
+                chartVersion: "3.5.0",
+                bindings: [{ service: "web", name, namespace: "web", serviceName: "web-svc", servicePort: 80, targetGroupArn }],
+              }),
+          ),
+        ) as Json).resource.helm_release,
+      );
+    expect(addressesWith("web-ffffff")).toEqual(addressesWith("web-0a1b2c"));
+    expect(bindings.lifecycle).toEqual({ create_before_destroy: true });
   });
 
   it("ships a chart that renders IP-target TargetGroupBindings", () => {

@@ -32,7 +32,12 @@ export const TARGET_GROUP_BINDINGS_ONLY = {
 
 /** A Kubernetes Service whose pods are registered in a target group. */
 export interface TargetGroupBindingSpec {
-  /** Name of the binding, the routed service's name. */
+  /** The routed service. */
+  readonly service: string;
+  /**
+   * Name of the binding and of its Helm release; it changes with the target group, whose
+   * ARN a binding cannot change, so a new target group gets a new binding before the old one goes.
+   */
   readonly name: string;
   readonly namespace: string;
   readonly serviceName: string;
@@ -89,7 +94,7 @@ export class LoadBalancerController extends Construct {
       type: AssetType.DIRECTORY,
     });
     for (const binding of props.bindings) {
-      new Release(this, `bindings-${binding.name}`, {
+      new Release(this, `bindings-${binding.service}`, {
         name: `target-group-binding-${binding.name}`,
         chart: `./${chart.path}`,
         namespace: binding.namespace,
@@ -109,6 +114,7 @@ export class LoadBalancerController extends Construct {
           }),
         ],
         dependsOn: [this.release],
+        lifecycle: { createBeforeDestroy: true },
       });
     }
   }

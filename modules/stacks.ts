@@ -161,7 +161,8 @@ export class InClusterStack extends FleetStack {
       chartVersion: cluster.loadBalancerController.chartVersion ?? VERSION_CATALOGUE[cluster.kubernetesVersion].loadBalancerControllerChart,
       replicas: cluster.loadBalancerController.replicas,
       bindings: routedServices(fleet, cluster).map((service) => ({
-        name: service.name,
+        service: service.name,
+        name: edge.alb.targetGroupBindingName(service.name, cluster.name),
         namespace: service.namespace,
         serviceName: service.serviceName ?? service.name,
         servicePort: service.servicePort,

@@ -9,7 +9,7 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import { Wafv2WebAclAssociation } from "@cdktf/provider-aws/lib/wafv2-web-acl-association";
 import { RoutedService } from "./config/schema";
 import { acceptPolicyException } from "./policy/exceptions";
-import { albName, targetGroupName } from "./naming";
+import { albName, TargetGroupIdentity, targetGroupBindingName, targetGroupName } from "./naming";
 
 /** One cluster's share of a service's traffic. */
 export interface ClusterWeight {
@@ -61,7 +61,7 @@ export class WeightedAlb extends Construct {
   readonly loadBalancer: Lb;
   /** The listener that carries the weighted rules. */
   readonly trafficListener: LbListener;
-  private readonly targetGroups = new Map<string, LbTargetGroup>();
+  private readonly targetGroups = new Map<string, { readonly resource: LbTargetGroup; readonly identity: TargetGroupIdentity }>();
 
   constructor(scope: Construct, id: string, props: WeightedAlbProps) {
     super(scope, id);
@@ -169,18 +169,37 @@ export class WeightedAlb extends Construct {
 
   /** ARN of the target group of a service in a cluster. */
   targetGroupArn(service: string, cluster: string): string {
+    return this.targetGroup(service, cluster).resource.arn;
+  }
+
+  /** Name of the TargetGroupBinding that fills that target group: a new one with each new target group. */
+  targetGroupBindingName(service: string, cluster: string): string {
+    return targetGroupBindingName(this.targetGroup(service, cluster).identity);
+  }
+
+  private targetGroup(service: string, cluster: string) {
     const targetGroup = this.targetGroups.get(`${service}/${cluster}`);
     if (!targetGroup) throw new Error(`service ${service} is not routed to cluster ${cluster}`);
-    return targetGroup.arn;
+    return targetGroup;
   }
 
   private addRoute(fleetName: string, vpcId: string, { service, clusters }: WeightedRoute): void {
     const forwardTo = clusters.map(({ cluster, weight }) => {
-      const targetGroup = new LbTargetGroup(this, `target-group-${service.name}-${cluster}`, {
-        name: targetGroupName(fleetName, cluster, service.name),
-        targetType: "ip",
-        protocol: "HTTP",
+      const identity: TargetGroupIdentity = {
+        fleet: fleetName,
+        cluster,
+        service: service.name,
         port: service.containerPort,
+        protocol: "HTTP",
+        targetType: "ip",
+      };
+      // A new port or protocol needs a new target group: it gets a new name, is created
+      // before the old one is destroyed, and the rule moves to it in between.
+      const targetGroup = new LbTargetGroup(this, `target-group-${service.name}-${cluster}`, {
+        name: targetGroupName(identity),
+        targetType: identity.targetType,
+        protocol: identity.protocol,
+        port: identity.port,
         vpcId,
         deregistrationDelay: String(service.deregistrationDelaySeconds),
         healthCheck: {
@@ -194,8 +213,9 @@ export class WeightedAlb extends Construct {
           unhealthyThreshold: service.healthCheck.unhealthyThreshold,
         },
         tags: { fleet: fleetName, cluster, service: service.name },
+        lifecycle: { createBeforeDestroy: true },
       });
-      this.targetGroups.set(`${service.name}/${cluster}`, targetGroup);
+      this.targetGroups.set(`${service.name}/${cluster}`, { resource: targetGroup, identity });
       return { arn: targetGroup.arn, weight };
     });
 

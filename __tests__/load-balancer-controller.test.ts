@@ -51,17 +51,22 @@ describe("LoadBalancerControllerIdentity", () => {
   });
 });
 
-describe("LoadBalancerController", () => {
-  const text = Testing.synthScope(
+/** The controller with one binding for service web, named `bindingName`. */
+function synthController(bindingName: string): string {
+  return Testing.synthScope(
     (scope) =>
       new LoadBalancerController(scope, "lbc", {
         clusterName: "t-blue",
         region: "eu-west-1",
         vpcId: "vpc-1",
         chartVersion: "3.5.0",
-        bindings: [{ service: "web", name: "web-0a1b2c", namespace: "web", serviceName: "web-svc", servicePort: 80, targetGroupArn }],
+        bindings: [{ service: "web", name: bindingName, namespace: "web", serviceName: "web-svc", servicePort: 80, targetGroupArn }],
       }),
   );
+}
+
+describe("LoadBalancerController", () => {
+  const text = synthController("web-0a1b2c");
   const releases = Object.values((JSON.parse(text) as Json).resource.helm_release);
   const controller = releases.find((r) => r.name === "aws-load-balancer-controller")!;
   const bindings = releases.find((r) => r.name === "target-group-binding-web-0a1b2c")!;
@@ -109,21 +114,7 @@ describe("LoadBalancerController", () => {
   });
 
   it("creates a new target group's binding before removing the old one, under a stable address", () => {
-    const addressesWith = (name: string) =>
-      Object.keys(
-        (JSON.parse(
-          Testing.synthScope(
-            (scope) =>
-              new LoadBalancerController(scope, "lbc", {
-                clusterName: "t-blue",
-                region: "eu-west-1",
-                vpcId: "vpc-1",
-                chartVersion: "3.5.0",
-                bindings: [{ service: "web", name, namespace: "web", serviceName: "web-svc", servicePort: 80, targetGroupArn }],
-              }),
-          ),
-        ) as Json).resource.helm_release,
-      );
+    const addressesWith = (name: string) => Object.keys((JSON.parse(synthController(name)) as Json).resource.helm_release);
     expect(addressesWith("web-ffffff")).toEqual(addressesWith("web-0a1b2c"));
     expect(bindings.lifecycle).toEqual({ create_before_destroy: true });
   });

@@ -128,6 +128,32 @@ describe("configuration errors name the file and the field", () => {
     ["account ID not 12 digits", withPlatform((t) => t.replace('"123456789012"', '"12345"')), /platform\.yaml: accountId: must be a 12-digit AWS account ID/],
     ["no cluster files", { ...base, clusters: [] }, /clusters: : no cluster files/],
     [
+      "a cluster admin who is the deployer",
+      withCluster0((t) => `${t}adminPrincipalArns: [arn:aws:iam::123456789012:role/GEN-DEPLOY]\n`),
+      /clusters\/c00\.yaml: adminPrincipalArns\[0\]: arn:aws:iam::123456789012:role\/GEN-DEPLOY is the deployer \(platform\.yaml clusterAccess\.deployerPrincipalArn\), which is cluster-admin already: remove it here \(EKS takes one access entry per principal\)/,
+    ],
+    [
+      "a cluster admin listed twice",
+      withCluster0((t) => `${t}adminPrincipalArns: [arn:aws:iam::123456789012:role/ops, arn:aws:iam::123456789012:role/ops]\n`),
+      /clusters\/c00\.yaml: adminPrincipalArns\[1\]: arn:aws:iam::123456789012:role\/ops is also adminPrincipalArns\[0\]/,
+    ],
+    [
+      "a cluster admin who is the plan role",
+      withCluster0((t) => `${t}adminPrincipalArns: [arn:aws:iam::123456789012:role/gen-plan]\n`),
+      /clusters\/c00\.yaml: adminPrincipalArns\[0\]: .* is the plan role \(platform\.yaml clusterAccess\.planPrincipalArn\)/,
+    ],
+    [
+      "the plan role is the deployer",
+      withPlatform((t) => t.replace("role/gen-plan", "role/gen-deploy")),
+      /platform\.yaml: clusterAccess\.planPrincipalArn: is the deployer, which is already cluster-admin: leave planPrincipalArn unset/,
+    ],
+    [
+      "an assumed-role session as a principal",
+      withPlatform((t) => t.replace("arn:aws:iam::123456789012:role/gen-deploy", "arn:aws:sts::123456789012:assumed-role/gen-deploy/ci")),
+      /platform\.yaml: clusterAccess\.deployerPrincipalArn: must be an IAM role or user ARN/,
+    ],
+    ["no deployer", withPlatform((t) => t.replace(/  deployerPrincipalArn.*\n/, "")), /platform\.yaml: clusterAccess\.deployerPrincipalArn: is required/],
+    [
       "standby without nodes",
       withCluster0((t) => `${t}standbyNodes: 0\n`),
       /clusters\/c00\.yaml: standbyNodes: the cluster needs at least 1 node: without one, CoreDNS and the load balancer controller stay Pending/,

@@ -65,6 +65,13 @@ describe("cluster lifecycle, checked against the previous configuration", () => 
     expect(transitionProblems(retiring, withoutC00)).toEqual([]);
   });
 
+  it("refuses to change how the creator got its access entry, which replaces the cluster", () => {
+    const bootstrapped = edit(base, "c00", (t) => `${t}bootstrapCreatorAdmin: true\n`);
+    expect(transitionProblems(bootstrapped, base)).toEqual([
+      "clusters/c00.yaml: bootstrapCreatorAdmin: changes true → false, which replaces the EKS cluster c00: keep it as the cluster was created, or build a new cluster and retire this one",
+    ]);
+  });
+
   it("lets a draining cluster's weights only go down", () => {
     const draining = edit(base, "c00", (t) => t.replace("name: c00\n", "name: c00\nstate: draining\n"));
     expect(transitionProblems(draining, edit(draining, "c00", (t) => t.replace("svc0: 10", "svc0: 5")))).toEqual([]);

@@ -1,7 +1,5 @@
 import { Construct } from "constructs";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import { EksAccessEntry } from "@cdktf/provider-aws/lib/eks-access-entry";
-import { EksAccessPolicyAssociation } from "@cdktf/provider-aws/lib/eks-access-policy-association";
 import { EksAddon } from "@cdktf/provider-aws/lib/eks-addon";
 import { EksCluster } from "@cdktf/provider-aws/lib/eks-cluster";
 import { EksNodeGroup } from "@cdktf/provider-aws/lib/eks-node-group";
@@ -10,6 +8,7 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { LaunchTemplate, LaunchTemplateBlockDeviceMappings } from "@cdktf/provider-aws/lib/launch-template";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { ClusterAccessEntries, ClusterAccessEntriesProps } from "./cluster-access-entries";
 import { NodeGroupConfig } from "./config/schema";
 import { EncryptionKey, partitionOf } from "./encryption-key";
 import { acceptPolicyException } from "./policy/exceptions";
@@ -53,9 +52,13 @@ export interface EksClusterProps {
   readonly endpointPublicAccess?: boolean;
   /** CIDRs that may reach a public endpoint. */
   readonly publicAccessCidrs?: string[];
-  /** Principals given cluster-admin through access entries. @default [] */
-  readonly adminPrincipalArns?: readonly string[];
-  /** Give the creating identity admin rights; changing it replaces the cluster. @default true */
+  /** Who gets access entries: the deployer, other admins, the plan role. */
+  readonly access: Pick<ClusterAccessEntriesProps, "deployerPrincipalArn" | "adminPrincipalArns" | "planPrincipalArn">;
+  /**
+   * Let EKS give the creating identity (which must be the deployer) its own access entry;
+   * changing it replaces the cluster.
+   * @default false
+   */
   readonly bootstrapCreatorAdmin?: boolean;
   /** @default "172.20.0.0/16" */
   readonly serviceIpv4Cidr?: string;
@@ -130,7 +133,7 @@ export class EksClusterWithNodes extends Construct {
       },
       accessConfig: {
         authenticationMode: "API",
-        bootstrapClusterCreatorAdminPermissions: props.bootstrapCreatorAdmin ?? true,
+        bootstrapClusterCreatorAdminPermissions: props.bootstrapCreatorAdmin ?? false,
       },
       bootstrapSelfManagedAddons: false,
       upgradePolicy: { supportType: props.supportType ?? "STANDARD" },
@@ -147,20 +150,12 @@ export class EksClusterWithNodes extends Construct {
       );
     }
 
-    for (const principalArn of props.adminPrincipalArns ?? []) {
-      const id = principalArn.replace(/[^A-Za-z0-9]+/g, "-");
-      const entry = new EksAccessEntry(this, `access-${id}`, {
-        clusterName: this.cluster.name,
-        principalArn,
-        type: "STANDARD",
-      });
-      new EksAccessPolicyAssociation(this, `admin-${id}`, {
-        clusterName: this.cluster.name,
-        principalArn: entry.principalArn,
-        policyArn: `arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
-        accessScope: { type: "cluster" },
-      });
-    }
+    new ClusterAccessEntries(this, "access", {
+      ...props.access,
+      clusterName: this.cluster.name,
+      partition,
+      deployerEntryMadeByEks: props.bootstrapCreatorAdmin ?? false,
+    });
 
     for (const port of props.albTargetPorts) {
       new VpcSecurityGroupIngressRule(this, `alb-to-pods-${port}`, {

@@ -65,6 +65,8 @@ export interface LoadBalancerControllerProps {
  */
 export class LoadBalancerController extends Construct {
   readonly release: Release;
+  /** One release of TargetGroupBindings per routed service; each creates its namespace. */
+  readonly bindingReleases: Release[] = [];
 
   constructor(scope: Construct, id: string, props: LoadBalancerControllerProps) {
     super(scope, id);
@@ -94,7 +96,7 @@ export class LoadBalancerController extends Construct {
       type: AssetType.DIRECTORY,
     });
     for (const binding of props.bindings) {
-      new Release(this, `bindings-${binding.service}`, {
+      const bindingRelease = new Release(this, `bindings-${binding.service}`, {
         name: `target-group-binding-${binding.name}`,
         chart: `./${chart.path}`,
         namespace: binding.namespace,
@@ -116,6 +118,7 @@ export class LoadBalancerController extends Construct {
         dependsOn: [this.release],
         lifecycle: { createBeforeDestroy: true },
       });
+      this.bindingReleases.push(bindingRelease);
     }
   }
 }

@@ -3,6 +3,7 @@ import * as path from "path";
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { UserError } from "../user-error";
+import { checkClusterAccess } from "./access-check";
 import { cidrContains, cidrSubnet, cidrsOverlap, isCanonicalCidr, parseCidr } from "./cidr";
 import {
   ClusterConfig,
@@ -110,6 +111,7 @@ export function parseFleetConfig(sources: ConfigSources): FleetConfig {
   const subnets = checkNetwork(sources.platform.file, platform, problems);
   checkServices(sources.platform.file, platform, problems);
   checkClusters(platform, clusters, problems);
+  problems.push(...checkClusterAccess(sources.platform.file, platform, clusters));
   if (problems.length > 0) {
     throw new ConfigError(problems);
   }

@@ -43,6 +43,14 @@ const ipv4Cidr = z
 
 const arn = z.string().regex(/^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$/, "must be an AWS ARN");
 
+/** An IAM role or user: what an EKS access entry names (never an assumed-role session). */
+const iamPrincipalArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/,
+    "must be an IAM role or user ARN such as arn:aws:iam::111122223333:role/deploy (not an assumed-role session ARN)",
+  );
+
 const region = z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, "must be an AWS region such as eu-west-1");
 
 const stateBackendSchema = z.discriminatedUnion("type", [
@@ -168,6 +176,19 @@ export const platformConfigSchema = z
       .strict(),
     /** The services routed through the ALB. */
     services: z.array(routedServiceSchema).min(1),
+    /** Who reaches every cluster's Kubernetes API, through EKS access entries. */
+    clusterAccess: z
+      .object({
+        /** The IAM role (or user) that runs the deploys: cluster-admin in every cluster. */
+        deployerPrincipalArn: iamPrincipalArn,
+        /**
+         * The IAM role that plans pull requests: EKS's view policy, and read access to the
+         * Secrets where Helm keeps its releases, in the namespaces the in-cluster stacks use.
+         * @default none: the deployer plans too
+         */
+        planPrincipalArn: iamPrincipalArn.optional(),
+      })
+      .strict(),
     /** Where Terraform keeps state. @default local files under `state/` */
     stateBackend: stateBackendSchema.default({ type: "local", directory: "state" }),
     /** Tags on every AWS resource. @default {} */
@@ -254,13 +275,15 @@ export const clusterConfigSchema = z
      * @default "STANDARD"
      */
     supportType: z.enum(["STANDARD", "EXTENDED"]).default("STANDARD"),
-    /** IAM principals given cluster-admin through access entries. @default [] */
-    adminPrincipalArns: z.array(arn).default([]),
+    /** IAM principals given cluster-admin through access entries, besides the deployer. @default [] */
+    adminPrincipalArns: z.array(iamPrincipalArn).default([]),
     /**
-     * Give the identity that creates the cluster admin rights. Changing it replaces the cluster.
-     * @default true
+     * Let EKS give the identity that creates the cluster an access entry of its own. Off:
+     * the deployer's entry is explicit (platform.yaml clusterAccess). Only for clusters
+     * created with it on, whose creator must be the deployer; changing it replaces the cluster.
+     * @default false
      */
-    bootstrapCreatorAdmin: z.boolean().default(true),
+    bootstrapCreatorAdmin: z.boolean().default(false),
     /** Kubernetes Service CIDR; must not overlap the VPC. @default "172.20.0.0/16" */
     serviceIpv4Cidr: ipv4Cidr.default("172.20.0.0/16"),
     /** Days to keep control-plane logs. @default 365 */

@@ -10,12 +10,18 @@ import { Wafv2WebAclAssociation } from "@cdktf/provider-aws/lib/wafv2-web-acl-as
 import { RoutedService } from "./config/schema";
 import { acceptPolicyException } from "./policy/exceptions";
 import { albName, TargetGroupIdentity, targetGroupBindingName, targetGroupName } from "./naming";
+import { DEPLOYED_WEIGHTS_TAG, formatWeights } from "./traffic/weights";
 
 /** One cluster's share of a service's traffic. */
 export interface ClusterWeight {
   readonly cluster: string;
   /** 0-999, relative to the other clusters of the same service. */
   readonly weight: number;
+}
+
+/** The target group of a service in a cluster: HTTP to the pods' IPs on the container port. */
+export function targetGroupIdentityOf(fleet: string, cluster: string, service: RoutedService): TargetGroupIdentity {
+  return { fleet, cluster, service: service.name, port: service.containerPort, protocol: "HTTP", targetType: "ip" };
 }
 
 /** A service and the clusters it is routed to. */
@@ -185,14 +191,7 @@ export class WeightedAlb extends Construct {
 
   private addRoute(fleetName: string, vpcId: string, { service, clusters }: WeightedRoute): void {
     const forwardTo = clusters.map(({ cluster, weight }) => {
-      const identity: TargetGroupIdentity = {
-        fleet: fleetName,
-        cluster,
-        service: service.name,
-        port: service.containerPort,
-        protocol: "HTTP",
-        targetType: "ip",
-      };
+      const identity = targetGroupIdentityOf(fleetName, cluster, service);
       // A new port or protocol needs a new target group: it gets a new name, is created
       // before the old one is destroyed, and the rule moves to it in between.
       const targetGroup = new LbTargetGroup(this, `target-group-${service.name}-${cluster}`, {
@@ -227,7 +226,11 @@ export class WeightedAlb extends Construct {
       priority: service.priority,
       condition: conditions,
       action: [{ type: "forward", forward: { targetGroup: forwardTo } }],
-      tags: { fleet: fleetName, service: service.name },
+      tags: {
+        fleet: fleetName,
+        service: service.name,
+        [DEPLOYED_WEIGHTS_TAG]: formatWeights(Object.fromEntries(clusters.map(({ cluster, weight }) => [cluster, weight]))),
+      },
     });
   }
 }

@@ -35,6 +35,17 @@ describe("the generated Terraform", () => {
     expect(report.exceptions.filter((e) => e.rule.id === "eks-private-endpoint")).toHaveLength(count);
   });
 
+  it("of a cluster that routes no service has no empty IAM statement", () => {
+    const sources = generatedFleetSources(2);
+    const idle = withClusterFile(sources, "clusters/c01.yaml", sources.clusters[1].text.replace(/weights:\n.*\n/, "weights: {}\n"));
+    const synthesized = synthFleet(idle);
+    const report = evaluatePolicies(readSynthesizedStacks(synthesized.outdir));
+    expect(report.findings).toEqual([]);
+    const policies = Object.values(synthesized.stack("cluster-c01").resource!.aws_iam_role_policy);
+    const controller = policies.map((p) => JSON.parse(p.policy as string)).find((d) => d.Statement.some((s: { Sid?: string }) => s.Sid === "Describe"));
+    expect(controller.Statement.map((s: { Sid: string }) => s.Sid)).toEqual(["Describe"]);
+  });
+
   it("reports a cluster whose public endpoint is open to the internet", () => {
     const sources = generatedFleetSources(1);
     const open = withClusterFile(sources, "clusters/c00.yaml", sources.clusters[0].text.replace("198.51.100.0/24", "0.0.0.0/0"));
@@ -161,6 +172,9 @@ const violations: Record<string, Record<string, ResourceJson>> = {
   "log-group-retention": { "aws_cloudwatch_log_group.g": { retention_in_days: 30, kms_key_id: "k" } },
   "iam-no-wildcard-actions": { "aws_iam_role_policy.p": iamPolicy([{ Effect: "Allow", Action: ["ec2:Describe*"], Resource: "*" }]) },
   "iam-scoped-resources": { "aws_iam_role_policy.p": iamPolicy([{ Effect: "Allow", Action: ["s3:PutObject"], Resource: "*" }]) },
+  "iam-no-empty-statement": {
+    "aws_iam_role_policy.p": iamPolicy([{ Sid: "RegisterTargets", Effect: "Allow", Action: ["elasticloadbalancing:RegisterTargets"], Resource: [] }]),
+  },
   "target-registration-scoped": {
     "aws_iam_role_policy.p": iamPolicy([
       { Effect: "Allow", Action: ["elasticloadbalancing:RegisterTargets"], Resource: ["arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/*"] },
@@ -178,7 +192,7 @@ describe("each policy rule", () => {
     expect(report.findings.map((f) => f.rule.id)).toContain(ruleId);
     const finding = report.findings.find((f) => f.rule.id === ruleId)!;
     expect(finding.stack).toBe("bad");
-    expect([...finding.rule.checkov, ...finding.rule.trivy].length).toBeGreaterThan(0);
+    expect([...finding.rule.checkov, ...finding.rule.trivy, ...(finding.rule.accessAnalyzer ?? [])].length).toBeGreaterThan(0);
   });
 });
 
@@ -213,7 +227,7 @@ describe("npm run policy", () => {
   it("prints findings, accepted exceptions and the rules evaluated, and exits 0 on the example", () => {
     const result = spawnSync(process.execPath, [path.join(projectRoot(), "dist", "scripts", "policy.js")], { encoding: "utf8" });
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/^policy: 0 findings, 8 accepted exceptions, 30 rules over \d+ resources/);
+    expect(result.stdout).toMatch(/^policy: 0 findings, 8 accepted exceptions, 31 rules over \d+ resources/);
     expect(result.stdout).toContain("ACCEPTED EXCEPTIONS\n  eks-private-endpoint [CKV_AWS_39, AWS-0040] cluster-blue");
     expect(result.stdout).toContain("RULES EVALUATED");
   });

@@ -39,7 +39,7 @@ describeWithTerraform("terraform validate and offline plan", (terraform) => {
       ["edge", "planned"],
       ["network", "planned"],
     ]);
-    expect(await statusOf("cluster-blue-k8s")).toMatchObject({ reason: expect.stringContaining("needs the helm provider") });
+    expect(await statusOf("cluster-blue-k8s")).toMatchObject({ reason: expect.stringContaining("needs the helm") });
     expect(JSON.parse(fs.readFileSync(path.join(example.outdir, "plans", "status.json"), "utf8"))).toEqual(result);
   });
 

@@ -74,7 +74,8 @@ describe("WeightedAlb", () => {
 
   it("has one IP target group per cluster with the service's health check", () => {
     expect(text).toHaveResourceWithProperties(LbTargetGroup, {
-      name: "t-blue-web",
+      name: expect.stringMatching(/^t-blue-web-[0-9a-f]{6}$/),
+      lifecycle: { create_before_destroy: true },
       target_type: "ip",
       port: 8080,
       protocol: "HTTP",

@@ -5,9 +5,39 @@ import { Release } from "@cdktf/provider-helm/lib/release";
 import { CONTROLLER_NAMESPACE, CONTROLLER_SERVICE_ACCOUNT } from "./load-balancer-controller-identity";
 import { projectRoot } from "./project-root";
 
+/**
+ * Ingress class the controller answers to: one no Ingress uses, so that Ingresses
+ * of class `alb` (or none) are left alone. The chart cannot switch the Ingress reconciler off.
+ */
+export const UNUSED_INGRESS_CLASS = "target-group-binding-only";
+
+/**
+ * Chart values that keep the controller to TargetGroupBindings: no Service or
+ * Gateway reconciler, no Ingress validating webhook or class, no Service
+ * mutating webhook, no WAF/Shield calls. Each key exists in the chart's
+ * values.yaml from 1.17.0 to 3.5.0, and each feature gate in the controller.
+ */
+export const TARGET_GROUP_BINDINGS_ONLY = {
+  controllerConfig: {
+    featureGates: { EnableServiceController: false, ALBGatewayAPI: false, NLBGatewayAPI: false },
+  },
+  ingressClass: UNUSED_INGRESS_CLASS,
+  createIngressClassResource: false,
+  webhookConfig: { disableIngressValidation: true },
+  enableServiceMutatorWebhook: false,
+  enableShield: false,
+  enableWaf: false,
+  enableWafv2: false,
+} as const;
+
 /** A Kubernetes Service whose pods are registered in a target group. */
 export interface TargetGroupBindingSpec {
-  /** Name of the binding, the routed service's name. */
+  /** The routed service. */
+  readonly service: string;
+  /**
+   * Name of the binding and of its Helm release; it changes with the target group, whose
+   * ARN a binding cannot change, so a new target group gets a new binding before the old one goes.
+   */
   readonly name: string;
   readonly namespace: string;
   readonly serviceName: string;
@@ -35,6 +65,8 @@ export interface LoadBalancerControllerProps {
  */
 export class LoadBalancerController extends Construct {
   readonly release: Release;
+  /** One release of TargetGroupBindings per routed service; each creates its namespace. */
+  readonly bindingReleases: Release[] = [];
 
   constructor(scope: Construct, id: string, props: LoadBalancerControllerProps) {
     super(scope, id);
@@ -54,12 +86,7 @@ export class LoadBalancerController extends Construct {
           replicaCount: props.replicas ?? 2,
           podDisruptionBudget: { maxUnavailable: 1 },
           serviceAccount: { create: true, name: CONTROLLER_SERVICE_ACCOUNT },
-          // Only TargetGroupBindings: no Ingress class, no Service takeover, no WAF/Shield calls.
-          createIngressClassResource: false,
-          enableServiceMutatorWebhook: false,
-          enableShield: false,
-          enableWaf: false,
-          enableWafv2: false,
+          ...TARGET_GROUP_BINDINGS_ONLY,
         }),
       ],
     });
@@ -69,7 +96,7 @@ export class LoadBalancerController extends Construct {
       type: AssetType.DIRECTORY,
     });
     for (const binding of props.bindings) {
-      new Release(this, `bindings-${binding.name}`, {
+      const bindingRelease = new Release(this, `bindings-${binding.service}`, {
         name: `target-group-binding-${binding.name}`,
         chart: `./${chart.path}`,
         namespace: binding.namespace,
@@ -89,7 +116,9 @@ export class LoadBalancerController extends Construct {
           }),
         ],
         dependsOn: [this.release],
+        lifecycle: { createBeforeDestroy: true },
       });
+      this.bindingReleases.push(bindingRelease);
     }
   }
 }

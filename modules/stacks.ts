@@ -2,15 +2,19 @@ import { Construct } from "constructs";
 import { Fn, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { HelmProvider } from "@cdktf/provider-helm/lib/provider";
+import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { configureStateBackend } from "./backend";
 import { ClusterConfig } from "./config/schema";
 import { clustersRouting, FleetConfig } from "./config/load";
 import { effectiveNodeGroups } from "./config/lifecycle";
+import { PLAN_READERS_GROUP } from "./cluster-access-entries";
 import { EksClusterWithNodes } from "./eks-cluster";
 import { LoadBalancerController } from "./load-balancer-controller";
-import { LoadBalancerControllerIdentity } from "./load-balancer-controller-identity";
+import { CONTROLLER_NAMESPACE, LoadBalancerControllerIdentity } from "./load-balancer-controller-identity";
 import { clusterStackName, EDGE_STACK, eksClusterName, inClusterStackName, NETWORK_STACK } from "./naming";
 import { Network } from "./network";
+import { PlanReaderRbac } from "./plan-reader-rbac";
+import { effectiveAddonVersions, VERSION_CATALOGUE } from "./versions";
 import { WeightedAlb, WeightedRoute } from "./weighted-alb";
 
 /** A stack with its own state and, for AWS stacks, an AWS provider tagging everything. */
@@ -112,12 +116,13 @@ export class ClusterStack extends FleetStack {
       endpointPrivateAccess: cluster.endpoint.privateAccess,
       endpointPublicAccess: cluster.endpoint.publicAccess,
       publicAccessCidrs: cluster.endpoint.publicAccessCidrs,
-      adminPrincipalArns: cluster.adminPrincipalArns,
+      access: { ...fleet.platform.clusterAccess, adminPrincipalArns: cluster.adminPrincipalArns },
       bootstrapCreatorAdmin: cluster.bootstrapCreatorAdmin,
       serviceIpv4Cidr: cluster.serviceIpv4Cidr,
       logRetentionDays: cluster.logRetentionDays,
       nodeGroups: effectiveNodeGroups(cluster),
-      addonVersions: cluster.addonVersions,
+      supportType: cluster.supportType,
+      addonVersions: effectiveAddonVersions(cluster.kubernetesVersion, cluster.addonVersions),
       albSecurityGroupId: edge.alb.securityGroup.id,
       albTargetPorts: [...new Set(services.map((s) => s.containerPort))].sort((a, b) => a - b),
     });
@@ -140,31 +145,39 @@ export class InClusterStack extends FleetStack {
   ) {
     super(scope, inClusterStackName(cluster.name), fleet);
     const eks = clusterStack.eks.cluster;
-    new HelmProvider(this, "helm", {
-      kubernetes: {
-        host: eks.endpoint,
-        clusterCaCertificate: Fn.base64decode(eks.certificateAuthority.get(0).data),
-        // A token fetched per Terraform run, never a 15-minute token stored in the plan.
-        exec: {
-          apiVersion: "client.authentication.k8s.io/v1beta1",
-          command: "aws",
-          args: ["eks", "get-token", "--cluster-name", eks.name, "--region", fleet.platform.region, "--output", "json"],
-        },
-      },
-    });
-    new LoadBalancerController(this, "lb-controller", {
+    const apiServer = {
+      host: eks.endpoint,
+      clusterCaCertificate: Fn.base64decode(eks.certificateAuthority.get(0).data),
+    };
+    // A token fetched per Terraform run, never a 15-minute token stored in the plan.
+    const exec = {
+      apiVersion: "client.authentication.k8s.io/v1beta1",
+      command: "aws",
+      args: ["eks", "get-token", "--cluster-name", eks.name, "--region", fleet.platform.region, "--output", "json"],
+    };
+    new HelmProvider(this, "helm", { kubernetes: { ...apiServer, exec } });
+    new KubernetesProvider(this, "kubernetes", { ...apiServer, exec: [exec] });
+    const controller = new LoadBalancerController(this, "lb-controller", {
       clusterName: eks.name,
       region: fleet.platform.region,
       vpcId: network.network.vpc.id,
-      chartVersion: cluster.loadBalancerController.chartVersion,
+      chartVersion: cluster.loadBalancerController.chartVersion ?? VERSION_CATALOGUE[cluster.kubernetesVersion].loadBalancerControllerChart,
       replicas: cluster.loadBalancerController.replicas,
       bindings: routedServices(fleet, cluster).map((service) => ({
-        name: service.name,
+        service: service.name,
+        name: edge.alb.targetGroupBindingName(service.name, cluster.name),
         namespace: service.namespace,
         serviceName: service.serviceName ?? service.name,
         servicePort: service.servicePort,
         targetGroupArn: edge.alb.targetGroupArn(service.name, cluster.name),
       })),
     });
+    if (fleet.platform.clusterAccess.planPrincipalArn) {
+      new PlanReaderRbac(this, "plan-reader", {
+        group: PLAN_READERS_GROUP,
+        namespaces: [CONTROLLER_NAMESPACE, ...routedServices(fleet, cluster).map((s) => s.namespace)],
+        dependsOn: [controller.release, ...controller.bindingReleases],
+      });
+    }
   }
 }

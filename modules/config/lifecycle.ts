@@ -107,6 +107,14 @@ function checkClusterChange(before: LoadedCluster, after: LoadedCluster): Config
     }
   }
 
+  if (before.config.bootstrapCreatorAdmin !== config.bootstrapCreatorAdmin) {
+    problems.push({
+      file,
+      field: "bootstrapCreatorAdmin",
+      message: `changes ${before.config.bootstrapCreatorAdmin} → ${config.bootstrapCreatorAdmin}, which replaces the EKS cluster ${config.name}: keep it as the cluster was created, or build a new cluster and retire this one`,
+    });
+  }
+
   config.nodeGroups.forEach((group, i) => {
     const old = before.config.nodeGroups.find((g) => g.name === group.name);
     if (!old || !carrying) return;

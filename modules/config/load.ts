@@ -5,6 +5,7 @@ import { z } from "zod";
 import { describeFileError } from "../file-errors";
 import { UserError } from "../user-error";
 import { counted } from "../wording";
+import { checkClusterAccess } from "./access-check";
 import { cidrContains, cidrSubnet, cidrsOverlap, parseCidr } from "./cidr";
 import {
   ClusterConfig,
@@ -143,6 +144,7 @@ export function parseFleetConfig(sources: ConfigSources): FleetConfig {
   const subnets = checkNetwork(sources.platform.file, platform, problems);
   checkServices(sources.platform.file, platform, problems);
   checkClusters(platform, clusters, problems);
+  problems.push(...checkClusterAccess(sources.platform.file, platform, clusters));
   if (problems.length > 0) {
     throw new ConfigError(problems);
   }

@@ -1,4 +1,4 @@
-import { clusterOfStack, EDGE_STACK } from "../naming";
+import { clusterOfStack, EDGE_STACK, inClusterStackName } from "../naming";
 import { ChangeKind, kindOf, managedChanges, StackPlan } from "./plan-json";
 import { TrafficRow } from "./traffic";
 
@@ -53,7 +53,10 @@ export function findDangers(stacks: readonly StackPlan[], traffic: readonly Traf
         const weight = Math.max(0, ...rows.map((r) => Math.max(r.before ?? 0, r.after ?? 0)));
         if (weight > 0) {
           severity = "critical";
-          reason = `target group of ${tags.service} on ${tags.cluster} ${verb} while it carries weight ${weight}: its targets re-register and requests fail meanwhile`;
+          reason =
+            kind === "replace"
+              ? `target group of ${tags.service} on ${tags.cluster} ${verb} while it carries weight ${weight}: the new group has no targets, and its share answers 503, until ${inClusterStackName(tags.cluster)} is deployed (docs/runbooks.md: change a service's container port)`
+              : `target group of ${tags.service} on ${tags.cluster} ${verb} while it carries weight ${weight}: its share answers 503`;
         }
       }
       dangers.push({ severity, stack, address: change.address, kind, reason, replacePaths });

@@ -23,5 +23,12 @@ export function readConfigSourcesAtRevision(projectDir: string, revision: string
   return {
     platform: { file: PLATFORM_FILE, text: show(PLATFORM_FILE) },
     clusters: clusterFiles.map((file) => ({ file, text: show(file) })),
+    readFile: (file) => {
+      try {
+        return show(file);
+      } catch {
+        return undefined;
+      }
+    },
   };
 }

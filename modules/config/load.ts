@@ -12,6 +12,7 @@ import {
   PlatformConfig,
   platformConfigSchema,
 } from "./schema";
+import { checkWorkloads, ProjectFileReader } from "./workload-checks";
 
 /** File of fleet-wide settings, relative to the project root. */
 export const PLATFORM_FILE = "platform.yaml";
@@ -60,12 +61,16 @@ export interface FleetConfig {
   readonly subnets: { readonly private: readonly string[]; readonly public: readonly string[] };
   /** Clusters sorted by name. */
   readonly clusters: readonly LoadedCluster[];
+  /** Text of each chart's values file, by service name. */
+  readonly chartValues: Readonly<Record<string, string>>;
 }
 
 /** Raw text of the configuration files, keyed by path relative to the project root. */
 export interface ConfigSources {
   readonly platform: { readonly file: string; readonly text: string };
   readonly clusters: readonly { readonly file: string; readonly text: string }[];
+  /** Other project files the configuration refers to (chart values files); none when unset. */
+  readonly readFile?: ProjectFileReader;
 }
 
 /** Reads `platform.yaml` and every `clusters/*.yaml` under `projectDir`. */
@@ -84,6 +89,10 @@ export function readConfigSources(projectDir: string): ConfigSources {
       file: `${CLUSTERS_DIR}/${f}`,
       text: fs.readFileSync(path.join(clustersPath, f), "utf8"),
     })),
+    readFile: (file) => {
+      const filePath = path.join(projectDir, file);
+      return fs.existsSync(filePath) && fs.statSync(filePath).isFile() ? fs.readFileSync(filePath, "utf8") : undefined;
+    },
   };
 }
 
@@ -110,6 +119,7 @@ export function parseFleetConfig(sources: ConfigSources): FleetConfig {
   const subnets = checkNetwork(sources.platform.file, platform, problems);
   checkServices(sources.platform.file, platform, problems);
   checkClusters(platform, clusters, problems);
+  const chartValues = checkWorkloads(sources.platform.file, platform, clusters, sources.readFile ?? (() => undefined), problems);
   if (problems.length > 0) {
     throw new ConfigError(problems);
   }
@@ -117,6 +127,7 @@ export function parseFleetConfig(sources: ConfigSources): FleetConfig {
     platform,
     subnets,
     clusters: [...clusters].sort((a, b) => a.config.name.localeCompare(b.config.name)),
+    chartValues,
   };
 }
 

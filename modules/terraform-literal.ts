@@ -4,7 +4,7 @@
  * a directive; user-supplied text (files, values, environment) escapes them.
  */
 export function terraformLiteral(text: string): string {
-  return text.replace(/\$\{/g, "$${").replace(/%\{/g, "%%{");
+  return text.replace(/\$\{/g, () => "$${").replace(/%\{/g, () => "%%{");
 }
 
 /** {@link terraformLiteral} applied to each value of a record. */

@@ -81,12 +81,14 @@ export const workloadSchema = z
     /** Environment variables of the container (CLUSTER_NAME and FLEET_NAME are set by the fleet). @default {} */
     env: z
       .record(
-        z
-          .string()
-          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name")
-          .refine((name) => !(FLEET_ENV_VARS as readonly string[]).includes(name), `is set by the fleet (${FLEET_ENV_VARS.join(", ")})`),
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name"),
         z.string(),
       )
+      .superRefine((env, ctx) => {
+        for (const name of FLEET_ENV_VARS.filter((reserved) => reserved in env)) {
+          ctx.addIssue({ code: "custom", path: [name], message: `is set by the fleet (${FLEET_ENV_VARS.join(", ")}); choose another name` });
+        }
+      })
       .default({}),
     /** Overrides the image's entrypoint. */
     command: z.array(z.string()).min(1).optional(),

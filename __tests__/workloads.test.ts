@@ -1,6 +1,7 @@
-import { ConfigError, ConfigSources, parseFleetConfig } from "../modules/config/load";
+import { ConfigSources } from "../modules/config/load";
 import { POD_READINESS_GATE_LABEL } from "../modules/workloads/namespaces";
 import { exampleSources, resourcesOf, StackJson, synthFleet, withClusterFile } from "./helpers/fleet";
+import { problemsOf } from "./helpers/config-problems";
 
 type Resource = Record<string, unknown> & { depends_on?: string[] };
 
@@ -24,16 +25,6 @@ function only(stack: StackJson, type: string): Resource {
 
 function addressOf(stack: StackJson, type: string): string {
   return `${type}.${Object.keys(resourcesOf(stack, type))[0]}`;
-}
-
-function problemsOf(sources: ConfigSources): string[] {
-  try {
-    parseFleetConfig(sources);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems.map((p) => `${p.file}: ${p.field}: ${p.message}`);
-    throw error;
-  }
-  throw new Error("configuration was accepted");
 }
 
 function changedStacks(before: ReturnType<typeof synthFleet>, after: ReturnType<typeof synthFleet>): string[] {

@@ -1,4 +1,7 @@
+import * as fs from "fs";
+import * as path from "path";
 import { ConfigSources } from "../modules/config/load";
+import { projectRoot } from "../modules/project-root";
 import { POD_READINESS_GATE_LABEL } from "../modules/workloads/namespaces";
 import { exampleSources, resourcesOf, StackJson, synthFleet, withClusterFile } from "./helpers/fleet";
 import { problemsOf } from "./helpers/config-problems";
@@ -140,6 +143,13 @@ describe("the example's web service in cluster-blue-k8s", () => {
     }
     const local = Object.values((stack as { locals: Record<string, string> }).locals)[0];
     expect(local).toContain('if crd.kind == "CustomResourceDefinition"');
+  });
+
+  it("has the addresses that the runbook imports adopted objects into", () => {
+    const runbook = fs.readFileSync(path.join(projectRoot(), "docs/runbooks.md"), "utf8");
+    const addresses = [...runbook.matchAll(/terraform import "?(kubernetes_[a-z0-9_]+\.[A-Za-z0-9_-]+)/g)].map((m) => m[1]);
+    expect(addresses).toHaveLength(2);
+    for (const address of addresses) expect(Object.keys(resourcesOf(stack, address.split(".")[0]))).toContain(address.split(".")[1]);
   });
 
   it("authenticates the Kubernetes provider like the Helm provider, and pins both", () => {

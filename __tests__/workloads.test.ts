@@ -1,8 +1,11 @@
+import { execFileSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { ConfigSources } from "../modules/config/load";
 import { projectRoot } from "../modules/project-root";
 import { POD_READINESS_GATE_LABEL } from "../modules/workloads/namespaces";
+import { describeWithTerraform } from "./helpers/terraform-checks";
 import { exampleSources, resourcesOf, StackJson, synthFleet, withClusterFile } from "./helpers/fleet";
 import { problemsOf } from "./helpers/config-problems";
 
@@ -18,7 +21,7 @@ const editCluster = (sources: ConfigSources, name: string, edit: (text: string) 
   withClusterFile(sources, `clusters/${name}.yaml`, edit(clusterFile(sources, name)));
 /** Replaces the example web service's `workload:` block (the end of platform.yaml's service) with `block`. */
 const withWebRunner = (sources: ConfigSources, block: string): ConfigSources =>
-  editPlatform(sources, (text) => text.replace(/    # What runs it[\s\S]*$/, block));
+  editPlatform(sources, (text) => text.replace(/    # What runs it[\s\S]*$/, () => block));
 
 function only(stack: StackJson, type: string): Resource {
   const resources = Object.values(resourcesOf(stack, type));
@@ -335,5 +338,23 @@ describe("workload configuration errors name the file and the field", () => {
     expect(problemsOf(routed)).toContain(
       'platform.yaml: services[1].manageNamespace: is false, but services[0] shares namespace "web" with manageNamespace true',
     );
+  });
+});
+
+describeWithTerraform("user text in the synthesized JSON", (terraform) => {
+  it("reaches Kubernetes as written: Terraform evaluates the ConfigMap's and the environment's strings to the original text", () => {
+    const sources = withWebRunner(example, "    workload:\n      image: a.io/b:1.0\n      env: { TEMPLATE: 'a ${b} %{c} $${d}' }\n      config: { mountPath: /etc/app, files: { x: '${CLUSTER_NAME} %{ if y }' } }\n");
+    const stack = synthFleet(sources).stack("cluster-blue-k8s");
+    const data = only(stack, "kubernetes_config_map_v1").data as Record<string, string>;
+    const env = ((only(stack, "kubernetes_deployment_v1").spec as { template: { spec: { container: { env: { name: string; value: string }[] }[] } } })
+      .template.spec.container[0].env).find((e) => e.name === "TEMPLATE")!.value;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "literal-"));
+    fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify({ output: { file: { value: data.x }, env: { value: env } } }));
+    const run = (args: string[]) => execFileSync("terraform", args, { cwd: dir, env: terraform.env, encoding: "utf8" });
+    run(["init", "-input=false", "-no-color"]);
+    run(["apply", "-auto-approve", "-input=false", "-no-color"]);
+    const outputs = JSON.parse(run(["output", "-json"])) as Record<string, { value: string }>;
+    expect(outputs.file.value).toBe("${CLUSTER_NAME} %{ if y }");
+    expect(outputs.env.value).toBe("a ${b} %{c} $${d}");
   });
 });

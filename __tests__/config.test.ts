@@ -1,21 +1,11 @@
 import * as fs from "fs";
 import * as path from "path";
-import { ConfigError, ConfigSources, parseFleetConfig } from "../modules/config/load";
+import { ConfigSources, parseFleetConfig } from "../modules/config/load";
 import { jsonSchemas } from "../modules/config/json-schema";
 import { projectRoot } from "../modules/project-root";
 import { clusterText, generatedFleetSources } from "../scripts/lib/generated-fleet";
 import { exampleSources, withClusterFile } from "./helpers/fleet";
-
-/** The problems reported for `sources`, as "file: field: message" lines. */
-function problemsOf(sources: ConfigSources): string[] {
-  try {
-    parseFleetConfig(sources);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems.map((p) => `${p.file}: ${p.field}: ${p.message}`);
-    throw error;
-  }
-  throw new Error("configuration was accepted");
-}
+import { problemsOf } from "./helpers/config-problems";
 
 const base = generatedFleetSources(2);
 const withPlatform = (edit: (text: string) => string): ConfigSources => ({

@@ -106,7 +106,9 @@ describe("LoadBalancerController", () => {
   });
 
   it("binds each service to its target group after the controller is ready", () => {
-    expect(bindings).toMatchObject({ namespace: "web", create_namespace: true, depends_on: [expect.stringMatching(/^helm_release\./)] });
+    expect(bindings).toMatchObject({ namespace: "web", depends_on: [expect.stringMatching(/^helm_release\./)] });
+    // The namespace is the fleet's (labelled for readiness gates) or managed elsewhere, never Helm's.
+    expect(bindings.create_namespace).toBeUndefined();
     expect(bindings.chart).toMatch(/^\.\/assets\/[^/]+\/[0-9A-F]+$/);
     expect(JSON.parse((bindings.values as string[])[0])).toEqual({
       bindings: [{ name: "web-0a1b2c", serviceName: "web-svc", servicePort: 80, targetGroupARN: targetGroupArn }],

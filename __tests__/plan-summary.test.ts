@@ -144,6 +144,20 @@ describe("plan summary", () => {
     expect(summary.exitCode).toBe(EXIT_DANGER);
   });
 
+  it("flags a CustomResourceDefinition deleted or replaced as critical, not other manifests", () => {
+    const manifest = (kind: string, name: string) => ({ before: { manifest: { apiVersion: "v1", kind, metadata: { name } } } });
+    const summary = summarizePlans([
+      planned("cluster-blue-k8s", [
+        change('kubernetes_manifest.crd["targetgroupbindings.elbv2.k8s.aws"]', "kubernetes_manifest", ["delete"], manifest("CustomResourceDefinition", "targetgroupbindings.elbv2.k8s.aws")),
+        change("kubernetes_manifest.cm", "kubernetes_manifest", ["delete"], manifest("ConfigMap", "cm")),
+      ]),
+    ]);
+    expect(summary.dangers.map((d) => [d.severity, d.reason])).toEqual([
+      ["critical", "CustomResourceDefinition targetgroupbindings.elbv2.k8s.aws deleted: every object of that kind goes with it (deleted TargetGroupBindings deregister their targets)"],
+      ["warning", "kubernetes_manifest deleted"],
+    ]);
+  });
+
   it("stays under GitHub's comment size, leaving out details first", () => {
     const many = Array.from({ length: 400 }, (_, i) =>
       change(`aws_subnet.s${i}`, "aws_subnet", ["update"], { before: { tags: { n: "x".repeat(60) } }, after: { tags: { n: "y".repeat(60) } } }),

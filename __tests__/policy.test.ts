@@ -137,6 +137,25 @@ const goodLaunchTemplate = {
 };
 const iamPolicy = (statements: object[]) => ({ policy: JSON.stringify({ Version: "2012-10-17", Statement: statements }) });
 
+/** A Deployment as the fleet writes it, with `change` applied to its one container and pod. */
+function deployment(change: { container?: ResourceJson; pod?: ResourceJson } = {}): ResourceJson {
+  const container = {
+    name: "web",
+    image: "registry.example.com/web:1.2.3",
+    resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { memory: "64Mi" } },
+    readiness_probe: { http_get: { path: "/healthz", port: "8080" } },
+    security_context: { allow_privilege_escalation: false, privileged: false, read_only_root_filesystem: true, capabilities: { drop: ["ALL"] } },
+    ...change.container,
+  };
+  const pod = {
+    automount_service_account_token: false,
+    security_context: { run_as_non_root: true, seccomp_profile: { type: "RuntimeDefault" } },
+    container: [container],
+    ...change.pod,
+  };
+  return { spec: { template: { spec: pod } } };
+}
+
 /** For each rule, resources that violate it (and only it, where possible). */
 const violations: Record<string, Record<string, ResourceJson>> = {
   "eks-public-endpoint-restricted": { "aws_eks_cluster.c": { vpc_config: { endpoint_public_access: true, public_access_cidrs: ["0.0.0.0/0"] } } },
@@ -175,6 +194,21 @@ const violations: Record<string, Record<string, ResourceJson>> = {
   "iam-no-empty-statement": {
     "aws_iam_role_policy.p": iamPolicy([{ Sid: "RegisterTargets", Effect: "Allow", Action: ["elasticloadbalancing:RegisterTargets"], Resource: [] }]),
   },
+  "k8s-non-root": { "kubernetes_deployment_v1.d": deployment({ pod: { security_context: { seccomp_profile: { type: "RuntimeDefault" } } } }) },
+  "k8s-read-only-root-filesystem": {
+    "kubernetes_deployment_v1.d": deployment({ container: { security_context: { allow_privilege_escalation: false, capabilities: { drop: ["ALL"] } } } }),
+  },
+  "k8s-no-privilege-escalation": {
+    "kubernetes_deployment_v1.d": deployment({ container: { security_context: { read_only_root_filesystem: true, privileged: true, capabilities: { drop: ["ALL"] } } } }),
+  },
+  "k8s-capabilities-dropped": {
+    "kubernetes_deployment_v1.d": deployment({ container: { security_context: { allow_privilege_escalation: false, read_only_root_filesystem: true, capabilities: { drop: ["NET_RAW"] } } } }),
+  },
+  "k8s-seccomp": { "kubernetes_deployment_v1.d": deployment({ pod: { security_context: { run_as_non_root: true } } }) },
+  "k8s-service-account-token": { "kubernetes_deployment_v1.d": deployment({ pod: { automount_service_account_token: true } }) },
+  "k8s-image-pinned": { "kubernetes_deployment_v1.d": deployment({ container: { image: "registry.example.com/web:latest" } }) },
+  "k8s-resources": { "kubernetes_deployment_v1.d": deployment({ container: { resources: { requests: { cpu: "100m" } } } }) },
+  "k8s-readiness-probe": { "kubernetes_deployment_v1.d": deployment({ container: { readiness_probe: undefined } }) },
   "target-registration-scoped": {
     "aws_iam_role_policy.p": iamPolicy([
       { Effect: "Allow", Action: ["elasticloadbalancing:RegisterTargets"], Resource: ["arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/*"] },
@@ -183,6 +217,10 @@ const violations: Record<string, Record<string, ResourceJson>> = {
 };
 
 describe("each policy rule", () => {
+  it("holds for a Deployment as the fleet writes it", () => {
+    expect(evaluatePolicies([stackOf({ "kubernetes_deployment_v1.d": deployment() })]).findings).toEqual([]);
+  });
+
   it("has a deliberately bad resource that it catches", () => {
     expect(Object.keys(violations).sort()).toEqual(POLICY_RULES.map((r) => r.id).sort());
   });
@@ -227,7 +265,7 @@ describe("npm run policy", () => {
   it("prints findings, accepted exceptions and the rules evaluated, and exits 0 on the example", () => {
     const result = spawnSync(process.execPath, [path.join(projectRoot(), "dist", "scripts", "policy.js")], { encoding: "utf8" });
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/^policy: 0 findings, 8 accepted exceptions, 31 rules over \d+ resources/);
+    expect(result.stdout).toMatch(/^policy: 0 findings, 8 accepted exceptions, 40 rules over \d+ resources/);
     expect(result.stdout).toContain("ACCEPTED EXCEPTIONS\n  eks-private-endpoint [CKV_AWS_39, AWS-0040] cluster-blue");
     expect(result.stdout).toContain("RULES EVALUATED");
   });

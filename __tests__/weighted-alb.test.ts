@@ -15,6 +15,7 @@ const service: RoutedService = {
   priority: 10,
   healthCheck: { path: "/healthz", matcher: "200", intervalSeconds: 10, healthyThreshold: 2, unhealthyThreshold: 3 },
   deregistrationDelaySeconds: 30,
+  manageNamespace: true,
   minHealthyTargets: 1,
   shiftLimits: { max5xxPercent: 1, maxResponseTimeMs: 1000 },
 };

@@ -1,7 +1,8 @@
 import * as path from "path";
 import { Construct } from "constructs";
-import { AssetType, TerraformAsset } from "cdktf";
+import { AssetType, ITerraformDependable, TerraformAsset } from "cdktf";
 import { Release } from "@cdktf/provider-helm/lib/release";
+import { ChartCrds } from "./chart-crds";
 import { CONTROLLER_NAMESPACE, CONTROLLER_SERVICE_ACCOUNT } from "./load-balancer-controller-identity";
 import { projectRoot } from "./project-root";
 
@@ -43,6 +44,8 @@ export interface TargetGroupBindingSpec {
   readonly serviceName: string;
   readonly servicePort: number;
   readonly targetGroupArn: string;
+  /** What the binding needs first: its namespace, and the Service when the fleet runs it. @default none */
+  readonly dependsOn?: ITerraformDependable[];
 }
 
 export interface LoadBalancerControllerProps {
@@ -57,28 +60,26 @@ export interface LoadBalancerControllerProps {
   readonly bindings: readonly TargetGroupBindingSpec[];
 }
 
+const CHART = { repository: "https://aws.github.io/eks-charts", chart: "aws-load-balancer-controller" };
+const RELEASE_NAME = "aws-load-balancer-controller";
+
 /**
  * The AWS Load Balancer Controller, installed by Helm, and one release of
- * TargetGroupBindings per routed service. Helm applies the bindings after the
- * controller release (and its CRDs and webhook) is ready, so nothing needs the
- * CRD at plan time and a first deploy works in one run.
+ * TargetGroupBindings per routed service. The controller's CRDs of the pinned
+ * chart version are applied first by the Kubernetes provider (so that a chart
+ * bump upgrades them), the chart is released without them, and Helm applies
+ * the bindings after the controller release (and its webhook) is ready, so
+ * nothing needs a CRD at plan time and a first deploy works in one run.
  */
 export class LoadBalancerController extends Construct {
+  readonly crds: ChartCrds;
   readonly release: Release;
   /** One release of TargetGroupBindings per routed service; each creates its namespace. */
   readonly bindingReleases: Release[] = [];
 
   constructor(scope: Construct, id: string, props: LoadBalancerControllerProps) {
     super(scope, id);
-    this.release = new Release(this, "controller", {
-      name: "aws-load-balancer-controller",
-      repository: "https://aws.github.io/eks-charts",
-      chart: "aws-load-balancer-controller",
-      version: props.chartVersion,
-      namespace: CONTROLLER_NAMESPACE,
-      wait: true,
-      atomic: true,
-      values: [
+    const values = [
         JSON.stringify({
           clusterName: props.clusterName,
           region: props.region,
@@ -88,7 +89,18 @@ export class LoadBalancerController extends Construct {
           serviceAccount: { create: true, name: CONTROLLER_SERVICE_ACCOUNT },
           ...TARGET_GROUP_BINDINGS_ONLY,
         }),
-      ],
+      ];
+    this.crds = new ChartCrds(this, "crds", { ...CHART, version: props.chartVersion, releaseName: RELEASE_NAME, namespace: CONTROLLER_NAMESPACE, values });
+    this.release = new Release(this, "controller", {
+      name: RELEASE_NAME,
+      ...CHART,
+      version: props.chartVersion,
+      namespace: CONTROLLER_NAMESPACE,
+      wait: true,
+      atomic: true,
+      skipCrds: true,
+      values,
+      dependsOn: [this.crds.crds],
     });
 
     const chart = new TerraformAsset(this, "bindings-chart", {
@@ -100,7 +112,6 @@ export class LoadBalancerController extends Construct {
         name: `target-group-binding-${binding.name}`,
         chart: `./${chart.path}`,
         namespace: binding.namespace,
-        createNamespace: true,
         wait: true,
         atomic: true,
         values: [
@@ -115,7 +126,7 @@ export class LoadBalancerController extends Construct {
             ],
           }),
         ],
-        dependsOn: [this.release],
+        dependsOn: [this.release, ...(binding.dependsOn ?? [])],
         lifecycle: { createBeforeDestroy: true },
       });
       this.bindingReleases.push(bindingRelease);

@@ -10,7 +10,7 @@ export function clusterStackName(cluster: string): string {
   return `cluster-${cluster}`;
 }
 
-/** Stack of what runs inside one cluster: the controller and its bindings. */
+/** Stack of what runs inside one cluster: the controller and its CRDs, the routed services and their bindings. */
 export function inClusterStackName(cluster: string): string {
   return `cluster-${cluster}-k8s`;
 }

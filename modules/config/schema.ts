@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { cidrProblem } from "./cidr";
+import { chartSchema, workloadOverrideSchema, workloadSchema } from "./workload-schema";
 
 import { addonVersionProblem, EKS_ADDONS, SUPPORTED_KUBERNETES_VERSIONS } from "../versions";
 
@@ -138,6 +139,16 @@ const routedServiceSchema = z
     /** Seconds a deregistered target keeps its connections. @default 30 */
     deregistrationDelaySeconds: z.number().int().min(0).max(3600).default(30),
     /**
+     * Create the namespace (or label an existing one such as `default`) with pod readiness
+     * gates; false when it is managed elsewhere and already exists.
+     * @default true
+     */
+    manageNamespace: z.boolean().default(true),
+    /** What runs the service, deployed by the fleet in each cluster routing it; none when it is deployed elsewhere. */
+    workload: workloadSchema.optional(),
+    /** A Helm chart that runs the service, released in each cluster routing it. */
+    chart: chartSchema.optional(),
+    /**
      * Healthy targets a cluster's target group needs before a shift (or a
      * deploy of the edge) raises its weight. @default 1
      */
@@ -157,6 +168,10 @@ const routedServiceSchema = z
   .refine((s) => s.hosts !== undefined || s.paths !== undefined, {
     message: "needs `hosts` or `paths`: a listener rule matches on at least one condition",
     path: ["hosts"],
+  })
+  .refine((s) => s.workload === undefined || s.chart === undefined, {
+    message: "give `workload` or `chart`, not both",
+    path: ["chart"],
   });
 
 export const platformConfigSchema = z
@@ -346,6 +361,8 @@ export const clusterConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Per-service overrides of workloads and charts in this cluster, by service name. @default {} */
+    workloads: z.record(z.string(), workloadOverrideSchema).default({}),
     /** Tags on this cluster's resources, over the fleet's. @default {} */
     tags: nameMap(z.string().min(1).max(128), z.string().max(256)).prefault({}),
   })

@@ -34,6 +34,12 @@ const CRITICAL_TYPES: Record<string, string> = {
   aws_lb_listener: "ALB listener",
 };
 
+/** Name of the CustomResourceDefinition a `kubernetes_manifest` holds, or undefined for other kinds. */
+function crdName(values: Record<string, unknown> | null | undefined): string | undefined {
+  const manifest = values?.manifest as { kind?: string; metadata?: { name?: string } } | undefined;
+  return manifest?.kind === "CustomResourceDefinition" ? manifest.metadata?.name : undefined;
+}
+
 export function findDangers(stacks: readonly StackPlan[], traffic: readonly TrafficRow[]): Danger[] {
   const dangers: Danger[] = [];
   for (const { stack, plan } of stacks) {
@@ -47,6 +53,9 @@ export function findDangers(stacks: readonly StackPlan[], traffic: readonly Traf
       if (CRITICAL_TYPES[change.type]) {
         severity = "critical";
         reason = `${CRITICAL_TYPES[change.type]} ${verb}: ${change.type.startsWith("aws_eks") ? "its workloads go down" : "traffic through it stops"}`;
+      } else if (change.type === "kubernetes_manifest" && crdName(change.change.before) !== undefined) {
+        severity = "critical";
+        reason = `CustomResourceDefinition ${crdName(change.change.before)} ${verb}: every object of that kind goes with it (deleted TargetGroupBindings deregister their targets)`;
       } else if (change.type === "aws_lb_target_group") {
         const tags = (change.change.before?.tags ?? {}) as Record<string, string>;
         const rows = traffic.filter((r) => r.service === tags.service && r.cluster === tags.cluster);

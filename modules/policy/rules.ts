@@ -1,4 +1,5 @@
 import { cidrsReachingAnywhere } from "../config/cidr";
+import { WORKLOAD_POLICY_RULES } from "./workload-rules";
 
 /** A resource's body as synthesized into cdk.tf.json. */
 export type ResourceJson = Record<string, unknown>;
@@ -452,4 +453,5 @@ export const POLICY_RULES: readonly PolicyRule[] = [
       return stray.length > 0 ? `target registration allowed on ${stray.join(", ")}` : undefined;
     },
   },
+  ...WORKLOAD_POLICY_RULES,
 ];

@@ -134,8 +134,8 @@ describe("configuration errors name the file and the field", () => {
     ],
     [
       "a cluster admin listed twice",
-      withCluster0((t) => `${t}adminPrincipalArns: [arn:aws:iam::123456789012:role/ops, arn:aws:iam::123456789012:role/ops]\n`),
-      /clusters\/c00\.yaml: adminPrincipalArns\[1\]: arn:aws:iam::123456789012:role\/ops is also adminPrincipalArns\[0\]/,
+      withCluster0((t) => `${t}adminPrincipalArns: [arn:aws:iam::123456789012:role/ops, arn:aws:iam::123456789012:role/OPS]\n`),
+      /clusters\/c00\.yaml: adminPrincipalArns\[1\]: arn:aws:iam::123456789012:role\/OPS is also adminPrincipalArns\[0\]/,
     ],
     [
       "a cluster admin who is the plan role",

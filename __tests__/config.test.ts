@@ -134,6 +134,11 @@ describe("configuration errors name the file and the field", () => {
     ],
     [
       "a cluster admin listed twice",
+      withCluster0((t) => `${t}adminPrincipalArns: [arn:aws:iam::123456789012:role/ops, arn:aws:iam::123456789012:role/ops]\n`),
+      /clusters\/c00\.yaml: adminPrincipalArns\[1\]: "arn:aws:iam::123456789012:role\/ops" is listed twice \(also entry 0\)/,
+    ],
+    [
+      "a cluster admin listed twice in other letter cases (IAM names ignore case)",
       withCluster0((t) => `${t}adminPrincipalArns: [arn:aws:iam::123456789012:role/ops, arn:aws:iam::123456789012:role/OPS]\n`),
       /clusters\/c00\.yaml: adminPrincipalArns\[1\]: arn:aws:iam::123456789012:role\/OPS is also adminPrincipalArns\[0\]/,
     ],

@@ -34,21 +34,19 @@ export interface WorkloadScale {
   readonly autoscaling?: { readonly minReplicas: number; readonly maxReplicas: number };
 }
 
-/** Pods a standby cluster keeps of each workload: one to validate it with, none when its nodes are scaled to zero. */
-function standbyReplicas(cluster: ClusterConfig): number {
-  return cluster.standbyNodes > 0 ? 1 : 0;
-}
+/** Pods a standby cluster keeps of each workload: one to validate it with (standby keeps at least one node). */
+const STANDBY_REPLICAS = 1;
 
 /**
  * A workload's scale in one cluster: the cluster file's overrides over the
- * service's settings; on standby at most {@link standbyReplicas}, without autoscaling.
+ * service's settings; on standby at most {@link STANDBY_REPLICAS}, without autoscaling.
  */
 export function effectiveWorkloadScale(cluster: ClusterConfig, service: string, workload: WorkloadConfig): WorkloadScale {
   const override = cluster.workloads[service] ?? {};
   const minReplicas = override.minReplicas ?? workload.minReplicas;
   const maxReplicas = override.maxReplicas ?? workload.maxReplicas;
   const replicas = override.replicas ?? minReplicas ?? workload.replicas;
-  if (cluster.state === "standby") return { replicas: Math.min(replicas, standbyReplicas(cluster)) };
+  if (cluster.state === "standby") return { replicas: Math.min(replicas, STANDBY_REPLICAS) };
   if (minReplicas === undefined || maxReplicas === undefined) return { replicas };
   return { replicas, autoscaling: { minReplicas, maxReplicas } };
 }
@@ -56,7 +54,7 @@ export function effectiveWorkloadScale(cluster: ClusterConfig, service: string, 
 /** Replicas a chart is told to run in one cluster: the cluster file's override, or the standby count; undefined leaves the chart's values. */
 export function effectiveChartReplicas(cluster: ClusterConfig, service: string): number | undefined {
   const replicas = cluster.workloads[service]?.replicas;
-  if (cluster.state === "standby") return Math.min(replicas ?? Infinity, standbyReplicas(cluster));
+  if (cluster.state === "standby") return Math.min(replicas ?? Infinity, STANDBY_REPLICAS);
   return replicas;
 }
 

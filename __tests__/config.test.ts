@@ -123,6 +123,11 @@ describe("configuration errors name the file and the field", () => {
       /clusters\/c00\.yaml: adminPrincipalArns\[0\]: arn:aws:iam::123456789012:role\/GEN-DEPLOY is the deployer \(platform\.yaml clusterAccess\.deployerPrincipalArn\), which is cluster-admin already: remove it here \(EKS takes one access entry per principal\)/,
     ],
     [
+      "private endpoint networks without a private endpoint",
+      withCluster0((t) => t.replace("  publicAccess: true", "  publicAccess: true\n  privateAccess: false\n  privateAccessCidrs: [10.99.0.0/24]")),
+      /clusters\/c00\.yaml: endpoint\.privateAccessCidrs: needs privateAccess: true/,
+    ],
+    [
       "a cluster admin listed twice",
       withCluster0((t) => `${t}adminPrincipalArns: [arn:aws:iam::123456789012:role/ops, arn:aws:iam::123456789012:role/ops]\n`),
       /clusters\/c00\.yaml: adminPrincipalArns\[1\]: "arn:aws:iam::123456789012:role\/ops" is listed twice \(also entry 0\)/,

@@ -179,6 +179,18 @@ describe("EksClusterWithNodes", () => {
     ]);
   });
 
+  it("lets the networks of endpoint.privateAccessCidrs reach the private API endpoint, on 443 only", () => {
+    const reachable = Testing.synthScope(
+      (scope) => new EksClusterWithNodes(scope, "eks", { ...props, privateAccessCidrs: ["10.99.0.0/24", "192.168.8.0/22"] }),
+    );
+    const rules = Object.entries((JSON.parse(reachable) as Json).resource.aws_vpc_security_group_ingress_rule).filter(([, r]) => r.cidr_ipv4);
+    expect(rules.map(([id, r]) => [id, r.cidr_ipv4, r.from_port, r.to_port, r.ip_protocol, r.description])).toEqual([
+      ["eks_api-from-10-99-0-0-24_19072144", "10.99.0.0/24", 443, 443, "tcp", "Kubernetes API from 10.99.0.0/24 (endpoint.privateAccessCidrs)"],
+      ["eks_api-from-192-168-8-0-22_74764849", "192.168.8.0/22", 443, 443, "tcp", "Kubernetes API from 192.168.8.0/22 (endpoint.privateAccessCidrs)"],
+    ]);
+    expect(rules.every(([, r]) => String(r.security_group_id).includes("vpc_config[0].cluster_security_group_id"))).toBe(true);
+  });
+
   it("omits public CIDRs for a private-only endpoint", () => {
     const privateOnly = Testing.synthScope(
       (scope) => new EksClusterWithNodes(scope, "eks", { ...props, endpointPublicAccess: false }),

@@ -52,6 +52,8 @@ export interface EksClusterProps {
   readonly endpointPublicAccess?: boolean;
   /** CIDRs that may reach a public endpoint. */
   readonly publicAccessCidrs?: string[];
+  /** CIDRs (in the VPC or connected to it) that may reach the private endpoint on 443. @default [] */
+  readonly privateAccessCidrs?: readonly string[];
   /** Who gets access entries: the deployer, other admins, the plan role. */
   readonly access: Pick<ClusterAccessEntriesProps, "deployerPrincipalArn" | "adminPrincipalArns" | "planPrincipalArn">;
   /**
@@ -165,6 +167,17 @@ export class EksClusterWithNodes extends Construct {
         ipProtocol: "tcp",
         fromPort: port,
         toPort: port,
+      });
+    }
+
+    for (const cidr of props.privateAccessCidrs ?? []) {
+      new VpcSecurityGroupIngressRule(this, `api-from-${cidr.replace(/[./]/g, "-")}`, {
+        securityGroupId: this.cluster.vpcConfig.clusterSecurityGroupId,
+        cidrIpv4: cidr,
+        description: `Kubernetes API from ${cidr} (endpoint.privateAccessCidrs)`,
+        ipProtocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
       });
     }
 

@@ -118,6 +118,7 @@ export class ClusterStack extends FleetStack {
       endpointPrivateAccess: cluster.endpoint.privateAccess,
       endpointPublicAccess: cluster.endpoint.publicAccess,
       publicAccessCidrs: cluster.endpoint.publicAccessCidrs,
+      privateAccessCidrs: cluster.endpoint.privateAccessCidrs,
       access: { ...fleet.platform.clusterAccess, adminPrincipalArns: cluster.adminPrincipalArns },
       bootstrapCreatorAdmin: cluster.bootstrapCreatorAdmin,
       serviceIpv4Cidr: cluster.serviceIpv4Cidr,

@@ -302,12 +302,21 @@ export const clusterConfigSchema = z
         publicAccess: z.boolean().default(false),
         /** Who may reach a public endpoint; required when it is public. */
         publicAccessCidrs: uniqueList(ipv4Cidr).min(1).optional(),
+        /**
+         * Networks in the VPC, or connected to it, whose machines (CI runners, a bastion) may reach
+         * the private endpoint on port 443; the cluster security group lets nothing else in.
+         * @default []
+         */
+        privateAccessCidrs: uniqueList(ipv4Cidr).default([]),
       })
       .strict()
       .prefault({})
       .superRefine((endpoint, ctx) => {
         if (endpoint.publicAccess && !endpoint.publicAccessCidrs) {
           ctx.addIssue({ code: "custom", path: ["publicAccessCidrs"], message: "is required while publicAccess is true: list the CIDRs that may reach the API server" });
+        }
+        if (endpoint.privateAccessCidrs.length > 0 && !endpoint.privateAccess) {
+          ctx.addIssue({ code: "custom", path: ["privateAccessCidrs"], message: "needs privateAccess: true (these networks reach the private endpoint)" });
         }
         if (!endpoint.publicAccess && !endpoint.privateAccess) {
           ctx.addIssue({ code: "custom", path: ["privateAccess"], message: "the API server needs public or private access" });

@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { providersMissingOffline, prepareOfflinePlan, runTerraform, TerraformEnvironment } from "./terraform";
+import { unreachableApiReason } from "./unreachable-api";
 
 /** Folder under the synthesized output that receives plans and their status. */
 export const PLANS_DIR = "plans";
@@ -75,7 +76,8 @@ export async function runPlans(options: PlanRunOptions): Promise<StackPlanStatus
       fs.writeFileSync(path.join(options.outdir, planFile), await runTerraform(options.terraform, stackDir, ["show", "-json", "tfplan"]));
       return { stack, status: "planned", planFile };
     } catch (error) {
-      return { stack, status: "failed", reason: (error as Error).message };
+      const message = (error as Error).message;
+      return { stack, status: "failed", reason: unreachableApiReason(stack, message) ?? message };
     }
   };
 

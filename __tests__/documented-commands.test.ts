@@ -36,6 +36,7 @@ const EXPECTED: Record<string, Expectation> = {
   },
   "npm run deploy -- 'cluster-purple*'": { order: "network → edge → cluster-purple → cluster-purple-k8s" },
   "npm run deploy -- --only edge": { order: "edge" },
+  "npm run deploy -- --only cluster-blue": { order: "cluster-blue" },
   "npm run deploy -- --only cluster-blue cluster-blue-k8s": { order: "cluster-blue → cluster-blue-k8s" },
   "npm run deploy -- --only $STACKS --auto-approve": {
     // The stacks a new cluster changes, listed as the workflow finds them (not in dependency order).

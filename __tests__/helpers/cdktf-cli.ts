@@ -109,7 +109,7 @@ export function stacksThatReachedAws(output: string): string[] {
     const prefixed = /^([a-z][a-z0-9-]*) {2,}\S/.exec(line);
     if (prefixed) stack = prefixed[1];
     else if (line !== "" && !/^\s/.test(line)) stack = undefined;
-    if (stack && /Error: (No valid credential sources found|validating provider credentials)/.test(line)) stacks.add(stack);
+    if (stack && /Error: .*(No valid credential sources found|validating provider credentials)/.test(line)) stacks.add(stack);
   }
   return [...stacks];
 }

@@ -94,6 +94,11 @@ export async function progressiveShift(
 
   for (const [index, step] of steps.entries()) {
     const label = `step ${index + 1}/${steps.length}`;
+    if (index > 0 && options.stop?.aborted) {
+      const held = steps[index - 1].shifts.map((s) => `${s.service} ${formatWeights(s.after)}`).join(", ");
+      options.log(`stopped after step ${index}/${steps.length}: rules and files hold ${held}`);
+      return "stopped";
+    }
     const health = await readRouteHealth(elb, live);
     const refusals = healthRefusals(fleet, step.shifts, health);
     if (refusals.length > 0 && index > 0 && options.forceReason === undefined) {
@@ -113,10 +118,6 @@ export async function progressiveShift(
     } while (observation.breaches.length === 0 && Date.now() - stepStart < options.intervalMs && !options.stop?.aborted);
     options.log(`${label}: ${observation.line}`);
     if (observation.breaches.length > 0) await restore(step.shifts, `${label} breached the shift limits: ${observation.breaches.join("; ")}`);
-    if (options.stop?.aborted && index < steps.length - 1) {
-      options.log(`stopped after ${label}: rules and files hold ${step.shifts.map((s) => `${s.service} ${formatWeights(s.after)}`).join(", ")}`);
-      return "stopped";
-    }
   }
   return "done";
 }

@@ -88,7 +88,7 @@ async function main(): Promise<void> {
     for (const line of await applyShiftLive(await elbClient(fleet), fleet, shifts, { forceReason: values.force })) console.log(`live: ${line}`);
   }
   const changed = writeClusterFiles(configDir, sources, shifted);
-  console.log(`edited ${changed.map((c) => c.file).join(", ") || "nothing"}; commit and deploy edge so Terraform agrees${values.now ? " (its plan should show no change)" : ""}`);
+  console.log(`edited ${changed.map((c) => c.file).join(", ") || "nothing"}; commit and deploy edge so Terraform agrees${values.now ? " (its plan changes only the rules' deployed-weights tag)" : ""}`);
 }
 
 /** Writes the cluster files whose text differs from `original`; returns them. */
@@ -116,7 +116,7 @@ async function shiftProgressively(configDir: string, sources: ConfigSources, opt
       // Each step's files replace the previous step's: compare with what is on disk.
       writeSources: (next) => writeClusterFiles(configDir, readConfigSources(configDir), next),
     });
-    console.log(`${outcome === "done" ? "done" : "stopped"}: the cluster files hold the live weights; commit them and deploy edge so Terraform agrees (its plan should show no weight change)`);
+    console.log(`${outcome === "done" ? "done" : "stopped"}: the cluster files hold the live weights; commit them and deploy edge so Terraform agrees (its plan changes only the rules' deployed-weights tag)`);
     if (outcome === "stopped") process.exitCode = 130;
   } finally {
     process.off("SIGINT", onInterrupt);

@@ -6,31 +6,33 @@ import { deployInvocation } from "../modules/deploy/cdktf-commands";
 import { readStackGraph, selectStacks } from "../modules/deploy/stack-graph";
 import { projectRoot } from "../modules/project-root";
 import { runCommand } from "../modules/run-command";
-import { synthesizeFleet } from "../modules/synth";
-import { UserError } from "../modules/user-error";
 import { rethrowAwsError } from "../modules/traffic/aws-clients";
 import { runPreflight } from "../modules/traffic/preflight";
+import { synthesizeFleet } from "../modules/synth";
+import { UserError } from "../modules/user-error";
 
 const USAGE = `usage: npm run deploy -- [STACK...] [--only] [--auto-approve] [--force REASON] [--dry-run] [--config-dir DIR]
   STACK           stack names or globs (cluster-blue*); default every stack
   --only          only these stacks, one at a time in dependency order; their dependencies are taken as deployed
   --auto-approve  apply without asking
-  --force REASON  deploy despite the live checks (npm run preflight), for this reason (echoed)
-  --dry-run       print the cdktf command and the order, deploy nothing (no live checks)`;
+  --force REASON  deploy despite the live checks' refusals, for this reason (echoed)
+  --dry-run       print the cdktf command and the order, check and deploy nothing
+  Before deploying, reads the live fleet (npm run preflight): edge must not revert a live failover
+  nor give weight to unhealthy target groups; a cluster going to standby must be idle.`;
 
 /**
- * Synthesizes, checks the live fleet (preflight), then runs `cdktf deploy` on
- * the selected stacks and what they depend on (or, with --only, just them),
- * in dependency order.
+ * Synthesizes, checks the live fleet, then runs `cdktf deploy` on the
+ * selected stacks and what they depend on (or, with --only, just them), in
+ * dependency order.
  */
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     options: {
       only: { type: "boolean", default: false },
       "auto-approve": { type: "boolean", default: false },
+      force: { type: "string" },
       "dry-run": { type: "boolean", default: false },
       "config-dir": { type: "string" },
-      force: { type: "string" },
       help: { type: "boolean", default: false },
     },
     allowPositionals: true,

@@ -28,6 +28,8 @@ export interface ProgressiveShiftOptions {
   readonly step: number;
   /** Observation time after each step, milliseconds. */
   readonly intervalMs: number;
+  /** How often the metrics are checked during an interval, milliseconds. @default 60000 */
+  readonly checkEveryMs?: number;
   /** @default every service the cluster serves */
   readonly services?: readonly string[];
   /** Go on despite the health gate's refusals, for this reason (echoed). */
@@ -113,7 +115,7 @@ export async function progressiveShift(
     let observation: Observation;
     do {
       const left = options.intervalMs - (Date.now() - stepStart);
-      await sleep(Math.min(left, CHECK_EVERY_MS), undefined, { signal: options.stop }).catch(() => undefined);
+      await sleep(Math.min(left, options.checkEveryMs ?? CHECK_EVERY_MS), undefined, { signal: options.stop }).catch(() => undefined);
       observation = await observe(cloudWatch, fleet, live, step.shifts, new Date(stepStart), health);
     } while (observation.breaches.length === 0 && Date.now() - stepStart < options.intervalMs && !options.stop?.aborted);
     options.log(`${label}: ${observation.line}`);

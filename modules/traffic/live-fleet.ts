@@ -20,7 +20,7 @@ const TAGS_PER_CALL = 20;
 const HEALTH_CALLS_AT_ONCE = 5;
 
 /** The live fleet could not be read as the configuration describes it. */
-export class LiveFleetError extends UserError {
+class LiveFleetError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = "LiveFleetError";
@@ -47,7 +47,7 @@ export interface LiveFleet {
 
 /** Target health states as `status` counts them. */
 export const HEALTH_STATES = ["healthy", "unhealthy", "initial", "draining", "unused", "unavailable"] as const;
-export type HealthState = (typeof HEALTH_STATES)[number];
+type HealthState = (typeof HEALTH_STATES)[number];
 
 /** Targets of a target group by health state. */
 export type HealthCounts = Readonly<Record<HealthState, number>>;
@@ -148,7 +148,7 @@ async function tagsOf(client: ElasticLoadBalancingV2Client, arns: string[]): Pro
 }
 
 /** Target health counts of each target group (DescribeTargetHealth), by ARN. */
-export async function readTargetHealth(client: ElasticLoadBalancingV2Client, targetGroupArns: readonly string[]): Promise<Map<string, HealthCounts>> {
+async function readTargetHealth(client: ElasticLoadBalancingV2Client, targetGroupArns: readonly string[]): Promise<Map<string, HealthCounts>> {
   const health = new Map<string, HealthCounts>();
   const arns = [...new Set(targetGroupArns)];
   // A few calls at a time: status is read in emergencies, and ELBv2 throttles bursts.

@@ -40,8 +40,51 @@ describe("the generated Terraform", () => {
     const open = withClusterFile(sources, "clusters/c00.yaml", sources.clusters[0].text.replace("198.51.100.0/24", "0.0.0.0/0"));
     const report = reportOf(open);
     expect(report.findings.map((f) => [f.rule.id, f.stack, f.message])).toEqual([
-      ["eks-public-endpoint-restricted", "cluster-c00", "public endpoint reachable from 0.0.0.0/0"],
+      ["eks-public-endpoint-restricted", "cluster-c00", "public endpoint reachable from anywhere: 0.0.0.0/0"],
     ]);
+  });
+
+  it("reasons about address ranges: two halves of IPv4 are anywhere", () => {
+    const sources = generatedFleetSources(1);
+    const halves = withClusterFile(sources, "clusters/c00.yaml", sources.clusters[0].text.replace("[198.51.100.0/24]", "[0.0.0.0/1, 128.0.0.0/1]"));
+    expect(reportOf(halves).findings.map((f) => [f.rule.id, f.stack, f.message])).toEqual([
+      ["eks-public-endpoint-restricted", "cluster-c00", "public endpoint reachable from anywhere: 0.0.0.0/1, 128.0.0.0/1"],
+    ]);
+  });
+
+  it("treats ALB ingress from two halves of IPv4 as ingress from anywhere, the declared exception of a public ALB", () => {
+    const sources = generatedFleetSources(1);
+    const halves = { ...sources, platform: { ...sources.platform, text: sources.platform.text.replace("alb:\n", "alb:\n  ingressCidrs: [0.0.0.0/1, 128.0.0.0/1]\n") } };
+    const report = reportOf(halves);
+    expect(report.findings).toEqual([]);
+    const ingress = report.exceptions.filter((e) => e.rule.id === "no-public-ingress");
+    expect(ingress.map((e) => e.message)).toEqual(Array(4).fill("ingress from anywhere: 0.0.0.0/1, 128.0.0.0/1"));
+  });
+
+  it.each([
+    ["0.0.0.0/00", ["0.0.0.0/00"]],
+    ["000.0.0.0/0", ["000.0.0.0/0"]],
+    ["1.2.3.4/0", ["1.2.3.4/0"]],
+    ["::/0", ["::/0"]],
+  ])("finds ingress from anywhere written as %s", (cidr, open) => {
+    const rule = POLICY_RULES.find((r) => r.id === "no-public-ingress")!;
+    const body = { description: "x", security_group_id: "sg", ip_protocol: "tcp", from_port: 22, to_port: 22, [cidr.includes(":") ? "cidr_ipv6" : "cidr_ipv4"]: cidr };
+    const context = { address: "aws_vpc_security_group_ingress_rule.r", resourcesOfType: () => [["aws_vpc_security_group_ingress_rule.r", body]] as [string, Record<string, unknown>][] };
+    expect(rule.check(body, context)).toBe(`ingress from anywhere: ${open.join(", ")}`);
+  });
+
+  it("does not join rules of other ports or groups into anywhere", () => {
+    const rule = POLICY_RULES.find((r) => r.id === "no-public-ingress")!;
+    const low = { description: "x", security_group_id: "sg", ip_protocol: "tcp", from_port: 22, to_port: 22, cidr_ipv4: "0.0.0.0/1" };
+    const highOtherPort = { ...low, from_port: 443, to_port: 443, cidr_ipv4: "128.0.0.0/1" };
+    const highOtherGroup = { ...low, security_group_id: "sg2", cidr_ipv4: "128.0.0.0/1" };
+    const high = { ...low, cidr_ipv4: "128.0.0.0/1" };
+    const context = (bodies: Record<string, unknown>[]) => ({
+      address: "aws_vpc_security_group_ingress_rule.a",
+      resourcesOfType: () => bodies.map((b, i) => [`aws_vpc_security_group_ingress_rule.r${i}`, b]) as [string, Record<string, unknown>][],
+    });
+    expect(rule.check(low, context([low, highOtherPort, highOtherGroup]))).toBeUndefined();
+    expect(rule.check(low, context([low, high]))).toBe("ingress from anywhere: 0.0.0.0/1, 128.0.0.0/1");
   });
 
   it("declares no exception for what the configuration keeps secure", () => {
@@ -170,7 +213,7 @@ describe("npm run policy", () => {
   it("prints findings, accepted exceptions and the rules evaluated, and exits 0 on the example", () => {
     const result = spawnSync(process.execPath, [path.join(projectRoot(), "dist", "scripts", "policy.js")], { encoding: "utf8" });
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/^policy: 0 finding\(s\), 8 accepted exception\(s\), 30 rules over \d+ resources/);
+    expect(result.stdout).toMatch(/^policy: 0 findings, 8 accepted exceptions, 30 rules over \d+ resources/);
     expect(result.stdout).toContain("ACCEPTED EXCEPTIONS\n  eks-private-endpoint [CKV_AWS_39, AWS-0040] cluster-blue");
     expect(result.stdout).toContain("RULES EVALUATED");
   });

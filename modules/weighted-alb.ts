@@ -8,6 +8,7 @@ import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { Wafv2WebAclAssociation } from "@cdktf/provider-aws/lib/wafv2-web-acl-association";
 import { RoutedService } from "./config/schema";
+import { cidrsReachingAnywhere } from "./config/cidr";
 import { acceptPolicyException } from "./policy/exceptions";
 import { albName, targetGroupName } from "./naming";
 import { DEPLOYED_WEIGHTS_TAG, formatWeights } from "./traffic/weights";
@@ -76,6 +77,7 @@ export class WeightedAlb extends Construct {
       tags: { Name: `${props.fleetName}-alb` },
     });
     const listenerPorts = https ? [80, 443] : [80];
+    const openToAll = cidrsReachingAnywhere(props.ingressCidrs).length > 0;
     for (const cidr of props.ingressCidrs) {
       for (const port of listenerPorts) {
         const rule = new VpcSecurityGroupIngressRule(this, `ingress-${port}-${cidr.replace(/[./]/g, "-")}`, {
@@ -86,7 +88,7 @@ export class WeightedAlb extends Construct {
           fromPort: port,
           toPort: port,
         });
-        if (cidr === "0.0.0.0/0") {
+        if (openToAll) {
           acceptPolicyException(rule, "no-public-ingress", "a listener port of the ALB, open to the clients in platform.yaml alb.ingressCidrs");
         }
       }

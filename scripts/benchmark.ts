@@ -6,6 +6,11 @@ import { ConfigSources, readConfigSources } from "../modules/config/load";
 import { projectRoot } from "../modules/project-root";
 import { writeConfigProject } from "./lib/config-project";
 import { generatedFleetSources } from "./lib/generated-fleet";
+import { parseCommandLine } from "../modules/cli/args";
+import { runCommand } from "../modules/run-command";
+
+const USAGE = `usage: npm run bench
+  synth wall time and peak memory for the example, 10 and 50 clusters (BENCH_RUNS runs each, default 5)`;
 
 /**
  * Measures `node dist/main.js` (what `npm run synth` runs after compiling):
@@ -37,15 +42,18 @@ const cases: [string, ConfigSources, string][] = [
   ["50 clusters", generatedFleetSources(50), "< 2 s"],
 ];
 
-console.log(`synth benchmark: node ${process.version}, ${os.cpus().length} cores, ${RUNS} runs each`);
-console.log("case                   stacks  wall median  wall max  peak RSS max  target");
-for (const [name, sources, target] of cases) {
-  const dir = writeConfigProject(sources, "fleet-bench-");
-  const runs = Array.from({ length: RUNS }, () => measure(dir));
-  const stacks = fs.readdirSync(path.join(dir, "cdktf.out", "stacks")).length;
-  const seconds = runs.map((r) => r.seconds);
-  console.log(
-    `${name.padEnd(22)} ${String(stacks).padStart(6)}  ${median(seconds).toFixed(2).padStart(9)} s  ${Math.max(...seconds).toFixed(2).padStart(6)} s  ${Math.max(...runs.map((r) => r.megabytes)).toFixed(0).padStart(9)} MB  ${target}`,
-  );
-  fs.rmSync(dir, { recursive: true, force: true });
-}
+runCommand(() => {
+  if (!parseCommandLine({ usage: USAGE, options: {} })) return;
+  console.log(`synth benchmark: node ${process.version}, ${os.cpus().length} cores, ${RUNS} runs each`);
+  console.log("case                   stacks  wall median  wall max  peak RSS max  target");
+  for (const [name, sources, target] of cases) {
+    const dir = writeConfigProject(sources, "fleet-bench-");
+    const runs = Array.from({ length: RUNS }, () => measure(dir));
+    const stacks = fs.readdirSync(path.join(dir, "cdktf.out", "stacks")).length;
+    const seconds = runs.map((r) => r.seconds);
+    console.log(
+      `${name.padEnd(22)} ${String(stacks).padStart(6)}  ${median(seconds).toFixed(2).padStart(9)} s  ${Math.max(...seconds).toFixed(2).padStart(6)} s  ${Math.max(...runs.map((r) => r.megabytes)).toFixed(0).padStart(9)} MB  ${target}`,
+    );
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

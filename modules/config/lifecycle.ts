@@ -1,5 +1,15 @@
 import { ConfigError, ConfigProblem, FleetConfig, LoadedCluster } from "./load";
-import { ClusterConfig, NodeGroupConfig } from "./schema";
+import { CLUSTER_STATES, ClusterConfig, NodeGroupConfig } from "./schema";
+
+type ClusterState = (typeof CLUSTER_STATES)[number];
+
+/** The states each state may become in one change (docs/runbooks.md); a retiring cluster is only removed. */
+export const STATE_CHANGES: Readonly<Record<ClusterState, readonly ClusterState[]>> = {
+  active: ["draining", "standby", "retiring"],
+  draining: ["active", "standby", "retiring"],
+  standby: ["active"],
+  retiring: [],
+};
 
 /** True when the cluster has a weight above 0 for some service. */
 export function carriesTraffic(cluster: ClusterConfig): boolean {
@@ -63,6 +73,26 @@ function checkClusterChange(before: LoadedCluster, after: LoadedCluster): Config
   const { file, config } = after;
   const carrying = carriesTraffic(before.config) || carriesTraffic(config);
   const shiftFirst = `${config.name} carries traffic: shift its weights to 0 and merge that first`;
+
+  const [fromState, toState] = [before.config.state, config.state];
+  if (fromState !== toState && !STATE_CHANGES[fromState].includes(toState)) {
+    const allowed = STATE_CHANGES[fromState];
+    problems.push({
+      file,
+      field: "state",
+      message: `${fromState} → ${toState} is not a lifecycle step: a ${fromState} cluster ` +
+        (allowed.length > 0 ? `may become ${allowed.join(", ")}` : `is only removed, with npm run retire -- ${config.name}`),
+    });
+  }
+  if (fromState === "standby" && toState === "active") {
+    for (const [service, weight] of Object.entries(config.weights).filter(([, w]) => w > 0)) {
+      problems.push({
+        file,
+        field: `weights.${service}`,
+        message: `is ${weight} in the change that brings ${config.name} back from standby: edge deploys before its nodes scale up; set state: active alone, deploy, check health, then give it traffic in a later change`,
+      });
+    }
+  }
 
   const from = before.config.kubernetesVersion;
   const to = config.kubernetesVersion;

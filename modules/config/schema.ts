@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { cidrProblem } from "./cidr";
 
 /**
  * Kubernetes minor versions that EKS offers (standard and extended support).
@@ -32,16 +33,32 @@ export const FLEET_NAME_MAX = 8;
 export const CLUSTER_NAME_MAX = 11;
 export const SERVICE_NAME_MAX = 11;
 
+/** An IPv4 CIDR in canonical form: no leading zeros, no host bits ("10.0.0.0/16"). */
 const ipv4Cidr = z
   .string()
-  .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/, "must be an IPv4 CIDR such as 10.0.0.0/16")
-  .refine(
-    (cidr) => {
-      const [address, prefix] = cidr.split("/");
-      return address.split(".").every((octet) => Number(octet) <= 255) && Number(prefix) <= 32;
-    },
-    { message: "must be an IPv4 CIDR with octets 0-255 and a prefix 0-32" },
-  );
+  .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/, { message: "must be an IPv4 CIDR such as 10.0.0.0/16", abort: true })
+  .superRefine((cidr, ctx) => {
+    const problem = cidrProblem(cidr);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
+
+/** A list whose entries must differ; a repeated entry is reported where it repeats. */
+function uniqueList<T extends z.ZodType>(item: T) {
+  return z.array(item).superRefine((items, ctx) => {
+    items.forEach((value, i) => {
+      const first = items.findIndex((other) => JSON.stringify(other) === JSON.stringify(value));
+      if (first !== i) ctx.addIssue({ code: "custom", path: [i], message: `${JSON.stringify(value)} is listed twice (also entry ${first})` });
+    });
+  });
+}
+
+/**
+ * A map from names to values, without a prototype: keys such as `constructor`
+ * or `toString` are plain keys, never inherited members.
+ */
+function nameMap<V extends z.ZodType>(key: z.ZodString, value: V) {
+  return z.record(key, value).transform((entries) => Object.assign(Object.create(null) as Record<string, z.output<V>>, entries));
+}
 
 const arn = z.string().regex(/^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$/, "must be an AWS ARN");
 
@@ -92,9 +109,9 @@ const routedServiceSchema = z
     /** Port the pods listen on: the target group's port and the port the ALB may reach. */
     containerPort: z.number().int().min(1).max(65535),
     /** Host headers the listener rule matches. */
-    hosts: z.array(z.string().min(1).max(128)).min(1).max(5).optional(),
+    hosts: uniqueList(z.string().min(1).max(128)).min(1).max(5).optional(),
     /** Path patterns the listener rule matches. */
-    paths: z.array(z.string().min(1).max(128)).min(1).max(5).optional(),
+    paths: uniqueList(z.string().min(1).max(128)).min(1).max(5).optional(),
     /** Listener rule priority; unique per ALB, lower wins. */
     priority: z.number().int().min(1).max(50000),
     healthCheck: z
@@ -144,8 +161,7 @@ export const platformConfigSchema = z
     accountId: z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account ID (quote it)"),
     region,
     /** Availability zones of the VPC's subnets (2 to 4). */
-    availabilityZones: z
-      .array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, "must be an availability zone such as eu-west-1a"))
+    availabilityZones: uniqueList(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, "must be an availability zone such as eu-west-1a"))
       .min(2)
       .max(4),
     vpc: z
@@ -166,7 +182,7 @@ export const platformConfigSchema = z
         /** @default false */
         internal: z.boolean().default(false),
         /** Who may reach the listeners. @default ["0.0.0.0/0"] */
-        ingressCidrs: z.array(ipv4Cidr).min(1).default(["0.0.0.0/0"]),
+        ingressCidrs: uniqueList(ipv4Cidr).min(1).default(["0.0.0.0/0"]),
         /** ACM certificate for the HTTPS listener. */
         certificateArn: arn.optional(),
         /** Serve plain HTTP only, with no certificate: for trying the fleet out. @default false */
@@ -188,7 +204,7 @@ export const platformConfigSchema = z
     /** Where Terraform keeps state. @default local files under `state/` */
     stateBackend: stateBackendSchema.default({ type: "local", directory: "state" }),
     /** Tags on every AWS resource. @default {} */
-    tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
+    tags: nameMap(z.string().min(1).max(128), z.string().max(256)).prefault({}),
   })
   .strict();
 
@@ -196,7 +212,7 @@ const nodeGroupSchema = z
   .object({
     name: awsName("node group name", 20),
     /** @default ["m6i.large"] */
-    instanceTypes: z.array(z.string().regex(/^[a-z0-9-]+\.[a-z0-9]+$/, "must be an EC2 instance type")).min(1).default(["m6i.large"]),
+    instanceTypes: uniqueList(z.string().regex(/^[a-z0-9-]+\.[a-z0-9]+$/, "must be an EC2 instance type")).min(1).default(["m6i.large"]),
     /** @default "ON_DEMAND" */
     capacityType: z.enum(["ON_DEMAND", "SPOT"]).default("ON_DEMAND"),
     /** @default "AL2023_x86_64_STANDARD" */
@@ -248,7 +264,7 @@ export const clusterConfigSchema = z
         /** Reachable from outside the VPC (within publicAccessCidrs). @default false */
         publicAccess: z.boolean().default(false),
         /** Who may reach a public endpoint; required when it is public. */
-        publicAccessCidrs: z.array(ipv4Cidr).min(1).optional(),
+        publicAccessCidrs: uniqueList(ipv4Cidr).min(1).optional(),
       })
       .strict()
       .prefault({})
@@ -261,7 +277,7 @@ export const clusterConfigSchema = z
         }
       }),
     /** IAM principals given cluster-admin through access entries. @default [] */
-    adminPrincipalArns: z.array(arn).default([]),
+    adminPrincipalArns: uniqueList(arn).default([]),
     /**
      * Give the identity that creates the cluster admin rights. Changing it replaces the cluster.
      * @default true
@@ -287,7 +303,7 @@ export const clusterConfigSchema = z
       .strict()
       .default({}),
     /** Traffic weight per routed service (0-999). A service absent here is not routed to this cluster. */
-    weights: z.record(z.string(), z.number().int().min(0).max(MAX_WEIGHT)).default({}),
+    weights: nameMap(z.string(), z.number().int().min(0).max(MAX_WEIGHT)).prefault({}),
     loadBalancerController: z
       .object({
         /** Chart version of aws-load-balancer-controller. @default "1.17.0" */
@@ -298,7 +314,7 @@ export const clusterConfigSchema = z
       .strict()
       .prefault({}),
     /** Tags on this cluster's resources, over the fleet's. @default {} */
-    tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
+    tags: nameMap(z.string().min(1).max(128), z.string().max(256)).prefault({}),
   })
   .strict();
 

@@ -2,6 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { EXCEPTIONS_KEY, PolicyException } from "./exceptions";
 import { POLICY_RULES, PolicyRule, ResourceJson } from "./rules";
+import { counted } from "../wording";
 
 /** A synthesized stack: its name and the parsed cdk.tf.json. */
 export interface SynthesizedStack {
@@ -104,7 +105,10 @@ function scannerIds(rule: PolicyRule): string {
 /** The report as text: findings first, then accepted exceptions, then the rules evaluated. */
 export function formatPolicyReport(report: PolicyReport): string {
   const lines: string[] = [];
-  lines.push(`policy: ${report.findings.length} finding(s), ${report.exceptions.length} accepted exception(s), ${report.rules.length} rules over ${report.resourcesEvaluated} resources`);
+  lines.push(
+    `policy: ${counted(report.findings.length, "finding")}, ${counted(report.exceptions.length, "accepted exception")}, ` +
+      `${counted(report.rules.length, "rule")} over ${counted(report.resourcesEvaluated, "resource")}`,
+  );
   lines.push("", "FINDINGS");
   if (report.findings.length === 0) lines.push("  none");
   for (const f of report.findings) {

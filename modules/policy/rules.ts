@@ -1,3 +1,5 @@
+import { cidrsReachingAnywhere } from "../config/cidr";
+
 /** A resource's body as synthesized into cdk.tf.json. */
 export type ResourceJson = Record<string, unknown>;
 
@@ -33,7 +35,6 @@ export const MODERN_TLS_POLICIES = [
 ];
 
 const ALL_CONTROL_PLANE_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
-const ANYWHERE = ["0.0.0.0/0", "::/0"];
 
 /** A nested block: cdktf writes single blocks as objects, Terraform JSON also allows lists. */
 function block(value: unknown): ResourceJson | undefined {
@@ -55,13 +56,23 @@ function isTruthy(value: unknown): boolean {
   return value === true || value === "true";
 }
 
-/** CIDRs meaning "anywhere" in a rule resource or in a group's inline rules of one direction. */
-function openToAnywhere(resource: ResourceJson, direction: "ingress" | "egress"): string[] {
-  const inline = blocks(resource[direction]).flatMap((rule) => [
-    ...((rule.cidr_blocks as string[] | undefined) ?? []),
-    ...((rule.ipv6_cidr_blocks as string[] | undefined) ?? []),
-  ]);
-  return [resource.cidr_ipv4, resource.cidr_ipv6, ...inline].filter((c): c is string => ANYWHERE.includes(c as string));
+/**
+ * CIDRs that open a security group to anywhere in one direction: in a group's
+ * inline rules for the same ports, or in a rule resource together with the
+ * group's other rule resources for the same ports and protocol.
+ */
+function openToAnywhere(resource: ResourceJson, direction: "ingress" | "egress", context: RuleContext): string[] {
+  if (context.address.startsWith("aws_security_group.")) {
+    return blocks(resource[direction]).flatMap((rule) =>
+      cidrsReachingAnywhere([...((rule.cidr_blocks as string[] | undefined) ?? []), ...((rule.ipv6_cidr_blocks as string[] | undefined) ?? [])]),
+    );
+  }
+  const sameTraffic = (other: ResourceJson) =>
+    (["security_group_id", "ip_protocol", "from_port", "to_port"] as const).every((key) => other[key] === resource[key]);
+  const siblings = context.resourcesOfType(context.address.split(".")[0]).map(([, body]) => body).filter(sameTraffic);
+  const open = cidrsReachingAnywhere(siblings.flatMap((rule) => [rule.cidr_ipv4, rule.cidr_ipv6]));
+  const own = [resource.cidr_ipv4, resource.cidr_ipv6].filter((c): c is string => typeof c === "string");
+  return own.some((c) => open.includes(c)) ? open : [];
 }
 
 interface PolicyStatementJson {
@@ -93,8 +104,8 @@ export const POLICY_RULES: readonly PolicyRule[] = [
       if (vpc.endpoint_public_access === false) return undefined;
       const cidrs = (vpc.public_access_cidrs as string[] | undefined) ?? [];
       if (cidrs.length === 0) return "public endpoint reachable from anywhere: no public_access_cidrs";
-      const open = cidrs.filter((c) => ANYWHERE.includes(c));
-      return open.length > 0 ? `public endpoint reachable from ${open.join(", ")}` : undefined;
+      const open = cidrsReachingAnywhere(cidrs);
+      return open.length > 0 ? `public endpoint reachable from anywhere: ${open.join(", ")}` : undefined;
     },
   },
   {
@@ -292,9 +303,9 @@ export const POLICY_RULES: readonly PolicyRule[] = [
     checkov: ["CKV_AWS_260", "CKV_AWS_24", "CKV_AWS_25"],
     trivy: ["AWS-0107"],
     resourceTypes: ["aws_vpc_security_group_ingress_rule", "aws_security_group"],
-    check: (r) => {
-      const open = openToAnywhere(r, "ingress");
-      return open.length > 0 ? `ingress from ${open.join(", ")}` : undefined;
+    check: (r, ctx) => {
+      const open = openToAnywhere(r, "ingress", ctx);
+      return open.length > 0 ? `ingress from anywhere: ${open.join(", ")}` : undefined;
     },
   },
   {
@@ -303,9 +314,9 @@ export const POLICY_RULES: readonly PolicyRule[] = [
     checkov: ["CKV_AWS_382"],
     trivy: ["AWS-0104"],
     resourceTypes: ["aws_vpc_security_group_egress_rule", "aws_security_group"],
-    check: (r) => {
-      const open = openToAnywhere(r, "egress");
-      return open.length > 0 ? `egress to ${open.join(", ")}` : undefined;
+    check: (r, ctx) => {
+      const open = openToAnywhere(r, "egress", ctx);
+      return open.length > 0 ? `egress to anywhere: ${open.join(", ")}` : undefined;
     },
   },
   {

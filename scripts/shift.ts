@@ -109,7 +109,7 @@ async function main(): Promise<void> {
     for (const line of await applyShiftLive(await elbClient(fleet), fleet, shifts, { forceReason: values.force })) console.log(`live: ${line}`);
   }
   const edited = writeShiftedSources(configDir, sources, shifted, values.now ? shifts : undefined);
-  console.log(`edited ${edited.join(", ") || "nothing"}; commit and deploy edge so Terraform agrees${values.now ? " (its plan should show no change)" : ""}`);
+  console.log(`edited ${edited.join(", ") || "nothing"}; commit and deploy edge so Terraform agrees${values.now ? " (its plan changes only the rules' deployed-weights tag)" : ""}`);
 }
 
 /** The progressive shift, stopping between steps on SIGINT; exit code 130 when stopped. */
@@ -130,7 +130,7 @@ async function shiftProgressively(configDir: string, sources: ConfigSources, opt
       // Each step's files replace the previous step's: compare with what is on disk.
       writeSources: (next) => writeShiftedSources(configDir, readConfigSources(configDir), next),
     });
-    console.log(`${outcome === "done" ? "done" : "stopped"}: the cluster files hold the live weights; commit them and deploy edge so Terraform agrees (its plan should show no weight change)`);
+    console.log(`${outcome === "done" ? "done" : "stopped"}: the cluster files hold the live weights; commit them and deploy edge so Terraform agrees (its plan changes only the rules' deployed-weights tag)`);
     if (outcome === "stopped") process.exitCode = 130;
   } finally {
     process.off("SIGINT", onInterrupt);

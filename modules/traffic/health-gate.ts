@@ -11,7 +11,7 @@ export interface WeightChange {
 }
 
 /** A change a gate refused. */
-export class GateRefusal extends UserError {
+class GateRefusal extends UserError {
   constructor(readonly refusals: readonly string[]) {
     super(`refused, nothing was changed:\n${refusals.map((r) => `  ${r}`).join("\n")}\noverride only knowingly: --force "<reason>"`);
     this.name = "GateRefusal";
@@ -19,7 +19,7 @@ export class GateRefusal extends UserError {
 }
 
 /** "0 healthy, 2 unhealthy, 1 initial targets": healthy always, other states when present. */
-export function describeHealth(counts: HealthCounts | undefined): string {
+function describeHealth(counts: HealthCounts | undefined): string {
   if (!counts) return "no live target group";
   return `${ HEALTH_STATES.filter((state) => state === "healthy" || counts[state] > 0)
     .map((state) => `${counts[state]} ${state}`)

@@ -16,9 +16,11 @@ import { DEPLOYED_WEIGHTS_TAG, parseWeightsText } from "./weights";
 
 /** DescribeTags takes at most this many ARNs per call. */
 const TAGS_PER_CALL = 20;
+/** DescribeTargetHealth calls made at once. */
+const HEALTH_CALLS_AT_ONCE = 5;
 
 /** The live fleet could not be read as the configuration describes it. */
-export class LiveFleetError extends UserError {
+class LiveFleetError extends UserError {
   constructor(message: string) {
     super(message);
     this.name = "LiveFleetError";
@@ -45,7 +47,7 @@ export interface LiveFleet {
 
 /** Target health states as `status` counts them. */
 export const HEALTH_STATES = ["healthy", "unhealthy", "initial", "draining", "unused", "unavailable"] as const;
-export type HealthState = (typeof HEALTH_STATES)[number];
+type HealthState = (typeof HEALTH_STATES)[number];
 
 /** Targets of a target group by health state. */
 export type HealthCounts = Readonly<Record<HealthState, number>>;
@@ -146,16 +148,21 @@ async function tagsOf(client: ElasticLoadBalancingV2Client, arns: string[]): Pro
 }
 
 /** Target health counts of each target group (DescribeTargetHealth), by ARN. */
-export async function readTargetHealth(client: ElasticLoadBalancingV2Client, targetGroupArns: readonly string[]): Promise<Map<string, HealthCounts>> {
+async function readTargetHealth(client: ElasticLoadBalancingV2Client, targetGroupArns: readonly string[]): Promise<Map<string, HealthCounts>> {
   const health = new Map<string, HealthCounts>();
-  for (const arn of new Set(targetGroupArns)) {
-    const result = await client.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
-    const counts = Object.fromEntries(HEALTH_STATES.map((state) => [state, 0])) as Record<HealthState, number>;
-    for (const description of result.TargetHealthDescriptions ?? []) {
-      const state = description.TargetHealth?.State;
-      if (state) counts[countedState(state)]++;
-    }
-    health.set(arn, counts);
+  const arns = [...new Set(targetGroupArns)];
+  // A few calls at a time: status is read in emergencies, and ELBv2 throttles bursts.
+  for (let i = 0; i < arns.length; i += HEALTH_CALLS_AT_ONCE) {
+    const batch = arns.slice(i, i + HEALTH_CALLS_AT_ONCE);
+    const results = await Promise.all(batch.map((arn) => client.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }))));
+    results.forEach((result, j) => {
+      const counts = Object.fromEntries(HEALTH_STATES.map((state) => [state, 0])) as Record<HealthState, number>;
+      for (const description of result.TargetHealthDescriptions ?? []) {
+        const state = description.TargetHealth?.State;
+        if (state) counts[countedState(state)]++;
+      }
+      health.set(batch[j], counts);
+    });
   }
   return health;
 }

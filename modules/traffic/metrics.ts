@@ -16,12 +16,12 @@ const PERIOD_SECONDS = 60;
 const QUERIES_PER_CALL = 500;
 
 /** The `LoadBalancer` dimension of an ALB ARN: `app/<name>/<id>`. */
-export function loadBalancerDimension(loadBalancerArn: string): string {
+function loadBalancerDimension(loadBalancerArn: string): string {
   return loadBalancerArn.split(":loadbalancer/")[1] ?? loadBalancerArn;
 }
 
 /** The `TargetGroup` dimension of a target group ARN: `targetgroup/<name>/<id>`. */
-export function targetGroupDimension(targetGroupArn: string): string {
+function targetGroupDimension(targetGroupArn: string): string {
   return targetGroupArn.slice(targetGroupArn.lastIndexOf(":") + 1);
 }
 

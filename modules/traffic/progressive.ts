@@ -29,6 +29,8 @@ export interface ProgressiveShiftOptions {
   readonly step: number;
   /** Observation time after each step, milliseconds. */
   readonly intervalMs: number;
+  /** How often the metrics are checked during an interval, milliseconds. @default 60000 */
+  readonly checkEveryMs?: number;
   /** @default every service the cluster serves */
   readonly services?: readonly string[];
   /** Go on despite the health gate's refusals, for this reason (echoed). */
@@ -96,6 +98,11 @@ export async function progressiveShift(
 
   for (const [index, step] of steps.entries()) {
     const label = `step ${index + 1}/${steps.length}`;
+    if (index > 0 && options.stop?.aborted) {
+      const held = steps[index - 1].shifts.map((s) => `${s.service} ${formatWeights(s.after)}`).join(", ");
+      options.log(`stopped after step ${index}/${steps.length}: rules and files hold ${held}`);
+      return "stopped";
+    }
     const health = await readRouteHealth(elb, live);
     const refusals = healthRefusals(fleet, step.shifts, health);
     if (refusals.length > 0 && index > 0 && options.forceReason === undefined) {
@@ -110,15 +117,11 @@ export async function progressiveShift(
     let observation: Observation;
     do {
       const left = options.intervalMs - (Date.now() - stepStart);
-      await sleep(Math.min(left, CHECK_EVERY_MS), undefined, { signal: options.stop }).catch(() => undefined);
+      await sleep(Math.min(left, options.checkEveryMs ?? CHECK_EVERY_MS), undefined, { signal: options.stop }).catch(() => undefined);
       observation = await observe(cloudWatch, fleet, live, step.shifts, new Date(stepStart), health);
     } while (observation.breaches.length === 0 && Date.now() - stepStart < options.intervalMs && !options.stop?.aborted);
     options.log(`${label}: ${observation.line}`);
     if (observation.breaches.length > 0) await restore(step.shifts, `${label} breached the shift limits: ${observation.breaches.join("; ")}`);
-    if (options.stop?.aborted && index < steps.length - 1) {
-      options.log(`stopped after ${label}: rules and files hold ${step.shifts.map((s) => `${s.service} ${formatWeights(s.after)}`).join(", ")}`);
-      return "stopped";
-    }
   }
   return "done";
 }

@@ -27,9 +27,3 @@ export function parseWeightsText(text: string): Record<string, number> | undefin
 export function sameWeights(a: Weights, b: Weights): boolean {
   return formatWeights(a) === formatWeights(b);
 }
-
-/** Each cluster's share of the total weight, in whole percent. */
-export function sharePercent(weights: Weights, cluster: string): number {
-  const total = Object.values(weights).reduce((sum, w) => sum + w, 0);
-  return total === 0 ? 0 : Math.round(((weights[cluster] ?? 0) / total) * 100);
-}

@@ -10,7 +10,7 @@ export const STATUS_FILE = "status.json";
 /** Outcome of one stack: planned (with its plan JSON), or why not. */
 export type StackPlanStatus =
   | { readonly stack: string; readonly status: "planned"; readonly planFile: string }
-  | { readonly stack: string; readonly status: "failed" | "skipped"; readonly reason: string };
+  | { readonly stack: string; readonly status: "failed" | "skipped" | "unchanged"; readonly reason: string };
 
 export interface PlanRunOptions {
   /** A synthesized cdktf.out folder. */
@@ -26,6 +26,8 @@ export interface PlanRunOptions {
   readonly region: string;
   /** Only these stacks; the others are recorded as skipped. @default every stack */
   readonly stacks?: readonly string[];
+  /** Stacks left unplanned because nothing that could change their plan changed, with why (e.g. "unchanged since origin/main"). @default none */
+  readonly unchanged?: ReadonlyMap<string, string>;
   /** Stacks planned at the same time. @default 2 */
   readonly concurrency?: number;
   /** Progress lines. @default none */
@@ -54,18 +56,21 @@ export async function runPlans(options: PlanRunOptions): Promise<StackPlanStatus
   const pending = Object.keys(manifest.stacks).sort();
   const running = new Set<Promise<void>>();
 
+  /** Why a stack is not planned at all, decided before any terraform runs. */
+  const leftOut = (stack: string): StackPlanStatus | undefined => {
+    if (options.stacks && !options.stacks.includes(stack)) return { stack, status: "skipped", reason: "not selected" };
+    const unchanged = options.unchanged?.get(stack);
+    if (unchanged !== undefined) return { stack, status: "unchanged", reason: unchanged };
+    if (!options.offline) return undefined;
+    const stackJson = JSON.parse(fs.readFileSync(path.join(options.outdir, manifest.stacks[stack].workingDirectory, "cdk.tf.json"), "utf8"));
+    const missing = providersMissingOffline(stackJson);
+    if (missing.length === 0) return undefined;
+    return { stack, status: "skipped", reason: `needs the ${missing.join(", ")} provider and a live cluster; offline plans cover AWS-only stacks` };
+  };
+
   const planStack = async (stack: string): Promise<StackPlanStatus> => {
     const stackDir = path.join(options.outdir, manifest.stacks[stack].workingDirectory);
-    if (options.stacks && !options.stacks.includes(stack)) {
-      return { stack, status: "skipped", reason: "not selected" };
-    }
-    if (options.offline) {
-      const missing = providersMissingOffline(JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8")));
-      if (missing.length > 0) {
-        return { stack, status: "skipped", reason: `needs the ${missing.join(", ")} provider and a live cluster; offline plans cover AWS-only stacks` };
-      }
-      prepareOfflinePlan(path.dirname(stackDir), stack, options.region);
-    }
+    if (options.offline) prepareOfflinePlan(path.dirname(stackDir), stack, options.region);
     try {
       await runTerraform(options.terraform, stackDir, ["init", "-input=false", "-no-color"]);
       await runTerraform(options.terraform, stackDir, ["validate", "-no-color"]);
@@ -81,16 +86,27 @@ export async function runPlans(options: PlanRunOptions): Promise<StackPlanStatus
   const ready = (stack: string) => manifest.stacks[stack].dependencies.every((dep) => results.has(dep));
   while (results.size < pending.length) {
     for (const stack of pending.filter((s) => !started.has(s) && ready(s))) {
+      const done = (result: StackPlanStatus) => {
+        results.set(stack, result);
+        log(`${stack}: ${result.status}${result.status === "planned" ? "" : ` (${result.reason.split("\n")[0]})`}`);
+      };
+      const left = leftOut(stack);
+      if (left) {
+        started.add(stack);
+        done(left);
+        continue;
+      }
       if (running.size >= (options.concurrency ?? 2)) break;
       started.add(stack);
       log(`planning ${stack}`);
       const job: Promise<void> = planStack(stack).then((result) => {
-        results.set(stack, result);
-        log(`${stack}: ${result.status}${result.status === "planned" ? "" : ` (${result.reason.split("\n")[0]})`}`);
+        done(result);
         running.delete(job);
       });
       running.add(job);
     }
+    if (results.size === pending.length) break;
+    if (running.size === 0 && pending.some((s) => !started.has(s) && ready(s))) continue;
     if (running.size === 0) throw new Error(`stacks wait on each other: ${pending.filter((s) => !results.has(s)).join(", ")}`);
     await Promise.race(running);
   }

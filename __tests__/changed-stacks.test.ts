@@ -8,7 +8,7 @@ import { synthesizeAtRevision } from "../modules/plan/synth-at-revision";
 import { projectRoot } from "../modules/project-root";
 import { applyShiftToSources, planShift } from "../modules/traffic/shift";
 import { generatedFleetSources } from "../scripts/lib/generated-fleet";
-import { exampleSources, synthFleet, withClusterFile } from "./helpers/fleet";
+import { exampleSources, synthFleet, withClusterFile, withS3Backend } from "./helpers/fleet";
 
 const example = exampleSources();
 const exampleOut = synthFleet(example).outdir;
@@ -64,6 +64,14 @@ describe("stacks to plan since a base synthesis", () => {
   it("replaced target groups pull in every stack reading their ARNs", () => {
     const newPort = editFile(example, "platform.yaml", (t) => t.replace("containerPort: 8080", "containerPort: 9090"));
     expect(toPlan(newPort)).toEqual(["cluster-blue", "cluster-blue-k8s", "cluster-green", "cluster-green-k8s", "edge"]);
+  });
+
+  it("finds who reads which output through S3 state as well", () => {
+    const fleet = withS3Backend(generatedFleetSources(3), "  type: s3\n  bucket: acme-terraform-state\n");
+    const base = synthFleet(fleet).outdir;
+    expect(toPlan(shifted(fleet, { c00: 0 }), base)).toEqual(["edge"]);
+    const newPort = editFile(fleet, "platform.yaml", (t) => t.replace("containerPort: 8080", "containerPort: 9090"));
+    expect(toPlan(newPort, base)).toEqual(["cluster-c00", "cluster-c00-k8s", "cluster-c01", "cluster-c01-k8s", "cluster-c02", "cluster-c02-k8s", "edge"]);
   });
 
   it("a changed asset plans its stack; a changed `//` comment plans nothing", () => {

@@ -39,9 +39,10 @@ interface Manifest {
 }
 
 /**
- * Plans every stack of a synthesized fleet: `terraform init`, `validate`,
- * `plan -out`, `show -json`, in dependency order and in parallel where
- * stacks are independent. Writes `plans/<stack>.json` and `plans/status.json`;
+ * Plans every stack of a synthesized fleet: `terraform init`, `plan -out`
+ * (which validates the configuration, as `terraform validate` would, before
+ * planning), `show -json`, in dependency order and in parallel where stacks
+ * are independent. Writes `plans/<stack>.json` and `plans/status.json`;
  * a stack that could not be planned is recorded as failed or skipped, with why.
  */
 export async function runPlans(options: PlanRunOptions): Promise<StackPlanStatus[]> {
@@ -73,7 +74,6 @@ export async function runPlans(options: PlanRunOptions): Promise<StackPlanStatus
     if (options.offline) prepareOfflinePlan(path.dirname(stackDir), stack, options.region);
     try {
       await runTerraform(options.terraform, stackDir, ["init", "-input=false", "-no-color"]);
-      await runTerraform(options.terraform, stackDir, ["validate", "-no-color"]);
       await runTerraform(options.terraform, stackDir, ["plan", "-input=false", "-no-color", "-out=tfplan", ...(options.offline ? ["-lock=false", "-refresh=false"] : [])]);
       const planFile = path.join(PLANS_DIR, `${stack}.json`);
       fs.writeFileSync(path.join(options.outdir, planFile), await runTerraform(options.terraform, stackDir, ["show", "-json", "tfplan"]));

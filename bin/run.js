@@ -12,7 +12,9 @@
  * source it came from matches: an edited, checked-out or reverted source is
  * transpiled again, and a deleted one cannot load at all (modules resolve
  * against the sources, never against dist/run/). The type-check stays in
- * `npm test`, `npm run build`, CI and the editor.
+ * `npm test`, `npm run build`, CI and the editor. Outputs carry inline source
+ * maps: NODE_OPTIONS=--enable-source-maps makes stack traces show TypeScript
+ * lines (off by default, it slows the start).
  */
 const crypto = require("crypto");
 const fs = require("fs");

@@ -10,6 +10,7 @@ import { Wafv2WebAclAssociation } from "@cdktf/provider-aws/lib/wafv2-web-acl-as
 import { RoutedService } from "./config/schema";
 import { acceptPolicyException } from "./policy/exceptions";
 import { albName, targetGroupName } from "./naming";
+import { DEPLOYED_WEIGHTS_TAG, formatWeights } from "./traffic/weights";
 
 /** One cluster's share of a service's traffic. */
 export interface ClusterWeight {
@@ -207,7 +208,11 @@ export class WeightedAlb extends Construct {
       priority: service.priority,
       condition: conditions,
       action: [{ type: "forward", forward: { targetGroup: forwardTo } }],
-      tags: { fleet: fleetName, service: service.name },
+      tags: {
+        fleet: fleetName,
+        service: service.name,
+        [DEPLOYED_WEIGHTS_TAG]: formatWeights(Object.fromEntries(clusters.map(({ cluster, weight }) => [cluster, weight]))),
+      },
     });
   }
 }

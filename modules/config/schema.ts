@@ -114,6 +114,21 @@ const routedServiceSchema = z
       .prefault({}),
     /** Seconds a deregistered target keeps its connections. @default 30 */
     deregistrationDelaySeconds: z.number().int().min(0).max(3600).default(30),
+    /**
+     * Healthy targets a cluster's target group needs before a shift (or a
+     * deploy of the edge) raises its weight. @default 1
+     */
+    minHealthyTargets: z.number().int().min(1).max(1000).default(1),
+    /** Limits a progressive shift checks after each step, per cluster; a breach restores the starting weights. */
+    shiftLimits: z
+      .object({
+        /** Largest share of requests answered with a target 5xx, in percent. @default 1 */
+        max5xxPercent: z.number().min(0).max(100).default(1),
+        /** Largest average target response time, in milliseconds. @default 1000 */
+        maxResponseTimeMs: z.number().int().min(1).max(600_000).default(1000),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .refine((s) => s.hosts !== undefined || s.paths !== undefined, {

@@ -1,0 +1,73 @@
+import * as fs from "fs";
+import * as path from "path";
+import { projectRoot } from "../modules/project-root";
+import { offlineCliEnvironment, runCommandLine, scratchProject, stacksThatReachedAws } from "./helpers/cdktf-cli";
+import { describeWithTerraform } from "./helpers/terraform-checks";
+
+/** Where users read command lines: the docs and the workflow. */
+const SOURCES = ["README.md", ...fs.readdirSync(path.join(projectRoot(), "docs")).map((f) => `docs/${f}`), ".github/workflows/terraform.yml"];
+
+/** Every deploy or destroy command line the docs and the workflow give, placeholders (`<x>`, `[x]`) left out. */
+function documentedDeployCommands(): string[] {
+  const commands = SOURCES.flatMap((file) =>
+    [...fs.readFileSync(path.join(projectRoot(), file), "utf8").matchAll(/(?:npm run deploy|npx cdktf (?:deploy|destroy))[^`\n#|&;]*/g)].map((m) => m[0].trim()),
+  );
+  return [...new Set(commands)].filter((command) => !/[<[]/.test(command)).sort();
+}
+
+interface Expectation {
+  /** Values of the variables the command line uses, as the workflow sets them. */
+  readonly env?: Record<string, string>;
+  /** The order the command deploys in, as it prints it. */
+  readonly order: string;
+}
+
+/**
+ * What each documented command must do. The fleet here is the example plus a
+ * `purple` cluster, as in the add-a-cluster runbook. A documented command
+ * missing from this table fails the test: every one is run.
+ */
+const EXPECTED: Record<string, Expectation> = {
+  "npm run deploy": {
+    order: "network → edge → cluster-blue → cluster-green → cluster-purple → cluster-blue-k8s → cluster-green-k8s → cluster-purple-k8s",
+  },
+  "npm run deploy -- 'cluster-purple*'": { order: "network → edge → cluster-purple → cluster-purple-k8s" },
+  "npm run deploy -- --only edge": { order: "edge" },
+  "npm run deploy -- --only cluster-blue cluster-blue-k8s": { order: "cluster-blue → cluster-blue-k8s" },
+  "npm run deploy -- --only $STACKS --auto-approve": {
+    // The stacks a new cluster changes, listed as the workflow finds them (not in dependency order).
+    env: { STACKS: "cluster-purple-k8s cluster-purple edge" },
+    order: "edge → cluster-purple → cluster-purple-k8s",
+  },
+};
+
+describeWithTerraform("documented deploy commands with the real cdktf CLI", (terraform) => {
+  const commands = documentedDeployCommands();
+  let project: string;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(() => {
+    project = scratchProject();
+    const green = fs.readFileSync(path.join(project, "clusters", "green.yaml"), "utf8");
+    fs.writeFileSync(path.join(project, "clusters", "purple.yaml"), green.replace("name: green", "name: purple").replace(/web: \d+/, "web: 0"));
+    env = offlineCliEnvironment(terraform.providerSource);
+  });
+
+  it("has an expectation for every documented command, and the docs give some", () => {
+    expect(commands.length).toBeGreaterThanOrEqual(4);
+    expect(commands.filter((command) => !(command in EXPECTED))).toEqual([]);
+  });
+
+  // One at a time: every run writes the scratch project's cdktf.out.
+  it.each(documentedDeployCommands())("%s: accepted by cdktf, deploys in dependency order, stops at AWS", async (command) => {
+    const expected = EXPECTED[command];
+    if (!expected) throw new Error(`no expectation for the documented command ${command}`);
+    const run = await runCommandLine(command, project, { ...env, ...expected.env });
+
+    expect(run.output).not.toMatch(/Usage Error/i);
+    expect(run.output).toContain(`deploying ${expected.order}\n`);
+    // cdktf started only the first stack: the ones after it wait for it, and it stopped at AWS.
+    expect(stacksThatReachedAws(run.output)).toEqual([expected.order.split(" → ")[0]]);
+    expect(run.status).not.toBe(0);
+  });
+});

@@ -1,0 +1,362 @@
+import * as http from "http";
+import { AddressInfo } from "net";
+import { FleetConfig, clustersRouting } from "../../modules/config/load";
+import { albName, targetGroupName } from "../../modules/naming";
+import { DEPLOYED_WEIGHTS_TAG, formatWeights } from "../../modules/traffic/weights";
+
+/**
+ * A local stand-in for the parts of the ELBv2 API (Query protocol: form POST,
+ * XML answers) and the CloudWatch API (AWS JSON 1.0) that the traffic commands
+ * use, so the real AWS SDK reaches it over HTTP through AWS_ENDPOINT_URL.
+ * Loopback only; bodies and the call log are bounded.
+ */
+
+export type TargetState = "healthy" | "unhealthy" | "initial" | "draining" | "unused" | "unavailable";
+
+export interface StandInTargetGroup {
+  readonly arn: string;
+  readonly tags: Record<string, string>;
+  targets: { id: string; port: number; state: TargetState }[];
+  /** Share of requests answered with a 5xx by the targets (0-1). */
+  errorRate: number;
+  /** Average target response time, seconds. */
+  responseTimeSeconds: number;
+}
+
+export interface StandInRule {
+  readonly arn: string;
+  readonly listenerArn: string;
+  readonly priority: string;
+  tags: Record<string, string>;
+  /** Target group ARN → weight, in the forward action's order. */
+  forward: { arn: string; weight: number }[];
+  /** Requests per second the rule receives, split by weight. */
+  requestsPerSecond: number;
+}
+
+export interface StandInWorld {
+  readonly loadBalancer: { arn: string; name: string };
+  readonly listenerArn: string;
+  readonly rules: StandInRule[];
+  readonly targetGroups: StandInTargetGroup[];
+}
+
+export interface StandInCall {
+  readonly api: "elbv2" | "cloudwatch";
+  readonly action: string;
+  readonly input: Record<string, unknown>;
+}
+
+const MAX_BODY_BYTES = 1 << 20;
+const MAX_CALLS_KEPT = 10_000;
+const ELB_NAMESPACE = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/";
+const ACCOUNT = "111122223333";
+const hex = (n: number) => n.toString(16).padStart(2, "0");
+
+/** The world of a deployed fleet: one rule per service, one target group per (service, cluster), every target healthy. */
+export function worldOf(fleet: FleetConfig, targetsPerGroup = 2): StandInWorld {
+  const fleetName = fleet.platform.name;
+  const region = fleet.platform.region;
+  const arn = (kind: string, id: string) => `arn:aws:elasticloadbalancing:${region}:${ACCOUNT}:${kind}/${id}`;
+  const lbId = `app/${albName(fleetName)}/50dc6c495c0c9188`;
+  const listenerArn = arn("listener", `${lbId}/f2f7dc8efc522ab2`);
+  const targetGroups: StandInTargetGroup[] = [];
+  const rules: StandInRule[] = fleet.platform.services.map((service, index) => {
+    const weights: Record<string, number> = {};
+    const forward = clustersRouting(fleet.clusters, service.name).map((cluster, clusterIndex) => {
+      const name = targetGroupName(fleetName, cluster.config.name, service.name);
+      const group: StandInTargetGroup = {
+        arn: arn("targetgroup", `${name}/6d0ecf831eec${hex(index)}${hex(clusterIndex)}`),
+        tags: { fleet: fleetName, cluster: cluster.config.name, service: service.name },
+        targets: Array.from({ length: targetsPerGroup }, (_, i) => ({ id: `10.40.${clusterIndex}.${10 + i}`, port: service.containerPort, state: "healthy" as const })),
+        errorRate: 0.001,
+        responseTimeSeconds: 0.08,
+      };
+      targetGroups.push(group);
+      weights[cluster.config.name] = cluster.config.weights[service.name];
+      return { arn: group.arn, weight: cluster.config.weights[service.name] };
+    });
+    return {
+      arn: arn("listener-rule", `${lbId}/f2f7dc8efc522ab2/9683b2d02a6cab${hex(index)}`),
+      listenerArn,
+      priority: String(service.priority),
+      tags: { fleet: fleetName, service: service.name, [DEPLOYED_WEIGHTS_TAG]: formatWeights(weights) },
+      forward,
+      requestsPerSecond: 50,
+    };
+  });
+  return { loadBalancer: { arn: arn("loadbalancer", lbId), name: albName(fleetName) }, listenerArn, rules, targetGroups };
+}
+
+/** The stand-in server. `url` is set once `start` resolves. */
+export class AwsStandIn {
+  readonly calls: StandInCall[] = [];
+  /** Rule ARNs whose ModifyRule is refused (AccessDenied), to try failures. */
+  readonly refusedRules = new Set<string>();
+  url = "";
+  private readonly server: http.Server;
+
+  constructor(readonly world: StandInWorld) {
+    this.server = http.createServer((request, response) => this.handle(request, response));
+    this.server.requestTimeout = 10_000;
+    this.server.headersTimeout = 10_000;
+  }
+
+  async start(port = 0): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(port, "127.0.0.1", resolve);
+    });
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Environment for a process whose AWS SDK clients should reach this stand-in. */
+  environment(): Record<string, string> {
+    return {
+      AWS_ENDPOINT_URL: this.url,
+      AWS_REGION: "eu-west-1",
+      AWS_ACCESS_KEY_ID: "AKIASTANDIN000000000",
+      AWS_SECRET_ACCESS_KEY: "stand-in-secret",
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    };
+  }
+
+  targetGroup(cluster: string, service: string): StandInTargetGroup {
+    const group = this.world.targetGroups.find((g) => g.tags.cluster === cluster && g.tags.service === service);
+    if (!group) throw new Error(`no target group for ${service} in ${cluster}`);
+    return group;
+  }
+
+  rule(service: string): StandInRule {
+    const rule = this.world.rules.find((r) => r.tags.service === service);
+    if (!rule) throw new Error(`no rule for ${service}`);
+    return rule;
+  }
+
+  /** Live weights of a service's rule by cluster. */
+  weights(service: string): Record<string, number> {
+    const clusterOf = (arn: string) => this.world.targetGroups.find((g) => g.arn === arn)!.tags.cluster;
+    return Object.fromEntries(this.rule(service).forward.map((f) => [clusterOf(f.arn), f.weight]));
+  }
+
+  /** Names of the calls made, in order, e.g. `elbv2:ModifyRule`. */
+  callNames(): string[] {
+    return this.calls.map((c) => `${c.api}:${c.action}`);
+  }
+
+  private handle(request: http.IncomingMessage, response: http.ServerResponse): void {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        response.writeHead(413).end();
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on("end", () => {
+      if (response.writableEnded) return;
+      const body = Buffer.concat(chunks).toString("utf8");
+      const target = request.headers["x-amz-target"];
+      try {
+        if (typeof target === "string" && target.startsWith("GraniteServiceVersion20100801.")) {
+          if (request.headers["content-type"] !== "application/x-amz-json-1.0") throw new ApiError("UnsupportedMediaType", "expected AWS JSON 1.0");
+          this.answerCloudWatch(target.split(".")[1], JSON.parse(body || "{}"), response);
+        } else {
+          this.answerElb(new URLSearchParams(body), response);
+        }
+      } catch (error) {
+        const apiError = error instanceof ApiError ? error : new ApiError("InternalFailure", String(error), 500);
+        if (typeof target === "string") {
+          response.writeHead(apiError.status, { "content-type": "application/x-amz-json-1.0" });
+          response.end(JSON.stringify({ __type: apiError.code, message: apiError.message }));
+        } else {
+          response.writeHead(apiError.status, { "content-type": "text/xml" });
+          response.end(
+            `<ErrorResponse xmlns="${ELB_NAMESPACE}"><Error><Type>Sender</Type><Code>${apiError.code}</Code><Message>${escapeXml(apiError.message)}</Message></Error><RequestId>stand-in</RequestId></ErrorResponse>`,
+          );
+        }
+      }
+    });
+  }
+
+  private record(call: StandInCall): void {
+    if (this.calls.length < MAX_CALLS_KEPT) this.calls.push(call);
+  }
+
+  private answerElb(form: URLSearchParams, response: http.ServerResponse): void {
+    const action = form.get("Action") ?? "";
+    const input = unflatten(form);
+    this.record({ api: "elbv2", action, input });
+    const result = this.elbResult(action, input);
+    response.writeHead(200, { "content-type": "text/xml" });
+    response.end(
+      `<${action}Response xmlns="${ELB_NAMESPACE}"><${action}Result>${toXml(result)}</${action}Result>` +
+        `<ResponseMetadata><RequestId>stand-in</RequestId></ResponseMetadata></${action}Response>`,
+    );
+  }
+
+  private elbResult(action: string, input: Record<string, any>): Record<string, unknown> {
+    const { world } = this;
+    switch (action) {
+      case "DescribeLoadBalancers": {
+        const names: string[] = input.Names ?? [];
+        if (names.some((n) => n !== world.loadBalancer.name)) throw new ApiError("LoadBalancerNotFound", `One or more load balancers not found`);
+        return { LoadBalancers: [{ LoadBalancerArn: world.loadBalancer.arn, LoadBalancerName: world.loadBalancer.name, Type: "application" }] };
+      }
+      case "DescribeListeners":
+        if (input.LoadBalancerArn !== world.loadBalancer.arn) throw new ApiError("LoadBalancerNotFound", "load balancer not found");
+        return { Listeners: [{ ListenerArn: world.listenerArn, LoadBalancerArn: world.loadBalancer.arn, Port: 80, Protocol: "HTTP" }] };
+      case "DescribeRules": {
+        const rules = world.rules.filter((r) => r.listenerArn === input.ListenerArn).map((rule) => this.ruleXml(rule));
+        rules.push({ RuleArn: `${world.listenerArn.replace(":listener/", ":listener-rule/")}/default`, Priority: "default", IsDefault: true, Actions: [{ Type: "fixed-response" }] });
+        return { Rules: rules };
+      }
+      case "DescribeTags": {
+        const arns: string[] = input.ResourceArns ?? [];
+        if (arns.length > 20) throw new ApiError("ValidationError", "at most 20 resource ARNs");
+        const tagsOf = (arn: string) => world.rules.find((r) => r.arn === arn)?.tags ?? world.targetGroups.find((g) => g.arn === arn)?.tags ?? {};
+        return { TagDescriptions: arns.map((arn) => ({ ResourceArn: arn, Tags: Object.entries(tagsOf(arn)).map(([Key, Value]) => ({ Key, Value })) })) };
+      }
+      case "DescribeTargetHealth": {
+        const group = world.targetGroups.find((g) => g.arn === input.TargetGroupArn);
+        if (!group) throw new ApiError("TargetGroupNotFound", `target group ${input.TargetGroupArn} not found`);
+        return {
+          TargetHealthDescriptions: group.targets.map((t) => ({
+            Target: { Id: t.id, Port: t.port },
+            HealthCheckPort: String(t.port),
+            TargetHealth: { State: t.state, ...(t.state === "healthy" ? {} : { Reason: "Target.FailedHealthChecks" }) },
+          })),
+        };
+      }
+      case "ModifyRule": {
+        const rule = world.rules.find((r) => r.arn === input.RuleArn);
+        if (!rule) throw new ApiError("RuleNotFound", `rule ${input.RuleArn} not found`);
+        if (this.refusedRules.has(rule.arn)) throw new ApiError("AccessDenied", "not authorized to perform: elasticloadbalancing:ModifyRule", 403);
+        const forward = (input.Actions ?? []).find((a: any) => a.Type === "forward");
+        const groups: any[] = forward?.ForwardConfig?.TargetGroups ?? [];
+        if (groups.length === 0 || groups.length > 5) throw new ApiError("ValidationError", "a forward action takes 1 to 5 target groups");
+        const next = groups.map((g) => ({ arn: String(g.TargetGroupArn), weight: Number(g.Weight ?? 1) }));
+        if (next.some((g) => !world.targetGroups.some((t) => t.arn === g.arn))) throw new ApiError("TargetGroupNotFound", "target group not found");
+        if (next.some((g) => !Number.isInteger(g.weight) || g.weight < 0 || g.weight > 999)) throw new ApiError("ValidationError", "weights are 0-999");
+        rule.forward = next;
+        return { Rules: [this.ruleXml(rule)] };
+      }
+      default:
+        throw new ApiError("InvalidAction", `the stand-in does not implement ${action}`);
+    }
+  }
+
+  private ruleXml(rule: StandInRule): Record<string, unknown> {
+    return {
+      RuleArn: rule.arn,
+      Priority: rule.priority,
+      IsDefault: false,
+      Conditions: [{ Field: "path-pattern", Values: ["/*"] }],
+      Actions: [
+        {
+          Type: "forward",
+          Order: 1,
+          ForwardConfig: {
+            TargetGroups: rule.forward.map((f) => ({ TargetGroupArn: f.arn, Weight: f.weight })),
+            TargetGroupStickinessConfig: { Enabled: false },
+          },
+        },
+      ],
+    };
+  }
+
+  private answerCloudWatch(action: string, input: Record<string, any>, response: http.ServerResponse): void {
+    this.record({ api: "cloudwatch", action, input });
+    if (action !== "GetMetricData") throw new ApiError("InvalidAction", `the stand-in does not implement ${action}`);
+    const start = Number(input.StartTime);
+    const end = Number(input.EndTime);
+    if (!(end > start)) throw new ApiError("InvalidParameterCombination", "EndTime must be after StartTime");
+    const results = (input.MetricDataQueries ?? []).map((query: any) => {
+      const metric = query.MetricStat.Metric;
+      const dimension = (name: string) => metric.Dimensions.find((d: any) => d.Name === name)?.Value as string | undefined;
+      const value = this.metricValue(metric.MetricName, query.MetricStat.Stat, dimension("LoadBalancer"), dimension("TargetGroup"), end - start);
+      return { Id: query.Id, Label: metric.MetricName, StatusCode: "Complete", Timestamps: value === undefined ? [] : [start], Values: value === undefined ? [] : [value] };
+    });
+    response.writeHead(200, { "content-type": "application/x-amz-json-1.0" });
+    response.end(JSON.stringify({ MetricDataResults: results, Messages: [] }));
+  }
+
+  /** A metric over a window, from the rules' current weights; undefined where no datapoint exists (nothing served). */
+  private metricValue(name: string, stat: string, loadBalancer: string | undefined, targetGroup: string | undefined, seconds: number): number | undefined {
+    if (loadBalancer !== this.world.loadBalancer.arn.split(":loadbalancer/")[1]) return undefined;
+    const group = this.world.targetGroups.find((g) => `targetgroup/${g.arn.split(":targetgroup/")[1]}` === targetGroup);
+    if (!group) return undefined;
+    const rule = this.world.rules.find((r) => r.forward.some((f) => f.arn === group.arn))!;
+    const total = rule.forward.reduce((sum, f) => sum + f.weight, 0);
+    const weight = rule.forward.find((f) => f.arn === group.arn)!.weight;
+    const requests = total === 0 ? 0 : Math.round((rule.requestsPerSecond * seconds * weight) / total);
+    if (requests === 0) return undefined;
+    if (name === "RequestCount" && stat === "Sum") return requests;
+    if (name === "HTTPCode_Target_5XX_Count" && stat === "Sum") return Math.round(requests * group.errorRate);
+    if (name === "TargetResponseTime" && stat === "Average") return group.responseTimeSeconds;
+    throw new ApiError("InvalidParameterValue", `the stand-in has no ${stat} of ${name}`);
+  }
+}
+
+class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+/** Query-protocol XML: arrays as `<member>` lists. */
+function toXml(value: unknown): string {
+  if (Array.isArray(value)) return value.map((item) => `<member>${toXml(item)}</member>`).join("");
+  if (typeof value === "object" && value !== null) {
+    return Object.entries(value)
+      .filter(([, item]) => item !== undefined)
+      .map(([key, item]) => `<${key}>${toXml(item)}</${key}>`)
+      .join("");
+  }
+  return escapeXml(String(value));
+}
+
+/** `Actions.member.1.ForwardConfig.TargetGroups.member.2.Weight=5` → nested objects and arrays. */
+function unflatten(form: URLSearchParams): Record<string, any> {
+  const root: Record<string, any> = {};
+  for (const [key, value] of form) {
+    if (key === "Action" || key === "Version") continue;
+    const parts = key.split(".");
+    let node: any = root;
+    for (let i = 0; i < parts.length; i++) {
+      const last = i === parts.length - 1;
+      if (parts[i + 1] === "member") {
+        node[parts[i]] ??= [];
+        const index = Number(parts[i + 2]) - 1;
+        if (i + 2 === parts.length - 1) {
+          node[parts[i]][index] = value;
+          break;
+        }
+        node = node[parts[i]][index] ??= {};
+        i += 2;
+      } else if (last) {
+        node[parts[i]] = value;
+      } else {
+        node = node[parts[i]] ??= {};
+      }
+    }
+  }
+  return root;
+}

@@ -1,0 +1,115 @@
+import { execFile, execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { AWS_PROVIDER_VERSION } from "../../modules/plan/terraform";
+import { projectRoot } from "../../modules/project-root";
+
+/**
+ * Runs command lines as a user types them, with the real cdktf CLI and
+ * Terraform, in a scratch copy of the project, up to the point where AWS is
+ * first contacted: there are no AWS credentials, so the first `terraform plan`
+ * stops with "No valid credential sources found".
+ *
+ * Providers come from the offline mirror. The Helm and Kubernetes providers
+ * are not in it: `terraform init` gets empty placeholders for them, which are
+ * never started, because every run stops at the first AWS stack's plan.
+ */
+
+const PLACEHOLDER_PROVIDERS = ["helm", "kubernetes"] as const;
+
+function providerVersion(name: string): string {
+  const manifest = JSON.parse(fs.readFileSync(path.join(projectRoot(), "node_modules", `@cdktf/provider-${name}`, "package.json"), "utf8"));
+  return manifest.cdktf.provider.version as string;
+}
+
+/** A provider mirror holding the real AWS provider and placeholders for the in-cluster providers. */
+function offlineMirror(awsMirror: string): string {
+  const mirror = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-cli-mirror-"));
+  const platform = `${os.platform()}_${os.arch() === "x64" ? "amd64" : os.arch()}`;
+  const providerDir = (name: string, version: string) => path.join("registry.terraform.io", "hashicorp", name, version, platform);
+  // Terraform does not follow a linked folder in a mirror, so the folders are real and the AWS provider's files are linked.
+  const aws = providerDir("aws", AWS_PROVIDER_VERSION);
+  fs.mkdirSync(path.join(mirror, aws), { recursive: true });
+  for (const file of fs.readdirSync(path.join(awsMirror, aws))) fs.symlinkSync(path.join(awsMirror, aws, file), path.join(mirror, aws, file));
+  for (const name of PLACEHOLDER_PROVIDERS) {
+    const version = providerVersion(name);
+    const dir = path.join(mirror, providerDir(name, version));
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `terraform-provider-${name}_v${version}`), "#!/bin/sh\necho placeholder provider >&2\nexit 1\n", { mode: 0o755 });
+  }
+  return mirror;
+}
+
+/** The environment of a user with the real tools, providers from a mirror, and no AWS credentials. */
+export function offlineCliEnvironment(awsMirror: string): NodeJS.ProcessEnv {
+  const mirror = offlineMirror(awsMirror);
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-cli-home-"));
+  const cliConfig = path.join(home, ".terraformrc");
+  fs.writeFileSync(cliConfig, `provider_installation {\n  filesystem_mirror {\n    path = "${mirror}"\n  }\n}\n`);
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!key.startsWith("AWS_") && !key.startsWith("TF_") && !key.startsWith("CDKTF_")) env[key] = value;
+  }
+  return {
+    ...env,
+    HOME: home,
+    TF_CLI_CONFIG_FILE: cliConfig,
+    // cdktf runs `terraform providers lock`, which asks the registry unless told to use the mirror.
+    TF_CLI_ARGS_providers_lock: `-fs-mirror=${mirror}`,
+    AWS_EC2_METADATA_DISABLED: "true",
+    AWS_CONFIG_FILE: path.join(home, "no-aws-config"),
+    AWS_SHARED_CREDENTIALS_FILE: path.join(home, "no-aws-credentials"),
+    CHECKPOINT_DISABLE: "1",
+    CI: "1",
+    FORCE_COLOR: "0",
+  };
+}
+
+/** A copy of the project's tracked files (and its build), sharing its node_modules. */
+export function scratchProject(): string {
+  const root = projectRoot();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-cli-project-"));
+  const files = execFileSync("git", ["ls-files", "-z"], { cwd: root, encoding: "utf8" }).split("\0").filter(Boolean);
+  for (const file of files) {
+    if (!fs.existsSync(path.join(root, file))) continue;
+    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    fs.copyFileSync(path.join(root, file), path.join(dir, file));
+  }
+  fs.symlinkSync(path.join(root, "node_modules"), path.join(dir, "node_modules"));
+  if (fs.existsSync(path.join(root, "dist"))) fs.cpSync(path.join(root, "dist"), path.join(dir, "dist"), { recursive: true });
+  return dir;
+}
+
+export interface CliRun {
+  readonly status: number | null;
+  /** Standard output and error, without terminal colours. */
+  readonly output: string;
+}
+
+/** Runs a command line with bash in `cwd`, as a user would type it. */
+export function runCommandLine(commandLine: string, cwd: string, env: NodeJS.ProcessEnv): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile("bash", ["-c", `${commandLine} 2>&1`], { cwd, env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => {
+      const status = error ? ((error as { code?: number }).code ?? null) : 0;
+      resolve({ status: typeof status === "number" ? status : null, output: stdout.replace(/\x1b\[[0-9;]*m/g, "") });
+    });
+  });
+}
+
+/**
+ * The stacks whose Terraform run reached AWS (and stopped there, for want of
+ * credentials). cdktf prefixes the first line of each chunk of a stack's
+ * output with the stack's name and indents the lines that follow.
+ */
+export function stacksThatReachedAws(output: string): string[] {
+  const stacks = new Set<string>();
+  let stack: string | undefined;
+  for (const line of output.split("\n")) {
+    const prefixed = /^([a-z][a-z0-9-]*) {2,}\S/.exec(line);
+    if (prefixed) stack = prefixed[1];
+    else if (line !== "" && !/^\s/.test(line)) stack = undefined;
+    if (stack && line.includes("Error: No valid credential sources found")) stacks.add(stack);
+  }
+  return [...stacks];
+}

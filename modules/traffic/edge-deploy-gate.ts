@@ -1,0 +1,57 @@
+import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { clustersRouting, FleetConfig } from "../config/load";
+import { enforceGate, healthRefusals, WeightChange } from "./health-gate";
+import { readLiveFleetIfDeployed, readRouteHealth } from "./live-fleet";
+import { formatWeights, sameWeights } from "./weights";
+
+export interface EdgeDeployGateOptions {
+  /** Deploy despite refusals, for this reason (echoed). */
+  readonly forceReason?: string;
+}
+
+/**
+ * Checks, before `edge` is deployed, the weights the files are about to set
+ * against the live listener rules (ELBv2, read-only):
+ * - failover guard: where a rule's live weights differ from the weights
+ *   Terraform last deployed (its `deployed-weights` tag), a `shift --now` is
+ *   live and not yet in the files; the deploy must carry the live weights;
+ * - health gate: no cluster may gain weight with fewer healthy targets than
+ *   the service's `minHealthyTargets`, and no service may be left without one.
+ * Throws a refusal naming service, cluster and weights or counts; returns the
+ * lines to print (what was checked, and any forced refusals).
+ */
+export async function checkEdgeDeploy(client: ElasticLoadBalancingV2Client, fleet: FleetConfig, options: EdgeDeployGateOptions = {}): Promise<string[]> {
+  const services = fleet.platform.services.map((s) => s.name);
+  const live = await readLiveFleetIfDeployed(client, fleet, services);
+  if (!live) return ["edge: no load balancer deployed yet, nothing live to protect"];
+
+  const refusals: string[] = [];
+  const changes: WeightChange[] = [];
+  const lines: string[] = [];
+  for (const service of services) {
+    const route = live.routes.get(service);
+    if (!route) {
+      lines.push(`edge: ${service}: no live rule yet (created by this deploy)`);
+      continue;
+    }
+    const files = Object.fromEntries(clustersRouting(fleet.clusters, service).map((c) => [c.config.name, c.config.weights[service]]));
+    // Target groups the deploy adds are not live yet; the lifecycle rules start them at weight 0.
+    const filesOnLiveGroups = Object.fromEntries(Object.entries(files).filter(([cluster]) => route.targetGroups.has(cluster)));
+    if (!sameWeights(route.weights, filesOnLiveGroups)) {
+      if (route.deployedWeights === undefined) {
+        refusals.push(
+          `${service}: live weights ${formatWeights(route.weights)} differ from the files' ${formatWeights(files)} and the rule has no deployed-weights tag to tell a live failover from drift`,
+        );
+      } else if (!sameWeights(route.deployedWeights, route.weights)) {
+        refusals.push(
+          `${service}: a live failover (live ${formatWeights(route.weights)}, last deployed ${formatWeights(route.deployedWeights)}) would be reverted to the files' ${formatWeights(files)}: ` +
+            "merge the failover's change (the files shift --now wrote) first, or make the files carry the live weights",
+        );
+      }
+    }
+    changes.push({ service, before: route.weights, after: filesOnLiveGroups });
+    lines.push(`edge: ${service}: live ${formatWeights(route.weights)} → files ${formatWeights(files)}`);
+  }
+  refusals.push(...healthRefusals(fleet, changes, await readRouteHealth(client, live)));
+  return [...lines, ...enforceGate(refusals, options.forceReason)];
+}

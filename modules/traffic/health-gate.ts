@@ -1,0 +1,73 @@
+import { FleetConfig } from "../config/load";
+import { UserError } from "../user-error";
+import { HEALTH_STATES, HealthCounts } from "./live-fleet";
+import { formatWeights, Weights } from "./weights";
+
+/** A change of one service's weights that a gate judges. */
+export interface WeightChange {
+  readonly service: string;
+  readonly before: Weights;
+  readonly after: Weights;
+}
+
+/** A change a gate refused. */
+export class GateRefusal extends UserError {
+  constructor(readonly refusals: readonly string[]) {
+    super(`refused, nothing was changed:\n${refusals.map((r) => `  ${r}`).join("\n")}\noverride only knowingly: --force "<reason>"`);
+    this.name = "GateRefusal";
+  }
+}
+
+/** "0 healthy, 2 unhealthy, 1 initial": healthy always, other states when present. */
+export function describeHealth(counts: HealthCounts | undefined): string {
+  if (!counts) return "no target group";
+  return HEALTH_STATES.filter((state) => state === "healthy" || counts[state] > 0)
+    .map((state) => `${counts[state]} ${state}`)
+    .join(", ");
+}
+
+/**
+ * The health gate: a change may not raise the weight of a target group with
+ * fewer healthy targets than the service's `minHealthyTargets`, nor leave a
+ * service without a weighted target group that has that many. Returns one
+ * message per refusal (service, cluster, counts); empty when the change may go.
+ * Services whose weights do not change are not judged.
+ */
+export function healthRefusals(
+  fleet: FleetConfig,
+  changes: readonly WeightChange[],
+  health: ReadonlyMap<string, ReadonlyMap<string, HealthCounts>>,
+): string[] {
+  const refusals: string[] = [];
+  for (const { service, before, after } of changes) {
+    if (formatWeights(before) === formatWeights(after)) continue;
+    const minimum = fleet.platform.services.find((s) => s.name === service)!.minHealthyTargets;
+    const countsOf = (cluster: string) => health.get(service)?.get(cluster);
+    const healthyEnough = (cluster: string) => (countsOf(cluster)?.healthy ?? 0) >= minimum;
+    for (const cluster of Object.keys(after).sort()) {
+      if (after[cluster] > 0 && after[cluster] > (before[cluster] ?? 0) && !healthyEnough(cluster)) {
+        refusals.push(
+          `${service}: cluster ${cluster} would get weight ${after[cluster]} (now ${before[cluster] ?? 0}) with ${describeHealth(countsOf(cluster))} targets; minHealthyTargets is ${minimum}`,
+        );
+      }
+    }
+    const weighted = Object.keys(after).filter((cluster) => after[cluster] > 0).sort();
+    if (!weighted.some(healthyEnough)) {
+      refusals.push(
+        `${service}: no weighted cluster would have ${minimum} healthy target${minimum === 1 ? "" : "s"} (${weighted.map((c) => `${c}: ${describeHealth(countsOf(c))}`).join("; ")})`,
+      );
+    }
+  }
+  return refusals;
+}
+
+/**
+ * Throws {@link GateRefusal} for refusals unless forced; a forced pass
+ * returns the lines to print, which echo the reason.
+ */
+export function enforceGate(refusals: readonly string[], forceReason: string | undefined): string[] {
+  if (refusals.length === 0) return [];
+  if (forceReason === undefined) throw new GateRefusal(refusals);
+  if (forceReason.trim() === "") throw new UserError("--force needs a reason: --force \"<why this is safe>\"");
+  return [`FORCED past ${refusals.length} refusal${refusals.length === 1 ? "" : "s"}, reason: ${forceReason}`, ...refusals.map((r) => `  forced: ${r}`)];
+}

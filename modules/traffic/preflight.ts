@@ -1,0 +1,45 @@
+import { FleetConfig } from "../config/load";
+import { EDGE_STACK, clusterOfStack, clusterStackName } from "../naming";
+import { UserError } from "../user-error";
+import { cloudWatchClient, elbClient } from "./aws-clients";
+import { checkEdgeDeploy } from "./edge-deploy-gate";
+import { checkStandbyDeploy } from "./standby-gate";
+
+export interface PreflightOptions {
+  /** Pass despite refusals, for this reason (echoed). */
+  readonly forceReason?: string;
+  /** Minutes a cluster must have served no request before it goes on standby. @default 30 */
+  readonly idleMinutes?: number;
+}
+
+/**
+ * Checks the live fleet before `stacks` are deployed: `edge` must not revert
+ * a live failover nor give weight to unhealthy target groups; a
+ * `cluster-<name>` going to `standby` must be idle. Throws a refusal; returns
+ * the lines saying what was checked.
+ */
+export async function runPreflight(fleet: FleetConfig, stacks: readonly string[], options: PreflightOptions = {}): Promise<string[]> {
+  // Standby scales the node groups of cluster-<name>; its -k8s stack is not gated.
+  const standbyClusters = stacks
+    .filter((stack) => clusterOfStack(stack) !== undefined && stack === clusterStackName(clusterOfStack(stack)!))
+    .map((stack) => clusterOfStack(stack)!);
+  for (const cluster of standbyClusters) {
+    if (!fleet.clusters.some((c) => c.config.name === cluster)) {
+      throw new UserError(`unknown stack ${clusterStackName(cluster)}; clusters: ${fleet.clusters.map((c) => c.config.name).join(", ")}`);
+    }
+  }
+  const gated = standbyClusters.filter((cluster) => fleet.clusters.find((c) => c.config.name === cluster)!.config.state === "standby");
+  if (!stacks.includes(EDGE_STACK) && gated.length === 0) return [];
+
+  const lines: string[] = [];
+  const elb = await elbClient(fleet);
+  if (stacks.includes(EDGE_STACK)) lines.push(...(await checkEdgeDeploy(elb, fleet, { forceReason: options.forceReason })));
+  for (const cluster of gated) {
+    const checks = await checkStandbyDeploy(elb, await cloudWatchClient(fleet), fleet, cluster, {
+      idleMinutes: options.idleMinutes ?? 30,
+      forceReason: options.forceReason,
+    });
+    lines.push(...checks);
+  }
+  return lines;
+}

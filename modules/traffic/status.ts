@@ -1,0 +1,169 @@
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { ClusterConfig } from "../config/schema";
+import { clustersRouting, FleetConfig } from "../config/load";
+import { albName } from "../naming";
+import { HEALTH_STATES, HealthCounts, readLiveFleet, readRouteHealth } from "./live-fleet";
+import { readTargetGroupMetrics, TargetGroupMetrics } from "./metrics";
+import { textTable } from "./text-table";
+import { formatWeights, sameWeights } from "./weights";
+
+/** One cluster's part in one service. */
+export interface ClusterRouteStatus {
+  readonly cluster: string;
+  /** Weight in the cluster file; undefined when the files do not route the service there. */
+  readonly fileWeight?: number;
+  /** Weight on the live listener rule; undefined when the rule has no target group of this cluster. */
+  readonly liveWeight?: number;
+  readonly health?: HealthCounts;
+  /** Requests its target group served over the window; undefined when metrics were not read. */
+  readonly requests?: number;
+  /** Its share of the service's requests over the window, in percent. */
+  readonly servedPercent?: number;
+}
+
+export interface ServiceStatus {
+  readonly service: string;
+  readonly minHealthyTargets: number;
+  /** Live weights differ from the files'. */
+  readonly drift: boolean;
+  /** Live weights differ from those Terraform last deployed: a `shift --now` not deployed from the files yet. */
+  readonly liveFailover: boolean;
+  readonly fileWeights: Readonly<Record<string, number>>;
+  readonly liveWeights: Readonly<Record<string, number>>;
+  /** Weights Terraform last deployed (the rule's tag); undefined when the rule has no such tag. */
+  readonly deployedWeights?: Readonly<Record<string, number>>;
+  /** Some cluster with live weight has at least minHealthyTargets healthy targets. */
+  readonly healthyCapacity: boolean;
+  readonly clusters: readonly ClusterRouteStatus[];
+}
+
+export interface ClusterStatus {
+  readonly cluster: string;
+  readonly state: ClusterConfig["state"];
+  /** Requests over all its target groups in the window; undefined when metrics were not read. */
+  readonly requests?: number;
+}
+
+export interface FleetStatus {
+  readonly fleet: string;
+  readonly loadBalancer: string;
+  /** The window of the request counts, in minutes. */
+  readonly minutes: number;
+  /** Why request counts are missing, when they are. */
+  readonly metricsError?: string;
+  readonly services: readonly ServiceStatus[];
+  readonly clusters: readonly ClusterStatus[];
+  /** One line per drift or service without healthy capacity; the command exits non-zero when any. */
+  readonly problems: readonly string[];
+}
+
+export interface StatusOptions {
+  /** Minutes of CloudWatch request counts. @default 15 */
+  readonly minutes?: number;
+  /** CloudWatch client; without it no request counts are read. */
+  readonly cloudWatch?: CloudWatchClient;
+  /** End of the window. @default the current time */
+  readonly now?: Date;
+}
+
+/** Reads the live rules, target health and request counts, and compares them with the files. */
+export async function readFleetStatus(elb: ElasticLoadBalancingV2Client, fleet: FleetConfig, options: StatusOptions = {}): Promise<FleetStatus> {
+  const minutes = options.minutes ?? 15;
+  const services = fleet.platform.services.map((s) => s.name);
+  const live = await readLiveFleet(elb, fleet, services);
+  const health = await readRouteHealth(elb, live);
+  let metrics: Map<string, TargetGroupMetrics> | undefined;
+  let metricsError: string | undefined;
+  if (options.cloudWatch && minutes > 0) {
+    const end = options.now ?? new Date();
+    const arns = [...live.routes.values()].flatMap((route) => [...route.targetGroups.values()]);
+    try {
+      metrics = await readTargetGroupMetrics(options.cloudWatch, live.loadBalancerArn, arns, new Date(end.getTime() - minutes * 60_000), end);
+    } catch (error) {
+      metricsError = `CloudWatch: ${(error as Error).message}`;
+    }
+  }
+
+  const serviceStatuses = fleet.platform.services.map((service): ServiceStatus => {
+    const route = live.routes.get(service.name)!;
+    const fileWeights = Object.fromEntries(clustersRouting(fleet.clusters, service.name).map((c) => [c.config.name, c.config.weights[service.name]]));
+    const requestsOf = (cluster: string) => {
+      const arn = route.targetGroups.get(cluster);
+      return metrics && arn ? (metrics.get(arn)?.requests ?? 0) : undefined;
+    };
+    const names = [...new Set([...Object.keys(fileWeights), ...route.targetGroups.keys()])].sort();
+    const total = names.reduce((sum, c) => sum + (requestsOf(c) ?? 0), 0);
+    const clusters = names.map((cluster) => ({
+      cluster,
+      fileWeight: fileWeights[cluster],
+      liveWeight: route.weights[cluster],
+      health: health.get(service.name)?.get(cluster),
+      requests: requestsOf(cluster),
+      servedPercent: metrics ? (total === 0 ? 0 : Math.round(((requestsOf(cluster) ?? 0) / total) * 1000) / 10) : undefined,
+    }));
+    return {
+      service: service.name,
+      minHealthyTargets: service.minHealthyTargets,
+      drift: !sameWeights(fileWeights, route.weights),
+      liveFailover: route.deployedWeights !== undefined && !sameWeights(route.deployedWeights, route.weights),
+      fileWeights,
+      liveWeights: route.weights,
+      deployedWeights: route.deployedWeights,
+      healthyCapacity: clusters.some((c) => (c.liveWeight ?? 0) > 0 && (c.health?.healthy ?? 0) >= service.minHealthyTargets),
+      clusters,
+    };
+  });
+
+  const problems: string[] = [];
+  for (const s of serviceStatuses) {
+    if (s.drift) {
+      const cause = s.liveFailover
+        ? `a change made live (shift --now) that is not deployed from the files; last deployed ${formatWeights(s.deployedWeights!)}`
+        : "the files differ from what is deployed: deploy edge, or bring the files in line";
+      problems.push(`${s.service}: DRIFT live ${formatWeights(s.liveWeights)}, files ${formatWeights(s.fileWeights)} (${cause})`);
+    }
+    if (!s.healthyCapacity) {
+      problems.push(`${s.service}: NO HEALTHY CAPACITY: no cluster with weight has ${s.minHealthyTargets} healthy target${s.minHealthyTargets === 1 ? "" : "s"}`);
+    }
+  }
+  const clusters = fleet.clusters.map((c) => ({
+    cluster: c.config.name,
+    state: c.config.state,
+    requests: metrics ? serviceStatuses.reduce((sum, s) => sum + (s.clusters.find((r) => r.cluster === c.config.name)?.requests ?? 0), 0) : undefined,
+  }));
+  return { fleet: fleet.platform.name, loadBalancer: albName(fleet.platform.name), minutes, metricsError, services: serviceStatuses, clusters, problems };
+}
+
+/** The status as a table for people, then the clusters, then the problems. */
+export function formatFleetStatus(status: FleetStatus): string {
+  const rows = status.services.flatMap((s) =>
+    s.clusters.map((c) => {
+      const differs = c.fileWeight !== c.liveWeight;
+      return [
+        s.service,
+        c.cluster,
+        c.fileWeight === undefined ? "–" : String(c.fileWeight),
+        `${c.liveWeight === undefined ? "–" : c.liveWeight}${differs ? " ≠" : ""}`,
+        ...HEALTH_STATES.filter((state) => state !== "unavailable").map((state) => (c.health ? String(c.health[state]) : "–")),
+        c.requests === undefined ? "–" : String(c.requests),
+        c.servedPercent === undefined ? "–" : `${c.servedPercent}%`,
+      ];
+    }),
+  );
+  const lines = [
+    `fleet ${status.fleet}, load balancer ${status.loadBalancer}; requests over the last ${status.minutes} min`,
+    "",
+    textTable(["service", "cluster", "files", "live", "healthy", "unhealthy", "initial", "draining", "unused", "requests", "served"], rows),
+    "",
+    textTable(
+      ["cluster", "state", "requests"],
+      status.clusters.map((c) => [c.cluster, c.state, c.requests === undefined ? "–" : `${c.requests}${c.requests === 0 ? ` (idle ${status.minutes} min)` : ""}`]),
+    ),
+  ];
+  if (status.metricsError) lines.push("", `request counts unavailable: ${status.metricsError}`);
+  const unavailable = status.services.flatMap((s) => s.clusters.filter((c) => (c.health?.unavailable ?? 0) > 0).map((c) => `${s.service}/${c.cluster}`));
+  if (unavailable.length > 0) lines.push("", `health unavailable (health checks off?) for ${unavailable.join(", ")}`);
+  lines.push("", ...(status.problems.length > 0 ? status.problems : ["no drift; every service has healthy capacity"]));
+  return lines.join("\n");
+}

@@ -1,0 +1,49 @@
+import { spawnSync } from "child_process";
+import * as path from "path";
+import { parseArgs } from "util";
+import { loadFleetConfig } from "../modules/config/load";
+import { deployInvocation } from "../modules/deploy/cdktf-commands";
+import { readStackGraph, selectStacks } from "../modules/deploy/stack-graph";
+import { projectRoot } from "../modules/project-root";
+import { runCommand } from "../modules/run-command";
+import { synthesizeFleet } from "../modules/synth";
+import { UserError } from "../modules/user-error";
+
+const USAGE = `usage: npm run deploy -- [STACK...] [--only] [--auto-approve] [--dry-run] [--config-dir DIR]
+  STACK           stack names or globs (cluster-blue*); default every stack
+  --only          only these stacks, one at a time in dependency order; their dependencies are taken as deployed
+  --auto-approve  apply without asking
+  --dry-run       print the cdktf command and the order, deploy nothing`;
+
+/**
+ * Synthesizes, then runs `cdktf deploy` on the selected stacks and what they
+ * depend on (or, with --only, just them), in dependency order.
+ */
+function main(): void {
+  const { values, positionals } = parseArgs({
+    options: {
+      only: { type: "boolean", default: false },
+      "auto-approve": { type: "boolean", default: false },
+      "dry-run": { type: "boolean", default: false },
+      "config-dir": { type: "string" },
+      help: { type: "boolean", default: false },
+    },
+    allowPositionals: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const configDir = path.resolve(values["config-dir"] ?? projectRoot());
+  const outdir = path.join(configDir, "cdktf.out");
+  synthesizeFleet(loadFleetConfig(configDir), outdir);
+  const graph = readStackGraph(outdir);
+  if (values.only && positionals.length === 0) throw new UserError(`--only needs the stacks to deploy\n${USAGE}`);
+  const invocation = deployInvocation(graph, selectStacks(graph, positionals), { only: values.only, autoApprove: values["auto-approve"] });
+  console.log(`deploying ${invocation.stacks.join(" → ")}\n  ${invocation.argv.join(" ")}`);
+  if (values["dry-run"]) return;
+  const result = spawnSync(invocation.argv[0], invocation.argv.slice(1), { cwd: configDir, stdio: "inherit" });
+  if (result.status !== 0) throw new UserError(`cdktf deploy failed (exit ${result.status ?? result.signal})`);
+}
+
+runCommand(main);

@@ -1,0 +1,48 @@
+import * as path from "path";
+import { parseArgs } from "util";
+import { parseFleetConfig, readConfigSources } from "../modules/config/load";
+import { projectRoot } from "../modules/project-root";
+import { runCommand } from "../modules/run-command";
+import { cloudWatchClient, elbClient, rethrowAwsError } from "../modules/traffic/aws-clients";
+import { mermaidPicture } from "../modules/traffic/mermaid";
+import { formatFleetStatus, readFleetStatus } from "../modules/traffic/status";
+import { UserError } from "../modules/user-error";
+
+const USAGE = `usage: npm run status -- [--json | --mermaid] [--minutes 15] [--config-dir DIR]
+  --json         the status as JSON, for scripts
+  --mermaid      a Mermaid picture of ALB → rules → target groups → clusters with live weights and health
+  --minutes N    window of the request counts from CloudWatch (0: do not read CloudWatch)
+exits 1 when live weights differ from the files or a service has no healthy capacity`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      json: { type: "boolean", default: false },
+      mermaid: { type: "boolean", default: false },
+      minutes: { type: "string", default: "15" },
+      "config-dir": { type: "string" },
+    },
+  });
+  const minutes = Number(values.minutes);
+  if (!Number.isInteger(minutes) || minutes < 0 || minutes > 1440) throw new UserError(`--minutes ${values.minutes} must be a whole number of minutes, 0-1440\n${USAGE}`);
+  if (values.json && values.mermaid) throw new UserError(`give --json or --mermaid, not both\n${USAGE}`);
+  const fleet = parseFleetConfig(readConfigSources(path.resolve(values["config-dir"] ?? projectRoot())));
+  const status = await readFleetStatus(await elbClient(fleet), fleet, {
+    minutes,
+    cloudWatch: minutes > 0 ? await cloudWatchClient(fleet) : undefined,
+  });
+  if (values.json) {
+    console.log(JSON.stringify(status, null, 2));
+  } else if (values.mermaid) {
+    const routes = status.services.map((s) => ({
+      service: s.service,
+      clusters: s.clusters.map((c) => ({ cluster: c.cluster, weight: c.liveWeight ?? 0, health: c.health })),
+    }));
+    console.log(mermaidPicture(status.loadBalancer, routes, Object.fromEntries(status.clusters.map((c) => [c.cluster, c.state]))));
+  } else {
+    console.log(formatFleetStatus(status));
+  }
+  if (status.problems.length > 0) process.exitCode = 1;
+}
+
+runCommand(() => main().catch(rethrowAwsError));

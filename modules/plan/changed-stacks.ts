@@ -1,5 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
+import { inDependencyOrder, readStackGraph } from "../deploy/stack-graph";
 
 type Json = Record<string, unknown>;
 
@@ -110,7 +111,8 @@ export function stacksToPlan(currentOutdir: string, baseOutdir: string): StackSe
   const changedOutputs = new Map<string, Set<string> | "all">();
   const reasons = new Map<string, string>();
 
-  for (const stack of dependencyOrder(current)) {
+  const graph = readStackGraph(currentOutdir);
+  for (const stack of inDependencyOrder(graph, graph.stacks).map((name) => current.get(name)!)) {
     const before = base.get(stack.name);
     const changed = new Set<string>();
     let reason: string | undefined;
@@ -182,19 +184,4 @@ function readsRemoteChange(text: string, remoteChanges: Set<string>): boolean {
     if (remoteChanges.has(`${state}.outputs.*`)) return true;
     return output === undefined ? [...remoteChanges].some((r) => r.startsWith(`${state}.`)) : remoteChanges.has(`${state}.outputs.${output}`);
   });
-}
-
-function dependencyOrder(stacks: Map<string, StackOutput>): StackOutput[] {
-  const ordered: StackOutput[] = [];
-  const visit = (name: string, seen: Set<string>) => {
-    const stack = stacks.get(name);
-    if (!stack || ordered.includes(stack)) return;
-    if (seen.has(name)) throw new Error(`stacks depend on each other in a cycle: ${[...seen, name].join(" → ")}`);
-    seen.add(name);
-    for (const dependency of stack.dependencies) visit(dependency, seen);
-    seen.delete(name);
-    ordered.push(stack);
-  };
-  for (const name of [...stacks.keys()].sort()) visit(name, new Set());
-  return ordered;
 }

@@ -1,5 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
+import { inDependencyOrder, readStackGraph } from "../deploy/stack-graph";
 import { providersMissingOffline, prepareOfflinePlan, runTerraform, TerraformEnvironment } from "./terraform";
 
 /** Folder under the synthesized output that receives plans and their status. */
@@ -41,8 +42,7 @@ interface Manifest {
 /**
  * Plans every stack of a synthesized fleet: `terraform init`, `plan -out`
  * (which validates the configuration, as `terraform validate` would, before
- * planning), `show -json`, in dependency order and in parallel where stacks
- * are independent. Writes `plans/<stack>.json` and `plans/status.json`;
+ * planning), `show -json`, several stacks at a time. Writes `plans/<stack>.json` and `plans/status.json`;
  * a stack that could not be planned is recorded as failed or skipped, with why.
  */
 export async function runPlans(options: PlanRunOptions): Promise<StackPlanStatus[]> {
@@ -53,9 +53,7 @@ export async function runPlans(options: PlanRunOptions): Promise<StackPlanStatus
   const log = options.log ?? (() => undefined);
 
   const results = new Map<string, StackPlanStatus>();
-  const started = new Set<string>();
   const pending = Object.keys(manifest.stacks).sort();
-  const running = new Set<Promise<void>>();
 
   /** Why a stack is not planned at all, decided before any terraform runs. */
   const leftOut = (stack: string): StackPlanStatus | undefined => {
@@ -71,7 +69,6 @@ export async function runPlans(options: PlanRunOptions): Promise<StackPlanStatus
 
   const planStack = async (stack: string): Promise<StackPlanStatus> => {
     const stackDir = path.join(options.outdir, manifest.stacks[stack].workingDirectory);
-    if (options.offline) prepareOfflinePlan(path.dirname(stackDir), stack, options.region);
     try {
       await runTerraform(options.terraform, stackDir, ["init", "-input=false", "-no-color"]);
       await runTerraform(options.terraform, stackDir, ["plan", "-input=false", "-no-color", "-out=tfplan", ...(options.offline ? ["-lock=false", "-refresh=false"] : [])]);
@@ -83,33 +80,26 @@ export async function runPlans(options: PlanRunOptions): Promise<StackPlanStatus
     }
   };
 
-  const ready = (stack: string) => manifest.stacks[stack].dependencies.every((dep) => results.has(dep));
-  while (results.size < pending.length) {
-    for (const stack of pending.filter((s) => !started.has(s) && ready(s))) {
-      const done = (result: StackPlanStatus) => {
-        results.set(stack, result);
-        log(`${stack}: ${result.status}${result.status === "planned" ? "" : ` (${result.reason.split("\n")[0]})`}`);
-      };
-      const left = leftOut(stack);
-      if (left) {
-        started.add(stack);
-        done(left);
-        continue;
-      }
-      if (running.size >= (options.concurrency ?? 2)) break;
-      started.add(stack);
-      log(`planning ${stack}`);
-      const job: Promise<void> = planStack(stack).then((result) => {
-        done(result);
-        running.delete(job);
-      });
-      running.add(job);
-    }
-    if (results.size === pending.length) break;
-    if (running.size === 0 && pending.some((s) => !started.has(s) && ready(s))) continue;
-    if (running.size === 0) throw new Error(`stacks wait on each other: ${pending.filter((s) => !results.has(s)).join(", ")}`);
-    await Promise.race(running);
+  // A plan reads the state of the stacks it depends on, never their plans: stacks are started in
+  // dependency order (for readable progress) but none waits for another.
+  const queue = inDependencyOrder(readStackGraph(options.outdir), pending);
+  const done = (result: StackPlanStatus) => {
+    results.set(result.stack, result);
+    log(`${result.stack}: ${result.status}${result.status === "planned" ? "" : ` (${result.reason.split("\n")[0]})`}`);
+  };
+  for (const result of queue.map(leftOut)) if (result) done(result);
+  const toPlan = queue.filter((stack) => !results.has(stack));
+  // Offline stand-in state is all written before any plan reads state.
+  for (const stack of options.offline ? toPlan : []) {
+    prepareOfflinePlan(path.dirname(path.join(options.outdir, manifest.stacks[stack].workingDirectory)), stack, options.region);
   }
+  const worker = async () => {
+    for (let stack = toPlan.shift(); stack !== undefined; stack = toPlan.shift()) {
+      log(`planning ${stack}`);
+      done(await planStack(stack));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 2) }, worker));
 
   const statuses = pending.map((stack) => results.get(stack)!);
   fs.writeFileSync(path.join(plansDir, STATUS_FILE), `${JSON.stringify(statuses, null, 2)}\n`);

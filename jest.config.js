@@ -6,5 +6,7 @@ module.exports = {
   transform: { "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022" } }] },
   setupFilesAfterEnv: ["<rootDir>/__tests__/helpers/setup.ts"],
   testTimeout: 120000,
+  // Two workers even on two cores: the Terraform tests wait on terraform processes, and the other files fill the gaps.
+  maxWorkers: 2,
   reporters: ["default", "<rootDir>/__tests__/helpers/summary-reporter.js"],
 };

@@ -61,10 +61,14 @@ export function synthesizeAtRevision(configDir: string, revision: string, outdir
       fs.copyFileSync(path.join(projectRoot(), "bin", "run.js"), launcher);
     }
     const result = spawnSync(process.execPath, [launcher, "main.ts"], { cwd: tree, encoding: "utf8", env: { ...process.env, CDKTF_OUTDIR: outdir } });
-    if (result.status !== 0 || !fs.existsSync(path.join(outdir, "manifest.json"))) {
+    if (result.status !== 0) {
       return { unavailable: `the configuration at ${revision} does not synthesize with its own code: ${(result.stderr || result.stdout).trim().split("\n")[0]}` };
     }
-    return { outdir };
+    // Code older than CDKTF_OUTDIR support writes into its own cdktf.out.
+    if (!fs.existsSync(path.join(outdir, "manifest.json")) && fs.existsSync(path.join(tree, "cdktf.out", "manifest.json"))) {
+      fs.cpSync(path.join(tree, "cdktf.out"), outdir, { recursive: true });
+    }
+    return fs.existsSync(path.join(outdir, "manifest.json")) ? { outdir } : { unavailable: `the code at ${revision} wrote no synthesized output` };
   } finally {
     fs.rmSync(tree, { recursive: true, force: true });
   }

@@ -108,36 +108,35 @@ export function stacksToPlan(currentOutdir: string, baseOutdir: string): StackSe
   const current = readOutdir(currentOutdir);
   const base = readOutdir(baseOutdir);
   const byLocation = new Map([...current.values()].map((stack) => [backendLocation(stack), stack.name]));
+  const remoteOutputsThatMayChange = (stack: StackOutput, outputsOf: (producer: string | undefined) => Set<string> | "all") => {
+    const remoteChanges = new Set<string>();
+    for (const [address, text] of stack.blocks) {
+      if (!address.startsWith("data.terraform_remote_state.")) continue;
+      const body = JSON.parse(text) as { backend: string; config?: Json };
+      const outputs = outputsOf(byLocation.get(stateLocation(stack.dir, body.backend, body.config)));
+      if (outputs === "all") remoteChanges.add(`${address}.outputs.*`);
+      else for (const output of outputs) remoteChanges.add(`${address}.outputs.${output}`);
+    }
+    return remoteChanges;
+  };
   const changedOutputs = new Map<string, Set<string> | "all">();
   const reasons = new Map<string, string>();
 
   const graph = readStackGraph(currentOutdir);
   for (const stack of inDependencyOrder(graph, graph.stacks).map((name) => current.get(name)!)) {
     const before = base.get(stack.name);
-    const changed = new Set<string>();
+    const changed = before ? changedBlocks(stack, before) : new Set<string>();
     let reason: string | undefined;
     if (!before) reason = "new stack";
-    else {
-      for (const address of new Set([...stack.blocks.keys(), ...before.blocks.keys()])) {
-        if (stack.blocks.get(address) !== before.blocks.get(address)) changed.add(address);
-      }
-      if (changed.size > 0) reason = `changed: ${[...changed].sort().slice(0, 3).join(", ")}${changed.size > 3 ? `, … (${changed.size})` : ""}`;
-      if (!sameFiles(stack.files, before.files)) {
-        reason ??= "changed: assets";
-        for (const address of stack.blocks.keys()) changed.add(address);
-      }
+    else if (changed.size > 0) reason = `changed: ${[...changed].sort().slice(0, 3).join(", ")}${changed.size > 3 ? `, … (${changed.size})` : ""}`;
+    if (before && !sameFiles(stack.files, before.files)) {
+      reason ??= "changed: assets";
+      for (const address of stack.blocks.keys()) changed.add(address);
     }
-    // Outputs of other stacks this one reads and that may change, as `data.terraform_remote_state.<name>.outputs.<output>`.
-    const remoteChanges = new Set<string>();
-    for (const [address, text] of stack.blocks) {
-      if (!address.startsWith("data.terraform_remote_state.")) continue;
-      const body = JSON.parse(text) as { backend: string; config?: Json };
-      const producer = byLocation.get(stateLocation(stack.dir, body.backend, body.config));
+    const remoteChanges = remoteOutputsThatMayChange(stack, (producer) =>
       // A state no stack of the fleet writes: assume the worst once anything in the fleet changes.
-      const outputs = producer === undefined ? (reasons.size > 0 ? "all" : new Set<string>()) : changedOutputs.get(producer) ?? "all";
-      if (outputs === "all") remoteChanges.add(`${address}.outputs.*`);
-      else for (const output of outputs) remoteChanges.add(`${address}.outputs.${output}`);
-    }
+      producer === undefined ? (reasons.size > 0 ? "all" : new Set()) : changedOutputs.get(producer) ?? "all",
+    );
     const reader = [...stack.blocks].find(([, text]) => readsRemoteChange(text, remoteChanges));
     if (reader) reason ??= `reads outputs of other stacks that may change (in ${reader[0]})`;
     const liveData = [...stack.blocks.keys()].some((a) => a.startsWith("data.") && !CONFIG_ONLY_DATA_SOURCES.has(a.split(".")[1]));
@@ -151,6 +150,12 @@ export function stacksToPlan(currentOutdir: string, baseOutdir: string): StackSe
     changedOutputs.set(stack.name, outputsThatMayChange(stack, changed, remoteChanges, Boolean(liveData && dependencyPlanned) || !before));
   }
   return { toPlan: reasons, unchanged: [...current.keys()].filter((name) => !reasons.has(name)).sort() };
+}
+
+/** Addresses of the blocks added, removed or changed since `before`. */
+function changedBlocks(stack: StackOutput, before: StackOutput): Set<string> {
+  const addresses = new Set([...stack.blocks.keys(), ...before.blocks.keys()]);
+  return new Set([...addresses].filter((address) => stack.blocks.get(address) !== before.blocks.get(address)));
 }
 
 function sameFiles(a: Map<string, string>, b: Map<string, string>): boolean {

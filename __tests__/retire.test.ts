@@ -1,26 +1,28 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { ConfigSources, parseFleetConfig } from "../modules/config/load";
-import { projectRoot } from "../modules/project-root";
-import { retireSteps } from "../modules/traffic/retire";
-import { writeConfigProject } from "../scripts/lib/config-project";
+import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
+import { ConfigSources, parseFleetConfig, readConfigSources } from "../modules/config/load";
+import { deleteLeftoverLogGroup, planRetirement } from "../modules/traffic/retire";
 import { generatedFleetSources } from "../scripts/lib/generated-fleet";
+import { AwsStandIn, worldOf } from "./helpers/aws-stand-in";
+import { offlineCliEnvironment, runCommandLine, scratchProject, stacksThatReachedAws } from "./helpers/cdktf-cli";
 import { withClusterFile } from "./helpers/fleet";
+import { describeWithTerraform } from "./helpers/terraform-checks";
 
 const base = generatedFleetSources(2);
 const c00 = base.clusters.find((c) => c.file === "clusters/c00.yaml")!;
 const retiring = withClusterFile(base, c00.file, c00.text.replace("name: c00\n", "name: c00\nstate: retiring\n").replace("svc0: 10", "svc0: 0"));
 
-describe("retireSteps", () => {
-  it("destroys the in-cluster stack, then the cluster stack, then deletes the file and deploys the edge", () => {
-    const steps = retireSteps(parseFleetConfig(retiring), "c00", true);
-    expect(steps.map((s) => (s.kind === "run" ? s.command.join(" ") : `rm ${s.file}`))).toEqual([
-      "npx cdktf destroy cluster-c00-k8s --auto-approve",
-      "npx cdktf destroy cluster-c00 --auto-approve",
-      "rm clusters/c00.yaml",
-      "npx cdktf deploy edge --auto-approve",
-    ]);
+describe("planRetirement", () => {
+  it("names the cluster's stack, file, services and control-plane log group", () => {
+    expect(planRetirement(parseFleetConfig(retiring), "c00")).toEqual({
+      cluster: "c00",
+      file: "clusters/c00.yaml",
+      stack: "cluster-c00",
+      services: ["svc0"],
+      logGroup: "/aws/eks/gen-c00/cluster",
+    });
   });
 
   it.each<[string, ConfigSources, string]>([
@@ -31,57 +33,86 @@ describe("retireSteps", () => {
       "c00 is active: set state: retiring in clusters/c00.yaml",
     ],
   ])("refuses %s", (_title, sources, message) => {
-    expect(() => retireSteps(parseFleetConfig(sources), "c00", false)).toThrow(message);
+    expect(() => planRetirement(parseFleetConfig(sources), "c00")).toThrow(message);
   });
 
   it("refuses an unknown cluster", () => {
-    expect(() => retireSteps(parseFleetConfig(retiring), "c09", false)).toThrow("unknown cluster c09; clusters: c00, c01");
+    expect(() => planRetirement(parseFleetConfig(retiring), "c09")).toThrow("unknown cluster c09; clusters: c00, c01");
   });
 });
 
-describe("npm run retire", () => {
-  const script = path.join(projectRoot(), "dist", "scripts", "retire.js");
-  const project = () => writeConfigProject(retiring);
+describe("deleteLeftoverLogGroup over HTTP", () => {
+  it("deletes the log group EKS created again, and only that one", async () => {
+    const aws = new AwsStandIn(worldOf(parseFleetConfig(retiring)));
+    aws.world.logGroups.add("/aws/eks/gen-c00/cluster").add("/aws/eks/gen-c00/cluster-other");
+    await aws.start();
+    try {
+      const client = new CloudWatchLogsClient({ endpoint: aws.url, region: "eu-west-1", credentials: { accessKeyId: "a", secretAccessKey: "b" } });
+      expect(await deleteLeftoverLogGroup(client, "/aws/eks/gen-c00/cluster")).toBe("deleted /aws/eks/gen-c00/cluster, which EKS had created again");
+      expect([...aws.world.logGroups]).toEqual(["/aws/eks/gen-c00/cluster-other"]);
+      expect(await deleteLeftoverLogGroup(client, "/aws/eks/gen-c00/cluster")).toBe("no log group /aws/eks/gen-c00/cluster left");
+    } finally {
+      await aws.stop();
+    }
+  });
+});
 
-  /** A stand-in `npx` that records its arguments and whether the cluster file still exists, then exits with `exitCode`. */
-  function fakeNpx(dir: string, exitCode: number): NodeJS.ProcessEnv {
-    const bin = path.join(dir, "bin");
-    fs.mkdirSync(bin);
-    fs.writeFileSync(
-      path.join(bin, "npx"),
-      `#!/bin/sh\necho "$* file=$(test -f clusters/c00.yaml && echo yes || echo no)" >> "${path.join(dir, "calls.log")}"\nexit ${exitCode}\n`,
-      { mode: 0o755 },
-    );
-    return { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH}` };
-  }
+describeWithTerraform("npm run retire with the real cdktf CLI", (terraform) => {
+  let project: string;
+  let aws: AwsStandIn;
+  let env: NodeJS.ProcessEnv;
 
-  it("runs the steps in order and deletes the file between the destroys and the edge deploy", () => {
-    const dir = project();
-    const result = spawnSync(process.execPath, [script, "c00", "--auto-approve", "--config-dir", dir], { encoding: "utf8", env: fakeNpx(dir, 0) });
-    expect(result.stderr).toBe("");
-    expect(result.status).toBe(0);
-    expect(fs.readFileSync(path.join(dir, "calls.log"), "utf8").trim().split("\n")).toEqual([
-      "cdktf destroy cluster-c00-k8s --auto-approve file=yes",
-      "cdktf destroy cluster-c00 --auto-approve file=yes",
-      "cdktf deploy edge --auto-approve file=no",
-    ]);
+  /** The example fleet with green retiring: weight 0 in its file. */
+  beforeAll(async () => {
+    project = scratchProject();
+    const greenFile = path.join(project, "clusters", "green.yaml");
+    fs.writeFileSync(greenFile, fs.readFileSync(greenFile, "utf8").replace("name: green", "name: green\nstate: retiring").replace(/web: \d+/, "web: 0"));
+    fs.writeFileSync(path.join(project, "clusters", "blue.yaml"), fs.readFileSync(path.join(project, "clusters", "blue.yaml"), "utf8").replace(/web: \d+/, "web: 100"));
+    aws = new AwsStandIn(worldOf(parseFleetConfig(readConfigSources(project))));
+    aws.world.logGroups.add("/aws/eks/demo-green/cluster");
+    await aws.start();
+    env = offlineCliEnvironment(terraform.providerSource, aws.environment());
   });
 
-  it("stops at the first failing step and keeps the cluster file", () => {
-    const dir = project();
-    const result = spawnSync(process.execPath, [script, "c00", "--config-dir", dir], { encoding: "utf8", env: fakeNpx(dir, 1) });
-    expect(result.status).toBe(1);
-    expect(result.stderr).toContain("step 1 failed (exit 1); fix it and run npm run retire -- c00 again");
-    expect(fs.readFileSync(path.join(dir, "calls.log"), "utf8").trim().split("\n")).toHaveLength(1);
-    expect(fs.existsSync(path.join(dir, "clusters", "c00.yaml"))).toBe(true);
+  afterAll(() => aws?.stop());
+
+  it("refuses while the live rules still send the cluster traffic, destroying nothing", async () => {
+    aws.rule("web").forward.forEach((f) => (f.weight = 50));
+    try {
+      const run = await runCommandLine("npm run retire -- green --auto-approve", project, env);
+      expect(run.status).toBe(1);
+      expect(run.output).toContain("the live listener rules still send green traffic (web=50): deploy the edge (npm run deploy -- --only edge)");
+      expect(aws.callNames()).not.toContain("sts:GetCallerIdentity");
+      expect(fs.existsSync(path.join(project, "clusters", "green.yaml"))).toBe(true);
+    } finally {
+      aws.rule("web").forward.forEach((f, i) => (f.weight = i === 0 ? 100 : 0));
+    }
+  });
+
+  it("checks live, then destroys the in-cluster stack before the cluster stack, and stops when that fails", async () => {
+    aws.calls.length = 0;
+    const run = await runCommandLine("npm run retire -- green --auto-approve", project, env);
+    expect(run.output).toContain("the live listener rules give green weight 0 (web)");
+    expect(run.output).toContain("npx cdktf destroy cluster-green-k8s cluster-green --skip-synth --auto-approve");
+    expect(run.output).not.toMatch(/Usage Error/i);
+    // cdktf destroys the dependant first (it stops where Terraform starts the in-cluster provider,
+    // a placeholder here) and never starts the cluster stack, which would have reached AWS.
+    expect(run.output).toMatch(/^cluster-green-k8s\s+(.|\n)*Could not load the schema for provider\s+registry.terraform.io\/hashicorp\/helm/m);
+    expect(run.output).toContain("1 Stack waiting");
+    expect(stacksThatReachedAws(run.output)).toEqual([]);
+    expect(run.status).toBe(1);
+    expect(run.output).toContain("step 2 failed (exit 1); fix it and run npm run retire -- green again");
+    expect(aws.callNames().filter((call) => call.startsWith("logs:"))).toEqual([]);
+    expect(fs.existsSync(path.join(project, "clusters", "green.yaml"))).toBe(true);
   });
 
   it("lists the steps on --dry-run and changes nothing", () => {
-    const dir = project();
-    const result = spawnSync(process.execPath, [script, "c00", "--dry-run", "--config-dir", dir], { encoding: "utf8" });
+    const result = spawnSync("npm", ["run", "--silent", "retire", "--", "green", "--dry-run"], { cwd: project, env, encoding: "utf8" });
+    expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
-    expect(result.stdout).toContain("step 1/4: destroy cluster-c00-k8s (controller and bindings)\n  npx cdktf destroy cluster-c00-k8s");
-    expect(result.stdout).toContain("step 3/4: delete clusters/c00.yaml");
-    expect(fs.existsSync(path.join(dir, "clusters", "c00.yaml"))).toBe(true);
+    expect(result.stdout).toContain("step 2/5: destroy cluster-green-k8s, cluster-green");
+    expect(result.stdout).toContain("step 3/5: delete /aws/eks/demo-green/cluster if EKS created it again");
+    expect(result.stdout).toContain("step 4/5: delete clusters/green.yaml");
+    expect(fs.existsSync(path.join(project, "clusters", "green.yaml"))).toBe(true);
   });
 });

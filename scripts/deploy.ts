@@ -6,24 +6,31 @@ import { deployInvocation } from "../modules/deploy/cdktf-commands";
 import { readStackGraph, selectStacks } from "../modules/deploy/stack-graph";
 import { projectRoot } from "../modules/project-root";
 import { runCommand } from "../modules/run-command";
+import { rethrowAwsError } from "../modules/traffic/aws-clients";
+import { runPreflight } from "../modules/traffic/preflight";
 import { synthesizeFleet } from "../modules/synth";
 import { UserError } from "../modules/user-error";
 
-const USAGE = `usage: npm run deploy -- [STACK...] [--only] [--auto-approve] [--dry-run] [--config-dir DIR]
+const USAGE = `usage: npm run deploy -- [STACK...] [--only] [--auto-approve] [--force REASON] [--dry-run] [--config-dir DIR]
   STACK           stack names or globs (cluster-blue*); default every stack
   --only          only these stacks, one at a time in dependency order; their dependencies are taken as deployed
   --auto-approve  apply without asking
-  --dry-run       print the cdktf command and the order, deploy nothing`;
+  --force REASON  deploy despite the live checks' refusals, for this reason (echoed)
+  --dry-run       print the cdktf command and the order, check and deploy nothing
+  Before deploying, reads the live fleet (npm run preflight): edge must not revert a live failover
+  nor give weight to unhealthy target groups; a cluster going to standby must be idle.`;
 
 /**
- * Synthesizes, then runs `cdktf deploy` on the selected stacks and what they
- * depend on (or, with --only, just them), in dependency order.
+ * Synthesizes, checks the live fleet, then runs `cdktf deploy` on the
+ * selected stacks and what they depend on (or, with --only, just them), in
+ * dependency order.
  */
-function main(): void {
+async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     options: {
       only: { type: "boolean", default: false },
       "auto-approve": { type: "boolean", default: false },
+      force: { type: "string" },
       "dry-run": { type: "boolean", default: false },
       "config-dir": { type: "string" },
       help: { type: "boolean", default: false },
@@ -36,14 +43,16 @@ function main(): void {
   }
   const configDir = path.resolve(values["config-dir"] ?? projectRoot());
   const outdir = path.join(configDir, "cdktf.out");
-  synthesizeFleet(loadFleetConfig(configDir), outdir);
+  const fleet = loadFleetConfig(configDir);
+  synthesizeFleet(fleet, outdir);
   const graph = readStackGraph(outdir);
   if (values.only && positionals.length === 0) throw new UserError(`--only needs the stacks to deploy\n${USAGE}`);
   const invocation = deployInvocation(graph, selectStacks(graph, positionals), { only: values.only, autoApprove: values["auto-approve"] });
   console.log(`deploying ${invocation.stacks.join(" → ")}\n  ${invocation.argv.join(" ")}`);
   if (values["dry-run"]) return;
+  for (const line of await runPreflight(fleet, invocation.stacks, { forceReason: values.force })) console.log(line);
   const result = spawnSync(invocation.argv[0], invocation.argv.slice(1), { cwd: configDir, stdio: "inherit" });
   if (result.status !== 0) throw new UserError(`cdktf deploy failed (exit ${result.status ?? result.signal})`);
 }
 
-runCommand(main);
+runCommand(() => main().catch(rethrowAwsError));

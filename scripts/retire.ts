@@ -2,40 +2,78 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import { loadFleetConfig } from "../modules/config/load";
+import { FleetConfig, loadFleetConfig } from "../modules/config/load";
+import { CdktfInvocation, deployInvocation, destroyInvocation } from "../modules/deploy/cdktf-commands";
+import { readStackGraph } from "../modules/deploy/stack-graph";
+import { EDGE_STACK } from "../modules/naming";
 import { projectRoot } from "../modules/project-root";
-import { retireSteps } from "../modules/traffic/retire";
-import { UserError } from "../modules/user-error";
 import { runCommand } from "../modules/run-command";
+import { synthesizeFleet } from "../modules/synth";
+import { elbClient, logsClient, rethrowAwsError } from "../modules/traffic/aws-clients";
+import { assertNoLiveTraffic, deleteLeftoverLogGroup, planRetirement } from "../modules/traffic/retire";
+import { UserError } from "../modules/user-error";
 
-const USAGE = "usage: npm run retire -- <cluster> [--auto-approve] [--dry-run] [--config-dir DIR]";
+const USAGE = `usage: npm run retire -- <cluster> [--auto-approve] [--dry-run] [--config-dir DIR]
+  Checks that the live listener rules give the cluster weight 0, destroys its stacks,
+  deletes the log group EKS may leave, deletes its file and deploys the edge.
+  Needs AWS credentials (the AWS SDK's usual variables, AWS_ENDPOINT_URL included).`;
 
-/** Removes a retiring cluster: destroys its stacks in order, deletes its file, deploys the edge. */
-function main(): void {
+/** Synthesizes the configuration in `configDir` and returns the cdktf invocation built on its stack graph. */
+function synthesized(configDir: string, fleet: FleetConfig, invocation: (outdir: string) => CdktfInvocation): CdktfInvocation {
+  const outdir = path.join(configDir, "cdktf.out");
+  synthesizeFleet(fleet, outdir);
+  return invocation(outdir);
+}
+
+/** Removes a retiring cluster without leaving anything that blocks reusing its name. */
+async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     options: {
       "auto-approve": { type: "boolean", default: false },
       "dry-run": { type: "boolean", default: false },
       "config-dir": { type: "string" },
+      help: { type: "boolean", default: false },
     },
     allowPositionals: true,
   });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   if (positionals.length !== 1) throw new UserError(USAGE);
   const configDir = path.resolve(values["config-dir"] ?? projectRoot());
-  const steps = retireSteps(loadFleetConfig(configDir), positionals[0], values["auto-approve"]);
-  for (const [i, step] of steps.entries()) {
-    const detail = step.kind === "run" ? step.command.join(" ") : `rm ${step.file}`;
-    console.log(`step ${i + 1}/${steps.length}: ${step.describe}\n  ${detail}`);
-    if (values["dry-run"]) continue;
-    if (step.kind === "delete-file") {
-      fs.rmSync(path.join(configDir, step.file));
-      continue;
-    }
-    const result = spawnSync(step.command[0], step.command.slice(1), { cwd: configDir, stdio: "inherit" });
-    if (result.status !== 0) {
-      throw new UserError(`step ${i + 1} failed (exit ${result.status ?? result.signal}); fix it and run npm run retire -- ${positionals[0]} again`);
-    }
+  const fleet = loadFleetConfig(configDir);
+  const retirement = planRetirement(fleet, positionals[0]);
+  const autoApprove = values["auto-approve"];
+  const again = `fix it and run npm run retire -- ${retirement.cluster} again`;
+  const step = (n: number, text: string) => console.log(`step ${n}/5: ${text}`);
+  const run = (n: number, invocation: CdktfInvocation) => {
+    console.log(`  ${invocation.argv.join(" ")}`);
+    if (values["dry-run"]) return;
+    const result = spawnSync(invocation.argv[0], invocation.argv.slice(1), { cwd: configDir, stdio: "inherit" });
+    if (result.status !== 0) throw new UserError(`step ${n} failed (exit ${result.status ?? result.signal}); ${again}`);
+  };
+
+  step(1, `check that the live listener rules send ${retirement.cluster} no traffic`);
+  if (!values["dry-run"]) console.log(`  ${await assertNoLiveTraffic(await elbClient(fleet), fleet, retirement)}`);
+
+  const destroy = synthesized(configDir, fleet, (outdir) => destroyInvocation(readStackGraph(outdir), [retirement.stack], { autoApprove }));
+  step(2, `destroy ${destroy.stacks.join(", ")} (bindings, controller, then EKS, nodes, IAM; KMS keys scheduled for deletion)`);
+  run(2, destroy);
+
+  step(3, `delete ${retirement.logGroup} if EKS created it again`);
+  if (!values["dry-run"]) console.log(`  ${await deleteLeftoverLogGroup(await logsClient(fleet), retirement.logGroup)}`);
+
+  step(4, `delete ${retirement.file}`);
+  if (values["dry-run"]) {
+    console.log(`step 5/5: deploy ${EDGE_STACK} (drops ${retirement.cluster}'s target groups), once the file is gone`);
+    return;
   }
+  fs.rmSync(path.join(configDir, retirement.file));
+
+  const deploy = synthesized(configDir, loadFleetConfig(configDir), (outdir) => deployInvocation(readStackGraph(outdir), [EDGE_STACK], { only: true, autoApprove }));
+  step(5, `deploy ${EDGE_STACK} (drops ${retirement.cluster}'s target groups)`);
+  run(5, deploy);
 }
 
-runCommand(main);
+runCommand(() => main().catch(rethrowAwsError));

@@ -6,8 +6,9 @@ import { DEPLOYED_WEIGHTS_TAG, formatWeights } from "../../modules/traffic/weigh
 
 /**
  * A local stand-in for the parts of the ELBv2 API (Query protocol: form POST,
- * XML answers) and the CloudWatch API (AWS JSON 1.0) that the traffic commands
- * use, so the real AWS SDK reaches it over HTTP through AWS_ENDPOINT_URL.
+ * XML answers), the CloudWatch API (AWS JSON 1.0) and the CloudWatch Logs API
+ * (AWS JSON 1.1) that the traffic commands use, and an STS that refuses every
+ * identity, so the real AWS SDK reaches it over HTTP through AWS_ENDPOINT_URL.
  * Loopback only; bodies and the call log are bounded.
  */
 
@@ -35,19 +36,24 @@ export interface StandInRule {
 }
 
 export interface StandInWorld {
+  /** False for a fleet not deployed yet: no load balancer is found. */
+  deployed: boolean;
   readonly loadBalancer: { arn: string; name: string };
   readonly listenerArn: string;
   readonly rules: StandInRule[];
   readonly targetGroups: StandInTargetGroup[];
+  /** CloudWatch Logs log group names. */
+  readonly logGroups: Set<string>;
 }
 
 export interface StandInCall {
-  readonly api: "elbv2" | "cloudwatch";
+  readonly api: "elbv2" | "cloudwatch" | "logs" | "sts";
   readonly action: string;
   readonly input: Record<string, unknown>;
 }
 
 const MAX_BODY_BYTES = 1 << 20;
+const STS_VERSION = "2011-06-15";
 const MAX_CALLS_KEPT = 10_000;
 const ELB_NAMESPACE = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/";
 const ACCOUNT = "111122223333";
@@ -85,7 +91,7 @@ export function worldOf(fleet: FleetConfig, targetsPerGroup = 2): StandInWorld {
       requestsPerSecond: 50,
     };
   });
-  return { loadBalancer: { arn: arn("loadbalancer", lbId), name: albName(fleetName) }, listenerArn, rules, targetGroups };
+  return { deployed: true, loadBalancer: { arn: arn("loadbalancer", lbId), name: albName(fleetName) }, listenerArn, rules, targetGroups, logGroups: new Set() };
 }
 
 /** The stand-in server. `url` is set once `start` resolves. */
@@ -170,13 +176,20 @@ export class AwsStandIn {
         if (typeof target === "string" && target.startsWith("GraniteServiceVersion20100801.")) {
           if (request.headers["content-type"] !== "application/x-amz-json-1.0") throw new ApiError("UnsupportedMediaType", "expected AWS JSON 1.0");
           this.answerCloudWatch(target.split(".")[1], JSON.parse(body || "{}"), response);
+        } else if (typeof target === "string" && target.startsWith("Logs_20140328.")) {
+          if (request.headers["content-type"] !== "application/x-amz-json-1.1") throw new ApiError("UnsupportedMediaType", "expected AWS JSON 1.1");
+          this.answerLogs(target.split(".")[1], JSON.parse(body || "{}"), response);
+        } else if (new URLSearchParams(body).get("Version") === STS_VERSION) {
+          this.record({ api: "sts", action: new URLSearchParams(body).get("Action") ?? "", input: {} });
+          // Every identity is refused: whatever asks STS first (Terraform's AWS provider) stops here.
+          throw new ApiError("InvalidClientTokenId", "The security token included in the request is invalid.", 403);
         } else {
           this.answerElb(new URLSearchParams(body), response);
         }
       } catch (error) {
         const apiError = error instanceof ApiError ? error : new ApiError("InternalFailure", String(error), 500);
         if (typeof target === "string") {
-          response.writeHead(apiError.status, { "content-type": "application/x-amz-json-1.0" });
+          response.writeHead(apiError.status, { "content-type": request.headers["content-type"] ?? "application/x-amz-json-1.0" });
           response.end(JSON.stringify({ __type: apiError.code, message: apiError.message }));
         } else {
           response.writeHead(apiError.status, { "content-type": "text/xml" });
@@ -209,7 +222,7 @@ export class AwsStandIn {
     switch (action) {
       case "DescribeLoadBalancers": {
         const names: string[] = input.Names ?? [];
-        if (names.some((n) => n !== world.loadBalancer.name)) throw new ApiError("LoadBalancerNotFound", `One or more load balancers not found`);
+        if (!world.deployed || names.some((n) => n !== world.loadBalancer.name)) throw new ApiError("LoadBalancerNotFound", `One or more load balancers not found`);
         return { LoadBalancers: [{ LoadBalancerArn: world.loadBalancer.arn, LoadBalancerName: world.loadBalancer.name, Type: "application" }] };
       }
       case "DescribeListeners":
@@ -272,6 +285,27 @@ export class AwsStandIn {
         },
       ],
     };
+  }
+
+  private answerLogs(action: string, input: Record<string, any>, response: http.ServerResponse): void {
+    this.record({ api: "logs", action, input });
+    const { logGroups } = this.world;
+    let result: Record<string, unknown>;
+    switch (action) {
+      case "DescribeLogGroups": {
+        const prefix = String(input.logGroupNamePrefix ?? "");
+        result = { logGroups: [...logGroups].filter((name) => name.startsWith(prefix)).map((logGroupName) => ({ logGroupName })) };
+        break;
+      }
+      case "DeleteLogGroup":
+        if (!logGroups.delete(String(input.logGroupName))) throw new ApiError("ResourceNotFoundException", "The specified log group does not exist.");
+        result = {};
+        break;
+      default:
+        throw new ApiError("InvalidAction", `the stand-in does not implement ${action}`);
+    }
+    response.writeHead(200, { "content-type": "application/x-amz-json-1.1" });
+    response.end(JSON.stringify(result));
   }
 
   private answerCloudWatch(action: string, input: Record<string, any>, response: http.ServerResponse): void {

@@ -8,12 +8,13 @@ import { projectRoot } from "../../modules/project-root";
 /**
  * Runs command lines as a user types them, with the real cdktf CLI and
  * Terraform, in a scratch copy of the project, up to the point where AWS is
- * first contacted: there are no AWS credentials, so the first `terraform plan`
- * stops with "No valid credential sources found".
+ * first contacted: every AWS endpoint is a local stand-in whose STS refuses
+ * every identity, so the first `terraform plan` stops there.
  *
  * Providers come from the offline mirror. The Helm and Kubernetes providers
- * are not in it: `terraform init` gets empty placeholders for them, which are
- * never started, because every run stops at the first AWS stack's plan.
+ * are not in it: `terraform init` gets placeholders for them, which fail when
+ * Terraform starts them. A deploy never gets there: it stops at the first AWS
+ * stack's plan. A destroy of an in-cluster stack stops there.
  */
 
 const PLACEHOLDER_PROVIDERS = ["helm", "kubernetes"] as const;
@@ -41,8 +42,11 @@ function offlineMirror(awsMirror: string): string {
   return mirror;
 }
 
-/** The environment of a user with the real tools, providers from a mirror, and no AWS credentials. */
-export function offlineCliEnvironment(awsMirror: string): NodeJS.ProcessEnv {
+/**
+ * The environment of a user with the real tools and providers from a mirror,
+ * whose AWS is `aws` (the variables that point the AWS SDK and Terraform's AWS provider at a stand-in).
+ */
+export function offlineCliEnvironment(awsMirror: string, aws: Record<string, string>): NodeJS.ProcessEnv {
   const mirror = offlineMirror(awsMirror);
   const home = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-cli-home-"));
   const cliConfig = path.join(home, ".terraformrc");
@@ -60,6 +64,7 @@ export function offlineCliEnvironment(awsMirror: string): NodeJS.ProcessEnv {
     AWS_EC2_METADATA_DISABLED: "true",
     AWS_CONFIG_FILE: path.join(home, "no-aws-config"),
     AWS_SHARED_CREDENTIALS_FILE: path.join(home, "no-aws-credentials"),
+    ...aws,
     CHECKPOINT_DISABLE: "1",
     CI: "1",
     FORCE_COLOR: "0",
@@ -98,8 +103,8 @@ export function runCommandLine(commandLine: string, cwd: string, env: NodeJS.Pro
 }
 
 /**
- * The stacks whose Terraform run reached AWS (and stopped there, for want of
- * credentials). cdktf prefixes the first line of each chunk of a stack's
+ * The stacks whose Terraform run reached AWS and stopped there (STS refused
+ * the identity). cdktf prefixes the first line of each chunk of a stack's
  * output with the stack's name and indents the lines that follow.
  */
 export function stacksThatReachedAws(output: string): string[] {
@@ -109,7 +114,7 @@ export function stacksThatReachedAws(output: string): string[] {
     const prefixed = /^([a-z][a-z0-9-]*) {2,}\S/.exec(line);
     if (prefixed) stack = prefixed[1];
     else if (line !== "" && !/^\s/.test(line)) stack = undefined;
-    if (stack && line.includes("Error: No valid credential sources found")) stacks.add(stack);
+    if (stack && line.includes("retrieving caller identity from STS")) stacks.add(stack);
   }
   return [...stacks];
 }

@@ -1,4 +1,5 @@
 import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { FleetConfig, PLATFORM_FILE } from "../config/load";
 import { UserError } from "../user-error";
@@ -30,6 +31,12 @@ export async function elbClient(fleet: FleetConfig): Promise<ElasticLoadBalancin
 export async function cloudWatchClient(fleet: FleetConfig): Promise<CloudWatchClient> {
   const { CloudWatchClient } = await import("@aws-sdk/client-cloudwatch");
   return new CloudWatchClient({ region: fleetRegion(fleet) });
+}
+
+/** CloudWatch Logs client for the fleet's region (AWS_ENDPOINT_URL_CLOUDWATCH_LOGS and the other standard settings apply). */
+export async function logsClient(fleet: FleetConfig): Promise<CloudWatchLogsClient> {
+  const { CloudWatchLogsClient } = await import("@aws-sdk/client-cloudwatch-logs");
+  return new CloudWatchLogsClient({ region: fleetRegion(fleet) });
 }
 
 /**

@@ -1,20 +1,29 @@
+import { type CloudWatchLogsClient, DeleteLogGroupCommand, DescribeLogGroupsCommand } from "@aws-sdk/client-cloudwatch-logs";
+import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { FleetConfig } from "../config/load";
 import { carriesTraffic } from "../config/lifecycle";
-import { clusterStackName, EDGE_STACK, inClusterStackName } from "../naming";
+import { clusterStackName, eksClusterName } from "../naming";
+import { readLiveFleet } from "./live-fleet";
 import { ShiftError } from "./shift";
 
-/** One step of retiring a cluster: a command to run, or the cluster file to delete. */
-export type RetireStep =
-  | { readonly kind: "run"; readonly describe: string; readonly command: readonly string[] }
-  | { readonly kind: "delete-file"; readonly describe: string; readonly file: string };
+/** What retiring one cluster removes. */
+export interface Retirement {
+  readonly cluster: string;
+  /** The cluster's file, relative to the configuration folder. */
+  readonly file: string;
+  /** The cluster's AWS stack; its in-cluster stack, which depends on it, goes with it. */
+  readonly stack: string;
+  /** Services whose listener rules forward to the cluster's target groups. */
+  readonly services: readonly string[];
+  /** The control-plane log group, which EKS may create again while the cluster is being deleted. */
+  readonly logGroup: string;
+}
 
 /**
- * The steps that remove a cluster without orphaning anything: destroy what
- * runs in it (the bindings deregister its pods), then its AWS stack, then
- * delete its file and deploy the edge, which drops its target groups.
- * Refuses unless the cluster is `retiring` and carries no traffic.
+ * What retiring `cluster` removes. Refuses unless the cluster's file says it
+ * is `retiring` and carries no traffic.
  */
-export function retireSteps(fleet: FleetConfig, cluster: string, autoApprove: boolean): RetireStep[] {
+export function planRetirement(fleet: FleetConfig, cluster: string): Retirement {
   const loaded = fleet.clusters.find((c) => c.config.name === cluster);
   if (!loaded) throw new ShiftError(`unknown cluster ${cluster}; clusters: ${fleet.clusters.map((c) => c.config.name).join(", ")}`);
   const { config, file } = loaded;
@@ -25,11 +34,43 @@ export function retireSteps(fleet: FleetConfig, cluster: string, autoApprove: bo
   if (config.state !== "retiring") {
     throw new ShiftError(`${cluster} is ${config.state}: set state: retiring in ${file}, merge and deploy that, then retire`);
   }
-  const approve = autoApprove ? ["--auto-approve"] : [];
-  return [
-    { kind: "run", describe: `destroy ${inClusterStackName(cluster)} (controller and bindings)`, command: ["npx", "cdktf", "destroy", inClusterStackName(cluster), ...approve] },
-    { kind: "run", describe: `destroy ${clusterStackName(cluster)} (EKS cluster, nodes, IAM)`, command: ["npx", "cdktf", "destroy", clusterStackName(cluster), ...approve] },
-    { kind: "delete-file", describe: `delete ${file}`, file },
-    { kind: "run", describe: `deploy ${EDGE_STACK} (drops ${cluster}'s target groups)`, command: ["npx", "cdktf", "deploy", EDGE_STACK, ...approve] },
-  ];
+  return {
+    cluster,
+    file,
+    stack: clusterStackName(cluster),
+    services: Object.keys(config.weights).sort(),
+    logGroup: `/aws/eks/${eksClusterName(fleet.platform.name, cluster)}/cluster`,
+  };
+}
+
+/**
+ * Refuses unless the deployed listener rules give the cluster weight 0 for
+ * every service it is in: the file may say 0 while the edge still sends it
+ * traffic (not deployed yet, or changed live).
+ */
+export async function assertNoLiveTraffic(client: ElasticLoadBalancingV2Client, fleet: FleetConfig, retirement: Retirement): Promise<string> {
+  if (retirement.services.length === 0) return `${retirement.cluster} is in no listener rule`;
+  const { routes } = await readLiveFleet(client, fleet, retirement.services);
+  const live = retirement.services.map((service) => [service, routes.get(service)!.weights[retirement.cluster] ?? 0] as const);
+  const carrying = live.filter(([, weight]) => weight > 0);
+  if (carrying.length > 0) {
+    throw new ShiftError(
+      `the live listener rules still send ${retirement.cluster} traffic (${carrying.map(([s, w]) => `${s}=${w}`).join(", ")}): ` +
+        "deploy the edge (npm run deploy -- --only edge) and retire again; nothing was destroyed",
+    );
+  }
+  return `the live listener rules give ${retirement.cluster} weight 0 (${live.map(([s]) => s).join(", ")})`;
+}
+
+/**
+ * Deletes the control-plane log group if it exists after the cluster is gone:
+ * EKS creates it again, unencrypted and kept forever, for logs written while
+ * the cluster was being deleted, and a cluster of the same name could then not
+ * be created (Terraform's log group would already exist). Returns what it did.
+ */
+export async function deleteLeftoverLogGroup(client: CloudWatchLogsClient, logGroup: string): Promise<string> {
+  const found = await client.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: logGroup }));
+  if (!(found.logGroups ?? []).some((group) => group.logGroupName === logGroup)) return `no log group ${logGroup} left`;
+  await client.send(new DeleteLogGroupCommand({ logGroupName: logGroup }));
+  return `deleted ${logGroup}, which EKS had created again`;
 }

@@ -33,6 +33,7 @@ describe("stacks to plan since a base synthesis", () => {
     const selection = stacksToPlan(synthFleet(example).outdir, exampleOut);
     expect([...selection.toPlan.keys()]).toEqual([]);
     expect(selection.unchanged).toEqual(["cluster-blue", "cluster-blue-k8s", "cluster-green", "cluster-green-k8s", "edge", "network"]);
+    expect(selection.removed).toEqual([]);
   });
 
   it("only the edge for a weight shift, with the listener rule as the reason", () => {
@@ -51,7 +52,10 @@ describe("stacks to plan since a base synthesis", () => {
     const green = example.clusters.find((c) => c.file === "clusters/green.yaml")!.text;
     const purple = green.replace(/^name: green$/m, "name: purple").replace(/^(\s+web:) \d+$/m, "$1 0");
     expect(purple).not.toBe(green);
-    expect(toPlan(withClusterFile(example, "clusters/purple.yaml", purple))).toEqual(["cluster-purple", "cluster-purple-k8s", "edge"]);
+    const added = withClusterFile(example, "clusters/purple.yaml", purple);
+    expect(toPlan(added)).toEqual(["cluster-purple", "cluster-purple-k8s", "edge"]);
+    // The other way round, the cluster's stacks are gone: nothing can plan them.
+    expect(stacksToPlan(exampleOut, synthFleet(added).outdir).removed).toEqual(["cluster-purple", "cluster-purple-k8s"]);
   });
 
   it("a cluster upgrade plans that cluster and its in-cluster stack, which reads the cluster's outputs", () => {

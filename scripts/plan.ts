@@ -74,6 +74,7 @@ function stacksUnchangedSince(configDir: string, outdir: string, revision: strin
     }
     const selection = stacksToPlan(outdir, base.outdir);
     for (const [stack, reason] of selection.toPlan) console.log(`${stack} may change since ${revision}: ${reason}`);
+    for (const stack of selection.removed) console.log(`${stack} is gone since ${revision}: nothing plans its state (npm run retire destroys a cluster's stacks)`);
     return new Map(selection.unchanged.map((stack) => [stack, `unchanged since ${revision}`]));
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });

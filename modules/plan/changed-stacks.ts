@@ -89,6 +89,8 @@ function backendLocation(stack: StackOutput): string | undefined {
 export interface StackSelection {
   readonly toPlan: ReadonlyMap<string, string>;
   readonly unchanged: readonly string[];
+  /** Stacks of the base that the current fleet no longer has (their state stays until retired). */
+  readonly removed: readonly string[];
 }
 
 /**
@@ -149,7 +151,11 @@ export function stacksToPlan(currentOutdir: string, baseOutdir: string): StackSe
     reasons.set(stack.name, reason);
     changedOutputs.set(stack.name, outputsThatMayChange(stack, changed, remoteChanges, Boolean(liveData && dependencyPlanned) || !before));
   }
-  return { toPlan: reasons, unchanged: [...current.keys()].filter((name) => !reasons.has(name)).sort() };
+  return {
+    toPlan: reasons,
+    unchanged: [...current.keys()].filter((name) => !reasons.has(name)).sort(),
+    removed: [...base.keys()].filter((name) => !current.has(name)).sort(),
+  };
 }
 
 /** Addresses of the blocks added, removed or changed since `before`. */

@@ -1,9 +1,10 @@
 import * as fs from "fs";
 import * as path from "path";
-import { parseFleetConfig, readConfigSources } from "../modules/config/load";
+import { parseFleetConfig } from "../modules/config/load";
 import { projectRoot } from "../modules/project-root";
 import { AwsStandIn, worldOf } from "./helpers/aws-stand-in";
 import { offlineCliEnvironment, runCommandLine, scratchProject, stacksThatReachedAws } from "./helpers/cdktf-cli";
+import { exampleSources } from "./helpers/fleet";
 import { describeWithTerraform } from "./helpers/terraform-checks";
 
 /** Where users read command lines: the docs and the workflow. */
@@ -54,8 +55,9 @@ describeWithTerraform("documented deploy commands with the real cdktf CLI", (ter
     project = scratchProject();
     const green = fs.readFileSync(path.join(project, "clusters", "green.yaml"), "utf8");
     fs.writeFileSync(path.join(project, "clusters", "purple.yaml"), green.replace("name: green", "name: purple").replace(/web: \d+/, "web: 0"));
-    // A fleet not deployed yet: the live checks find no load balancer, and Terraform stops at STS.
-    aws = new AwsStandIn({ ...worldOf(parseFleetConfig(readConfigSources(project))), deployed: false });
+    // The deployed example fleet, purple not in it yet: the deploy's live checks read it, and
+    // Terraform's first AWS call (STS, which refuses every identity) stops each run.
+    aws = new AwsStandIn(worldOf(parseFleetConfig(exampleSources())));
     await aws.start();
     env = offlineCliEnvironment(terraform.providerSource, aws.environment());
   });
@@ -75,7 +77,8 @@ describeWithTerraform("documented deploy commands with the real cdktf CLI", (ter
 
     expect(run.output).not.toMatch(/Usage Error/i);
     expect(run.output).toContain(`deploying ${expected.order}\n`);
-    if (expected.order.split(" → ").includes("edge")) expect(run.output).toContain("edge: no load balancer deployed yet");
+    // The live checks ran before cdktf.
+    if (expected.order.split(" → ").includes("edge")) expect(run.output).toContain("edge: web: live blue=50 green=50 → files blue=50 green=50 purple=0\n");
     // cdktf started only the first stack: the ones after it wait for it, and it stopped at AWS.
     expect(stacksThatReachedAws(run.output)).toEqual([expected.order.split(" → ")[0]]);
     expect(run.status).not.toBe(0);

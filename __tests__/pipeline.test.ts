@@ -62,13 +62,6 @@ describe("the GitHub Actions workflow", () => {
     }
   });
 
-  it("checks the live fleet with preflight right before deploying", () => {
-    const runs = deploy.steps.map((s) => s.run ?? "");
-    const preflight = runs.findIndex((run) => run.startsWith("npm run preflight -- ${{ steps.changed.outputs.stacks }}"));
-    expect(preflight).toBeGreaterThan(0);
-    expect(runs[preflight + 1]).toMatch(/^npx cdktf deploy /);
-  });
-
   it("runs only npm scripts that exist", () => {
     const scripts = Object.keys(JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")).scripts);
     const used = Object.values(workflow.jobs)

@@ -47,9 +47,10 @@ describeWithTerraform("plan summary of real plans", (terraform) => {
   it("of a weight shift shows exactly the traffic table and no danger", async () => {
     const plans = await (await baseline).planChange(shifted(example, { blue: 0, green: 100 }));
     const summary = summarizePlans(plans);
+    // Before: the refreshed live weights; deployed: the rule's deployed-weights tag (no failover here).
     expect(summary.traffic).toEqual([
-      { service: "web", cluster: "blue", before: 50, after: 0 },
-      { service: "web", cluster: "green", before: 50, after: 100 },
+      { service: "web", cluster: "blue", before: 50, after: 0, deployed: 50 },
+      { service: "web", cluster: "green", before: 50, after: 100, deployed: 50 },
     ]);
     expect(summary.dangers).toEqual([]);
     expect(summary.exitCode).toBe(EXIT_OK);
@@ -137,6 +138,57 @@ describe("plan summary", () => {
     expect(markdown.length).toBeLessThanOrEqual(MAX_SUMMARY_LENGTH);
     expect(markdown).toContain("left out of the details to stay under GitHub's comment size");
     expect(markdown).toContain("| stack-7 | 0 | 400 | 0 | 0 |");
+  });
+
+  /** An edge plan of the web rule: refreshed (live) weights before, the files' after, and the rule's deployed-weights tag. */
+  function edgePlan(live: Record<string, number>, files: Record<string, number>, deployed: string): StackPlan {
+    const clusters = Object.keys(files);
+    const forward = (weights: Record<string, number>) => [{ forward: [{ target_group: clusters.map((c) => ({ arn: `arn:tg-${c}`, weight: weights[c] })) }] }];
+    const rule = change("aws_lb_listener_rule.rule-web", "aws_lb_listener_rule", ["update"], {
+      before: { tags: { fleet: "demo", service: "web", "deployed-weights": deployed }, action: forward(live) },
+      after: { tags: { fleet: "demo", service: "web", "deployed-weights": clusters.map((c) => `${c}=${files[c]}`).join(" ") }, action: forward(files) },
+    });
+    const groups = clusters.map((c) => ({ address: `aws_lb_target_group.tg-${c}`, type: "aws_lb_target_group", values: { arn: `arn:tg-${c}`, tags: { cluster: c } } }));
+    const ruleConfig = {
+      address: "aws_lb_listener_rule.rule-web",
+      type: "aws_lb_listener_rule",
+      expressions: {
+        action: [{ forward: [{ target_group: clusters.map((c) => ({ arn: { references: [`aws_lb_target_group.tg-${c}.arn`] }, weight: { constant_value: files[c] } })) }] }],
+      },
+    };
+    const groupConfigs = groups.map((g) => ({ address: g.address, type: g.type, expressions: { tags: { constant_value: g.values.tags } } }));
+    return {
+      stack: "edge",
+      status: "planned",
+      plan: { resource_changes: [rule], prior_state: { values: { root_module: { resources: groups } } }, configuration: { root_module: { resources: [...groupConfigs, ruleConfig] } } } as never,
+    };
+  }
+
+  it("flags a plan that would revert a live failover, with live weights as before", () => {
+    const summary = summarizePlans([edgePlan({ blue: 0, green: 100 }, { blue: 50, green: 50 }, "blue=50 green=50")]);
+    expect(summary.traffic).toEqual([
+      { service: "web", cluster: "blue", before: 0, after: 50, deployed: 50 },
+      { service: "web", cluster: "green", before: 100, after: 50, deployed: 50 },
+    ]);
+    expect(summary.dangers.map((d) => [d.severity, d.reason])).toEqual([
+      ["critical", "reverts a live failover: live blue=0 green=100 (shift --now), last deployed blue=50 green=50, this plan sets blue=50 green=50: merge the failover's change first"],
+    ]);
+    expect(summary.exitCode).toBe(EXIT_DANGER);
+    expect(summary.markdown).toContain("| web | blue | 0 → 50 **changed** (live failover; last deployed 50) | 0% → 50% |");
+  });
+
+  it("lets the failover's own change through: it carries the live weights", () => {
+    const summary = summarizePlans([edgePlan({ blue: 0, green: 100 }, { blue: 0, green: 100 }, "blue=50 green=50")]);
+    expect(summary.dangers).toEqual([]);
+    expect(summary.exitCode).toBe(EXIT_OK);
+  });
+
+  it("draws the planned routes as a Mermaid picture", () => {
+    const markdown = summarizePlans([edgePlan({ blue: 50, green: 50 }, { blue: 25, green: 75 }, "blue=50 green=50")]).markdown;
+    expect(markdown).toContain(
+      ["```mermaid", "flowchart LR", '  alb["ALB"]', '  alb --> rule_web["rule web"]', '  rule_web -- "weight 25 (25%)" --> tg_web_blue["web/blue"]'].join("\n"),
+    );
+    expect(markdown).toContain('  cluster_green(["cluster green"])');
   });
 
   it("reads the plan files the runner writes", () => {

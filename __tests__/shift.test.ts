@@ -107,6 +107,30 @@ describe("npm run shift", () => {
     expect(fs.readFileSync(path.join(dir, "clusters/blue.yaml"), "utf8")).toContain("weights:\n  web: 0\n");
   });
 
+  it("lists a progressive shift's steps on --dry-run, touching nothing live", () => {
+    const dir = projectCopy();
+    const result = run(dir, ["--to", "green", "--step", "30", "--now", "--interval", "2m", "--dry-run"]);
+    expect(result.stderr).toBe("");
+    expect(result.stdout.trim().split("\n")).toEqual([
+      "step 1: web: blue 50 → 20 (50% → 20%) *, green 50 → 80 (50% → 80%) *",
+      "step 2: web: blue 20 → 0 (20% → 0%) *, green 80 → 100 (80% → 100%) *",
+    ]);
+    expect(fs.readFileSync(path.join(dir, "clusters/blue.yaml"), "utf8")).toContain("weights:\n  web: 50\n");
+  });
+
+  it.each([
+    [["--to", "green", "--step", "25", "--now", "--interval", "2h"], "--interval 2h must be a duration such as 2m or 90s, between 1s and 60m"],
+    [["--to", "green", "--step", "25", "--interval", "2m"], "--interval needs --now, --to and --step"],
+    [["--to", "green", "--force", "because"], "--force applies to --now only"],
+  ])("refuses %j without touching the files", (args, message) => {
+    const dir = projectCopy();
+    const result = run(dir, args);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).not.toContain("    at ");
+    expect(fs.readFileSync(path.join(dir, "clusters/blue.yaml"), "utf8")).toContain("weights:\n  web: 50\n");
+  });
+
   it("writes nothing on --dry-run or on a refusal, and exits 1 on a refusal", () => {
     const dir = projectCopy();
     expect(run(dir, ["--dry-run", "--to", "green"]).status).toBe(0);

@@ -1,10 +1,11 @@
-import { ChildProcess, spawn } from "child_process";
+import { ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { projectRoot } from "../modules/project-root";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { AwsStandIn, worldOf } from "./helpers/aws-stand-in";
 import { exampleSources } from "./helpers/fleet";
+import { runScriptAsync } from "./helpers/run-async";
 import { parseFleetConfig } from "../modules/config/load";
 
 /**
@@ -23,27 +24,10 @@ beforeEach(async () => {
 });
 afterEach(() => standIn.stop());
 
-interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs a compiled script against the stand-in; `onLine` sees each stdout line, `onStart` the child process. */
-function run(script: string, args: string[], onLine?: (line: string) => void, onStart?: (child: ChildProcess) => void): Promise<Run> {
-  const child = spawn(process.execPath, [path.join(projectRoot(), "dist", "scripts", `${script}.js`), "--config-dir", project, ...args], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...standIn.environment() },
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    const lines = chunk.toString().split("\n");
-    stdout += chunk.toString();
-    for (const line of lines) if (line && onLine) onLine(line);
-  });
-  onStart?.(child);
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout, stderr })));
+/** Runs a compiled script against the stand-in, on the scratch project. */
+function run(script: string, args: string[], onLine?: (line: string) => void, onStart?: (child: ChildProcess) => void) {
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...standIn.environment() };
+  return runScriptAsync(path.join(projectRoot(), "dist", "scripts", `${script}.js`), ["--config-dir", project, ...args], { env, onLine, onStart });
 }
 
 const fileWeight = (cluster: string) => /web: (\d+)/.exec(fs.readFileSync(path.join(project, "clusters", `${cluster}.yaml`), "utf8"))![1];
@@ -60,6 +44,10 @@ describe("healthy shift", () => {
     expect(fileWeights()).toEqual({ blue: 0, green: 100 });
     // A one-step shift needs only ELBv2.
     expect(standIn.calls.every((c) => c.api === "elbv2")).toBe(true);
+    // No drift, but Terraform has yet to deploy the files.
+    const status = await run("status", ["--minutes", "0"]);
+    expect(status.status).toBe(0);
+    expect(status.stdout).toContain("web: files and live agree; Terraform last deployed blue=50 green=50: merge the files and deploy edge");
   });
 
   it("a progressive shift steps to green, one line per step, and leaves the files holding the live weights", async () => {
@@ -109,7 +97,7 @@ describe("unhealthy destination refused", () => {
     const result = await run("shift", ["--to", "green", "--now"]);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("web: cluster green would get weight 100 (now 50) with 0 healthy, 1 unhealthy, 1 initial targets; minHealthyTargets is 1");
-    expect(result.stderr).toContain("web: no weighted cluster would have 1 healthy target (green: 0 healthy, 1 unhealthy, 1 initial)");
+    expect(result.stderr).toContain("web: no weighted cluster would have 1 healthy target (green: 0 healthy, 1 unhealthy, 1 initial targets)");
     expect(result.stderr).not.toContain("    at ");
     expect(modifyCalls()).toBe(0);
     expect(fileWeights()).toEqual({ blue: 50, green: 50 });
@@ -127,7 +115,7 @@ describe("unhealthy destination refused", () => {
     standIn.targetGroup("green", "web").targets.forEach((t) => (t.state = "draining"));
     const result = await run("shift", ["blue=0", "--now"]);
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain("web: no weighted cluster would have 1 healthy target (green: 0 healthy, 2 draining)");
+    expect(result.stderr).toContain("web: no weighted cluster would have 1 healthy target (green: 0 healthy, 2 draining targets)");
     expect(standIn.weights("web")).toEqual({ blue: 50, green: 50 });
   });
 });
@@ -165,9 +153,15 @@ describe("failover revert refused", () => {
     writeConfigProjectInto(project);
     const refused = await run("preflight", ["edge"]);
     expect(refused.status).toBe(1);
-    expect(refused.stderr).toContain(
-      "web: a live failover (live blue=0 green=100, last deployed blue=50 green=50) would be reverted to the files' blue=50 green=50",
-    );
+    const revert = "web: a live failover (live blue=0 green=100, last deployed blue=50 green=50) would be reverted to the files' blue=50 green=50";
+    expect(refused.stderr).toContain(revert);
+    // The deploy command runs the same checks before cdktf, and stops there.
+    const deploy = await run("deploy", ["--only", "edge", "--auto-approve"]);
+    expect(deploy.status).toBe(1);
+    expect(deploy.stdout).toContain("deploying edge\n");
+    expect(deploy.stderr).toContain(revert);
+    expect(deploy.stdout + deploy.stderr).not.toContain("cdktf deploy failed");
+    expect(standIn.weights("web")).toEqual({ blue: 0, green: 100 });
     // The failover's change merged: the files hold the live weights.
     expect((await run("shift", ["--to", "green", "--dry-run"])).status).toBe(0);
     fs.writeFileSync(path.join(project, "clusters/blue.yaml"), fs.readFileSync(path.join(project, "clusters/blue.yaml"), "utf8").replace("web: 50", "web: 0"));

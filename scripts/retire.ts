@@ -10,10 +10,11 @@ import { projectRoot } from "../modules/project-root";
 import { runCommand } from "../modules/run-command";
 import { synthesizeFleet } from "../modules/synth";
 import { elbClient, logsClient, rethrowAwsError } from "../modules/traffic/aws-clients";
+import { runPreflight } from "../modules/traffic/preflight";
 import { assertNoLiveTraffic, deleteLeftoverLogGroup, planRetirement } from "../modules/traffic/retire";
 import { UserError } from "../modules/user-error";
 
-const USAGE = `usage: npm run retire -- <cluster> [--auto-approve] [--dry-run] [--config-dir DIR]
+const USAGE = `usage: npm run retire -- <cluster> [--auto-approve] [--force REASON] [--dry-run] [--config-dir DIR]
   Checks that the live listener rules give the cluster weight 0, destroys its stacks,
   deletes the log group EKS may leave, deletes its file and deploys the edge.
   Needs AWS credentials (the AWS SDK's usual variables, AWS_ENDPOINT_URL included).`;
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
       "auto-approve": { type: "boolean", default: false },
       "dry-run": { type: "boolean", default: false },
       "config-dir": { type: "string" },
+      force: { type: "string" },
       help: { type: "boolean", default: false },
     },
     allowPositionals: true,
@@ -54,8 +56,13 @@ async function main(): Promise<void> {
     if (result.status !== 0) throw new UserError(`step ${n} failed (exit ${result.status ?? result.signal}); ${again}`);
   };
 
-  step(1, `check that the live listener rules send ${retirement.cluster} no traffic`);
-  if (!values["dry-run"]) console.log(`  ${await assertNoLiveTraffic(await elbClient(fleet), fleet, retirement)}`);
+  step(1, `check that the live listener rules send ${retirement.cluster} no traffic, and that the final deploy of ${EDGE_STACK} may go`);
+  if (!values["dry-run"]) {
+    console.log(`  ${await assertNoLiveTraffic(await elbClient(fleet), fleet, retirement)}`);
+    // The edge is deployed last, from the files without this cluster: no live failover reverted, healthy capacity left.
+    const remaining = { ...fleet, clusters: fleet.clusters.filter((c) => c.config.name !== retirement.cluster) };
+    for (const line of await runPreflight(remaining, [EDGE_STACK], { forceReason: values.force })) console.log(`  ${line}`);
+  }
 
   const destroy = synthesized(configDir, fleet, (outdir) => destroyInvocation(readStackGraph(outdir), [retirement.stack], { autoApprove }));
   step(2, `destroy ${destroy.stacks.join(", ")} (bindings, controller, then EKS, nodes, IAM; KMS keys scheduled for deletion)`);

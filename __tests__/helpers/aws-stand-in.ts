@@ -126,7 +126,8 @@ export class AwsStandIn {
   environment(): Record<string, string> {
     return {
       AWS_ENDPOINT_URL: this.url,
-      AWS_REGION: "eu-west-1",
+      // The fleet's region, as in its ARNs.
+      AWS_REGION: this.world.loadBalancer.arn.split(":")[3],
       AWS_ACCESS_KEY_ID: "AKIASTANDIN000000000",
       AWS_SECRET_ACCESS_KEY: "stand-in-secret",
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",

@@ -73,5 +73,31 @@ export function findDangers(stacks: readonly StackPlan[], traffic: readonly Traf
       });
     }
   }
+  dangers.push(...failoverReverts(traffic));
   return dangers.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === "critical" ? -1 : 1));
+}
+
+/**
+ * Services whose live weights differ from the weights last deployed (a
+ * `shift --now` failover not yet in the files) and that the plan would set
+ * to other weights than the live ones: applying it undoes the failover.
+ */
+function failoverReverts(traffic: readonly TrafficRow[]): Danger[] {
+  const services = [...new Set(traffic.map((r) => r.service))];
+  return services.flatMap((service) => {
+    const rows = traffic.filter((r) => r.service === service);
+    const failover = rows.some((r) => r.deployed !== undefined && r.before !== undefined && r.deployed !== r.before);
+    if (!failover || rows.every((r) => r.after === undefined || r.after === r.before)) return [];
+    const list = (pick: (r: TrafficRow) => number | undefined) => rows.map((r) => `${r.cluster}=${pick(r) ?? "–"}`).join(" ");
+    return [
+      {
+        severity: "critical" as const,
+        stack: EDGE_STACK,
+        address: `${service} listener rule`,
+        kind: "update" as const,
+        reason: `reverts a live failover: live ${list((r) => r.before)} (shift --now), last deployed ${list((r) => r.deployed)}, this plan sets ${list((r) => r.after)}: merge the failover's change first`,
+        replacePaths: [],
+      },
+    ];
+  });
 }

@@ -1,6 +1,7 @@
 import { Danger, findDangers } from "./dangers";
 import { ChangeKind, counts, hasChanges, Json, kindOf, managedChanges, ResourceChange, StackPlan } from "./plan-json";
 import { TrafficRow, trafficTable } from "./traffic";
+import { mermaidPicture } from "../traffic/mermaid";
 
 /** Marks the summary so a workflow can find and update its own comment. */
 export const SUMMARY_MARKER = "<!-- fleet-plan-summary -->";
@@ -106,6 +107,16 @@ function stackDetails({ stack, plan }: StackPlan): string {
   return lines.join("\n");
 }
 
+/** The planned routes as a Mermaid picture (rows the plan removes left out). */
+function trafficPicture(traffic: readonly TrafficRow[]): string {
+  const services = [...new Set(traffic.map((r) => r.service))];
+  const routes = services.map((service) => ({
+    service,
+    clusters: traffic.filter((r) => r.service === service && r.after !== undefined).map((r) => ({ cluster: r.cluster, weight: r.after! })),
+  }));
+  return mermaidPicture(undefined, routes, Object.fromEntries(traffic.filter((r) => r.after !== undefined).map((r) => [r.cluster, undefined])));
+}
+
 export interface SummaryOptions {
   /** Dangerous changes were approved (e.g. by a pull-request label): exit 0 despite them. @default false */
   readonly allowDangerous?: boolean;
@@ -138,12 +149,13 @@ export function summarizePlans(stacks: readonly StackPlan[], options: SummaryOpt
   }
 
   if (traffic.length > 0) {
-    head.push("### Traffic", "", "| service | cluster | weight | share |", "|---|---|---|---|");
+    head.push("### Traffic", "", "| service | cluster | weight (live → planned) | share |", "|---|---|---|---|");
     for (const row of traffic) {
       const moved = row.before !== row.after ? " **changed**" : "";
-      head.push(`| ${row.service} | ${row.cluster} | ${row.before ?? "–"} → ${row.after ?? "–"}${moved} | ${share(traffic, row, "before")} → ${share(traffic, row, "after")} |`);
+      const failover = row.deployed !== undefined && row.before !== undefined && row.deployed !== row.before ? ` (live failover; last deployed ${row.deployed})` : "";
+      head.push(`| ${row.service} | ${row.cluster} | ${row.before ?? "–"} → ${row.after ?? "–"}${moved}${failover} | ${share(traffic, row, "before")} → ${share(traffic, row, "after")} |`);
     }
-    head.push("");
+    head.push("", "```mermaid", trafficPicture(traffic), "```", "");
   }
 
   head.push("### Stacks", "", "| stack | create | update | replace | delete | |", "|---|---|---|---|---|---|");

@@ -1,12 +1,16 @@
 import { EDGE_STACK } from "../naming";
+import { DEPLOYED_WEIGHTS_TAG, parseWeightsText } from "../traffic/weights";
 import { Json, managedChanges, StackPlan } from "./plan-json";
 
 /** A service's weight on one cluster before and after the plan; undefined where it has none. */
 export interface TrafficRow {
   readonly service: string;
   readonly cluster: string;
+  /** The live weight: plans refresh the rule from AWS first. */
   readonly before?: number;
   readonly after?: number;
+  /** The weight Terraform last deployed (the rule's `deployed-weights` tag); it differs from `before` after a `shift --now`. */
+  readonly deployed?: number;
 }
 
 /** Weights per service and cluster, before (from state) and after (from configuration), from the edge plan. */
@@ -30,6 +34,8 @@ export function trafficTable(stacks: readonly StackPlan[]): TrafficRow[] {
   for (const change of managedChanges(plan).filter((c) => c.type === "aws_lb_listener_rule")) {
     const tags = (change.change.after?.tags ?? change.change.before?.tags) as Record<string, string> | undefined;
     const service = tags?.service ?? change.address;
+    const deployedTag = (change.change.before?.tags as Record<string, string> | undefined)?.[DEPLOYED_WEIGHTS_TAG];
+    const deployed = deployedTag === undefined ? undefined : parseWeightsText(deployedTag);
     const before = new Map<string, number>();
     for (const group of forwardGroups(change.change.before)) {
       before.set(clusterByArn.get(group.arn as string) ?? String(group.arn), group.weight as number);
@@ -44,7 +50,7 @@ export function trafficTable(stacks: readonly StackPlan[]): TrafficRow[] {
       }
     }
     for (const cluster of [...new Set([...before.keys(), ...after.keys()])].sort()) {
-      rows.push({ service, cluster, before: before.get(cluster), after: after.get(cluster) });
+      rows.push({ service, cluster, before: before.get(cluster), after: after.get(cluster), ...(deployed ? { deployed: deployed[cluster] } : {}) });
     }
   }
   return rows.sort((a, b) => a.service.localeCompare(b.service) || a.cluster.localeCompare(b.cluster));

@@ -18,12 +18,12 @@ export class GateRefusal extends UserError {
   }
 }
 
-/** "0 healthy, 2 unhealthy, 1 initial": healthy always, other states when present. */
+/** "0 healthy, 2 unhealthy, 1 initial targets": healthy always, other states when present. */
 export function describeHealth(counts: HealthCounts | undefined): string {
-  if (!counts) return "no target group";
-  return HEALTH_STATES.filter((state) => state === "healthy" || counts[state] > 0)
+  if (!counts) return "no live target group";
+  return `${ HEALTH_STATES.filter((state) => state === "healthy" || counts[state] > 0)
     .map((state) => `${counts[state]} ${state}`)
-    .join(", ");
+    .join(", ")} targets`;
 }
 
 /**
@@ -47,7 +47,7 @@ export function healthRefusals(
     for (const cluster of Object.keys(after).sort()) {
       if (after[cluster] > 0 && after[cluster] > (before[cluster] ?? 0) && !healthyEnough(cluster)) {
         refusals.push(
-          `${service}: cluster ${cluster} would get weight ${after[cluster]} (now ${before[cluster] ?? 0}) with ${describeHealth(countsOf(cluster))} targets; minHealthyTargets is ${minimum}`,
+          `${service}: cluster ${cluster} would get weight ${after[cluster]} (now ${before[cluster] ?? 0}) with ${describeHealth(countsOf(cluster))}; minHealthyTargets is ${minimum}`,
         );
       }
     }

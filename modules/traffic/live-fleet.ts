@@ -43,10 +43,17 @@ export interface LiveFleet {
   readonly routes: ReadonlyMap<string, LiveRoute>;
 }
 
-/** Targets of a target group by health state. */
-export type HealthCounts = Readonly<Record<TargetHealthStateEnum, number>>;
+/** Target health states as `status` counts them. */
+export const HEALTH_STATES = ["healthy", "unhealthy", "initial", "draining", "unused", "unavailable"] as const;
+export type HealthState = (typeof HEALTH_STATES)[number];
 
-export const HEALTH_STATES: readonly TargetHealthStateEnum[] = ["healthy", "unhealthy", "initial", "draining", "unused", "unavailable"];
+/** Targets of a target group by health state. */
+export type HealthCounts = Readonly<Record<HealthState, number>>;
+
+/** The state a target counts under; an unhealthy target being drained counts as draining. */
+function countedState(state: TargetHealthStateEnum): HealthState {
+  return state === "unhealthy.draining" ? "draining" : state;
+}
 
 /**
  * Finds the fleet's ALB by name and each service's listener rule by its
@@ -143,10 +150,10 @@ export async function readTargetHealth(client: ElasticLoadBalancingV2Client, tar
   const health = new Map<string, HealthCounts>();
   for (const arn of new Set(targetGroupArns)) {
     const result = await client.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
-    const counts = Object.fromEntries(HEALTH_STATES.map((state) => [state, 0])) as Record<TargetHealthStateEnum, number>;
+    const counts = Object.fromEntries(HEALTH_STATES.map((state) => [state, 0])) as Record<HealthState, number>;
     for (const description of result.TargetHealthDescriptions ?? []) {
       const state = description.TargetHealth?.State;
-      if (state && state in counts) counts[state]++;
+      if (state) counts[countedState(state)]++;
     }
     health.set(arn, counts);
   }

@@ -16,11 +16,11 @@ const id = (...parts: string[]) => parts.join("_").replace(/[^A-Za-z0-9_]/g, "_"
 /**
  * A Mermaid flowchart: ALB → one rule per service → a target group per
  * (service, cluster) labelled with weight, share and health → the clusters
- * with their lifecycle state. Unhealthy weighted target groups are drawn red,
+ * with their lifecycle state (when known). Unhealthy weighted target groups are drawn red,
  * target groups without weight dashed.
  */
-export function mermaidPicture(loadBalancer: string, routes: readonly PictureRoute[], clusterStates: Readonly<Record<string, string>>): string {
-  const lines = ["flowchart LR", `  alb["ALB ${loadBalancer}"]`];
+export function mermaidPicture(loadBalancer: string | undefined, routes: readonly PictureRoute[], clusterStates: Readonly<Record<string, string | undefined>>): string {
+  const lines = ["flowchart LR", `  alb["ALB${loadBalancer ? ` ${loadBalancer}` : ""}"]`];
   const unhealthy: string[] = [];
   const idle: string[] = [];
   for (const route of routes) {
@@ -38,7 +38,7 @@ export function mermaidPicture(loadBalancer: string, routes: readonly PictureRou
     }
   }
   for (const [cluster, state] of Object.entries(clusterStates).sort()) {
-    lines.push(`  ${id("cluster", cluster)}(["cluster ${cluster}<br/>${state}"])`);
+    lines.push(`  ${id("cluster", cluster)}(["cluster ${cluster}${state ? `<br/>${state}` : ""}"])`);
   }
   if (unhealthy.length > 0) lines.push("  classDef unhealthy fill:#fdd,stroke:#c00", `  class ${unhealthy.join(",")} unhealthy`);
   if (idle.length > 0) lines.push("  classDef idle stroke-dasharray:4 4", `  class ${idle.join(",")} idle`);

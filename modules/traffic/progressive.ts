@@ -12,6 +12,8 @@ import { formatWeights } from "./weights";
 
 /** Most steps a progressive shift takes (a step of 1 point from 0% to 100%). */
 const MAX_STEPS = 100;
+/** During an interval the metrics are checked this often (ALB metrics have one-minute datapoints). */
+const CHECK_EVERY_MS = 60_000;
 
 /** One step: the weights it sets and the files holding them. */
 interface ShiftStep {
@@ -101,11 +103,16 @@ export async function progressiveShift(
 
     await writeLiveWeights(elb, live, step.shifts);
     options.writeSources(step.sources);
-    const stepStart = new Date();
-    await sleep(options.intervalMs, undefined, { signal: options.stop }).catch(() => undefined);
-
-    const breaches = await observe(cloudWatch, fleet, live, step.shifts, stepStart, health, (line) => options.log(`${label}: ${line}`));
-    if (breaches.length > 0) await restore(step.shifts, `${label} breached the shift limits: ${breaches.join("; ")}`);
+    const stepStart = Date.now();
+    // Checked every minute during the interval and at its end; the step's line is printed once.
+    let observation: Observation;
+    do {
+      const left = options.intervalMs - (Date.now() - stepStart);
+      await sleep(Math.min(left, CHECK_EVERY_MS), undefined, { signal: options.stop }).catch(() => undefined);
+      observation = await observe(cloudWatch, fleet, live, step.shifts, new Date(stepStart), health);
+    } while (observation.breaches.length === 0 && Date.now() - stepStart < options.intervalMs && !options.stop?.aborted);
+    options.log(`${label}: ${observation.line}`);
+    if (observation.breaches.length > 0) await restore(step.shifts, `${label} breached the shift limits: ${observation.breaches.join("; ")}`);
     if (options.stop?.aborted && index < steps.length - 1) {
       options.log(`stopped after ${label}: rules and files hold ${step.shifts.map((s) => `${s.service} ${formatWeights(s.after)}`).join(", ")}`);
       return "stopped";
@@ -114,7 +121,13 @@ export async function progressiveShift(
   return "done";
 }
 
-/** Prints the step's line and returns the breaches of the services' shift limits. */
+/** What a step did so far: its line (weights, healthy targets, error rate, latency) and the limits breached. */
+interface Observation {
+  readonly line: string;
+  readonly breaches: readonly string[];
+}
+
+/** Reads the metrics of the step's target groups since it began and compares them with the services' shift limits. */
 async function observe(
   cloudWatch: CloudWatchClient,
   fleet: FleetConfig,
@@ -122,8 +135,7 @@ async function observe(
   shifts: readonly ServiceShift[],
   since: Date,
   health: Awaited<ReturnType<typeof readRouteHealth>>,
-  log: (line: string) => void,
-): Promise<string[]> {
+): Promise<Observation> {
   const arns = shifts.flatMap((s) => [...live.routes.get(s.service)!.targetGroups.values()]);
   const metrics = await readTargetGroupMetrics(cloudWatch, live.loadBalancerArn, arns, since, new Date());
   const breaches: string[] = [];
@@ -148,6 +160,5 @@ async function observe(
     const list = (f: (x: (typeof measured)[number]) => string) => measured.map((x) => `${x.cluster} ${f(x)}`).join(", ");
     return `${service} ${formatWeights(after)} · healthy ${list((x) => String(x.healthy))} · 5xx ${list((x) => x.errors)} · latency ${list((x) => x.latency)}`;
   });
-  log(parts.join(" | "));
-  return breaches;
+  return { line: parts.join(" | "), breaches };
 }

@@ -164,6 +164,8 @@ export function formatFleetStatus(status: FleetStatus): string {
   if (status.metricsError) lines.push("", `request counts unavailable: ${status.metricsError}`);
   const unavailable = status.services.flatMap((s) => s.clusters.filter((c) => (c.health?.unavailable ?? 0) > 0).map((c) => `${s.service}/${c.cluster}`));
   if (unavailable.length > 0) lines.push("", `health unavailable (health checks off?) for ${unavailable.join(", ")}`);
+  const undeployed = status.services.filter((s) => s.liveFailover && !s.drift);
+  for (const s of undeployed) lines.push("", `${s.service}: files and live agree; Terraform last deployed ${formatWeights(s.deployedWeights!)}: merge the files and deploy edge`);
   lines.push("", ...(status.problems.length > 0 ? status.problems : ["no drift; every service has healthy capacity"]));
   return lines.join("\n");
 }

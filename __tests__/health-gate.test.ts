@@ -1,0 +1,48 @@
+import { parseFleetConfig } from "../modules/config/load";
+import { enforceGate, healthRefusals } from "../modules/traffic/health-gate";
+import { HealthCounts } from "../modules/traffic/live-fleet";
+import { UserError } from "../modules/user-error";
+import { exampleSources } from "./helpers/fleet";
+
+const example = exampleSources();
+const fleet = parseFleetConfig(example);
+const counts = (healthy: number, unhealthy = 0): HealthCounts => ({ healthy, unhealthy, initial: 0, draining: 0, unused: 0, unavailable: 0 });
+const health = (blue: HealthCounts, green: HealthCounts) => new Map([["web", new Map([["blue", blue], ["green", green]])]]);
+
+describe("the health gate", () => {
+  it("lets weight move onto healthy clusters, and judges only services whose weights change", () => {
+    expect(healthRefusals(fleet, [{ service: "web", before: { blue: 50, green: 50 }, after: { blue: 0, green: 100 } }], health(counts(0, 2), counts(1)))).toEqual([]);
+    expect(healthRefusals(fleet, [{ service: "web", before: { blue: 50, green: 50 }, after: { blue: 50, green: 50 } }], health(counts(0), counts(0)))).toEqual([]);
+  });
+
+  it("lets weight leave an unhealthy cluster while another healthy one carries the service", () => {
+    expect(healthRefusals(fleet, [{ service: "web", before: { blue: 50, green: 50 }, after: { blue: 25, green: 75 } }], health(counts(0, 2), counts(2)))).toEqual([]);
+  });
+
+  it("counts against the service's minHealthyTargets", () => {
+    const strict = parseFleetConfig({ ...example, platform: { ...example.platform, text: example.platform.text.replace("priority: 100", "priority: 100\n    minHealthyTargets: 3") } });
+    expect(healthRefusals(strict, [{ service: "web", before: { blue: 50, green: 50 }, after: { blue: 0, green: 100 } }], health(counts(3), counts(2, 1)))).toEqual([
+      "web: cluster green would get weight 100 (now 50) with 2 healthy, 1 unhealthy targets; minHealthyTargets is 3",
+      "web: no weighted cluster would have 3 healthy targets (green: 2 healthy, 1 unhealthy targets)",
+    ]);
+  });
+
+  it("treats a target group not live yet as one without healthy targets", () => {
+    expect(healthRefusals(fleet, [{ service: "web", before: { blue: 100 }, after: { blue: 50, green: 50 } }], new Map([["web", new Map([["blue", counts(2)]])]]))).toEqual([
+      "web: cluster green would get weight 50 (now 0) with no live target group; minHealthyTargets is 1",
+    ]);
+  });
+
+  it("refuses unless forced with a reason, which it echoes", () => {
+    expect(() => enforceGate(["web: x"], undefined)).toThrow("refused, nothing was changed:\n  web: x\noverride only knowingly: --force \"<reason>\"");
+    expect(() => enforceGate(["web: x"], " ")).toThrow(UserError);
+    expect(enforceGate(["web: x"], "green's health check is broken")).toEqual(["FORCED past 1 refusal, reason: green's health check is broken", "  forced: web: x"]);
+    expect(enforceGate([], undefined)).toEqual([]);
+  });
+
+  it("defaults minHealthyTargets to 1 and the shift limits to 1% target 5xx and 1000 ms", () => {
+    expect(fleet.platform.services[0]).toMatchObject({ minHealthyTargets: 1, shiftLimits: { max5xxPercent: 1, maxResponseTimeMs: 1000 } });
+    const zero = { ...example, platform: { ...example.platform, text: example.platform.text.replace("priority: 100", "priority: 100\n    minHealthyTargets: 0") } };
+    expect(() => parseFleetConfig(zero)).toThrow("platform.yaml: services[0].minHealthyTargets:");
+  });
+});

@@ -1,0 +1,32 @@
+import { ChildProcess, spawn } from "child_process";
+
+export interface AsyncRun {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface AsyncRunOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  /** Sees each line of standard output as it comes. */
+  readonly onLine?: (line: string) => void;
+  /** Sees the child process once started (to signal it). */
+  readonly onStart?: (child: ChildProcess) => void;
+}
+
+/**
+ * Runs a compiled script with node without blocking this process, so that a
+ * server running in the test (the AWS stand-in) can answer it.
+ */
+export function runScriptAsync(script: string, args: readonly string[], options: AsyncRunOptions = {}): Promise<AsyncRun> {
+  const child = spawn(process.execPath, [script, ...args], { env: options.env ?? process.env });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+    for (const line of chunk.toString().split("\n")) if (line) options.onLine?.(line);
+  });
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  options.onStart?.(child);
+  return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout, stderr })));
+}

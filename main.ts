@@ -1,15 +1,19 @@
 import * as path from "path";
-import { parseArgs } from "util";
-import { readConfigSourcesAtRevision } from "./modules/config/git-base";
+import { loadFleetConfigAtRevision } from "./modules/config/git-base";
 import { assertSafeTransition } from "./modules/config/lifecycle";
-import { loadFleetConfig, parseFleetConfig } from "./modules/config/load";
+import { loadFleetConfig, PLATFORM_FILE } from "./modules/config/load";
 import { findOrphanedClusterStates } from "./modules/orphaned-state";
 import { projectRoot } from "./modules/project-root";
 import { synthesizeFleet } from "./modules/synth";
 import { UserError } from "./modules/user-error";
 import { runCommand } from "./modules/run-command";
+import { parseCommandLine } from "./modules/cli/args";
+import { counted } from "./modules/wording";
 
-const USAGE = "usage: node dist/main.js [config-dir] [--base <git-revision>]";
+const USAGE = `usage: npm run synth -- [config-dir] [--base <git-revision>]
+  config-dir     folder holding platform.yaml and clusters/ (default: the project root)
+  --base REV     also check the change from git revision REV against the lifecycle rules
+  Output goes to config-dir/cdktf.out, or CDKTF_OUTDIR as cdktf synth --output sets it.`;
 
 /**
  * Synthesizes the fleet described by `platform.yaml` and `clusters/` in the
@@ -18,23 +22,30 @@ const USAGE = "usage: node dist/main.js [config-dir] [--base <git-revision>]";
  * change from that git revision must also be a safe one (lifecycle rules).
  */
 function main(): void {
-  const { values, positionals } = parseArgs({ options: { base: { type: "string" } }, allowPositionals: true });
-  if (positionals.length > 1) throw new UserError(USAGE);
+  const commandLine = parseCommandLine({ usage: USAGE, options: { base: { type: "string" } }, positionals: { max: 1 } });
+  if (!commandLine) return;
+  const { values, positionals } = commandLine;
   const configDir = path.resolve(positionals[0] ?? projectRoot());
   const fleet = loadFleetConfig(configDir);
   if (values.base) {
-    assertSafeTransition(parseFleetConfig(readConfigSourcesAtRevision(configDir, values.base)), fleet);
+    const base = loadFleetConfigAtRevision(configDir, values.base);
+    if (base) assertSafeTransition(base, fleet);
+    else console.log(`--base ${values.base} has no ${PLATFORM_FILE}: no fleet to compare with, so the lifecycle rules have nothing to check`);
   }
   const outdir = path.resolve(configDir, process.env.CDKTF_OUTDIR || "cdktf.out");
   if (!path.relative(outdir, configDir).startsWith("..")) {
     throw new UserError(`output folder ${outdir} would replace the configuration folder ${configDir}`);
   }
   synthesizeFleet(fleet, outdir);
-  console.log(`synthesized ${2 + 2 * fleet.clusters.length} stacks (${fleet.clusters.length} clusters) into ${path.relative(configDir, outdir) || "."}`);
+  console.log(`synthesized ${counted(2 + 2 * fleet.clusters.length, "stack")} (${counted(fleet.clusters.length, "cluster")}) into ${path.relative(configDir, outdir) || "."}`);
   for (const orphan of findOrphanedClusterStates(configDir, fleet)) {
+    const restore = `restore clusters/${orphan.cluster}.yaml and retire it with npm run retire -- ${orphan.cluster}`;
     console.error(
-      `WARNING: ${orphan.stateFile} still holds ${orphan.resources} resources of cluster ${orphan.cluster}, whose file is gone. ` +
-        `They keep running and nothing manages them: restore clusters/${orphan.cluster}.yaml and retire it with npm run retire -- ${orphan.cluster}.`,
+      orphan.resources === undefined
+        ? `WARNING: ${orphan.stateFile} ${orphan.problem}, so whether cluster ${orphan.cluster}, whose file is gone, still has resources is unknown. ` +
+            `Repair it from its backup (${orphan.stateFile}.backup) and check; if it has resources, ${restore}.`
+        : `WARNING: ${orphan.stateFile} still holds ${counted(orphan.resources, "resource")} of cluster ${orphan.cluster}, whose file is gone. ` +
+            `They keep running and nothing manages them: ${restore}.`,
     );
   }
 }

@@ -3,7 +3,7 @@ import * as path from "path";
 import { parseFleetConfig } from "../modules/config/load";
 import { projectRoot } from "../modules/project-root";
 import { AwsStandIn, worldOf } from "./helpers/aws-stand-in";
-import { offlineCliEnvironment, runCommandLine, scratchProject, stacksThatReachedAws } from "./helpers/cdktf-cli";
+import { CliRun, offlineCliEnvironment, runCommandLine, scratchProject, stacksThatReachedAws } from "./helpers/cdktf-cli";
 import { exampleSources } from "./helpers/fleet";
 import { describeWithTerraform } from "./helpers/terraform-checks";
 
@@ -45,22 +45,31 @@ const EXPECTED: Record<string, Expectation> = {
   },
 };
 
+/** Documented commands run at once; each has its own copy of the project, since each writes its cdktf.out. */
+const CONCURRENT_RUNS = 3;
+
 describeWithTerraform("documented deploy commands with the real cdktf CLI", (terraform) => {
   const commands = documentedDeployCommands();
-  let project: string;
-  let env: NodeJS.ProcessEnv;
+  const runs = new Map<string, CliRun>();
   let aws: AwsStandIn;
 
   beforeAll(async () => {
-    project = scratchProject();
-    const green = fs.readFileSync(path.join(project, "clusters", "green.yaml"), "utf8");
-    fs.writeFileSync(path.join(project, "clusters", "purple.yaml"), green.replace("name: green", "name: purple").replace(/web: \d+/, "web: 0"));
     // The deployed example fleet, purple not in it yet: the deploy's live checks read it, and
     // Terraform's first AWS call (STS, which refuses every identity) stops each run.
     aws = new AwsStandIn(worldOf(parseFleetConfig(exampleSources())));
     await aws.start();
-    env = offlineCliEnvironment(terraform.providerSource, aws.environment());
-  });
+    const env = offlineCliEnvironment(terraform.providerSource, aws.environment());
+    const pending = commands.filter((command) => command in EXPECTED);
+    const worker = async () => {
+      for (let command = pending.shift(); command !== undefined; command = pending.shift()) {
+        const project = scratchProject();
+        const green = fs.readFileSync(path.join(project, "clusters", "green.yaml"), "utf8");
+        fs.writeFileSync(path.join(project, "clusters", "purple.yaml"), green.replace("name: green", "name: purple").replace(/web: \d+/, "web: 0"));
+        runs.set(command, await runCommandLine(command, project, { ...env, ...EXPECTED[command].env }));
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENT_RUNS }, worker));
+  }, 600_000);
 
   afterAll(() => aws?.stop());
 
@@ -69,11 +78,10 @@ describeWithTerraform("documented deploy commands with the real cdktf CLI", (ter
     expect(commands.filter((command) => !(command in EXPECTED))).toEqual([]);
   });
 
-  // One at a time: every run writes the scratch project's cdktf.out.
-  it.each(documentedDeployCommands())("%s: accepted by cdktf, deploys in dependency order, stops at AWS", async (command) => {
+  it.each(commands)("%s: accepted by cdktf, deploys in dependency order, stops at AWS", (command) => {
     const expected = EXPECTED[command];
-    if (!expected) throw new Error(`no expectation for the documented command ${command}`);
-    const run = await runCommandLine(command, project, { ...env, ...expected.env });
+    const run = runs.get(command);
+    if (!expected || !run) throw new Error(`no expectation for the documented command ${command}`);
 
     expect(run.output).not.toMatch(/Usage Error/i);
     expect(run.output).toContain(`deploying ${expected.order}\n`);

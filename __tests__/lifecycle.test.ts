@@ -49,6 +49,35 @@ describe("cluster lifecycle, checked against the previous configuration", () => 
     ]);
   });
 
+  const withState = (sources: ConfigSources, state: string) => edit(sources, "c00", (t) => t.replace("name: c00\n", `name: c00\nstate: ${state}\n`));
+
+  it.each([
+    ["standby", "draining", "a standby cluster may become active"],
+    ["standby", "retiring", "a standby cluster may become active"],
+    ["retiring", "active", "a retiring cluster is only removed, with npm run retire -- c00"],
+    ["retiring", "standby", "a retiring cluster is only removed, with npm run retire -- c00"],
+  ])("refuses %s → %s, which the runbook's state machine does not allow", (from, to, allowed) => {
+    expect(transitionProblems(withState(drained, from), withState(drained, to))).toEqual([`clusters/c00.yaml: state: ${from} → ${to} is not a lifecycle step: ${allowed}`]);
+  });
+
+  it.each([
+    ["active", "draining"],
+    ["active", "standby"],
+    ["active", "retiring"],
+    ["draining", "active"],
+    ["draining", "standby"],
+    ["draining", "retiring"],
+    ["standby", "active"],
+  ])("allows %s → %s", (from, to) => {
+    expect(transitionProblems(withState(drained, from), withState(drained, to))).toEqual([]);
+  });
+
+  it("refuses standby → active together with traffic: edge would deploy before the nodes scale up", () => {
+    expect(transitionProblems(withState(drained, "standby"), edit(withState(drained, "active"), "c00", (t) => t.replace("svc0: 0", "svc0: 10")))).toEqual([
+      "clusters/c00.yaml: weights.svc0: is 10 in the change that brings c00 back from standby: edge deploys before its nodes scale up; set state: active alone, deploy, check health, then give it traffic in a later change",
+    ]);
+  });
+
   it("starts a new cluster at weight 0", () => {
     expect(transitionProblems(base, withClusterFile(base, "clusters/new.yaml", clusterText("new", "svc0", 0)))).toEqual([]);
     expect(transitionProblems(base, withClusterFile(base, "clusters/new.yaml", clusterText("new", "svc0", 5)))).toEqual([
@@ -65,6 +94,13 @@ describe("cluster lifecycle, checked against the previous configuration", () => 
     expect(transitionProblems(retiring, withoutC00)).toEqual([]);
   });
 
+  it("refuses to change how the creator got its access entry, which replaces the cluster", () => {
+    const bootstrapped = edit(base, "c00", (t) => `${t}bootstrapCreatorAdmin: true\n`);
+    expect(transitionProblems(bootstrapped, base)).toEqual([
+      "clusters/c00.yaml: bootstrapCreatorAdmin: changes true → false, which replaces the EKS cluster c00: keep it as the cluster was created, or build a new cluster and retire this one",
+    ]);
+  });
+
   it("lets a draining cluster's weights only go down", () => {
     const draining = edit(base, "c00", (t) => t.replace("name: c00\n", "name: c00\nstate: draining\n"));
     expect(transitionProblems(draining, edit(draining, "c00", (t) => t.replace("svc0: 10", "svc0: 5")))).toEqual([]);
@@ -75,7 +111,7 @@ describe("cluster lifecycle, checked against the previous configuration", () => 
 });
 
 describe("standby clusters", () => {
-  const standby = edit(drained, "c00", (t) => t.replace("name: c00\n", "name: c00\nstate: standby\nstandbyNodes: 0\n"));
+  const standby = edit(drained, "c00", (t) => t.replace("name: c00\n", "name: c00\nstate: standby\nstandbyNodes: 1\n"));
 
   it("take no traffic", () => {
     const withWeight = edit(standby, "c00", (t) => t.replace("svc0: 0", "svc0: 5"));
@@ -87,7 +123,7 @@ describe("standby clusters", () => {
 
   it("scale their node groups down to the floor", () => {
     const groups = Object.values(resourcesOf(synthFleet(standby).stack("cluster-c00"), "aws_eks_node_group"));
-    expect(groups.map((g) => g.scaling_config)).toEqual([{ min_size: 0, desired_size: 0, max_size: 3 }]);
+    expect(groups.map((g) => g.scaling_config)).toEqual([{ min_size: 1, desired_size: 1, max_size: 3 }]);
   });
 });
 
@@ -119,6 +155,45 @@ describe("npm run synth", () => {
     const result = spawnSync(process.execPath, [mainJs, dir, "--base", "main"], { encoding: "utf8" });
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
+  });
+
+  it("with --base says a problem comes from the base revision", () => {
+    const broken = edit(base, "c00", (t) => t.replace("maxSize: 3", "maxSize: 1"));
+    const dir = gitProject(broken);
+    fs.writeFileSync(path.join(dir, "clusters/c00.yaml"), base.clusters[0].text);
+    const result = spawnSync(process.execPath, [mainJs, dir, "--base", "main"], { encoding: "utf8" });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("--base main: the fleet's files at that revision are invalid, so this change cannot be checked against them");
+    expect(result.stderr).toContain("  main:clusters/c00.yaml: nodeGroups[0].desiredSize: desiredSize (2) is above maxSize (1)");
+  });
+
+  it("with --base accepts a first fleet, whose base has no fleet files", () => {
+    const dir = fs.mkdtempSync(path.join(require("os").tmpdir(), "fleet-git-"));
+    const git = (...args: string[]) => execFileSync("git", ["-C", dir, ...args], { stdio: "ignore" });
+    git("init", "-q", "-b", "main");
+    fs.writeFileSync(path.join(dir, "README.md"), "infrastructure\n");
+    git("add", ".");
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "empty");
+    const project = writeConfigProject(base);
+    fs.cpSync(project, dir, { recursive: true });
+    const result = spawnSync(process.execPath, [mainJs, dir, "--base", "main"], { encoding: "utf8" });
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("--base main has no platform.yaml: no fleet to compare with");
+  });
+
+  it("warns, without a stack trace, when a state file of a removed cluster is corrupt", () => {
+    const dir = gitProject(base);
+    fs.mkdirSync(path.join(dir, "state"));
+    fs.writeFileSync(path.join(dir, "state", "cluster-old.tfstate"), '{"version": 4, "resources": [');
+    fs.writeFileSync(path.join(dir, "state", "cluster-one.tfstate"), JSON.stringify({ version: 4, resources: [{}] }));
+    const result = spawnSync(process.execPath, [mainJs, dir], { encoding: "utf8" });
+    expect(result.status).toBe(0);
+    expect(result.stderr.trim().split("\n")).toEqual([
+      "WARNING: state/cluster-old.tfstate is not valid JSON, so whether cluster old, whose file is gone, still has resources is unknown. " +
+        "Repair it from its backup (state/cluster-old.tfstate.backup) and check; if it has resources, restore clusters/old.yaml and retire it with npm run retire -- old.",
+      "WARNING: state/cluster-one.tfstate still holds 1 resource of cluster one, whose file is gone. They keep running and nothing manages them: restore clusters/one.yaml and retire it with npm run retire -- one.",
+    ]);
   });
 
   it("warns loudly when local state holds resources of a cluster whose file is gone", () => {

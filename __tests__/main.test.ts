@@ -41,6 +41,11 @@ describe("npm run synth", () => {
     expect(fs.existsSync(path.join(dir, "cdktf.out", "stacks", "cluster-c01-k8s", "cdk.tf.json"))).toBe(true);
   });
 
+  it("counts in words: 1 cluster, 4 stacks", () => {
+    const result = synth(writeConfigProject(generatedFleetSources(1)));
+    expect(result.stdout).toContain("synthesized 4 stacks (1 cluster) into cdktf.out");
+  });
+
   it("rejects a bad file naming file and field, exits non-zero and leaves the previous output untouched", () => {
     const dir = writeConfigProject(generatedFleetSources(2));
     expect(synth(dir).status).toBe(0);

@@ -20,6 +20,7 @@ interface Step {
 }
 interface Job {
   if?: string;
+  "runs-on": string;
   permissions?: Record<string, string>;
   steps: Step[];
 }
@@ -27,6 +28,7 @@ interface Job {
 describe("the GitHub Actions workflow", () => {
   const workflow = parse(fs.readFileSync(path.join(root, ".github/workflows/terraform.yml"), "utf8")) as {
     on: { pull_request: unknown; push: { branches: string[] } };
+    env: Record<string, string>;
     jobs: Record<string, Job>;
   };
   const { plan, deploy, test } = workflow.jobs;
@@ -69,6 +71,23 @@ describe("the GitHub Actions workflow", () => {
       .flatMap((run) => [...run.matchAll(/npm run (?:--silent )?([a-z-]+)/g)].map((m) => m[1]));
     expect(used.length).toBeGreaterThan(4);
     expect(used.filter((name) => !scripts.includes(name))).toEqual([]);
+  });
+
+  it("deploys through the project's deploy command, one stack at a time in dependency order", () => {
+    const deploys = deploy.steps.map((s) => s.run ?? "").filter((run) => run.includes("deploy"));
+    expect(deploys).toEqual(["npm run deploy -- --only $STACKS --auto-approve"]);
+  });
+
+  it("runs its plans and deploys where the runner label variable says, on a supported Node LTS", () => {
+    for (const job of [plan, deploy]) expect(job["runs-on"]).toContain("vars.FLEET_RUNS_ON");
+    expect(Number(workflow.env.NODE_VERSION)).toBeGreaterThanOrEqual(22);
+  });
+
+  it("passes actionlint", () => {
+    const actionlint = path.join(root, "node_modules", "@tktco", "node-actionlint", "bin", "node-actionlint.js");
+    const result = spawnSync(process.execPath, [actionlint, ".github/workflows/terraform.yml"], { cwd: root, encoding: "utf8" });
+    expect(result.stdout + result.stderr).toContain("All workflow files passed lint checks");
+    expect(result.status).toBe(0);
   });
 });
 

@@ -1,12 +1,16 @@
 import * as fs from "fs";
 import * as path from "path";
 import { FleetConfig } from "./config/load";
+import { describeFileError } from "./file-errors";
 
-/** A state file of a cluster stack whose cluster file is gone, still holding resources. */
+/** A state file of a cluster stack whose cluster file is gone, still holding resources (or unreadable). */
 export interface OrphanedState {
   readonly cluster: string;
   readonly stateFile: string;
-  readonly resources: number;
+  /** Resources it holds; undefined when the file cannot be read as state. */
+  readonly resources: number | undefined;
+  /** Why the file cannot be read as state, when it cannot. */
+  readonly problem?: string;
 }
 
 /**
@@ -24,9 +28,17 @@ export function findOrphanedClusterStates(projectDir: string, fleet: FleetConfig
   for (const file of fs.readdirSync(dir).sort()) {
     const match = /^cluster-(.+?)(-k8s)?\.tfstate$/.exec(file);
     if (!match || known.has(match[1])) continue;
-    const state = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")) as { resources?: unknown[] };
-    const resources = state.resources?.length ?? 0;
-    if (resources > 0) orphans.push({ cluster: match[1], stateFile: path.join(backend.directory, file), resources });
+    const stateFile = path.join(backend.directory, file);
+    let state: { resources?: unknown[] };
+    try {
+      state = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8"));
+    } catch (error) {
+      const problem = error instanceof SyntaxError ? "is not valid JSON" : `cannot be read: ${describeFileError(error)}`;
+      orphans.push({ cluster: match[1], stateFile, resources: undefined, problem });
+      continue;
+    }
+    const resources = Array.isArray(state?.resources) ? state.resources.length : 0;
+    if (resources > 0) orphans.push({ cluster: match[1], stateFile, resources });
   }
   return orphans;
 }

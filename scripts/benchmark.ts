@@ -7,6 +7,12 @@ import { projectRoot } from "../modules/project-root";
 import { synthesizeFleet } from "../modules/synth";
 import { writeConfigProject } from "./lib/config-project";
 import { generatedFleetSources } from "./lib/generated-fleet";
+import { parseCommandLine } from "../modules/cli/args";
+import { runCommand } from "../modules/run-command";
+
+const USAGE = `usage: npm run bench
+  wall time, CPU time and peak memory of synth, shift, cdktf synth and offline plans for the example and generated fleets
+  BENCH_RUNS (default 5), BENCH_PLAN_RUNS (default 1), BENCH_CLUSTERS (default 10,50); plans need TF_PLUGIN_DIR or the registry`;
 
 /**
  * What a user waits for, as typed, on the example configuration and on
@@ -150,10 +156,13 @@ function benchCase(name: string, sources: ConfigSources): void {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-console.log(
-  `benchmark: node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(1)}; ` +
-    `median of ${RUNS} runs, plans ${PLAN_RUNS}; cpu: the whole process tree; memory: peak RSS of the largest Node process`,
-);
-benchCase("example", readConfigSources(root));
-for (const count of CLUSTER_COUNTS) benchCase(`generated fleet`, generatedFleetSources(count));
-console.log(`\nload average at the end ${os.loadavg()[0].toFixed(1)} (other work on the machine slows every figure)`);
+runCommand(() => {
+  if (!parseCommandLine({ usage: USAGE, options: {} })) return;
+  console.log(
+    `benchmark: node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(1)}; ` +
+      `median of ${RUNS} runs, plans ${PLAN_RUNS}; cpu: the whole process tree; memory: peak RSS of the largest Node process`,
+  );
+  benchCase("example", readConfigSources(root));
+  for (const count of CLUSTER_COUNTS) benchCase(`generated fleet`, generatedFleetSources(count));
+  console.log(`\nload average at the end ${os.loadavg()[0].toFixed(1)} (other work on the machine slows every figure)`);
+});

@@ -1,6 +1,5 @@
 import { spawnSync } from "child_process";
 import * as path from "path";
-import { parseArgs } from "util";
 import { loadFleetConfig } from "../modules/config/load";
 import { deployInvocation } from "../modules/deploy/cdktf-commands";
 import { readStackGraph, selectStacks } from "../modules/deploy/stack-graph";
@@ -10,6 +9,7 @@ import { rethrowAwsError } from "../modules/traffic/aws-clients";
 import { runPreflight } from "../modules/traffic/preflight";
 import { synthesizeFleet } from "../modules/synth";
 import { UserError } from "../modules/user-error";
+import { parseCommandLine, UsageError } from "../modules/cli/args";
 
 const USAGE = `usage: npm run deploy -- [STACK...] [--only] [--auto-approve] [--force REASON] [--dry-run] [--config-dir DIR]
   STACK           stack names or globs (cluster-blue*); default every stack
@@ -26,27 +26,25 @@ const USAGE = `usage: npm run deploy -- [STACK...] [--only] [--auto-approve] [--
  * dependency order.
  */
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({
+  const commandLine = parseCommandLine({
+    usage: USAGE,
     options: {
       only: { type: "boolean", default: false },
       "auto-approve": { type: "boolean", default: false },
       force: { type: "string" },
       "dry-run": { type: "boolean", default: false },
       "config-dir": { type: "string" },
-      help: { type: "boolean", default: false },
     },
-    allowPositionals: true,
+    positionals: { max: Infinity },
   });
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
+  if (!commandLine) return;
+  const { values, positionals } = commandLine;
+  if (values.only && positionals.length === 0) throw new UsageError("--only needs the stacks to deploy", USAGE);
   const configDir = path.resolve(values["config-dir"] ?? projectRoot());
   const outdir = path.join(configDir, "cdktf.out");
   const fleet = loadFleetConfig(configDir);
   synthesizeFleet(fleet, outdir);
   const graph = readStackGraph(outdir);
-  if (values.only && positionals.length === 0) throw new UserError(`--only needs the stacks to deploy\n${USAGE}`);
   const invocation = deployInvocation(graph, selectStacks(graph, positionals), { only: values.only, autoApprove: values["auto-approve"] });
   console.log(`deploying ${invocation.stacks.join(" → ")}\n  ${invocation.argv.join(" ")}`);
   if (values["dry-run"]) return;

@@ -1,7 +1,6 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parseArgs } from "util";
 import { loadFleetConfig } from "../modules/config/load";
 import { stacksToPlan } from "../modules/plan/changed-stacks";
 import { PLANS_DIR, runPlans } from "../modules/plan/runner";
@@ -10,17 +9,22 @@ import { terraformEnvironment } from "../modules/plan/terraform";
 import { projectRoot } from "../modules/project-root";
 import { synthesizeFleet } from "../modules/synth";
 import { runCommand } from "../modules/run-command";
+import { integerFlag, parseCommandLine, UsageError } from "../modules/cli/args";
+import { clusterStackName, EDGE_STACK, inClusterStackName, NETWORK_STACK } from "../modules/naming";
 
 const USAGE = `usage: npm run plan -- [--stack NAME]... [--changed-since REV] [--offline] [--plugin-dir DIR] [--concurrency N] [--config-dir DIR]
   --stack NAME         plan only this stack (repeatable; default every stack)
   --changed-since REV  plan only the stacks whose Terraform differs from the configuration synthesized at git revision REV,
                        and the stacks reading their outputs that may change; the others are reported unchanged
   --offline            plan AWS-only stacks with no AWS account (fake credentials, stand-in cross-stack values)
-  --plugin-dir DIR     install providers from this mirror only (default: TF_PLUGIN_DIR, else the registry)`;
+  --plugin-dir DIR     install providers from this mirror only (default: TF_PLUGIN_DIR, else the registry)
+  --concurrency N      stacks planned at the same time (default 2)
+  --config-dir DIR     folder holding platform.yaml and clusters/ (default: the project root)`;
 
 /** Synthesizes, then plans every stack; plans land in cdktf.out/plans/ for `npm run plan-summary`. */
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const commandLine = parseCommandLine({
+    usage: USAGE,
     options: {
       stack: { type: "string", multiple: true },
       "changed-since": { type: "string" },
@@ -28,35 +32,41 @@ async function main(): Promise<void> {
       "plugin-dir": { type: "string" },
       concurrency: { type: "string", default: "2" },
       "config-dir": { type: "string" },
-      help: { type: "boolean", default: false },
     },
   });
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
+  if (!commandLine) return;
+  const { values } = commandLine;
+  const concurrency = integerFlag(values.concurrency, "--concurrency", { min: 1 }, USAGE);
   const configDir = path.resolve(values["config-dir"] ?? projectRoot());
   const fleet = loadFleetConfig(configDir);
+  const stackNames = [NETWORK_STACK, EDGE_STACK, ...fleet.clusters.flatMap((c) => [clusterStackName(c.config.name), inClusterStackName(c.config.name)])];
+  const unknownStacks = (values.stack ?? []).filter((stack) => !stackNames.includes(stack));
+  if (unknownStacks.length > 0) {
+    throw new UsageError(`unknown stack${unknownStacks.length === 1 ? "" : "s"} ${unknownStacks.join(", ")}; stacks: ${stackNames.join(", ")}`, USAGE);
+  }
   const outdir = path.join(configDir, "cdktf.out");
   synthesizeFleet(fleet, outdir);
   const changedSince = values["changed-since"];
   const unchanged = changedSince === undefined ? undefined : stacksUnchangedSince(configDir, outdir, changedSince);
   // Offline plans write stand-in state for cross-stack values: they run on a scratch copy, never beside real state.
-  const planDir = values.offline ? path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-offline-plan-")), "cdktf.out") : outdir;
-  if (values.offline) synthesizeFleet(fleet, planDir);
-  const statuses = await runPlans({
-    outdir: planDir,
-    terraform: terraformEnvironment({ pluginDir: values["plugin-dir"] ?? process.env.TF_PLUGIN_DIR }),
-    offline: values.offline,
-    stacks: values.stack,
-    unchanged,
-    region: fleet.platform.region,
-    concurrency: Number(values.concurrency),
-    log: (line) => console.log(line),
-  });
-  if (values.offline) {
-    fs.cpSync(path.join(planDir, PLANS_DIR), path.join(outdir, PLANS_DIR), { recursive: true });
-    fs.rmSync(path.dirname(planDir), { recursive: true, force: true });
+  const scratch = values.offline ? fs.mkdtempSync(path.join(os.tmpdir(), "fleet-offline-plan-")) : undefined;
+  let statuses;
+  try {
+    const planDir = scratch ? path.join(scratch, "cdktf.out") : outdir;
+    if (scratch) synthesizeFleet(fleet, planDir);
+    statuses = await runPlans({
+      outdir: planDir,
+      terraform: terraformEnvironment({ pluginDir: values["plugin-dir"] ?? process.env.TF_PLUGIN_DIR }),
+      offline: values.offline,
+      stacks: values.stack,
+      unchanged,
+      region: fleet.platform.region,
+      concurrency,
+      log: (line) => console.log(line),
+    });
+    if (scratch) fs.cpSync(path.join(planDir, PLANS_DIR), path.join(outdir, PLANS_DIR), { recursive: true });
+  } finally {
+    if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
   }
   const planned = statuses.filter((s) => s.status === "planned").length;
   console.log(`${planned} of ${statuses.length} stacks planned into ${path.join("cdktf.out", PLANS_DIR)}`);

@@ -6,6 +6,11 @@ import { evaluatePolicies, formatPolicyReport, readSynthesizedStacks } from "../
 import { projectRoot } from "../modules/project-root";
 import { synthesizeFleet } from "../modules/synth";
 import { runCommand } from "../modules/run-command";
+import { parseCommandLine } from "../modules/cli/args";
+
+const USAGE = `usage: npm run policy -- [config-dir]
+  config-dir   folder holding platform.yaml and clusters/ (default: the project root)
+  exit 0: no findings; 1: findings, or a configuration error`;
 
 /**
  * Synthesizes the current configuration (from the folder given as first
@@ -13,7 +18,9 @@ import { runCommand } from "../modules/run-command";
  * policy rules on it and prints the report. Exits 1 on any finding.
  */
 function main(): void {
-  const configDir = path.resolve(process.argv[2] ?? projectRoot());
+  const commandLine = parseCommandLine({ usage: USAGE, options: {}, positionals: { max: 1 } });
+  if (!commandLine) return;
+  const configDir = path.resolve(commandLine.positionals[0] ?? projectRoot());
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-policy-"));
   try {
     const outdir = path.join(scratch, "cdktf.out");

@@ -1,12 +1,11 @@
 import * as path from "path";
-import { parseArgs } from "util";
 import { parseFleetConfig, readConfigSources } from "../modules/config/load";
 import { EDGE_STACK, clusterStackName } from "../modules/naming";
 import { projectRoot } from "../modules/project-root";
 import { runCommand } from "../modules/run-command";
 import { rethrowAwsError } from "../modules/traffic/aws-clients";
 import { runPreflight } from "../modules/traffic/preflight";
-import { UserError } from "../modules/user-error";
+import { integerFlag, parseCommandLine } from "../modules/cli/args";
 
 const USAGE = `usage: npm run preflight -- <stack>... [--force REASON] [--idle-minutes 30] [--config-dir DIR]
   the live checks npm run deploy runs before deploying these stacks ('*' for all):
@@ -14,20 +13,23 @@ const USAGE = `usage: npm run preflight -- <stack>... [--force REASON] [--idle-m
                    weight to a cluster with fewer healthy targets than minHealthyTargets
   cluster-<name>   with state: standby, refuses while the cluster has live weight or served requests
                    in the last --idle-minutes
-  --force REASON   pass despite refusals, for this reason (echoed)`;
+  --force REASON   pass despite refusals, for this reason (echoed)
+  --idle-minutes N how long a standby cluster must have served no requests (1-1440, default 30)
+  --config-dir DIR folder holding platform.yaml and clusters/ (default: the project root)`;
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({
+  const commandLine = parseCommandLine({
+    usage: USAGE,
     options: {
       force: { type: "string" },
       "idle-minutes": { type: "string", default: "30" },
       "config-dir": { type: "string" },
     },
-    allowPositionals: true,
+    positionals: { min: 1, max: Infinity },
   });
-  if (positionals.length === 0) throw new UserError(USAGE);
-  const idleMinutes = Number(values["idle-minutes"]);
-  if (!Number.isInteger(idleMinutes) || idleMinutes < 1 || idleMinutes > 1440) throw new UserError(`--idle-minutes ${values["idle-minutes"]} must be 1-1440\n${USAGE}`);
+  if (!commandLine) return;
+  const { values, positionals } = commandLine;
+  const idleMinutes = integerFlag(values["idle-minutes"], "--idle-minutes", { min: 1, max: 1440 }, USAGE)!;
   const fleet = parseFleetConfig(readConfigSources(path.resolve(values["config-dir"] ?? projectRoot())));
   const stacks = positionals.includes("*") ? [EDGE_STACK, ...fleet.clusters.map((c) => clusterStackName(c.config.name))] : positionals;
   for (const line of await runPreflight(fleet, stacks, { forceReason: values.force, idleMinutes })) console.log(line);

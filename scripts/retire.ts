@@ -1,7 +1,6 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { parseArgs } from "util";
 import { FleetConfig, loadFleetConfig } from "../modules/config/load";
 import { CdktfInvocation, deployInvocation, destroyInvocation } from "../modules/deploy/cdktf-commands";
 import { readStackGraph } from "../modules/deploy/stack-graph";
@@ -13,8 +12,13 @@ import { elbClient, logsClient, rethrowAwsError } from "../modules/traffic/aws-c
 import { runPreflight } from "../modules/traffic/preflight";
 import { assertNoLiveTraffic, deleteLeftoverLogGroup, planRetirement } from "../modules/traffic/retire";
 import { UserError } from "../modules/user-error";
+import { parseCommandLine } from "../modules/cli/args";
 
 const USAGE = `usage: npm run retire -- <cluster> [--auto-approve] [--force REASON] [--dry-run] [--config-dir DIR]
+  <cluster>        a cluster with state: retiring and every weight 0
+  --auto-approve   destroy and deploy without asking (automation)
+  --force REASON   retire despite the final edge deploy's live checks, for this reason (echoed)
+  --dry-run        print the steps, run nothing
   Checks that the live listener rules give the cluster weight 0, destroys its stacks,
   deletes the log group EKS may leave, deletes its file and deploys the edge.
   Needs AWS credentials (the AWS SDK's usual variables, AWS_ENDPOINT_URL included).`;
@@ -28,21 +32,18 @@ function synthesized(configDir: string, fleet: FleetConfig, invocation: (outdir:
 
 /** Removes a retiring cluster without leaving anything that blocks reusing its name. */
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({
+  const commandLine = parseCommandLine({
+    usage: USAGE,
     options: {
       "auto-approve": { type: "boolean", default: false },
       "dry-run": { type: "boolean", default: false },
       "config-dir": { type: "string" },
       force: { type: "string" },
-      help: { type: "boolean", default: false },
     },
-    allowPositionals: true,
+    positionals: { min: 1, max: 1 },
   });
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
-  if (positionals.length !== 1) throw new UserError(USAGE);
+  if (!commandLine) return;
+  const { values, positionals } = commandLine;
   const configDir = path.resolve(values["config-dir"] ?? projectRoot());
   const fleet = loadFleetConfig(configDir);
   const retirement = planRetirement(fleet, positionals[0]);

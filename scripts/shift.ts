@@ -1,14 +1,14 @@
-import * as fs from "fs";
 import * as path from "path";
-import { parseArgs } from "util";
 import { assertSafeTransition } from "../modules/config/lifecycle";
 import { ConfigSources, parseFleetConfig, readConfigSources } from "../modules/config/load";
 import { projectRoot } from "../modules/project-root";
-import { applyShiftToSources, formatShifts, planShift, ShiftRequest } from "../modules/traffic/shift";
-import { UserError } from "../modules/user-error";
+import { applyShiftToSources, clustersLeftOut, formatShifts, planShift, ShiftRequest } from "../modules/traffic/shift";
+import { verifyShiftedSources, writeShiftedSources } from "../modules/traffic/shift-files";
 import { cloudWatchClient, elbClient, rethrowAwsError } from "../modules/traffic/aws-clients";
 import type { ProgressiveShiftOptions } from "../modules/traffic/progressive";
 import { runCommand } from "../modules/run-command";
+import { integerFlag, parseCommandLine, UsageError } from "../modules/cli/args";
+import { MAX_WEIGHT } from "../modules/config/schema";
 
 const USAGE = `usage: npm run shift -- [blue=0 green=100 | --to green [--step 25]] [--service web]... [--now [--interval 2m] [--force REASON]] [--dry-run] [--config-dir DIR]
   blue=0 green=100   set these clusters' weights
@@ -19,29 +19,41 @@ const USAGE = `usage: npm run shift -- [blue=0 green=100 | --to green [--step 25
   --interval 2m      with --now --to --step: step by step until --to carries all traffic, watching each
                      cluster's 5xx rate and response time for this long after each step (s or m)
   --force REASON     apply despite the health gate, for this reason (echoed)
-  --dry-run          print the change, write nothing`;
+  --dry-run          print the change, write nothing
+  --config-dir DIR   folder holding platform.yaml and clusters/ (default: the project root)`;
 
 /** "2m", "90s", "1s" → milliseconds, between 1 second and 1 hour. */
 function parseInterval(text: string): number {
   const match = /^(\d+)(s|m)$/.exec(text);
   const ms = match ? Number(match[1]) * (match[2] === "m" ? 60_000 : 1000) : NaN;
-  if (!(ms >= 1000 && ms <= 3_600_000)) throw new UserError(`--interval ${text} must be a duration such as 2m or 90s, between 1s and 60m\n${USAGE}`);
+  if (!(ms >= 1000 && ms <= 3_600_000)) throw new UsageError(`--interval ${text} must be a duration such as 2m or 90s, between 1s and 60m`, USAGE);
   return ms;
 }
 
-/** Parses "blue=0" arguments. */
+/** Parses "blue=0" arguments; a cluster named twice is refused. */
 function parseWeights(args: string[]): Record<string, number> {
-  return Object.fromEntries(
-    args.map((arg) => {
-      const match = /^([a-z][a-z0-9-]*)=(-?\d+)$/.exec(arg);
-      if (!match) throw new UserError(`"${arg}" is not cluster=weight\n${USAGE}`);
-      return [match[1], Number(match[2])];
-    }),
-  );
+  const weights: Record<string, number> = Object.create(null);
+  for (const arg of args) {
+    const match = /^([a-z][a-z0-9-]*)=(.*)$/.exec(arg);
+    if (!match) throw new UsageError(`"${arg}" is not cluster=weight`, USAGE);
+    const [, cluster, value] = match;
+    if (cluster in weights) throw new UsageError(`${cluster} is given a weight twice (${cluster}=${weights[cluster]} and ${arg})`, USAGE);
+    if (!/^\d+$/.test(value) || Number(value) > MAX_WEIGHT) throw new UsageError(`weight ${arg}: must be a whole number from 0 to ${MAX_WEIGHT}`, USAGE);
+    weights[cluster] = Number(value);
+  }
+  return weights;
+}
+
+/** The --service flags; a service named twice is refused. */
+function parseServices(services: string[] | undefined): string[] | undefined {
+  const twice = services?.find((service, i) => services.indexOf(service) !== i);
+  if (twice) throw new UsageError(`--service ${twice} is given twice`, USAGE);
+  return services;
 }
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({
+  const commandLine = parseCommandLine({
+    usage: USAGE,
     options: {
       to: { type: "string" },
       step: { type: "string" },
@@ -52,50 +64,52 @@ async function main(): Promise<void> {
       interval: { type: "string" },
       force: { type: "string" },
     },
-    allowPositionals: true,
+    positionals: { max: Infinity },
   });
+  if (!commandLine) return;
+  const { values, positionals } = commandLine;
   const configDir = path.resolve(values["config-dir"] ?? projectRoot());
   const request: ShiftRequest = {
     weights: parseWeights(positionals),
     to: values.to,
-    step: values.step === undefined ? undefined : Number(values.step),
-    services: values.service,
+    step: integerFlag(values.step, "--step", { min: 1, max: 100 }, USAGE),
+    services: parseServices(values.service),
   };
+  if (request.step !== undefined && request.to === undefined) throw new UsageError("--step needs --to <cluster>", USAGE);
+  if (request.to !== undefined && positionals.length > 0) throw new UsageError("give either weights (blue=0 green=100) or --to, not both", USAGE);
+  if (request.to === undefined && positionals.length === 0) throw new UsageError("name the clusters to shift: blue=0 green=100, or --to green", USAGE);
+  if (values.force !== undefined && !values.now) throw new UsageError("--force applies to --now only", USAGE);
+  if (values.interval !== undefined && (!values.now || request.to === undefined || request.step === undefined)) {
+    throw new UsageError("--interval needs --now, --to and --step", USAGE);
+  }
+  const intervalMs = values.interval === undefined ? undefined : parseInterval(values.interval);
 
   const sources = readConfigSources(configDir);
   const fleet = parseFleetConfig(sources);
-  if (values.force !== undefined && !values.now) throw new UserError(`--force applies to --now only\n${USAGE}`);
-  if (values.interval !== undefined) {
-    if (!values.now || request.to === undefined || request.step === undefined) throw new UserError(`--interval needs --now, --to and --step\n${USAGE}`);
-    const intervalMs = parseInterval(values.interval);
+  if (intervalMs !== undefined) {
     if (values["dry-run"]) {
       const { planSteps } = await import("../modules/traffic/progressive");
-      for (const [i, step] of planSteps(sources, request.to, request.step, request.services).entries()) console.log(`step ${i + 1}: ${formatShifts(step.shifts)}`);
+      for (const [i, step] of planSteps(sources, request.to!, request.step!, request.services).entries()) console.log(`step ${i + 1}: ${formatShifts(step.shifts)}`);
       return;
     }
-    await shiftProgressively(configDir, sources, { to: request.to, step: request.step, intervalMs, services: request.services, forceReason: values.force });
+    await shiftProgressively(configDir, sources, { to: request.to!, step: request.step!, intervalMs, services: request.services, forceReason: values.force });
     return;
   }
   const shifts = planShift(fleet, request);
   const shifted = applyShiftToSources(sources, fleet, shifts);
   // The same validation as synth, plus the lifecycle rules against the files as they are now.
   assertSafeTransition(fleet, parseFleetConfig(shifted));
+  verifyShiftedSources(sources, shifted, fleet, shifts);
   console.log(formatShifts(shifts));
+  for (const note of clustersLeftOut(fleet, request, shifts)) console.log(`note: ${note}`);
   if (values["dry-run"]) return;
 
   if (values.now) {
     const { applyShiftLive } = await import("../modules/traffic/live-rules");
     for (const line of await applyShiftLive(await elbClient(fleet), fleet, shifts, { forceReason: values.force })) console.log(`live: ${line}`);
   }
-  const changed = writeClusterFiles(configDir, sources, shifted);
-  console.log(`edited ${changed.map((c) => c.file).join(", ") || "nothing"}; commit and deploy edge so Terraform agrees${values.now ? " (its plan should show no change)" : ""}`);
-}
-
-/** Writes the cluster files whose text differs from `original`; returns them. */
-function writeClusterFiles(configDir: string, original: ConfigSources, next: ConfigSources): ConfigSources["clusters"] {
-  const changed = next.clusters.filter((c, i) => c.text !== original.clusters[i].text);
-  for (const cluster of changed) fs.writeFileSync(path.join(configDir, cluster.file), cluster.text);
-  return changed;
+  const edited = writeShiftedSources(configDir, sources, shifted, values.now ? shifts : undefined);
+  console.log(`edited ${edited.join(", ") || "nothing"}; commit and deploy edge so Terraform agrees${values.now ? " (its plan should show no change)" : ""}`);
 }
 
 /** The progressive shift, stopping between steps on SIGINT; exit code 130 when stopped. */
@@ -114,7 +128,7 @@ async function shiftProgressively(configDir: string, sources: ConfigSources, opt
       stop: stop.signal,
       log: (line) => console.log(line),
       // Each step's files replace the previous step's: compare with what is on disk.
-      writeSources: (next) => writeClusterFiles(configDir, readConfigSources(configDir), next),
+      writeSources: (next) => writeShiftedSources(configDir, readConfigSources(configDir), next),
     });
     console.log(`${outcome === "done" ? "done" : "stopped"}: the cluster files hold the live weights; commit them and deploy edge so Terraform agrees (its plan should show no weight change)`);
     if (outcome === "stopped") process.exitCode = 130;

@@ -1,21 +1,22 @@
 import * as path from "path";
-import { parseArgs } from "util";
 import { parseFleetConfig, readConfigSources } from "../modules/config/load";
 import { projectRoot } from "../modules/project-root";
 import { runCommand } from "../modules/run-command";
 import { cloudWatchClient, elbClient, rethrowAwsError } from "../modules/traffic/aws-clients";
 import { mermaidPicture } from "../modules/traffic/mermaid";
 import { formatFleetStatus, readFleetStatus } from "../modules/traffic/status";
-import { UserError } from "../modules/user-error";
+import { integerFlag, parseCommandLine, UsageError } from "../modules/cli/args";
 
 const USAGE = `usage: npm run status -- [--json | --mermaid] [--minutes 15] [--config-dir DIR]
   --json         the status as JSON, for scripts
   --mermaid      a Mermaid picture of ALB → rules → target groups → clusters with live weights and health
-  --minutes N    window of the request counts from CloudWatch (0: do not read CloudWatch)
+  --minutes N    window of the request counts from CloudWatch (0: do not read CloudWatch; default 15)
+  --config-dir DIR  folder holding platform.yaml and clusters/ (default: the project root)
 exits 1 when live weights differ from the files or a service has no healthy capacity`;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const commandLine = parseCommandLine({
+    usage: USAGE,
     options: {
       json: { type: "boolean", default: false },
       mermaid: { type: "boolean", default: false },
@@ -23,9 +24,10 @@ async function main(): Promise<void> {
       "config-dir": { type: "string" },
     },
   });
-  const minutes = Number(values.minutes);
-  if (!Number.isInteger(minutes) || minutes < 0 || minutes > 1440) throw new UserError(`--minutes ${values.minutes} must be a whole number of minutes, 0-1440\n${USAGE}`);
-  if (values.json && values.mermaid) throw new UserError(`give --json or --mermaid, not both\n${USAGE}`);
+  if (!commandLine) return;
+  const { values } = commandLine;
+  const minutes = integerFlag(values.minutes, "--minutes", { min: 0, max: 1440 }, USAGE)!;
+  if (values.json && values.mermaid) throw new UsageError("give --json or --mermaid, not both", USAGE);
   const fleet = parseFleetConfig(readConfigSources(path.resolve(values["config-dir"] ?? projectRoot())));
   const status = await readFleetStatus(await elbClient(fleet), fleet, {
     minutes,

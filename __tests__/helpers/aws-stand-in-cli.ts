@@ -1,7 +1,8 @@
 import * as path from "path";
-import { parseArgs } from "util";
 import { parseFleetConfig, readConfigSources } from "../../modules/config/load";
 import { projectRoot } from "../../modules/project-root";
+import { integerFlag, parseCommandLine, UsageError } from "../../modules/cli/args";
+import { runCommand } from "../../modules/run-command";
 import { AwsStandIn, StandInWorld, worldOf } from "./aws-stand-in";
 
 /** Trouble to start the stand-in with, on a named cluster (and every service it serves). */
@@ -12,9 +13,13 @@ const SCENARIOS: Record<string, (world: StandInWorld, cluster: string) => void> 
   slow: (world, cluster) => world.targetGroups.filter((g) => g.tags.cluster === cluster).forEach((g) => (g.responseTimeSeconds = 3)),
 };
 
+const USAGE = `usage: npm run stand-in -- [--port N] [--scenario ${Object.keys(SCENARIOS).join("|")}] [--cluster NAME] [--config-dir DIR]
+  serves a local ELBv2 + CloudWatch stand-in for the fleet until interrupted (port 0: any free port)`;
+
 /** Serves the ELBv2 and CloudWatch stand-in for the configuration in --config-dir until interrupted. */
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const commandLine = parseCommandLine({
+    usage: USAGE,
     options: {
       port: { type: "string", default: "0" },
       scenario: { type: "string", default: "healthy" },
@@ -22,19 +27,19 @@ async function main(): Promise<void> {
       "config-dir": { type: "string" },
     },
   });
-  const apply = SCENARIOS[values.scenario];
-  if (!apply) throw new Error(`--scenario must be one of ${Object.keys(SCENARIOS).join(", ")}`);
+  if (!commandLine) return;
+  const { values } = commandLine;
+  const port = integerFlag(values.port, "--port", { min: 0, max: 65535 }, USAGE)!;
+  const apply = Object.hasOwn(SCENARIOS, values.scenario) ? SCENARIOS[values.scenario] : undefined;
+  if (!apply) throw new UsageError(`--scenario must be one of ${Object.keys(SCENARIOS).join(", ")}`, USAGE);
   const fleet = parseFleetConfig(readConfigSources(path.resolve(values["config-dir"] ?? projectRoot())));
   const world = worldOf(fleet);
   apply(world, values.cluster);
   const standIn = new AwsStandIn(world);
-  await standIn.start(Number(values.port));
+  await standIn.start(port);
   console.log(`ELBv2 + CloudWatch stand-in for fleet ${fleet.platform.name} (${values.scenario}${values.scenario === "healthy" ? "" : ` on ${values.cluster}`}) at ${standIn.url}; in another shell:`);
   for (const [name, value] of Object.entries(standIn.environment())) console.log(`export ${name}=${value}`);
   process.on("SIGINT", () => void standIn.stop().then(() => process.exit(0)));
 }
 
-main().catch((error: Error) => {
-  console.error(error.message);
-  process.exitCode = 1;
-});
+runCommand(main);

@@ -1,5 +1,6 @@
 import { execFileSync } from "child_process";
-import { CLUSTERS_DIR, ConfigError, ConfigSources, isClusterFileName, PLATFORM_FILE } from "./load";
+import { UserError } from "../user-error";
+import { CLUSTERS_DIR, ConfigError, ConfigSources, FleetConfig, isClusterFileName, parseFleetConfig, PLATFORM_FILE } from "./load";
 
 function git(projectDir: string, args: string[]): string {
   return execFileSync("git", ["-C", projectDir, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
@@ -7,15 +8,18 @@ function git(projectDir: string, args: string[]): string {
 
 /**
  * The configuration files as they were at a git revision (e.g. `origin/main`),
- * for comparing a change with what is deployed.
+ * for comparing a change with what is deployed; undefined when the revision
+ * has no `platform.yaml` (no fleet yet: the change that adds it).
  */
-export function readConfigSourcesAtRevision(projectDir: string, revision: string): ConfigSources {
+function readConfigSourcesAtRevision(projectDir: string, revision: string): ConfigSources | undefined {
   try {
     git(projectDir, ["rev-parse", "--verify", "--quiet", `${revision}^{commit}`]);
   } catch {
     throw new ConfigError([{ file: "--base", field: "", message: `${revision} is not a git revision of ${projectDir}` }]);
   }
   const show = (file: string) => git(projectDir, ["show", `${revision}:./${file}`]);
+  const platformListed = git(projectDir, ["ls-tree", "--name-only", revision, "--", PLATFORM_FILE]).trim();
+  if (platformListed === "") return undefined;
   const clusterFiles = git(projectDir, ["ls-tree", "--name-only", revision, "--", `${CLUSTERS_DIR}/`])
     .split("\n")
     .filter((f) => isClusterFileName(f.split("/").pop()!))
@@ -23,5 +27,29 @@ export function readConfigSourcesAtRevision(projectDir: string, revision: string
   return {
     platform: { file: PLATFORM_FILE, text: show(PLATFORM_FILE) },
     clusters: clusterFiles.map((file) => ({ file, text: show(file) })),
+    readFile: (file) => {
+      try {
+        return show(file);
+      } catch {
+        return undefined;
+      }
+    },
   };
+}
+
+/**
+ * The validated configuration at a git revision, or undefined when it has no
+ * fleet. Its problems name their files as `<revision>:<file>`, so they are
+ * not taken for problems of the working tree.
+ */
+export function loadFleetConfigAtRevision(projectDir: string, revision: string): FleetConfig | undefined {
+  const sources = readConfigSourcesAtRevision(projectDir, revision);
+  if (!sources) return undefined;
+  try {
+    return parseFleetConfig(sources);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const atRevision = new ConfigError(error.problems.map((p) => ({ ...p, file: `${revision}:${p.file}` })));
+    throw new UserError(`--base ${revision}: the fleet's files at that revision are invalid, so this change cannot be checked against them; ${atRevision.message}`);
+  }
 }

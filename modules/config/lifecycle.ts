@@ -1,5 +1,16 @@
 import { ConfigError, ConfigProblem, FleetConfig, LoadedCluster } from "./load";
-import { ClusterConfig, NodeGroupConfig } from "./schema";
+import { CLUSTER_STATES, ClusterConfig, NodeGroupConfig } from "./schema";
+import { WorkloadConfig } from "./workload-schema";
+
+type ClusterState = (typeof CLUSTER_STATES)[number];
+
+/** The states each state may become in one change (docs/runbooks.md); a retiring cluster is only removed. */
+export const STATE_CHANGES: Readonly<Record<ClusterState, readonly ClusterState[]>> = {
+  active: ["draining", "standby", "retiring"],
+  draining: ["active", "standby", "retiring"],
+  standby: ["active"],
+  retiring: [],
+};
 
 /** True when the cluster has a weight above 0 for some service. */
 export function carriesTraffic(cluster: ClusterConfig): boolean {
@@ -15,6 +26,38 @@ export function effectiveNodeGroups(cluster: ClusterConfig): NodeGroupConfig[] {
     desiredSize: cluster.standbyNodes,
     maxSize: Math.max(group.maxSize, cluster.standbyNodes, 1),
   }));
+}
+
+/** Pods of one service in one cluster, and the autoscaler's bounds when it autoscales. */
+export interface WorkloadScale {
+  readonly replicas: number;
+  readonly autoscaling?: { readonly minReplicas: number; readonly maxReplicas: number };
+}
+
+/** Pods a standby cluster keeps of each workload: one to validate it with, none when its nodes are scaled to zero. */
+function standbyReplicas(cluster: ClusterConfig): number {
+  return cluster.standbyNodes > 0 ? 1 : 0;
+}
+
+/**
+ * A workload's scale in one cluster: the cluster file's overrides over the
+ * service's settings; on standby at most {@link standbyReplicas}, without autoscaling.
+ */
+export function effectiveWorkloadScale(cluster: ClusterConfig, service: string, workload: WorkloadConfig): WorkloadScale {
+  const override = cluster.workloads[service] ?? {};
+  const minReplicas = override.minReplicas ?? workload.minReplicas;
+  const maxReplicas = override.maxReplicas ?? workload.maxReplicas;
+  const replicas = override.replicas ?? minReplicas ?? workload.replicas;
+  if (cluster.state === "standby") return { replicas: Math.min(replicas, standbyReplicas(cluster)) };
+  if (minReplicas === undefined || maxReplicas === undefined) return { replicas };
+  return { replicas, autoscaling: { minReplicas, maxReplicas } };
+}
+
+/** Replicas a chart is told to run in one cluster: the cluster file's override, or the standby count; undefined leaves the chart's values. */
+export function effectiveChartReplicas(cluster: ClusterConfig, service: string): number | undefined {
+  const replicas = cluster.workloads[service]?.replicas;
+  if (cluster.state === "standby") return Math.min(replicas ?? Infinity, standbyReplicas(cluster));
+  return replicas;
 }
 
 function minorOf(version: string): number {
@@ -64,6 +107,26 @@ function checkClusterChange(before: LoadedCluster, after: LoadedCluster): Config
   const carrying = carriesTraffic(before.config) || carriesTraffic(config);
   const shiftFirst = `${config.name} carries traffic: shift its weights to 0 and merge that first`;
 
+  const [fromState, toState] = [before.config.state, config.state];
+  if (fromState !== toState && !STATE_CHANGES[fromState].includes(toState)) {
+    const allowed = STATE_CHANGES[fromState];
+    problems.push({
+      file,
+      field: "state",
+      message: `${fromState} → ${toState} is not a lifecycle step: a ${fromState} cluster ` +
+        (allowed.length > 0 ? `may become ${allowed.join(", ")}` : `is only removed, with npm run retire -- ${config.name}`),
+    });
+  }
+  if (fromState === "standby" && toState === "active") {
+    for (const [service, weight] of Object.entries(config.weights).filter(([, w]) => w > 0)) {
+      problems.push({
+        file,
+        field: `weights.${service}`,
+        message: `is ${weight} in the change that brings ${config.name} back from standby: edge deploys before its nodes scale up; set state: active alone, deploy, check health, then give it traffic in a later change`,
+      });
+    }
+  }
+
   const from = before.config.kubernetesVersion;
   const to = config.kubernetesVersion;
   if (from !== to) {
@@ -75,6 +138,14 @@ function checkClusterChange(before: LoadedCluster, after: LoadedCluster): Config
     if (carrying) {
       problems.push({ file, field: "kubernetesVersion", message: `changes ${from} → ${to} while ${shiftFirst}` });
     }
+  }
+
+  if (before.config.bootstrapCreatorAdmin !== config.bootstrapCreatorAdmin) {
+    problems.push({
+      file,
+      field: "bootstrapCreatorAdmin",
+      message: `changes ${before.config.bootstrapCreatorAdmin} → ${config.bootstrapCreatorAdmin}, which replaces the EKS cluster ${config.name}: keep it as the cluster was created, or build a new cluster and retire this one`,
+    });
   }
 
   config.nodeGroups.forEach((group, i) => {

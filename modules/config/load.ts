@@ -2,8 +2,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
+import { describeFileError } from "../file-errors";
 import { UserError } from "../user-error";
-import { cidrContains, cidrSubnet, cidrsOverlap, isCanonicalCidr, parseCidr } from "./cidr";
+import { counted } from "../wording";
+import { checkClusterAccess } from "./access-check";
+import { cidrContains, cidrSubnet, cidrsOverlap, parseCidr } from "./cidr";
 import {
   ClusterConfig,
   clusterConfigSchema,
@@ -12,6 +15,7 @@ import {
   PlatformConfig,
   platformConfigSchema,
 } from "./schema";
+import { checkWorkloads, ProjectFileReader } from "./workload-checks";
 
 /** File of fleet-wide settings, relative to the project root. */
 export const PLATFORM_FILE = "platform.yaml";
@@ -40,7 +44,7 @@ export interface ConfigProblem {
 export class ConfigError extends UserError {
   constructor(readonly problems: readonly ConfigProblem[]) {
     super(
-      `invalid configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+      `invalid configuration (${counted(problems.length, "problem")}):\n` +
         problems.map((p) => `  ${p.file}${p.field ? `: ${p.field}` : ""}: ${p.message}`).join("\n"),
     );
     this.name = "ConfigError";
@@ -60,31 +64,73 @@ export interface FleetConfig {
   readonly subnets: { readonly private: readonly string[]; readonly public: readonly string[] };
   /** Clusters sorted by name. */
   readonly clusters: readonly LoadedCluster[];
+  /** Text of each chart's values file, by service name. */
+  readonly chartValues: Readonly<Record<string, string>>;
 }
 
 /** Raw text of the configuration files, keyed by path relative to the project root. */
 export interface ConfigSources {
   readonly platform: { readonly file: string; readonly text: string };
   readonly clusters: readonly { readonly file: string; readonly text: string }[];
+  /** Other project files the configuration refers to (chart values files); none when unset. */
+  readonly readFile?: ProjectFileReader;
 }
 
-/** Reads `platform.yaml` and every `clusters/*.yaml` under `projectDir`. */
+/**
+ * Reads `platform.yaml` and every `clusters/*.yaml` under `projectDir`.
+ * Anything else in `clusters/` (`blue.json`, `blue.YAML`, a folder, a
+ * dangling link) is a problem, as is a file that cannot be read; hidden
+ * files that are not YAML (`.gitkeep`, editor swap files) are left alone.
+ */
 export function readConfigSources(projectDir: string): ConfigSources {
-  const platformPath = path.join(projectDir, PLATFORM_FILE);
-  if (!fs.existsSync(platformPath)) {
-    throw new ConfigError([{ file: PLATFORM_FILE, field: "", message: "file not found" }]);
-  }
-  const clustersPath = path.join(projectDir, CLUSTERS_DIR);
-  const clusterFiles = fs.existsSync(clustersPath)
-    ? fs.readdirSync(clustersPath).filter(isClusterFileName).sort()
-    : [];
-  return {
-    platform: { file: PLATFORM_FILE, text: fs.readFileSync(platformPath, "utf8") },
-    clusters: clusterFiles.map((f) => ({
-      file: `${CLUSTERS_DIR}/${f}`,
-      text: fs.readFileSync(path.join(clustersPath, f), "utf8"),
-    })),
+  const problems: ConfigProblem[] = [];
+  const read = (file: string): string | undefined => {
+    try {
+      return fs.readFileSync(path.join(projectDir, file), "utf8");
+    } catch (error) {
+      const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
+      const dangling = missing && fs.lstatSync(path.join(projectDir, file), { throwIfNoEntry: false })?.isSymbolicLink();
+      problems.push({ file, field: "", message: dangling ? "is a link to a file that does not exist" : missing ? "file not found" : `cannot be read: ${describeFileError(error)}` });
+      return undefined;
+    }
   };
+  const platformText = read(PLATFORM_FILE);
+  const clustersPath = path.join(projectDir, CLUSTERS_DIR);
+  let entries: string[] = [];
+  try {
+    entries = fs.readdirSync(clustersPath).sort();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
+      problems.push({ file: CLUSTERS_DIR, field: "", message: `cannot be read as a folder: ${describeFileError(error)}` });
+    }
+  }
+  const clusters: { file: string; text: string }[] = [];
+  for (const name of entries) {
+    const file = `${CLUSTERS_DIR}/${name}`;
+    const problem = clusterEntryProblem(name);
+    if (problem) problems.push({ file, field: "", message: problem });
+    if (problem || !isClusterFileName(name)) continue;
+    const text = read(file);
+    if (text !== undefined) clusters.push({ file, text });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    platform: { file: PLATFORM_FILE, text: platformText! },
+    clusters,
+    readFile: (file) => {
+      const filePath = path.join(projectDir, file);
+      return fs.existsSync(filePath) && fs.statSync(filePath).isFile() ? fs.readFileSync(filePath, "utf8") : undefined;
+    },
+  };
+}
+
+/** Why an entry of `clusters/` is not a cluster file, or undefined when it is one or is a hidden non-YAML file. */
+function clusterEntryProblem(name: string): string | undefined {
+  const yamlAnyCase = /\.ya?ml$/i.test(name);
+  if (name.startsWith(".")) return yamlAnyCase ? "is hidden, so it would be left out of the fleet: remove the leading dot or move it out of clusters/" : undefined;
+  if (isClusterFileName(name)) return undefined;
+  if (yamlAnyCase) return `is not read: cluster files end in lowercase .yaml or .yml; rename it to ${name.replace(/\.ya?ml$/i, (ext) => ext.toLowerCase())}`;
+  return `is not a cluster file (clusters/ holds only <name>.yaml files): rename it to <name>.yaml or move it out of ${CLUSTERS_DIR}/`;
 }
 
 /** Reads and validates the configuration under `projectDir`; throws {@link ConfigError}. */
@@ -110,6 +156,8 @@ export function parseFleetConfig(sources: ConfigSources): FleetConfig {
   const subnets = checkNetwork(sources.platform.file, platform, problems);
   checkServices(sources.platform.file, platform, problems);
   checkClusters(platform, clusters, problems);
+  problems.push(...checkClusterAccess(sources.platform.file, platform, clusters));
+  const chartValues = checkWorkloads(sources.platform.file, platform, clusters, sources.readFile ?? (() => undefined), problems);
   if (problems.length > 0) {
     throw new ConfigError(problems);
   }
@@ -117,6 +165,7 @@ export function parseFleetConfig(sources: ConfigSources): FleetConfig {
     platform,
     subnets,
     clusters: [...clusters].sort((a, b) => a.config.name.localeCompare(b.config.name)),
+    chartValues,
   };
 }
 
@@ -135,12 +184,35 @@ function parseFile<T extends z.ZodType>(
     }
     return undefined;
   }
-  const result = schema.safeParse(document.toJS() ?? {}, { reportInput: true });
+  let data: unknown;
+  try {
+    data = document.toJS() ?? {};
+  } catch (error) {
+    // The yaml library refuses aliases that expand beyond a limit (an "alias bomb").
+    problems.push({ file, field: "", message: `invalid YAML: ${(error as Error).message}; write the values out instead of using anchors (&) and aliases (*)` });
+    return undefined;
+  }
+  const reserved = reservedKeyPaths(data);
+  if (reserved.length > 0) {
+    for (const field of reserved) problems.push({ file, field, message: `"__proto__" cannot be used as a key` });
+    return undefined;
+  }
+  const result = schema.safeParse(data, { reportInput: true });
   if (result.success) return result.data;
   for (const issue of result.error.issues) {
     problems.push({ file, field: formatPath(issue.path), message: describeIssue(schema, issue) });
   }
   return undefined;
+}
+
+/** Paths of `__proto__` keys, which JavaScript objects cannot hold as plain keys. */
+function reservedKeyPaths(value: unknown, at: PropertyKey[] = []): string[] {
+  if (typeof value !== "object" || value === null) return [];
+  return Object.keys(value).flatMap((key) => {
+    const segment = Array.isArray(value) ? Number(key) : key;
+    const child = (value as Record<string, unknown>)[key];
+    return key === "__proto__" ? [formatPath([...at, segment])] : reservedKeyPaths(child, [...at, segment]);
+  });
 }
 
 function formatPath(segments: readonly PropertyKey[]): string {
@@ -213,15 +285,9 @@ function editDistance(a: string, b: string): number {
 function checkNetwork(file: string, platform: PlatformConfig, problems: ConfigProblem[]): FleetConfig["subnets"] {
   const { vpc, availabilityZones } = platform;
   const vpcPrefix = parseCidr(vpc.cidr).prefix;
-  if (!isCanonicalCidr(vpc.cidr)) {
-    problems.push({ file, field: "vpc.cidr", message: `${vpc.cidr} has host bits set; did you mean ${cidrSubnet(vpc.cidr, 0, 0)}?` });
-  }
   if (vpcPrefix < 16 || vpcPrefix > 20) {
     problems.push({ file, field: "vpc.cidr", message: `prefix /${vpcPrefix} is outside /16 to /20` });
     return { private: [], public: [] };
-  }
-  if (new Set(availabilityZones).size !== availabilityZones.length) {
-    problems.push({ file, field: "availabilityZones", message: "lists an availability zone twice" });
   }
   const strayZone = availabilityZones.find((zone) => !zone.startsWith(platform.region));
   if (strayZone) {
@@ -238,9 +304,7 @@ function checkNetwork(file: string, platform: PlatformConfig, problems: ConfigPr
     }
     cidrs.forEach((cidr, i) => {
       const field = `vpc.${kind}[${i}]`;
-      if (!isCanonicalCidr(cidr)) {
-        problems.push({ file, field, message: `${cidr} has host bits set` });
-      } else if (!cidrContains(vpc.cidr, cidr)) {
+      if (!cidrContains(vpc.cidr, cidr)) {
         problems.push({ file, field, message: `${cidr} is outside the VPC ${vpc.cidr}` });
       } else if (parseCidr(cidr).prefix > 28) {
         problems.push({ file, field, message: `${cidr} is smaller than /28, the smallest subnet AWS allows` });
@@ -287,6 +351,7 @@ const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
 function checkClusters(platform: PlatformConfig, clusters: readonly LoadedCluster[], problems: ConfigProblem[]): void {
   const byName = new Map<string, string>();
   const serviceNames = platform.services.map((s) => s.name);
+  const misspelled = new Set<string>();
   for (const { file, config } of clusters) {
     const other = byName.get(config.name);
     if (other) {
@@ -296,9 +361,7 @@ function checkClusters(platform: PlatformConfig, clusters: readonly LoadedCluste
 
     const serviceCidr = config.serviceIpv4Cidr;
     const servicePrefix = parseCidr(serviceCidr).prefix;
-    if (!isCanonicalCidr(serviceCidr)) {
-      problems.push({ file, field: "serviceIpv4Cidr", message: `${serviceCidr} has host bits set` });
-    } else if (!PRIVATE_RANGES.some((range) => cidrContains(range, serviceCidr)) || servicePrefix < 12 || servicePrefix > 24) {
+    if (!PRIVATE_RANGES.some((range) => cidrContains(range, serviceCidr)) || servicePrefix < 12 || servicePrefix > 24) {
       problems.push({ file, field: "serviceIpv4Cidr", message: `${serviceCidr} must be a /12 to /24 inside ${PRIVATE_RANGES.join(", ")}` });
     } else if (cidrsOverlap(serviceCidr, platform.vpc.cidr)) {
       problems.push({ file, field: "serviceIpv4Cidr", message: `${serviceCidr} overlaps the VPC ${platform.vpc.cidr}` });
@@ -312,25 +375,18 @@ function checkClusters(platform: PlatformConfig, clusters: readonly LoadedCluste
       groupNames.add(group.name);
     });
 
-    const carrying = Object.entries(config.weights).filter(([, weight]) => weight > 0);
-    if ((config.state === "standby" || config.state === "retiring") && carrying.length > 0) {
-      for (const [service, weight] of carrying) {
-        problems.push({
-          file,
-          field: `weights.${service}`,
-          message: `is ${weight}, but a ${config.state} cluster takes no traffic: set weight 0, or set state: active before giving it traffic`,
-        });
-      }
-    }
-
-    for (const service of Object.keys(config.weights)) {
+    for (const [service, weight] of Object.entries(config.weights)) {
+      const field = `weights.${service}`;
       if (!serviceNames.includes(service)) {
         const suggestion = closest(service, serviceNames);
+        if (suggestion) misspelled.add(suggestion);
         problems.push({
           file,
-          field: `weights.${service}`,
+          field,
           message: `unknown service "${service}"${suggestion ? ` (did you mean "${suggestion}"?)` : ""}; services in ${PLATFORM_FILE}: ${serviceNames.join(", ")}`,
         });
+      } else if ((config.state === "standby" || config.state === "retiring") && weight > 0) {
+        problems.push({ file, field, message: `is ${weight}, but a ${config.state} cluster takes no traffic: set weight 0, or set state: active before giving it traffic` });
       }
     }
   }
@@ -338,6 +394,8 @@ function checkClusters(platform: PlatformConfig, clusters: readonly LoadedCluste
   for (const service of platform.services) {
     const routed = clustersRouting(clusters, service.name);
     const where = { file: PLATFORM_FILE, field: `services.${service.name}` };
+    // A misspelled weight is the one problem; the service it was meant for is not reported again.
+    if (misspelled.has(service.name)) continue;
     if (routed.length === 0) {
       problems.push({ ...where, message: `is routed to no cluster: give it a weight in at least one file in ${CLUSTERS_DIR}/` });
     } else if (routed.every((c) => c.config.weights[service.name] === 0)) {

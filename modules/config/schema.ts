@@ -1,10 +1,10 @@
 import { z } from "zod";
+import { cidrProblem } from "./cidr";
+import { chartSchema, workloadOverrideSchema, workloadSchema } from "./workload-schema";
 
-/**
- * Kubernetes minor versions that EKS offers (standard and extended support).
- * Update this list when EKS adds or retires a version.
- */
-export const SUPPORTED_KUBERNETES_VERSIONS = ["1.30", "1.31", "1.32", "1.33", "1.34", "1.35"] as const;
+import { addonVersionProblem, EKS_ADDONS, SUPPORTED_KUBERNETES_VERSIONS } from "../versions";
+
+export { SUPPORTED_KUBERNETES_VERSIONS };
 
 /** An ALB forward action takes at most this many target groups. */
 export const MAX_TARGET_GROUPS_PER_FORWARD = 5;
@@ -32,18 +32,42 @@ export const FLEET_NAME_MAX = 8;
 export const CLUSTER_NAME_MAX = 11;
 export const SERVICE_NAME_MAX = 11;
 
+/** An IPv4 CIDR in canonical form: no leading zeros, no host bits ("10.0.0.0/16"). */
 const ipv4Cidr = z
   .string()
-  .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/, "must be an IPv4 CIDR such as 10.0.0.0/16")
-  .refine(
-    (cidr) => {
-      const [address, prefix] = cidr.split("/");
-      return address.split(".").every((octet) => Number(octet) <= 255) && Number(prefix) <= 32;
-    },
-    { message: "must be an IPv4 CIDR with octets 0-255 and a prefix 0-32" },
-  );
+  .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/, { message: "must be an IPv4 CIDR such as 10.0.0.0/16", abort: true })
+  .superRefine((cidr, ctx) => {
+    const problem = cidrProblem(cidr);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
+
+/** A list whose entries must differ; a repeated entry is reported where it repeats. */
+function uniqueList<T extends z.ZodType>(item: T) {
+  return z.array(item).superRefine((items, ctx) => {
+    items.forEach((value, i) => {
+      const first = items.findIndex((other) => JSON.stringify(other) === JSON.stringify(value));
+      if (first !== i) ctx.addIssue({ code: "custom", path: [i], message: `${JSON.stringify(value)} is listed twice (also entry ${first})` });
+    });
+  });
+}
+
+/**
+ * A map from names to values, without a prototype: keys such as `constructor`
+ * or `toString` are plain keys, never inherited members.
+ */
+function nameMap<V extends z.ZodType>(key: z.ZodString, value: V) {
+  return z.record(key, value).transform((entries) => Object.assign(Object.create(null) as Record<string, z.output<V>>, entries));
+}
 
 const arn = z.string().regex(/^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$/, "must be an AWS ARN");
+
+/** An IAM role or user: what an EKS access entry names (never an assumed-role session). */
+const iamPrincipalArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/,
+    "must be an IAM role or user ARN such as arn:aws:iam::111122223333:role/deploy (not an assumed-role session ARN)",
+  );
 
 const region = z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, "must be an AWS region such as eu-west-1");
 
@@ -92,9 +116,9 @@ const routedServiceSchema = z
     /** Port the pods listen on: the target group's port and the port the ALB may reach. */
     containerPort: z.number().int().min(1).max(65535),
     /** Host headers the listener rule matches. */
-    hosts: z.array(z.string().min(1).max(128)).min(1).max(5).optional(),
+    hosts: uniqueList(z.string().min(1).max(128)).min(1).max(5).optional(),
     /** Path patterns the listener rule matches. */
-    paths: z.array(z.string().min(1).max(128)).min(1).max(5).optional(),
+    paths: uniqueList(z.string().min(1).max(128)).min(1).max(5).optional(),
     /** Listener rule priority; unique per ALB, lower wins. */
     priority: z.number().int().min(1).max(50000),
     healthCheck: z
@@ -115,6 +139,16 @@ const routedServiceSchema = z
     /** Seconds a deregistered target keeps its connections. @default 30 */
     deregistrationDelaySeconds: z.number().int().min(0).max(3600).default(30),
     /**
+     * Create the namespace (or label an existing one such as `default`) with pod readiness
+     * gates; false when it is managed elsewhere and already exists.
+     * @default true
+     */
+    manageNamespace: z.boolean().default(true),
+    /** What runs the service, deployed by the fleet in each cluster routing it; none when it is deployed elsewhere. */
+    workload: workloadSchema.optional(),
+    /** A Helm chart that runs the service, released in each cluster routing it. */
+    chart: chartSchema.optional(),
+    /**
      * Healthy targets a cluster's target group needs before a shift (or a
      * deploy of the edge) raises its weight. @default 1
      */
@@ -134,6 +168,10 @@ const routedServiceSchema = z
   .refine((s) => s.hosts !== undefined || s.paths !== undefined, {
     message: "needs `hosts` or `paths`: a listener rule matches on at least one condition",
     path: ["hosts"],
+  })
+  .refine((s) => s.workload === undefined || s.chart === undefined, {
+    message: "give `workload` or `chart`, not both",
+    path: ["chart"],
   });
 
 export const platformConfigSchema = z
@@ -144,8 +182,7 @@ export const platformConfigSchema = z
     accountId: z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account ID (quote it)"),
     region,
     /** Availability zones of the VPC's subnets (2 to 4). */
-    availabilityZones: z
-      .array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, "must be an availability zone such as eu-west-1a"))
+    availabilityZones: uniqueList(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, "must be an availability zone such as eu-west-1a"))
       .min(2)
       .max(4),
     vpc: z
@@ -166,7 +203,7 @@ export const platformConfigSchema = z
         /** @default false */
         internal: z.boolean().default(false),
         /** Who may reach the listeners. @default ["0.0.0.0/0"] */
-        ingressCidrs: z.array(ipv4Cidr).min(1).default(["0.0.0.0/0"]),
+        ingressCidrs: uniqueList(ipv4Cidr).min(1).default(["0.0.0.0/0"]),
         /** ACM certificate for the HTTPS listener. */
         certificateArn: arn.optional(),
         /** Serve plain HTTP only, with no certificate: for trying the fleet out. @default false */
@@ -185,10 +222,23 @@ export const platformConfigSchema = z
       .strict(),
     /** The services routed through the ALB. */
     services: z.array(routedServiceSchema).min(1),
+    /** Who reaches every cluster's Kubernetes API, through EKS access entries. */
+    clusterAccess: z
+      .object({
+        /** The IAM role (or user) that runs the deploys: cluster-admin in every cluster. */
+        deployerPrincipalArn: iamPrincipalArn,
+        /**
+         * The IAM role that plans pull requests: EKS's view policy, and read access to the
+         * Secrets where Helm keeps its releases, in the namespaces the in-cluster stacks use.
+         * @default none: the deployer plans too
+         */
+        planPrincipalArn: iamPrincipalArn.optional(),
+      })
+      .strict(),
     /** Where Terraform keeps state. @default local files under `state/` */
     stateBackend: stateBackendSchema.default({ type: "local", directory: "state" }),
     /** Tags on every AWS resource. @default {} */
-    tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
+    tags: nameMap(z.string().min(1).max(128), z.string().max(256)).prefault({}),
   })
   .strict();
 
@@ -196,7 +246,7 @@ const nodeGroupSchema = z
   .object({
     name: awsName("node group name", 20),
     /** @default ["m6i.large"] */
-    instanceTypes: z.array(z.string().regex(/^[a-z0-9-]+\.[a-z0-9]+$/, "must be an EC2 instance type")).min(1).default(["m6i.large"]),
+    instanceTypes: uniqueList(z.string().regex(/^[a-z0-9-]+\.[a-z0-9]+$/, "must be an EC2 instance type")).min(1).default(["m6i.large"]),
     /** @default "ON_DEMAND" */
     capacityType: z.enum(["ON_DEMAND", "SPOT"]).default("ON_DEMAND"),
     /** @default "AL2023_x86_64_STANDARD" */
@@ -228,13 +278,16 @@ const nodeGroupSchema = z
  */
 export const CLUSTER_STATES = ["active", "draining", "standby", "retiring"] as const;
 
+const NO_NODES_MESSAGE =
+  "the cluster needs at least 1 node: without one, CoreDNS and the load balancer controller stay Pending and Helm's install and uninstall waits hang";
+
 export const clusterConfigSchema = z
   .object({
     name: awsName("cluster name", CLUSTER_NAME_MAX),
     /** @default "active" */
     state: z.enum(CLUSTER_STATES).default("active"),
-    /** Nodes per node group while the cluster is on standby. @default 1 */
-    standbyNodes: z.number().int().min(0).max(450).default(1),
+    /** Nodes per node group while the cluster is on standby; at least 1, for CoreDNS and the controller. @default 1 */
+    standbyNodes: z.number().int().min(1, NO_NODES_MESSAGE).max(450).default(1),
     kubernetesVersion: z.enum(SUPPORTED_KUBERNETES_VERSIONS, {
       error: (issue) =>
         issue.input === undefined
@@ -248,7 +301,7 @@ export const clusterConfigSchema = z
         /** Reachable from outside the VPC (within publicAccessCidrs). @default false */
         publicAccess: z.boolean().default(false),
         /** Who may reach a public endpoint; required when it is public. */
-        publicAccessCidrs: z.array(ipv4Cidr).min(1).optional(),
+        publicAccessCidrs: uniqueList(ipv4Cidr).min(1).optional(),
       })
       .strict()
       .prefault({})
@@ -260,21 +313,32 @@ export const clusterConfigSchema = z
           ctx.addIssue({ code: "custom", path: ["privateAccess"], message: "the API server needs public or private access" });
         }
       }),
-    /** IAM principals given cluster-admin through access entries. @default [] */
-    adminPrincipalArns: z.array(arn).default([]),
     /**
-     * Give the identity that creates the cluster admin rights. Changing it replaces the cluster.
-     * @default true
+     * EKS support for the Kubernetes version: `STANDARD`, or `EXTENDED` to stay on a
+     * version past its standard support, at several times the hourly price of the
+     * control plane. With `STANDARD`, EKS upgrades a control plane whose version
+     * leaves standard support.
+     * @default "STANDARD"
      */
-    bootstrapCreatorAdmin: z.boolean().default(true),
+    supportType: z.enum(["STANDARD", "EXTENDED"]).default("STANDARD"),
+    /** IAM principals given cluster-admin through access entries, besides the deployer. @default [] */
+    adminPrincipalArns: uniqueList(iamPrincipalArn).default([]),
+    /**
+     * Let EKS give the identity that creates the cluster an access entry of its own. Off:
+     * the deployer's entry is explicit (platform.yaml clusterAccess). Only for clusters
+     * created with it on, whose creator must be the deployer; changing it replaces the cluster.
+     * @default false
+     */
+    bootstrapCreatorAdmin: z.boolean().default(false),
     /** Kubernetes Service CIDR; must not overlap the VPC. @default "172.20.0.0/16" */
     serviceIpv4Cidr: ipv4Cidr.default("172.20.0.0/16"),
     /** Days to keep control-plane logs. @default 365 */
     logRetentionDays: z.number().int().min(1).default(365),
     nodeGroups: z.array(nodeGroupSchema).min(1),
     /**
-     * Versions of the EKS add-ons (e.g. "v1.19.2-eksbuild.1"); EKS's default for the
-     * Kubernetes version when unset. Raise them after a control-plane upgrade.
+     * Versions of the EKS add-ons (e.g. "v1.20.4-eksbuild.2"); the version catalogue's
+     * default for the Kubernetes version when unset (modules/versions.ts), so unpinned
+     * add-ons follow the control plane. A pin must support the Kubernetes version.
      * @default {}
      */
     addonVersions: z
@@ -287,20 +351,32 @@ export const clusterConfigSchema = z
       .strict()
       .default({}),
     /** Traffic weight per routed service (0-999). A service absent here is not routed to this cluster. */
-    weights: z.record(z.string(), z.number().int().min(0).max(MAX_WEIGHT)).default({}),
+    weights: nameMap(z.string(), z.number().int().min(0).max(MAX_WEIGHT)).prefault({}),
     loadBalancerController: z
       .object({
-        /** Chart version of aws-load-balancer-controller. @default "1.17.0" */
-        chartVersion: z.string().regex(/^\d+\.\d+\.\d+$/).default("1.17.0"),
+        /** Chart version of aws-load-balancer-controller. @default the version catalogue's, "3.5.0" */
+        chartVersion: z.string().regex(/^\d+\.\d+\.\d+$/).optional(),
         /** @default 2 */
         replicas: z.number().int().min(1).max(5).default(2),
       })
       .strict()
       .prefault({}),
+    /** Per-service overrides of workloads and charts in this cluster, by service name. @default {} */
+    workloads: z.record(z.string(), workloadOverrideSchema).default({}),
     /** Tags on this cluster's resources, over the fleet's. @default {} */
-    tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
+    tags: nameMap(z.string().min(1).max(128), z.string().max(256)).prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine((cluster, ctx) => {
+    for (const addon of EKS_ADDONS) {
+      const version = cluster.addonVersions[addon];
+      const problem = version === undefined ? undefined : addonVersionProblem(addon, version, cluster.kubernetesVersion);
+      if (problem) ctx.addIssue({ code: "custom", path: ["addonVersions", addon], message: problem });
+    }
+    if (cluster.nodeGroups.every((group) => group.minSize === 0)) {
+      ctx.addIssue({ code: "custom", path: ["nodeGroups", 0, "minSize"], message: `is 0 in every node group: ${NO_NODES_MESSAGE}` });
+    }
+  });
 
 export type PlatformConfig = z.infer<typeof platformConfigSchema>;
 export type RoutedService = PlatformConfig["services"][number];

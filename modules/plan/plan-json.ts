@@ -1,5 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
+import { describeFileError } from "../file-errors";
+import { UserError } from "../user-error";
 import { PLANS_DIR, StackPlanStatus, STATUS_FILE } from "./runner";
 
 export type Json = Record<string, unknown>;
@@ -40,12 +42,30 @@ export type ChangeKind = "create" | "update" | "replace" | "delete";
 
 /** Reads `plans/status.json` and the plan JSON of every planned stack. */
 export function loadStackPlans(outdir: string): StackPlan[] {
-  const statuses = JSON.parse(fs.readFileSync(path.join(outdir, PLANS_DIR, STATUS_FILE), "utf8")) as StackPlanStatus[];
+  const statusFile = path.join(outdir, PLANS_DIR, STATUS_FILE);
+  if (!fs.existsSync(statusFile)) {
+    throw new UserError(`no plans in ${path.join(outdir, PLANS_DIR)}: run npm run plan first`);
+  }
+  const statuses = readJson<StackPlanStatus[]>(statusFile);
   return statuses.map((status) =>
     status.status === "planned"
-      ? { stack: status.stack, status: status.status, plan: JSON.parse(fs.readFileSync(path.join(outdir, status.planFile), "utf8")) }
+      ? { stack: status.stack, status: status.status, plan: readJson<PlanJson>(path.join(outdir, status.planFile)) }
       : { stack: status.stack, status: status.status, reason: status.reason },
   );
+}
+
+function readJson<T>(file: string): T {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (error) {
+    throw new UserError(`${file}: ${describeFileError(error)}; run npm run plan again`);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new UserError(`${file}: not valid JSON (cut short or edited?); run npm run plan again`);
+  }
 }
 
 /** The kind of a change, or undefined for no-op and read. */

@@ -64,7 +64,8 @@ export async function runPlans(options: PlanRunOptions): Promise<StackPlanStatus
     const stackJson = JSON.parse(fs.readFileSync(path.join(options.outdir, manifest.stacks[stack].workingDirectory, "cdk.tf.json"), "utf8"));
     const missing = providersMissingOffline(stackJson);
     if (missing.length === 0) return undefined;
-    return { stack, status: "skipped", reason: `needs the ${missing.join(", ")} provider and a live cluster; offline plans cover AWS-only stacks` };
+    const providers = missing.length === 1 ? `${missing[0]} provider` : `${missing.slice(0, -1).join(", ")} and ${missing[missing.length - 1]} providers`;
+    return { stack, status: "skipped", reason: `needs the ${providers} and a live cluster; offline plans cover AWS-only stacks` };
   };
 
   const planStack = async (stack: string): Promise<StackPlanStatus> => {

@@ -2,6 +2,7 @@ import { Danger, findDangers } from "./dangers";
 import { ChangeKind, counts, hasChanges, Json, kindOf, managedChanges, ResourceChange, StackPlan } from "./plan-json";
 import { TrafficRow, trafficTable } from "./traffic";
 import { mermaidPicture } from "../traffic/mermaid";
+import { counted } from "../wording";
 
 /** Marks the summary so a workflow can find and update its own comment. */
 export const SUMMARY_MARKER = "<!-- fleet-plan-summary -->";
@@ -186,7 +187,7 @@ export function summarizePlans(stacks: readonly StackPlan[], options: SummaryOpt
       kept.push(detail);
     }
     if (kept.length > 0) markdown += `\n### Details\n\n${kept.join("\n")}\n`;
-    if (kept.length < details.length) markdown += `\n${details.length - kept.length} stack(s) left out of the details to stay under GitHub's comment size; see the plan files.\n`;
+    if (kept.length < details.length) markdown += `\n${counted(details.length - kept.length, "stack")} left out of the details to stay under GitHub's comment size; see the plan files.\n`;
   }
 
   const dangerous = dangers.length > 0 && !options.allowDangerous;

@@ -2,8 +2,7 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { readConfigSourcesAtRevision } from "../config/git-base";
-import { parseFleetConfig } from "../config/load";
+import { loadFleetConfigAtRevision } from "../config/git-base";
 import { projectRoot } from "../project-root";
 import { synthesizeFleet } from "../synth";
 
@@ -37,7 +36,9 @@ export function synthesizeAtRevision(configDir: string, revision: string, outdir
   }
   if (!isProjectCheckout(configDir)) {
     try {
-      synthesizeFleet(parseFleetConfig(readConfigSourcesAtRevision(configDir, revision)), outdir);
+      const fleet = loadFleetConfigAtRevision(configDir, revision);
+      if (!fleet) return { unavailable: `there is no fleet at ${revision}` };
+      synthesizeFleet(fleet, outdir);
       return { outdir };
     } catch (error) {
       return { unavailable: `the configuration at ${revision} does not synthesize: ${(error as Error).message}` };

@@ -2,6 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { EXCEPTIONS_KEY, PolicyException } from "./exceptions";
 import { POLICY_RULES, PolicyRule, ResourceJson } from "./rules";
+import { counted } from "../wording";
 
 /** A synthesized stack: its name and the parsed cdk.tf.json. */
 export interface SynthesizedStack {
@@ -69,7 +70,7 @@ export function evaluatePolicies(stacks: readonly SynthesizedStack[], rules: rea
         const address = `${type}.${name}`;
         const declared = declaredExceptions(body);
         const used = new Set<string>();
-        for (const rule of rules.filter((r) => r.resourceTypes.includes(type))) {
+        for (const rule of rules.filter((r) => r.resourceTypes.includes(type) || r.resourceTypes.includes("*"))) {
           const message = rule.check(body, { address, resourcesOfType });
           if (message === undefined) continue;
           const exception = declared.find((e) => e.rule === rule.id);
@@ -98,13 +99,16 @@ function declaredExceptions(body: ResourceJson): PolicyException[] {
 }
 
 function scannerIds(rule: PolicyRule): string {
-  return [...rule.checkov, ...rule.trivy].join(", ") || "-";
+  return [...rule.checkov, ...rule.trivy, ...(rule.accessAnalyzer ?? []).map((check) => `Access Analyzer: ${check}`)].join(", ") || "-";
 }
 
 /** The report as text: findings first, then accepted exceptions, then the rules evaluated. */
 export function formatPolicyReport(report: PolicyReport): string {
   const lines: string[] = [];
-  lines.push(`policy: ${report.findings.length} finding(s), ${report.exceptions.length} accepted exception(s), ${report.rules.length} rules over ${report.resourcesEvaluated} resources`);
+  lines.push(
+    `policy: ${counted(report.findings.length, "finding")}, ${counted(report.exceptions.length, "accepted exception")}, ` +
+      `${counted(report.rules.length, "rule")} over ${counted(report.resourcesEvaluated, "resource")}`,
+  );
   lines.push("", "FINDINGS");
   if (report.findings.length === 0) lines.push("  none");
   for (const f of report.findings) {

@@ -1,3 +1,6 @@
+import { cidrsReachingAnywhere } from "../config/cidr";
+import { WORKLOAD_POLICY_RULES } from "./workload-rules";
+
 /** A resource's body as synthesized into cdk.tf.json. */
 export type ResourceJson = Record<string, unknown>;
 
@@ -16,6 +19,9 @@ export interface PolicyRule {
   readonly checkov: readonly string[];
   /** Equivalent Trivy (AVD) checks. */
   readonly trivy: readonly string[];
+  /** Equivalent IAM Access Analyzer policy checks, for rules no scanner has. */
+  readonly accessAnalyzer?: readonly string[];
+  /** Resource types the rule applies to; `*` for every type. */
   readonly resourceTypes: readonly string[];
   /** Why the resource violates the rule, or undefined when it holds. */
   check(resource: ResourceJson, context: RuleContext): string | undefined;
@@ -33,7 +39,6 @@ export const MODERN_TLS_POLICIES = [
 ];
 
 const ALL_CONTROL_PLANE_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
-const ANYWHERE = ["0.0.0.0/0", "::/0"];
 
 /** A nested block: cdktf writes single blocks as objects, Terraform JSON also allows lists. */
 function block(value: unknown): ResourceJson | undefined {
@@ -55,13 +60,23 @@ function isTruthy(value: unknown): boolean {
   return value === true || value === "true";
 }
 
-/** CIDRs meaning "anywhere" in a rule resource or in a group's inline rules of one direction. */
-function openToAnywhere(resource: ResourceJson, direction: "ingress" | "egress"): string[] {
-  const inline = blocks(resource[direction]).flatMap((rule) => [
-    ...((rule.cidr_blocks as string[] | undefined) ?? []),
-    ...((rule.ipv6_cidr_blocks as string[] | undefined) ?? []),
-  ]);
-  return [resource.cidr_ipv4, resource.cidr_ipv6, ...inline].filter((c): c is string => ANYWHERE.includes(c as string));
+/**
+ * CIDRs that open a security group to anywhere in one direction: in a group's
+ * inline rules for the same ports, or in a rule resource together with the
+ * group's other rule resources for the same ports and protocol.
+ */
+function openToAnywhere(resource: ResourceJson, direction: "ingress" | "egress", context: RuleContext): string[] {
+  if (context.address.startsWith("aws_security_group.")) {
+    return blocks(resource[direction]).flatMap((rule) =>
+      cidrsReachingAnywhere([...((rule.cidr_blocks as string[] | undefined) ?? []), ...((rule.ipv6_cidr_blocks as string[] | undefined) ?? [])]),
+    );
+  }
+  const sameTraffic = (other: ResourceJson) =>
+    (["security_group_id", "ip_protocol", "from_port", "to_port"] as const).every((key) => other[key] === resource[key]);
+  const siblings = context.resourcesOfType(context.address.split(".")[0]).map(([, body]) => body).filter(sameTraffic);
+  const open = cidrsReachingAnywhere(siblings.flatMap((rule) => [rule.cidr_ipv4, rule.cidr_ipv6]));
+  const own = [resource.cidr_ipv4, resource.cidr_ipv6].filter((c): c is string => typeof c === "string");
+  return own.some((c) => open.includes(c)) ? open : [];
 }
 
 interface PolicyStatementJson {
@@ -77,6 +92,35 @@ function statementsOf(resource: ResourceJson): PolicyStatementJson[] {
 }
 
 const list = (value: string | string[] | undefined) => ([] as string[]).concat(value ?? []);
+
+/** Attributes holding an IAM policy document (JSON text), in any resource. */
+const POLICY_DOCUMENT_ATTRIBUTES = ["policy", "assume_role_policy"];
+
+/** The IAM policy documents a resource holds, by attribute name; JSON that does not parse is left to Terraform. */
+function policyDocumentsOf(resource: ResourceJson): [string, unknown][] {
+  const inline = blocks(resource.inline_policy).map((p, i) => [`inline_policy[${i}].policy`, p.policy] as [string, unknown]);
+  return [...POLICY_DOCUMENT_ATTRIBUTES.map((a) => [a, resource[a]] as [string, unknown]), ...inline].flatMap(([attribute, text]) => {
+    if (typeof text !== "string") return [];
+    try {
+      return [[attribute, JSON.parse(text)] as [string, unknown]];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** Why an IAM policy document is malformed by an empty list, or undefined. */
+function emptyPartsOf(document: unknown): string[] {
+  const statements = (document as { Statement?: unknown }).Statement;
+  if (statements === undefined) return [];
+  const all = ([] as Record<string, unknown>[]).concat(statements as Record<string, unknown>[]);
+  if (all.length === 0) return ["Statement is empty"];
+  return all.flatMap((statement, i) =>
+    ["Action", "NotAction", "Resource", "NotResource", "Principal"]
+      .filter((key) => Array.isArray(statement[key]) && (statement[key] as unknown[]).length === 0)
+      .map((key) => `Statement[${i}]${statement.Sid ? ` (${String(statement.Sid)})` : ""} has an empty ${key} list`),
+  );
+}
 const READ_ONLY_ACTION = /^[a-z0-9-]+:(Describe|List|Get)[A-Za-z0-9]*$/;
 const TARGET_ACTIONS = ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"];
 
@@ -93,8 +137,8 @@ export const POLICY_RULES: readonly PolicyRule[] = [
       if (vpc.endpoint_public_access === false) return undefined;
       const cidrs = (vpc.public_access_cidrs as string[] | undefined) ?? [];
       if (cidrs.length === 0) return "public endpoint reachable from anywhere: no public_access_cidrs";
-      const open = cidrs.filter((c) => ANYWHERE.includes(c));
-      return open.length > 0 ? `public endpoint reachable from ${open.join(", ")}` : undefined;
+      const open = cidrsReachingAnywhere(cidrs);
+      return open.length > 0 ? `public endpoint reachable from anywhere: ${open.join(", ")}` : undefined;
     },
   },
   {
@@ -292,9 +336,9 @@ export const POLICY_RULES: readonly PolicyRule[] = [
     checkov: ["CKV_AWS_260", "CKV_AWS_24", "CKV_AWS_25"],
     trivy: ["AWS-0107"],
     resourceTypes: ["aws_vpc_security_group_ingress_rule", "aws_security_group"],
-    check: (r) => {
-      const open = openToAnywhere(r, "ingress");
-      return open.length > 0 ? `ingress from ${open.join(", ")}` : undefined;
+    check: (r, ctx) => {
+      const open = openToAnywhere(r, "ingress", ctx);
+      return open.length > 0 ? `ingress from anywhere: ${open.join(", ")}` : undefined;
     },
   },
   {
@@ -303,9 +347,9 @@ export const POLICY_RULES: readonly PolicyRule[] = [
     checkov: ["CKV_AWS_382"],
     trivy: ["AWS-0104"],
     resourceTypes: ["aws_vpc_security_group_egress_rule", "aws_security_group"],
-    check: (r) => {
-      const open = openToAnywhere(r, "egress");
-      return open.length > 0 ? `egress to ${open.join(", ")}` : undefined;
+    check: (r, ctx) => {
+      const open = openToAnywhere(r, "egress", ctx);
+      return open.length > 0 ? `egress to anywhere: ${open.join(", ")}` : undefined;
     },
   },
   {
@@ -369,6 +413,19 @@ export const POLICY_RULES: readonly PolicyRule[] = [
     },
   },
   {
+    id: "iam-no-empty-statement",
+    title: "IAM policy documents have no statement with an empty action or resource list",
+    checkov: [],
+    trivy: [],
+    accessAnalyzer: ["Empty array action", "Empty array resource"],
+    // Every resource type: policy documents sit in IAM policies, role trust policies, key and bucket policies.
+    resourceTypes: ["*"],
+    check: (r) => {
+      const problems = policyDocumentsOf(r).flatMap(([attribute, document]) => emptyPartsOf(document).map((p) => `${attribute}: ${p}`));
+      return problems.length > 0 ? `${problems.join("; ")} (IAM refuses it: MalformedPolicyDocument)` : undefined;
+    },
+  },
+  {
     id: "iam-scoped-resources",
     title: "IAM policies allow '*' resources only for read-only calls",
     checkov: ["CKV_AWS_355", "CKV_AWS_290"],
@@ -396,4 +453,5 @@ export const POLICY_RULES: readonly PolicyRule[] = [
       return stray.length > 0 ? `target registration allowed on ${stray.join(", ")}` : undefined;
     },
   },
+  ...WORKLOAD_POLICY_RULES,
 ];

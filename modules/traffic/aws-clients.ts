@@ -46,6 +46,9 @@ export async function logsClient(fleet: FleetConfig): Promise<CloudWatchLogsClie
 export function rethrowAwsError(error: unknown): never {
   const e = error as { name?: string; message?: string; $metadata?: unknown; code?: string } | undefined;
   const isAws = e !== undefined && (e.$metadata !== undefined || e.name === "CredentialsProviderError" || /^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET)$/.test(e.code ?? ""));
-  if (isAws && !(error instanceof UserError)) throw new UserError(`AWS call failed: ${e.name}: ${e.message}`);
+  if (isAws && !(error instanceof UserError)) {
+    const hint = e.name === "CredentialsProviderError" ? "; set AWS credentials (AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or an SSO login)" : "";
+    throw new UserError(`AWS call failed: ${e.name}: ${e.message}${hint}`);
+  }
   throw error;
 }

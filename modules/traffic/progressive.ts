@@ -8,6 +8,7 @@ import { LiveFleet, readLiveFleet, readRouteHealth } from "./live-fleet";
 import { assertLiveMatches, writeLiveWeights } from "./live-rules";
 import { errorPercent, readTargetGroupMetrics } from "./metrics";
 import { applyShiftToSources, planShift, ServiceShift, ShiftError } from "./shift";
+import { verifyShiftedSources } from "./shift-files";
 import { formatWeights } from "./weights";
 
 /** Most steps a progressive shift takes (a step of 1 point from 0% to 100%). */
@@ -56,6 +57,7 @@ export function planSteps(sources: ConfigSources, to: string, step: number, serv
     const next = applyShiftToSources(current, fleet, shifts);
     const nextFleet = parseFleetConfig(next);
     assertSafeTransition(fleet, nextFleet);
+    verifyShiftedSources(current, next, fleet, shifts);
     steps.push({ shifts, sources: next });
     current = next;
     fleet = nextFleet;

@@ -53,12 +53,21 @@ export function planShift(fleet: FleetConfig, request: ShiftRequest): ServiceShi
   }
 
   const serviceNames = fleet.platform.services.map((s) => s.name);
-  const unknownServices = (request.services ?? []).filter((s) => !serviceNames.includes(s));
-  if (unknownServices.length > 0) throw new ShiftError(`unknown service ${unknownServices.join(", ")}; services: ${serviceNames.join(", ")}`);
-  const services = (request.services ?? serviceNames).filter((service) =>
-    named.some((cluster) => clusters.get(cluster)!.weights[service] !== undefined),
-  );
+  const asked = [...new Set(request.services ?? serviceNames)];
+  const unknownServices = asked.filter((s) => !serviceNames.includes(s));
+  if (unknownServices.length > 0) {
+    throw new ShiftError(`unknown service${unknownServices.length === 1 ? "" : "s"} ${unknownServices.join(", ")}; services: ${serviceNames.join(", ")}`);
+  }
+  const services = asked.filter((service) => named.some((cluster) => clusters.get(cluster)!.weights[service] !== undefined));
   if (services.length === 0) throw new ShiftError(`${named.join(", ")} serve${named.length === 1 ? "s" : ""} none of the services asked for`);
+  const servingNothing = named.filter((cluster) => services.every((service) => clusters.get(cluster)!.weights[service] === undefined));
+  if (servingNothing.length > 0) {
+    const [first] = servingNothing;
+    throw new ShiftError(
+      `${servingNothing.join(", ")} serve${servingNothing.length === 1 ? "s" : ""} none of ${services.join(", ")}, so ${servingNothing.length === 1 ? "its" : "their"} weight cannot be set: ` +
+        `to route ${services[0]} to ${first}, add "${services[0]}: 0" under weights: in ${fileOf(fleet, first)} and deploy that first, then shift`,
+    );
+  }
 
   return services.map((service) => {
     const before = Object.fromEntries(
@@ -77,14 +86,36 @@ export function planShift(fleet: FleetConfig, request: ShiftRequest): ServiceShi
   });
 }
 
+function fileOf(fleet: FleetConfig, cluster: string): string {
+  return fleet.clusters.find((c) => c.config.name === cluster)!.file;
+}
+
+/**
+ * Named clusters the shift leaves out of a service they do not serve (in a
+ * shift of several services), with how to route it to them.
+ */
+export function clustersLeftOut(fleet: FleetConfig, request: ShiftRequest, shifts: readonly ServiceShift[]): string[] {
+  const named = request.to !== undefined ? [request.to] : Object.keys(request.weights ?? {});
+  return shifts.flatMap(({ service, after }) =>
+    named
+      .filter((cluster) => !Object.hasOwn(after, cluster))
+      .map((cluster) => `${cluster} does not serve ${service}, so its ${service} traffic is unchanged; to route ${service} to it, add "${service}: 0" under weights: in ${fileOf(fleet, cluster)} and deploy that first`),
+  );
+}
+
+/** "web blue=0 green=100; api ..." : the weights before or after a shift. */
+export function describeShifts(shifts: readonly ServiceShift[], when: "before" | "after"): string {
+  return shifts.map((s) => `${s.service} ${Object.entries(s[when]).map(([c, w]) => `${c}=${w}`).join(" ")}`).join("; ");
+}
+
 /** The requested weights of the clusters that serve the service. */
 function pick(weights: Readonly<Record<string, number>>, serving: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(weights).filter(([cluster]) => cluster in serving));
+  return Object.fromEntries(Object.entries(weights).filter(([cluster]) => Object.hasOwn(serving, cluster)));
 }
 
 /** Moves traffic to `target`: all of it, or `step` percentage points of it, on a scale of 100. */
 function towards(before: Record<string, number>, target: string, step?: number): Record<string, number> {
-  if (!(target in before)) return before;
+  if (!Object.hasOwn(before, target)) return before;
   const total = Object.values(before).reduce((a, b) => a + b, 0);
   if (step === undefined) {
     return Object.fromEntries(Object.keys(before).map((c) => [c, c === target ? Math.min(MAX_WEIGHT, Math.max(total, 1)) : 0]));

@@ -1,0 +1,71 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { projectRoot } from "../modules/project-root";
+import { writeConfigProject } from "../scripts/lib/config-project";
+import { exampleSources } from "./helpers/fleet";
+import { STACK_TRACE } from "./helpers/stack-trace";
+
+const dist = path.join(projectRoot(), "dist", "scripts");
+const run = (script: string, args: string[]) => spawnSync(process.execPath, [path.join(dist, script), ...args], { encoding: "utf8" });
+
+/** A project whose cdktf.out/plans holds one planned stack, made at `plannedAt`. */
+function plannedProject(plannedAt: Date): string {
+  const dir = writeConfigProject(exampleSources());
+  const plans = path.join(dir, "cdktf.out", "plans");
+  fs.mkdirSync(plans, { recursive: true });
+  fs.writeFileSync(path.join(plans, "edge.json"), JSON.stringify({ resource_changes: [] }));
+  fs.writeFileSync(path.join(plans, "status.json"), JSON.stringify([{ stack: "edge", status: "planned", planFile: "plans/edge.json" }]));
+  fs.utimesSync(path.join(plans, "status.json"), plannedAt, plannedAt);
+  const edited = new Date(plannedAt.getTime() - 60_000);
+  for (const file of ["platform.yaml", "clusters/blue.yaml", "clusters/green.yaml"]) fs.utimesSync(path.join(dir, file), edited, edited);
+  return dir;
+}
+
+describe("npm run plan", () => {
+  it("refuses an unknown --stack before synthesizing or planning anything", () => {
+    const dir = writeConfigProject(exampleSources());
+    const result = run("plan.js", ["--config-dir", dir, "--stack", "edge", "--stack", "cluster-purple"]);
+    expect(result.status).toBe(1);
+    expect(result.stderr.split("\n")[0]).toBe("unknown stack cluster-purple; stacks: network, edge, cluster-blue, cluster-blue-k8s, cluster-green, cluster-green-k8s");
+    expect(fs.existsSync(path.join(dir, "cdktf.out"))).toBe(false);
+  });
+});
+
+describe("npm run plan-summary", () => {
+  it("says to plan first when there are no plans", () => {
+    const dir = writeConfigProject(exampleSources());
+    const result = run("plan-summary.js", ["--config-dir", dir]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(`no plans in ${path.join(dir, "cdktf.out", "plans")}: run npm run plan first\n`);
+  });
+
+  it("refuses an --out it cannot write, without a stack trace", () => {
+    const dir = plannedProject(new Date());
+    const out = path.join(dir, "missing", "summary.md");
+    const result = run("plan-summary.js", ["--config-dir", dir, "--out", out]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(`cannot write the summary to ${out}: does not exist (or a folder on its path does not)\n`);
+    expect(result.stderr).not.toMatch(STACK_TRACE);
+  });
+
+  it("reports a corrupt plan file as a user error", () => {
+    const dir = plannedProject(new Date());
+    fs.writeFileSync(path.join(dir, "cdktf.out", "plans", "edge.json"), '{"resource_changes": [');
+    const result = run("plan-summary.js", ["--config-dir", dir]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("plans/edge.json: not valid JSON (cut short or edited?); run npm run plan again");
+    expect(result.stderr).not.toMatch(STACK_TRACE);
+  });
+
+  it("warns, on stderr and in the summary, when the configuration changed after the plans were made", () => {
+    const dir = plannedProject(new Date(Date.now() - 60_000));
+    const fresh = run("plan-summary.js", ["--config-dir", dir]);
+    expect(fresh.stderr).toBe("");
+    fs.appendFileSync(path.join(dir, "clusters", "blue.yaml"), "# changed\n");
+    const stale = run("plan-summary.js", ["--config-dir", dir]);
+    expect(stale.status).toBe(0);
+    expect(stale.stderr).toBe("WARNING: the plans are older than clusters/blue.yaml: run npm run plan again before trusting this summary\n");
+    expect(stale.stdout).toMatch(/^> \*\*Warning:\*\* these plans are older than clusters\/blue\.yaml/);
+  });
+});

@@ -78,6 +78,29 @@ describe("stacks to plan since a base synthesis", () => {
     expect(toPlan(newPort, base)).toEqual(["cluster-c00", "cluster-c00-k8s", "cluster-c01", "cluster-c01-k8s", "cluster-c02", "cluster-c02-k8s", "edge"]);
   });
 
+  it("a stack with a data source reading live infrastructure is planned with any stack it depends on", () => {
+    const withLiveData = (outdir: string, edgeChange: boolean) => {
+      const copy = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-copy-")), "cdktf.out");
+      fs.cpSync(outdir, copy, { recursive: true });
+      const edit = (stack: string, change: (json: Record<string, Record<string, unknown>>) => void) => {
+        const file = path.join(copy, "stacks", stack, "cdk.tf.json");
+        const json = JSON.parse(fs.readFileSync(file, "utf8"));
+        change(json);
+        fs.writeFileSync(file, JSON.stringify(json));
+      };
+      edit("cluster-green", (json) => (json.data = { ...json.data, aws_vpcs: { all: {} } }));
+      if (edgeChange) edit("edge", (json) => (json.resource = { ...json.resource, aws_sns_topic: { alerts: { name: "alerts" } } }));
+      return copy;
+    };
+    const selection = stacksToPlan(withLiveData(exampleOut, true), withLiveData(exampleOut, false));
+    expect([...selection.toPlan]).toEqual([
+      ["edge", "changed: aws_sns_topic.alerts"],
+      ["cluster-green", "reads live infrastructure and depends on edge, which is planned"],
+      // What the data source reads may change any output: the stack reading them follows.
+      ["cluster-green-k8s", expect.stringMatching(/^reads outputs of other stacks that may change/)],
+    ]);
+  });
+
   it("a changed asset plans its stack; a changed `//` comment plans nothing", () => {
     const copy = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-copy-")), "cdktf.out");
     fs.cpSync(exampleOut, copy, { recursive: true });

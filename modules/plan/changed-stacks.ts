@@ -8,8 +8,12 @@ interface Manifest {
   stacks: Record<string, { dependencies: string[]; workingDirectory: string }>;
 }
 
-/** Data sources computed from the configuration alone; every other one reads live infrastructure. */
-const CONFIG_ONLY_DATA_SOURCES = new Set(["terraform_remote_state", "aws_iam_policy_document"]);
+/**
+ * Data sources that read no infrastructure the fleet's stacks change: other stacks' state (followed
+ * output by output), documents computed from the configuration, and charts rendered at a pinned
+ * version. Every other data source is taken to read live infrastructure.
+ */
+const CONFIG_ONLY_DATA_SOURCES = new Set(["terraform_remote_state", "aws_iam_policy_document", "helm_template"]);
 /** Top-level blocks whose change can touch every resource of the stack. */
 const STACK_WIDE_BLOCKS = new Set(["terraform", "provider"]);
 

@@ -1,10 +1,5 @@
-import { ConfigSources } from "../modules/config/load";
 import { generatedFleetSources } from "../scripts/lib/generated-fleet";
-import { synthFleet } from "./helpers/fleet";
-
-function withS3Backend(sources: ConfigSources, backend: string): ConfigSources {
-  return { ...sources, platform: { ...sources.platform, text: `${sources.platform.text}stateBackend:\n${backend}` } };
-}
+import { synthFleet, withS3Backend } from "./helpers/fleet";
 
 describe("S3 state backend", () => {
   const fleet = synthFleet(

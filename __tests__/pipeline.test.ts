@@ -55,6 +55,15 @@ describe("the GitHub Actions workflow", () => {
     expect(comment?.with?.script).toContain("updateComment");
   });
 
+  it("plans only what a pull request or push can change, against its base, with the history to synthesize it", () => {
+    const planRuns = (job: Job) => job.steps.map((s) => s.run ?? "").filter((run) => run.startsWith("npm run plan "));
+    expect(planRuns(plan)).toEqual(['npm run plan -- --changed-since "origin/${{ github.base_ref }}"']);
+    expect(planRuns(deploy)).toEqual(['npm run plan -- --changed-since "${{ github.event.before }}"']);
+    for (const job of [plan, deploy]) {
+      expect(job.steps.find((s) => s.uses?.startsWith("actions/checkout@"))?.with?.["fetch-depth"]).toBe(0);
+    }
+  });
+
   it("runs only npm scripts that exist", () => {
     const scripts = Object.keys(JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")).scripts);
     const used = Object.values(workflow.jobs)

@@ -1,59 +1,168 @@
-import { spawnSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ConfigSources, readConfigSources } from "../modules/config/load";
+import { ConfigSources, loadFleetConfig, readConfigSources } from "../modules/config/load";
 import { projectRoot } from "../modules/project-root";
+import { synthesizeFleet } from "../modules/synth";
 import { writeConfigProject } from "./lib/config-project";
 import { generatedFleetSources } from "./lib/generated-fleet";
 import { parseCommandLine } from "../modules/cli/args";
 import { runCommand } from "../modules/run-command";
 
 const USAGE = `usage: npm run bench
-  synth wall time and peak memory for the example, 10 and 50 clusters (BENCH_RUNS runs each, default 5)`;
+  wall time, CPU time and peak memory of synth, shift, cdktf synth and offline plans for the example and generated fleets
+  BENCH_RUNS (default 5), BENCH_PLAN_RUNS (default 1), BENCH_CLUSTERS (default 10,50); plans need TF_PLUGIN_DIR or the registry`;
 
 /**
- * Measures `node dist/main.js` (what `npm run synth` runs after compiling):
- * wall time including Node's start, and peak resident memory, for the example
- * configuration and generated fleets. Prints the median and worst of several runs.
+ * What a user waits for, as typed, on the example configuration and on
+ * generated fleets: `npm run synth`, the synthesis alone, a dry-run shift,
+ * `cdktf synth` through the CLI, and the offline plan of a weight shift with
+ * and without `--changed-since`. Prints the median wall time and the peak
+ * memory of the largest Node process of each (terraform's own not counted).
+ *
+ * BENCH_RUNS (default 5) runs per command; BENCH_PLAN_RUNS (default 1) per
+ * plan, which takes minutes on large fleets; BENCH_CLUSTERS (default 10,50)
+ * the generated fleet sizes. Plans need terraform and a provider mirror in
+ * TF_PLUGIN_DIR (or the registry).
  */
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const PLAN_RUNS = Number(process.env.BENCH_PLAN_RUNS ?? 1);
+const CLUSTER_COUNTS = (process.env.BENCH_CLUSTERS ?? "10,50").split(",").map(Number);
 const root = projectRoot();
-const mainJs = path.join(root, "dist", "main.js");
-const reporter = path.join(root, "dist", "scripts", "lib", "report-peak-memory.js");
+const reporter = path.join(root, "scripts", "lib", "report-peak-memory.js");
+const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+const npx = process.platform === "win32" ? "npx.cmd" : "npx";
 
-function measure(dir: string): { seconds: number; megabytes: number } {
-  const env = { ...process.env };
+interface Measurement {
+  readonly seconds: number;
+  /** CPU time of the whole process tree (terraform included), where the system tells. */
+  readonly cpuSeconds?: number;
+  readonly megabytes?: number;
+  readonly stdout: string;
+}
+
+/** CPU time used by this process's finished children (Linux: /proc/self/stat cutime + cstime, in 1/100 s). */
+function childrenCpuSeconds(): number | undefined {
+  try {
+    const stat = fs.readFileSync("/proc/self/stat", "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs a command as a user would, with every Node process in it reporting its peak memory. */
+function measure(command: string, args: string[], cwd: string): Measurement {
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --require ${reporter}`.trim() };
   delete env.CDKTF_OUTDIR;
   const start = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, ["-r", reporter, mainJs, dir], { encoding: "utf8", env });
+  const cpuBefore = childrenCpuSeconds();
+  const result = spawnSync(command, args, { cwd, encoding: "utf8", env, maxBuffer: 256 * 1024 * 1024 });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  if (result.status !== 0) throw new Error(`synth failed:\n${result.stderr}`);
-  const rss = /PEAK_RSS_KB=(\d+)/.exec(result.stderr);
-  if (!rss) throw new Error("no peak memory reported");
-  return { seconds, megabytes: Number(rss[1]) / 1024 };
+  const cpuAfter = childrenCpuSeconds();
+  if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} failed (exit ${result.status}):\n${result.stderr}${result.stdout}`);
+  const peaks = [...result.stderr.matchAll(/PEAK_RSS_KB=(\d+)/g)].map((m) => Number(m[1]) / 1024);
+  const cpuSeconds = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
+  return { seconds, cpuSeconds, megabytes: Math.max(0, ...peaks), stdout: result.stdout };
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-const cases: [string, ConfigSources, string][] = [
-  ["example (2 clusters)", readConfigSources(root), "< 1 s, < 200 MB"],
-  ["10 clusters", generatedFleetSources(10), ""],
-  ["50 clusters", generatedFleetSources(50), "< 2 s"],
-];
+/** Median wall time and memory of `runs` runs, after `prepare` before each. */
+function repeat(runs: number, run: () => Measurement, prepare: () => void = () => undefined): Measurement & { runs: number } {
+  const results = Array.from({ length: runs }, () => {
+    prepare();
+    return run();
+  });
+  const middle = results.find((r) => r.seconds === median(results.map((m) => m.seconds)))!;
+  const cpu = results.map((r) => r.cpuSeconds);
+  return {
+    ...middle,
+    cpuSeconds: cpu.includes(undefined) ? undefined : median(cpu as number[]),
+    megabytes: median(results.map((r) => r.megabytes ?? 0)),
+    runs,
+  };
+}
+
+const column = (value: number | undefined, unit: string, digits: number, width: number) =>
+  (value === undefined ? "–" : `${value.toFixed(digits)} ${unit}`).padStart(width);
+
+function report(label: string, m: Omit<Measurement, "stdout"> & { runs: number }, note = ""): void {
+  const runs = `(${m.runs} run${m.runs === 1 ? "" : "s"})`;
+  console.log(
+    `  ${label.padEnd(46)} ${column(m.seconds, "s", 2, 9)} ${column(m.cpuSeconds, "s", 2, 9)} ${column(m.megabytes, "MB", 0, 7)}  ${runs.padEnd(9)} ${note}`,
+  );
+}
+
+/** A project folder for a configuration: its own git repository, and what `cdktf synth` needs there. */
+function benchProject(sources: ConfigSources): string {
+  const dir = writeConfigProject(sources, "fleet-bench-");
+  fs.symlinkSync(path.join(root, "node_modules"), path.join(dir, "node_modules"), "dir");
+  const cdktfJson = { language: "typescript", app: `node ${path.join(root, "bin", "run.js")} main.ts .`, output: "cdktf.out", sendCrashReports: "false" };
+  fs.writeFileSync(path.join(dir, "cdktf.json"), JSON.stringify(cdktfJson, null, 2));
+  fs.writeFileSync(path.join(dir, ".gitignore"), "node_modules\ncdktf.out/\nstate/\n");
+  const git = (...args: string[]) => execFileSync("git", ["-C", dir, ...args], { stdio: "pipe" });
+  git("init", "-q");
+  git("add", "-A");
+  git("-c", "user.name=bench", "-c", "user.email=bench@example.com", "commit", "-qm", "fleet");
+  return dir;
+}
+
+function terraformMissing(): string | undefined {
+  if (spawnSync("terraform", ["version"]).status !== 0) return "terraform is not on PATH";
+  return undefined;
+}
+
+function benchCase(name: string, sources: ConfigSources): void {
+  const dir = benchProject(sources);
+  const fleet = loadFleetConfig(dir);
+  const first = fleet.clusters[0].config.name;
+  const stacks = 2 + 2 * fleet.clusters.length;
+  const target = name.startsWith("example") ? "target ≤ 1 s, ≤ 200 MB" : fleet.clusters.length === 50 ? "target ≤ 2 s" : "";
+  console.log(`\n${name}: ${fleet.clusters.length} clusters, ${stacks} stacks`.padEnd(49) + "     wall       cpu  memory");
+
+  report("npm run synth", repeat(RUNS, () => measure(npm, ["run", "synth", "--", dir], root)), target);
+
+  const inProcess = Array.from({ length: RUNS }, () => {
+    const start = process.hrtime.bigint();
+    synthesizeFleet(loadFleetConfig(dir), path.join(dir, "cdktf.out"));
+    return Number(process.hrtime.bigint() - start) / 1e9;
+  });
+  report("synthesis alone (loading + synth, in-process)", { seconds: median(inProcess), runs: RUNS });
+
+  report(`npm run shift -- --to ${first} --dry-run`, repeat(RUNS, () => measure(npm, ["run", "shift", "--", "--to", first, "--dry-run", "--config-dir", dir], root)), target);
+  report("npx cdktf synth", repeat(RUNS, () => measure(npx, ["cdktf", "synth"], dir)), "the CLI's own start included");
+
+  const missing = PLAN_RUNS < 1 ? "BENCH_PLAN_RUNS=0" : terraformMissing();
+  if (missing) {
+    console.log(`  offline plans skipped: ${missing}`);
+    return;
+  }
+  const shift = () => measure(npm, ["run", "shift", "--", `${first}=0`, "--config-dir", dir], root);
+  const restore = () => execFileSync("git", ["-C", dir, "checkout", "--", "clusters"], { stdio: "pipe" });
+  shift();
+  const plan = (extra: string[]) => {
+    const m = measure(npm, ["run", "plan", "--", "--offline", "--config-dir", dir, ...extra], root);
+    const planned = /(\d+ of \d+) stacks planned/.exec(m.stdout)?.[1] ?? "?";
+    return { ...m, stdout: planned };
+  };
+  const full = repeat(PLAN_RUNS, () => plan([]));
+  report(`offline plan of a weight shift (${first}=0)`, full, `${full.stdout} stacks planned (AWS-only offline)`);
+  const changed = repeat(PLAN_RUNS, () => plan(["--changed-since", "HEAD"]));
+  report("  the same with --changed-since HEAD", changed, `${changed.stdout} stacks planned`);
+  restore();
+  fs.rmSync(dir, { recursive: true, force: true });
+}
 
 runCommand(() => {
   if (!parseCommandLine({ usage: USAGE, options: {} })) return;
-  console.log(`synth benchmark: node ${process.version}, ${os.cpus().length} cores, ${RUNS} runs each`);
-  console.log("case                   stacks  wall median  wall max  peak RSS max  target");
-  for (const [name, sources, target] of cases) {
-    const dir = writeConfigProject(sources, "fleet-bench-");
-    const runs = Array.from({ length: RUNS }, () => measure(dir));
-    const stacks = fs.readdirSync(path.join(dir, "cdktf.out", "stacks")).length;
-    const seconds = runs.map((r) => r.seconds);
-    console.log(
-      `${name.padEnd(22)} ${String(stacks).padStart(6)}  ${median(seconds).toFixed(2).padStart(9)} s  ${Math.max(...seconds).toFixed(2).padStart(6)} s  ${Math.max(...runs.map((r) => r.megabytes)).toFixed(0).padStart(9)} MB  ${target}`,
-    );
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  console.log(
+    `benchmark: node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(1)}; ` +
+      `median of ${RUNS} runs, plans ${PLAN_RUNS}; cpu: the whole process tree; memory: peak RSS of the largest Node process`,
+  );
+  benchCase("example", readConfigSources(root));
+  for (const count of CLUSTER_COUNTS) benchCase(`generated fleet`, generatedFleetSources(count));
+  console.log(`\nload average at the end ${os.loadavg()[0].toFixed(1)} (other work on the machine slows every figure)`);
 });

@@ -2,7 +2,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { loadFleetConfig } from "../modules/config/load";
+import { stacksToPlan } from "../modules/plan/changed-stacks";
 import { PLANS_DIR, runPlans } from "../modules/plan/runner";
+import { synthesizeAtRevision } from "../modules/plan/synth-at-revision";
 import { terraformEnvironment } from "../modules/plan/terraform";
 import { projectRoot } from "../modules/project-root";
 import { synthesizeFleet } from "../modules/synth";
@@ -10,12 +12,14 @@ import { runCommand } from "../modules/run-command";
 import { integerFlag, parseCommandLine, UsageError } from "../modules/cli/args";
 import { clusterStackName, EDGE_STACK, inClusterStackName, NETWORK_STACK } from "../modules/naming";
 
-const USAGE = `usage: npm run plan -- [--stack NAME]... [--offline] [--plugin-dir DIR] [--concurrency N] [--config-dir DIR]
-  --stack NAME       plan only this stack (repeatable; default every stack)
-  --offline          plan AWS-only stacks with no AWS account (fake credentials, stand-in cross-stack values)
-  --plugin-dir DIR   install providers from this mirror only (default: TF_PLUGIN_DIR, else the registry)
-  --concurrency N    stacks planned at the same time (default 2)
-  --config-dir DIR   folder holding platform.yaml and clusters/ (default: the project root)`;
+const USAGE = `usage: npm run plan -- [--stack NAME]... [--changed-since REV] [--offline] [--plugin-dir DIR] [--concurrency N] [--config-dir DIR]
+  --stack NAME         plan only this stack (repeatable; default every stack)
+  --changed-since REV  plan only the stacks whose Terraform differs from the configuration synthesized at git revision REV,
+                       and the stacks reading their outputs that may change; the others are reported unchanged
+  --offline            plan AWS-only stacks with no AWS account (fake credentials, stand-in cross-stack values)
+  --plugin-dir DIR     install providers from this mirror only (default: TF_PLUGIN_DIR, else the registry)
+  --concurrency N      stacks planned at the same time (default 2)
+  --config-dir DIR     folder holding platform.yaml and clusters/ (default: the project root)`;
 
 /** Synthesizes, then plans every stack; plans land in cdktf.out/plans/ for `npm run plan-summary`. */
 async function main(): Promise<void> {
@@ -23,6 +27,7 @@ async function main(): Promise<void> {
     usage: USAGE,
     options: {
       stack: { type: "string", multiple: true },
+      "changed-since": { type: "string" },
       offline: { type: "boolean", default: false },
       "plugin-dir": { type: "string" },
       concurrency: { type: "string", default: "2" },
@@ -41,6 +46,8 @@ async function main(): Promise<void> {
   }
   const outdir = path.join(configDir, "cdktf.out");
   synthesizeFleet(fleet, outdir);
+  const changedSince = values["changed-since"];
+  const unchanged = changedSince === undefined ? undefined : stacksUnchangedSince(configDir, outdir, changedSince);
   // Offline plans write stand-in state for cross-stack values: they run on a scratch copy, never beside real state.
   const scratch = values.offline ? fs.mkdtempSync(path.join(os.tmpdir(), "fleet-offline-plan-")) : undefined;
   let statuses;
@@ -52,6 +59,7 @@ async function main(): Promise<void> {
       terraform: terraformEnvironment({ pluginDir: values["plugin-dir"] ?? process.env.TF_PLUGIN_DIR }),
       offline: values.offline,
       stacks: values.stack,
+      unchanged,
       region: fleet.platform.region,
       concurrency,
       log: (line) => console.log(line),
@@ -63,6 +71,24 @@ async function main(): Promise<void> {
   const planned = statuses.filter((s) => s.status === "planned").length;
   console.log(`${planned} of ${statuses.length} stacks planned into ${path.join("cdktf.out", PLANS_DIR)}`);
   if (statuses.some((s) => s.status === "failed")) process.exitCode = 1;
+}
+
+/** The stacks whose plan cannot differ from the one at `revision`; none when the revision cannot be compared. */
+function stacksUnchangedSince(configDir: string, outdir: string, revision: string): Map<string, string> {
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-base-synth-"));
+  try {
+    const base = synthesizeAtRevision(configDir, revision, path.join(scratch, "cdktf.out"));
+    if ("unavailable" in base) {
+      console.log(`planning every stack: ${base.unavailable}`);
+      return new Map();
+    }
+    const selection = stacksToPlan(outdir, base.outdir);
+    for (const [stack, reason] of selection.toPlan) console.log(`${stack} may change since ${revision}: ${reason}`);
+    for (const stack of selection.removed) console.log(`${stack} is gone since ${revision}: nothing plans its state (npm run retire destroys a cluster's stacks)`);
+    return new Map(selection.unchanged.map((stack) => [stack, `unchanged since ${revision}`]));
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 runCommand(main);

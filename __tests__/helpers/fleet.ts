@@ -67,3 +67,8 @@ export function withClusterFile(sources: ConfigSources, file: string, text: stri
   const others = sources.clusters.filter((c) => c.file !== file);
   return { ...sources, clusters: [...others, { file, text }].sort((a, b) => a.file.localeCompare(b.file)) };
 }
+
+/** Adds a `stateBackend` block (YAML lines below the key) to platform.yaml. */
+export function withS3Backend(sources: ConfigSources, backend: string): ConfigSources {
+  return { ...sources, platform: { ...sources.platform, text: `${sources.platform.text}stateBackend:\n${backend}` } };
+}

@@ -1,5 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
+import { inDependencyOrder, readStackGraph } from "../deploy/stack-graph";
 import { providersMissingOffline, prepareOfflinePlan, runTerraform, TerraformEnvironment } from "./terraform";
 import { unreachableApiReason } from "./unreachable-api";
 
@@ -11,7 +12,7 @@ export const STATUS_FILE = "status.json";
 /** Outcome of one stack: planned (with its plan JSON), or why not. */
 export type StackPlanStatus =
   | { readonly stack: string; readonly status: "planned"; readonly planFile: string }
-  | { readonly stack: string; readonly status: "failed" | "skipped"; readonly reason: string };
+  | { readonly stack: string; readonly status: "failed" | "skipped" | "unchanged"; readonly reason: string };
 
 export interface PlanRunOptions {
   /** A synthesized cdktf.out folder. */
@@ -27,6 +28,8 @@ export interface PlanRunOptions {
   readonly region: string;
   /** Only these stacks; the others are recorded as skipped. @default every stack */
   readonly stacks?: readonly string[];
+  /** Stacks left unplanned because nothing that could change their plan changed, with why (e.g. "unchanged since origin/main"). @default none */
+  readonly unchanged?: ReadonlyMap<string, string>;
   /** Stacks planned at the same time. @default 2 */
   readonly concurrency?: number;
   /** Progress lines. @default none */
@@ -38,9 +41,9 @@ interface Manifest {
 }
 
 /**
- * Plans every stack of a synthesized fleet: `terraform init`, `validate`,
- * `plan -out`, `show -json`, in dependency order and in parallel where
- * stacks are independent. Writes `plans/<stack>.json` and `plans/status.json`;
+ * Plans every stack of a synthesized fleet: `terraform init`, `plan -out`
+ * (which validates the configuration, as `terraform validate` would, before
+ * planning), `show -json`, several stacks at a time. Writes `plans/<stack>.json` and `plans/status.json`;
  * a stack that could not be planned is recorded as failed or skipped, with why.
  */
 export async function runPlans(options: PlanRunOptions): Promise<StackPlanStatus[]> {
@@ -51,26 +54,25 @@ export async function runPlans(options: PlanRunOptions): Promise<StackPlanStatus
   const log = options.log ?? (() => undefined);
 
   const results = new Map<string, StackPlanStatus>();
-  const started = new Set<string>();
   const pending = Object.keys(manifest.stacks).sort();
-  const running = new Set<Promise<void>>();
+
+  /** Why a stack is not planned at all, decided before any terraform runs. */
+  const leftOut = (stack: string): StackPlanStatus | undefined => {
+    if (options.stacks && !options.stacks.includes(stack)) return { stack, status: "skipped", reason: "not selected" };
+    const unchanged = options.unchanged?.get(stack);
+    if (unchanged !== undefined) return { stack, status: "unchanged", reason: unchanged };
+    if (!options.offline) return undefined;
+    const stackJson = JSON.parse(fs.readFileSync(path.join(options.outdir, manifest.stacks[stack].workingDirectory, "cdk.tf.json"), "utf8"));
+    const missing = providersMissingOffline(stackJson);
+    if (missing.length === 0) return undefined;
+    const providers = missing.length === 1 ? `${missing[0]} provider` : `${missing.slice(0, -1).join(", ")} and ${missing[missing.length - 1]} providers`;
+    return { stack, status: "skipped", reason: `needs the ${providers} and a live cluster; offline plans cover AWS-only stacks` };
+  };
 
   const planStack = async (stack: string): Promise<StackPlanStatus> => {
     const stackDir = path.join(options.outdir, manifest.stacks[stack].workingDirectory);
-    if (options.stacks && !options.stacks.includes(stack)) {
-      return { stack, status: "skipped", reason: "not selected" };
-    }
-    if (options.offline) {
-      const missing = providersMissingOffline(JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8")));
-      if (missing.length > 0) {
-        const providers = missing.length === 1 ? `${missing[0]} provider` : `${missing.slice(0, -1).join(", ")} and ${missing[missing.length - 1]} providers`;
-        return { stack, status: "skipped", reason: `needs the ${providers} and a live cluster; offline plans cover AWS-only stacks` };
-      }
-      prepareOfflinePlan(path.dirname(stackDir), stack, options.region);
-    }
     try {
       await runTerraform(options.terraform, stackDir, ["init", "-input=false", "-no-color"]);
-      await runTerraform(options.terraform, stackDir, ["validate", "-no-color"]);
       await runTerraform(options.terraform, stackDir, ["plan", "-input=false", "-no-color", "-out=tfplan", ...(options.offline ? ["-lock=false", "-refresh=false"] : [])]);
       const planFile = path.join(PLANS_DIR, `${stack}.json`);
       fs.writeFileSync(path.join(options.outdir, planFile), await runTerraform(options.terraform, stackDir, ["show", "-json", "tfplan"]));
@@ -81,22 +83,26 @@ export async function runPlans(options: PlanRunOptions): Promise<StackPlanStatus
     }
   };
 
-  const ready = (stack: string) => manifest.stacks[stack].dependencies.every((dep) => results.has(dep));
-  while (results.size < pending.length) {
-    for (const stack of pending.filter((s) => !started.has(s) && ready(s))) {
-      if (running.size >= (options.concurrency ?? 2)) break;
-      started.add(stack);
-      log(`planning ${stack}`);
-      const job: Promise<void> = planStack(stack).then((result) => {
-        results.set(stack, result);
-        log(`${stack}: ${result.status}${result.status === "planned" ? "" : ` (${result.reason.split("\n")[0]})`}`);
-        running.delete(job);
-      });
-      running.add(job);
-    }
-    if (running.size === 0) throw new Error(`stacks wait on each other: ${pending.filter((s) => !results.has(s)).join(", ")}`);
-    await Promise.race(running);
+  // A plan reads the state of the stacks it depends on, never their plans: stacks are started in
+  // dependency order (for readable progress) but none waits for another.
+  const queue = inDependencyOrder(readStackGraph(options.outdir), pending);
+  const done = (result: StackPlanStatus) => {
+    results.set(result.stack, result);
+    log(`${result.stack}: ${result.status}${result.status === "planned" ? "" : ` (${result.reason.split("\n")[0]})`}`);
+  };
+  for (const result of queue.map(leftOut)) if (result) done(result);
+  const toPlan = queue.filter((stack) => !results.has(stack));
+  // Offline stand-in state is all written before any plan reads state.
+  for (const stack of options.offline ? toPlan : []) {
+    prepareOfflinePlan(path.dirname(path.join(options.outdir, manifest.stacks[stack].workingDirectory)), stack, options.region);
   }
+  const worker = async () => {
+    for (let stack = toPlan.shift(); stack !== undefined; stack = toPlan.shift()) {
+      log(`planning ${stack}`);
+      done(await planStack(stack));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 2) }, worker));
 
   const statuses = pending.map((stack) => results.get(stack)!);
   fs.writeFileSync(path.join(plansDir, STATUS_FILE), `${JSON.stringify(statuses, null, 2)}\n`);

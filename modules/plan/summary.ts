@@ -18,7 +18,10 @@ export interface PlanSummary {
   readonly markdown: string;
   readonly dangers: readonly Danger[];
   readonly traffic: readonly TrafficRow[];
+  /** Stacks that should have been planned and were not (failed, or skipped). */
   readonly notPlanned: readonly StackPlan[];
+  /** Stacks left unplanned because nothing that could change their plan changed. */
+  readonly unchanged: readonly StackPlan[];
   readonly exitCode: number;
 }
 
@@ -124,7 +127,8 @@ export interface SummaryOptions {
 export function summarizePlans(stacks: readonly StackPlan[], options: SummaryOptions = {}): PlanSummary {
   const traffic = trafficTable(stacks);
   const dangers = findDangers(stacks, traffic);
-  const notPlanned = stacks.filter((s) => s.status !== "planned");
+  const notPlanned = stacks.filter((s) => s.status !== "planned" && s.status !== "unchanged");
+  const unchanged = stacks.filter((s) => s.status === "unchanged");
   const failed = stacks.filter((s) => s.status === "failed");
   const changedStacks = stacks.filter(hasChanges);
 
@@ -133,6 +137,7 @@ export function summarizePlans(stacks: readonly StackPlan[], options: SummaryOpt
     dangers.length > 0 ? `⚠️ ${dangers.length} dangerous change${dangers.length === 1 ? "" : "s"}` : "no dangerous changes",
     `${changedStacks.length} of ${stacks.length} stacks change`,
     notPlanned.length > 0 ? `${notPlanned.length} not planned` : "",
+    unchanged.length > 0 ? `${unchanged.length} unchanged` : "",
   ].filter(Boolean);
   head.push(`## Terraform plan: ${verdict.join(" · ")}`, "");
 
@@ -156,6 +161,7 @@ export function summarizePlans(stacks: readonly StackPlan[], options: SummaryOpt
 
   head.push("### Stacks", "", "| stack | create | update | replace | delete | |", "|---|---|---|---|---|---|");
   for (const s of stacks) {
+    if (s.status === "unchanged") continue;
     if (s.status !== "planned") {
       head.push(`| ${s.stack} | – | – | – | – | ⚠️ not planned (${s.status}): ${(s.reason ?? "").replace(/\s+/g, " ").replace(/\|/g, "\\|").slice(0, 300)} |`);
       continue;
@@ -165,6 +171,10 @@ export function summarizePlans(stacks: readonly StackPlan[], options: SummaryOpt
     head.push(`| ${s.stack} | ${c.create} | ${c.update} | ${c.replace} | ${c.delete} | ${total === 0 ? "no changes" : ""} |`);
   }
   head.push("");
+  for (const reason of new Set(unchanged.map((s) => s.reason))) {
+    const names = unchanged.filter((s) => s.reason === reason).map((s) => `\`${s.stack}\``);
+    head.push(`Not planned, ${reason} (${names.length}): ${names.join(", ")}`, "");
+  }
 
   let markdown = head.join("\n");
   if (markdown.length > MAX_SUMMARY_LENGTH) {
@@ -182,5 +192,5 @@ export function summarizePlans(stacks: readonly StackPlan[], options: SummaryOpt
 
   const dangerous = dangers.length > 0 && !options.allowDangerous;
   const exitCode = dangerous ? EXIT_DANGER : failed.length > 0 ? EXIT_NOT_PLANNED : EXIT_OK;
-  return { markdown, dangers, traffic, notPlanned, exitCode };
+  return { markdown, dangers, traffic, notPlanned, unchanged, exitCode };
 }

@@ -1,21 +1,11 @@
 import * as fs from "fs";
 import * as path from "path";
-import { ConfigError, ConfigSources, parseFleetConfig } from "../modules/config/load";
+import { ConfigSources, parseFleetConfig } from "../modules/config/load";
 import { jsonSchemas } from "../modules/config/json-schema";
 import { projectRoot } from "../modules/project-root";
 import { clusterText, generatedFleetSources } from "../scripts/lib/generated-fleet";
 import { exampleSources, withClusterFile } from "./helpers/fleet";
-
-/** The problems reported for `sources`, as "file: field: message" lines. */
-function problemsOf(sources: ConfigSources): string[] {
-  try {
-    parseFleetConfig(sources);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems.map((p) => `${p.file}: ${p.field}: ${p.message}`);
-    throw error;
-  }
-  throw new Error("configuration was accepted");
-}
+import { problemsOf } from "./helpers/config-problems";
 
 const base = generatedFleetSources(2);
 const withPlatform = (edit: (text: string) => string): ConfigSources => ({
@@ -37,7 +27,8 @@ describe("the example configuration", () => {
     const fleet = parseFleetConfig(base);
     const cluster = fleet.clusters[0].config;
     expect(cluster.endpoint.privateAccess).toBe(true);
-    expect(cluster.loadBalancerController).toEqual({ chartVersion: "1.17.0", replicas: 2 });
+    expect(cluster.loadBalancerController).toEqual({ replicas: 2 });
+    expect(cluster.supportType).toBe("STANDARD");
     expect(fleet.platform.alb.deletionProtection).toBe(true);
     expect(fleet.platform.stateBackend).toEqual({ type: "local", directory: "state" });
     expect(fleet.platform.services[0].healthCheck.path).toBe("/");
@@ -126,11 +117,75 @@ describe("configuration errors name the file and the field", () => {
     ["availability zone of another region", withPlatform((t) => t.replace("us-east-1b", "us-west-2b")), /platform\.yaml: availabilityZones: us-west-2b is not in region us-east-1/],
     ["account ID not 12 digits", withPlatform((t) => t.replace('"123456789012"', '"12345"')), /platform\.yaml: accountId: must be a 12-digit AWS account ID/],
     ["no cluster files", { ...base, clusters: [] }, /clusters: : no cluster files/],
+    [
+      "a cluster admin who is the deployer",
+      withCluster0((t) => `${t}adminPrincipalArns: [arn:aws:iam::123456789012:role/GEN-DEPLOY]\n`),
+      /clusters\/c00\.yaml: adminPrincipalArns\[0\]: arn:aws:iam::123456789012:role\/GEN-DEPLOY is the deployer \(platform\.yaml clusterAccess\.deployerPrincipalArn\), which is cluster-admin already: remove it here \(EKS takes one access entry per principal\)/,
+    ],
+    [
+      "a cluster admin listed twice",
+      withCluster0((t) => `${t}adminPrincipalArns: [arn:aws:iam::123456789012:role/ops, arn:aws:iam::123456789012:role/ops]\n`),
+      /clusters\/c00\.yaml: adminPrincipalArns\[1\]: "arn:aws:iam::123456789012:role\/ops" is listed twice \(also entry 0\)/,
+    ],
+    [
+      "a cluster admin listed twice in other letter cases (IAM names ignore case)",
+      withCluster0((t) => `${t}adminPrincipalArns: [arn:aws:iam::123456789012:role/ops, arn:aws:iam::123456789012:role/OPS]\n`),
+      /clusters\/c00\.yaml: adminPrincipalArns\[1\]: arn:aws:iam::123456789012:role\/OPS is also adminPrincipalArns\[0\]/,
+    ],
+    [
+      "a cluster admin who is the plan role",
+      withCluster0((t) => `${t}adminPrincipalArns: [arn:aws:iam::123456789012:role/gen-plan]\n`),
+      /clusters\/c00\.yaml: adminPrincipalArns\[0\]: .* is the plan role \(platform\.yaml clusterAccess\.planPrincipalArn\)/,
+    ],
+    [
+      "the plan role is the deployer",
+      withPlatform((t) => t.replace("role/gen-plan", "role/gen-deploy")),
+      /platform\.yaml: clusterAccess\.planPrincipalArn: is the deployer, which is already cluster-admin: leave planPrincipalArn unset/,
+    ],
+    [
+      "an assumed-role session as a principal",
+      withPlatform((t) => t.replace("arn:aws:iam::123456789012:role/gen-deploy", "arn:aws:sts::123456789012:assumed-role/gen-deploy/ci")),
+      /platform\.yaml: clusterAccess\.deployerPrincipalArn: must be an IAM role or user ARN/,
+    ],
+    ["no deployer", withPlatform((t) => t.replace(/  deployerPrincipalArn.*\n/, "")), /platform\.yaml: clusterAccess\.deployerPrincipalArn: is required/],
+    [
+      "standby without nodes",
+      withCluster0((t) => `${t}standbyNodes: 0\n`),
+      /clusters\/c00\.yaml: standbyNodes: the cluster needs at least 1 node: without one, CoreDNS and the load balancer controller stay Pending/,
+    ],
+    [
+      "no node group keeps a node",
+      withCluster0((t) => t.replace("minSize: 1", "minSize: 0")),
+      /clusters\/c00\.yaml: nodeGroups\[0\]\.minSize: is 0 in every node group: the cluster needs at least 1 node/,
+    ],
+    [
+      "kube-proxy of another Kubernetes version",
+      withCluster0((t) => `${t}addonVersions:\n  kube-proxy: v1.32.13-eksbuild.5\n`),
+      /clusters\/c00\.yaml: addonVersions\.kube-proxy: kube-proxy v1\.32\.13-eksbuild\.5 does not support Kubernetes 1\.33 \(it runs on 1\.32\); v1\.33\.10-eksbuild\.2 is the default for 1\.33/,
+    ],
+    [
+      "CoreDNS too old for the Kubernetes version",
+      withCluster0((t) => t.replace('"1.33"', '"1.35"') + "addonVersions:\n  coredns: v1.11.4-eksbuild.33\n"),
+      /clusters\/c00\.yaml: addonVersions\.coredns: coredns v1\.11\.4-eksbuild\.33 does not support Kubernetes 1\.35 \(it runs on 1\.30, 1\.31, 1\.32\)/,
+    ],
+    [
+      "add-on release the catalogue does not know",
+      withCluster0((t) => `${t}addonVersions:\n  vpc-cni: v1.9.0\n`),
+      /clusters\/c00\.yaml: addonVersions\.vpc-cni: v1\.9\.0 is not a vpc-cni release the version catalogue \(modules\/versions\.ts\) knows/,
+    ],
   ];
 
   it.each(cases)("%s", (_title, sources, expected) => {
     const problems = problemsOf(sources);
     expect(problems.join("\n")).toMatch(expected);
+  });
+
+  it("accepts a node group scaled to 0 next to one that keeps a node, and a pinned add-on of the cluster's version", () => {
+    const sources = withCluster0((t) =>
+      t.replace("nodeGroups:\n", "nodeGroups:\n  - name: batch\n    minSize: 0\n    desiredSize: 0\n    maxSize: 4\n") +
+      "addonVersions:\n  kube-proxy: v1.33.3-eksbuild.4\n  coredns: v1.12.1-eksbuild.2\n",
+    );
+    expect(parseFleetConfig(sources).clusters[0].config.nodeGroups.map((g) => g.minSize)).toEqual([0, 1]);
   });
 
   it("reports every problem of every file at once", () => {

@@ -15,7 +15,11 @@ const props: EksClusterProps = {
   privateSubnetIds: ["subnet-a", "subnet-b"],
   endpointPublicAccess: true,
   publicAccessCidrs: ["198.51.100.0/24"],
-  adminPrincipalArns: ["arn:aws:iam::123456789012:role/Admin"],
+  access: {
+    deployerPrincipalArn: "arn:aws:iam::123456789012:role/deploy",
+    adminPrincipalArns: ["arn:aws:iam::123456789012:role/Admin"],
+    planPrincipalArn: "arn:aws:iam::123456789012:role/plan",
+  },
   nodeGroups: [
     {
       name: "general",
@@ -68,7 +72,7 @@ describe("EksClusterWithNodes", () => {
 
   it("uses access entries only and restricts the public endpoint", () => {
     expect(text).toHaveResourceWithProperties(EksCluster, {
-      access_config: { authentication_mode: "API", bootstrap_cluster_creator_admin_permissions: true },
+      access_config: { authentication_mode: "API", bootstrap_cluster_creator_admin_permissions: false },
       vpc_config: expect.objectContaining({
         endpoint_private_access: true,
         endpoint_public_access: true,
@@ -79,6 +83,38 @@ describe("EksClusterWithNodes", () => {
       principal_arn: expect.stringContaining("aws_eks_access_entry"),
       access_scope: { type: "cluster" },
     });
+  });
+
+  it("gives the deployer and the admins cluster-admin and the plan role view access, one entry each", () => {
+    const entries = Object.values(json.resource.aws_eks_access_entry);
+    expect(entries.map((e) => [e.principal_arn, e.kubernetes_groups]).sort()).toEqual([
+      ["arn:aws:iam::123456789012:role/Admin", undefined],
+      ["arn:aws:iam::123456789012:role/deploy", undefined],
+      ["arn:aws:iam::123456789012:role/plan", ["fleet-plan-readers"]],
+    ]);
+    const policies = Object.values(json.resource.aws_eks_access_policy_association).map((a) => (a.policy_arn as string).split("/")[1]);
+    expect(policies.sort()).toEqual(["AmazonEKSClusterAdminPolicy", "AmazonEKSClusterAdminPolicy", "AmazonEKSViewPolicy"]);
+  });
+
+  it("leaves the deployer's entry to EKS for a cluster created with the bootstrap entry", () => {
+    const bootstrapped = JSON.parse(
+      Testing.synthScope((scope) => new EksClusterWithNodes(scope, "eks", { ...props, bootstrapCreatorAdmin: true })),
+    ) as Json;
+    expect(Object.values(bootstrapped.resource.aws_eks_cluster)[0].access_config).toEqual({
+      authentication_mode: "API",
+      bootstrap_cluster_creator_admin_permissions: true,
+    });
+    expect(Object.values(bootstrapped.resource.aws_eks_access_entry).map((e) => e.principal_arn).sort()).toEqual([
+      "arn:aws:iam::123456789012:role/Admin",
+      "arn:aws:iam::123456789012:role/plan",
+    ]);
+  });
+
+  it("refuses to give a principal two access entries", () => {
+    const twice = { ...props, access: { ...props.access, adminPrincipalArns: ["arn:aws:iam::123456789012:role/DEPLOY"] } };
+    expect(() => Testing.synthScope((scope) => new EksClusterWithNodes(scope, "eks", twice))).toThrow(
+      "arn:aws:iam::123456789012:role/deploy is given two access entries; EKS takes one per principal",
+    );
   });
 
   it("requires IMDSv2 with hop limit 1 on every node", () => {
@@ -119,6 +155,28 @@ describe("EksClusterWithNodes", () => {
       [9090, "sg-alb"],
     ]);
     expect(text).toHaveResourceWithProperties(VpcSecurityGroupIngressRule, { description: "ALB to pods on port 8080" });
+  });
+
+  it("asks for standard support unless extended support is chosen", () => {
+    expect(text).toHaveResourceWithProperties(EksCluster, { upgrade_policy: { support_type: "STANDARD" } });
+    const extended = Testing.synthScope((scope) => new EksClusterWithNodes(scope, "eks", { ...props, supportType: "EXTENDED" }));
+    expect(extended).toHaveResourceWithProperties(EksCluster, { upgrade_policy: { support_type: "EXTENDED" } });
+  });
+
+  it("encrypts both the OS and the data volume of Bottlerocket nodes", () => {
+    const bottlerocket = Testing.synthScope(
+      (scope) =>
+        new EksClusterWithNodes(scope, "eks", { ...props, nodeGroups: [{ ...props.nodeGroups[0], amiType: "BOTTLEROCKET_x86_64" }] }),
+    );
+    const template = Object.values((JSON.parse(bottlerocket) as Json).resource.aws_launch_template)[0];
+    expect(template.block_device_mappings).toEqual([
+      { device_name: "/dev/xvda", ebs: { volume_type: "gp3", encrypted: "true", delete_on_termination: "true" } },
+      { device_name: "/dev/xvdb", ebs: { volume_size: 50, volume_type: "gp3", encrypted: "true", delete_on_termination: "true" } },
+    ]);
+    const standard = Object.values(json.resource.aws_launch_template)[0];
+    expect(standard.block_device_mappings).toEqual([
+      { device_name: "/dev/xvda", ebs: { volume_size: 50, volume_type: "gp3", encrypted: "true", delete_on_termination: "true" } },
+    ]);
   });
 
   it("omits public CIDRs for a private-only endpoint", () => {

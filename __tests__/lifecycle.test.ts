@@ -94,6 +94,13 @@ describe("cluster lifecycle, checked against the previous configuration", () => 
     expect(transitionProblems(retiring, withoutC00)).toEqual([]);
   });
 
+  it("refuses to change how the creator got its access entry, which replaces the cluster", () => {
+    const bootstrapped = edit(base, "c00", (t) => `${t}bootstrapCreatorAdmin: true\n`);
+    expect(transitionProblems(bootstrapped, base)).toEqual([
+      "clusters/c00.yaml: bootstrapCreatorAdmin: changes true → false, which replaces the EKS cluster c00: keep it as the cluster was created, or build a new cluster and retire this one",
+    ]);
+  });
+
   it("lets a draining cluster's weights only go down", () => {
     const draining = edit(base, "c00", (t) => t.replace("name: c00\n", "name: c00\nstate: draining\n"));
     expect(transitionProblems(draining, edit(draining, "c00", (t) => t.replace("svc0: 10", "svc0: 5")))).toEqual([]);
@@ -104,7 +111,7 @@ describe("cluster lifecycle, checked against the previous configuration", () => 
 });
 
 describe("standby clusters", () => {
-  const standby = edit(drained, "c00", (t) => t.replace("name: c00\n", "name: c00\nstate: standby\nstandbyNodes: 0\n"));
+  const standby = edit(drained, "c00", (t) => t.replace("name: c00\n", "name: c00\nstate: standby\nstandbyNodes: 1\n"));
 
   it("take no traffic", () => {
     const withWeight = edit(standby, "c00", (t) => t.replace("svc0: 0", "svc0: 5"));
@@ -116,7 +123,7 @@ describe("standby clusters", () => {
 
   it("scale their node groups down to the floor", () => {
     const groups = Object.values(resourcesOf(synthFleet(standby).stack("cluster-c00"), "aws_eks_node_group"));
-    expect(groups.map((g) => g.scaling_config)).toEqual([{ min_size: 0, desired_size: 0, max_size: 3 }]);
+    expect(groups.map((g) => g.scaling_config)).toEqual([{ min_size: 1, desired_size: 1, max_size: 3 }]);
   });
 });
 

@@ -51,26 +51,31 @@ describe("LoadBalancerControllerIdentity", () => {
   });
 });
 
-describe("LoadBalancerController", () => {
-  const text = Testing.synthScope(
+/** The controller with one binding for service web, named `bindingName`. */
+function synthController(bindingName: string): string {
+  return Testing.synthScope(
     (scope) =>
       new LoadBalancerController(scope, "lbc", {
         clusterName: "t-blue",
         region: "eu-west-1",
         vpcId: "vpc-1",
-        chartVersion: "1.17.0",
-        bindings: [{ name: "web", namespace: "web", serviceName: "web-svc", servicePort: 80, targetGroupArn }],
+        chartVersion: "3.5.0",
+        bindings: [{ service: "web", name: bindingName, namespace: "web", serviceName: "web-svc", servicePort: 80, targetGroupArn }],
       }),
   );
+}
+
+describe("LoadBalancerController", () => {
+  const text = synthController("web-0a1b2c");
   const releases = Object.values((JSON.parse(text) as Json).resource.helm_release);
   const controller = releases.find((r) => r.name === "aws-load-balancer-controller")!;
-  const bindings = releases.find((r) => r.name === "target-group-binding-web")!;
+  const bindings = releases.find((r) => r.name === "target-group-binding-web-0a1b2c")!;
 
   it("pins the chart and sets cluster, region and VPC so the controller never needs IMDS", () => {
     expect(text).toHaveResourceWithProperties(Release, {
       chart: "aws-load-balancer-controller",
       repository: "https://aws.github.io/eks-charts",
-      version: "1.17.0",
+      version: "3.5.0",
       namespace: "kube-system",
     });
     const values = JSON.parse((controller.values as string[])[0]);
@@ -84,12 +89,36 @@ describe("LoadBalancerController", () => {
     });
   });
 
+  it("turns off every reconciler and webhook the chart lets go, but the TargetGroupBinding ones", () => {
+    const values = JSON.parse((controller.values as string[])[0]);
+    expect(values.controllerConfig).toEqual({
+      featureGates: { EnableServiceController: false, ALBGatewayAPI: false, NLBGatewayAPI: false },
+    });
+    expect(values.webhookConfig).toEqual({ disableIngressValidation: true });
+    expect(values).toMatchObject({
+      ingressClass: "target-group-binding-only",
+      createIngressClassResource: false,
+      enableServiceMutatorWebhook: false,
+      enableShield: false,
+      enableWaf: false,
+      enableWafv2: false,
+    });
+  });
+
   it("binds each service to its target group after the controller is ready", () => {
-    expect(bindings).toMatchObject({ namespace: "web", create_namespace: true, depends_on: [expect.stringMatching(/^helm_release\./)] });
+    expect(bindings).toMatchObject({ namespace: "web", depends_on: [expect.stringMatching(/^helm_release\./)] });
+    // The namespace is the fleet's (labelled for readiness gates) or managed elsewhere, never Helm's.
+    expect(bindings.create_namespace).toBeUndefined();
     expect(bindings.chart).toMatch(/^\.\/assets\/[^/]+\/[0-9A-F]+$/);
     expect(JSON.parse((bindings.values as string[])[0])).toEqual({
-      bindings: [{ name: "web", serviceName: "web-svc", servicePort: 80, targetGroupARN: targetGroupArn }],
+      bindings: [{ name: "web-0a1b2c", serviceName: "web-svc", servicePort: 80, targetGroupARN: targetGroupArn }],
     });
+  });
+
+  it("creates a new target group's binding before removing the old one, under a stable address", () => {
+    const addressesWith = (name: string) => Object.keys((JSON.parse(synthController(name)) as Json).resource.helm_release);
+    expect(addressesWith("web-ffffff")).toEqual(addressesWith("web-0a1b2c"));
+    expect(bindings.lifecycle).toEqual({ create_before_destroy: true });
   });
 
   it("ships a chart that renders IP-target TargetGroupBindings", () => {

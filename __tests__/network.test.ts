@@ -77,6 +77,41 @@ describe("Network", () => {
     );
   });
 
+  it("lets only this account's VPC flow logs assume the flow-log role", () => {
+    const role = Object.values(json.resource.aws_iam_role)[0];
+    expect(JSON.parse(role.assume_role_policy as string).Statement).toEqual([
+      {
+        Effect: "Allow",
+        Principal: { Service: "vpc-flow-logs.amazonaws.com" },
+        Action: ["sts:AssumeRole"],
+        Condition: {
+          StringEquals: { "aws:SourceAccount": "123456789012" },
+          ArnLike: { "aws:SourceArn": "arn:aws:ec2:eu-west-1:123456789012:vpc-flow-log/*" },
+        },
+      },
+    ]);
+  });
+
+  it("grants the flow-log role what AWS documents for CloudWatch Logs, on its log group only", () => {
+    const policy = JSON.parse(Object.values(json.resource.aws_iam_role_policy)[0].policy as string);
+    const logGroupArn = expect.stringMatching(/^\$\{aws_cloudwatch_log_group\.[^.]+\.arn\}$/);
+    expect(policy.Statement).toEqual([
+      {
+        Sid: "WriteFlowLogs",
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+        Resource: [logGroupArn, expect.stringMatching(/^\$\{aws_cloudwatch_log_group\.[^.]+\.arn\}:\*$/)],
+      },
+      {
+        Sid: "FindLogGroup",
+        Effect: "Allow",
+        Action: ["logs:DescribeLogGroups"],
+        Resource: ["arn:aws:logs:eu-west-1:123456789012:log-group:*"],
+      },
+    ]);
+    expect(policy.Statement.flatMap((s: { Action: string[] }) => s.Action)).not.toContain("logs:CreateLogGroup");
+  });
+
   it("strips the default security group of all rules", () => {
     expect(text).toHaveResource(DefaultSecurityGroup);
     const group = Object.values(json.resource.aws_default_security_group)[0];

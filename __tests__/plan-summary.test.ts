@@ -72,15 +72,30 @@ describeWithTerraform("plan summary of real plans", (terraform) => {
     expect(summarizePlans(plans, { allowDangerous: true }).exitCode).toBe(EXIT_OK);
   });
 
-  it("of a new container port flags the replaced target groups that carry weight", async () => {
+  it("of a new container port creates each new target group before destroying the old, moves the rule in between, and flags the replacements that carry weight", async () => {
     const newPort = { ...example, platform: { ...example.platform, text: example.platform.text.replace("containerPort: 8080", "containerPort: 9090") } };
-    const summary = summarizePlans(await (await baseline).planChange(newPort));
+    const plans = await (await baseline).planChange(newPort);
+    const edge = plans.find((s) => s.stack === "edge")!;
+    const changes = (edge.plan?.resource_changes ?? []).filter((c) => c.change.actions.join() !== "no-op");
+    const replacedGroups = changes.filter((c) => c.type === "aws_lb_target_group");
+    expect(replacedGroups).toHaveLength(2);
+    for (const group of replacedGroups) {
+      expect(group.change.actions).toEqual(["create", "delete"]);
+      expect(group.change.after?.name).not.toEqual(group.change.before?.name);
+      expect(group.change.after).toMatchObject({ port: 9090 });
+    }
+    expect(changes.some((c) => c.change.actions.join() === "delete,create")).toBe(false);
+    expect(changes.find((c) => c.type === "aws_lb_listener_rule")!.change.actions).toEqual(["update"]);
+
+    const summary = summarizePlans(plans);
     const targetGroups = summary.dangers.filter((d) => d.address.startsWith("aws_lb_target_group."));
     expect(targetGroups.map((d) => [d.severity, d.kind])).toEqual([
       ["critical", "replace"],
       ["critical", "replace"],
     ]);
-    expect(targetGroups[0].reason).toMatch(/target group of web on (blue|green) replaced while it carries weight 50/);
+    expect(targetGroups[0].reason).toMatch(
+      /^target group of web on (blue|green) replaced while it carries weight 50: the new group has no targets, and its share answers 503, until cluster-\1-k8s is deployed/,
+    );
     expect(summary.exitCode).toBe(EXIT_DANGER);
   });
 
@@ -127,6 +142,20 @@ describe("plan summary", () => {
     const summary = summarizePlans([planned("network", [change("aws_flow_log.f", "aws_flow_log", ["delete"])])]);
     expect(summary.dangers.map((d) => [d.severity, d.kind, d.reason])).toEqual([["warning", "delete", "aws_flow_log deleted"]]);
     expect(summary.exitCode).toBe(EXIT_DANGER);
+  });
+
+  it("flags a CustomResourceDefinition deleted or replaced as critical, not other manifests", () => {
+    const manifest = (kind: string, name: string) => ({ before: { manifest: { apiVersion: "v1", kind, metadata: { name } } } });
+    const summary = summarizePlans([
+      planned("cluster-blue-k8s", [
+        change('kubernetes_manifest.crd["targetgroupbindings.elbv2.k8s.aws"]', "kubernetes_manifest", ["delete"], manifest("CustomResourceDefinition", "targetgroupbindings.elbv2.k8s.aws")),
+        change("kubernetes_manifest.cm", "kubernetes_manifest", ["delete"], manifest("ConfigMap", "cm")),
+      ]),
+    ]);
+    expect(summary.dangers.map((d) => [d.severity, d.reason])).toEqual([
+      ["critical", "CustomResourceDefinition targetgroupbindings.elbv2.k8s.aws deleted: every object of that kind goes with it (deleted TargetGroupBindings deregister their targets)"],
+      ["warning", "kubernetes_manifest deleted"],
+    ]);
   });
 
   it("stays under GitHub's comment size, leaving out details first", () => {

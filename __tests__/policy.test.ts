@@ -35,6 +35,17 @@ describe("the generated Terraform", () => {
     expect(report.exceptions.filter((e) => e.rule.id === "eks-private-endpoint")).toHaveLength(count);
   });
 
+  it("of a cluster that routes no service has no empty IAM statement", () => {
+    const sources = generatedFleetSources(2);
+    const idle = withClusterFile(sources, "clusters/c01.yaml", sources.clusters[1].text.replace(/weights:\n.*\n/, "weights: {}\n"));
+    const synthesized = synthFleet(idle);
+    const report = evaluatePolicies(readSynthesizedStacks(synthesized.outdir));
+    expect(report.findings).toEqual([]);
+    const policies = Object.values(synthesized.stack("cluster-c01").resource!.aws_iam_role_policy);
+    const controller = policies.map((p) => JSON.parse(p.policy as string)).find((d) => d.Statement.some((s: { Sid?: string }) => s.Sid === "Describe"));
+    expect(controller.Statement.map((s: { Sid: string }) => s.Sid)).toEqual(["Describe"]);
+  });
+
   it("reports a cluster whose public endpoint is open to the internet", () => {
     const sources = generatedFleetSources(1);
     const open = withClusterFile(sources, "clusters/c00.yaml", sources.clusters[0].text.replace("198.51.100.0/24", "0.0.0.0/0"));
@@ -126,6 +137,25 @@ const goodLaunchTemplate = {
 };
 const iamPolicy = (statements: object[]) => ({ policy: JSON.stringify({ Version: "2012-10-17", Statement: statements }) });
 
+/** A Deployment as the fleet writes it, with `change` applied to its one container and pod. */
+function deployment(change: { container?: ResourceJson; pod?: ResourceJson } = {}): ResourceJson {
+  const container = {
+    name: "web",
+    image: "registry.example.com/web:1.2.3",
+    resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { memory: "64Mi" } },
+    readiness_probe: { http_get: { path: "/healthz", port: "8080" } },
+    security_context: { allow_privilege_escalation: false, privileged: false, read_only_root_filesystem: true, capabilities: { drop: ["ALL"] } },
+    ...change.container,
+  };
+  const pod = {
+    automount_service_account_token: false,
+    security_context: { run_as_non_root: true, seccomp_profile: { type: "RuntimeDefault" } },
+    container: [container],
+    ...change.pod,
+  };
+  return { spec: { template: { spec: pod } } };
+}
+
 /** For each rule, resources that violate it (and only it, where possible). */
 const violations: Record<string, Record<string, ResourceJson>> = {
   "eks-public-endpoint-restricted": { "aws_eks_cluster.c": { vpc_config: { endpoint_public_access: true, public_access_cidrs: ["0.0.0.0/0"] } } },
@@ -161,6 +191,24 @@ const violations: Record<string, Record<string, ResourceJson>> = {
   "log-group-retention": { "aws_cloudwatch_log_group.g": { retention_in_days: 30, kms_key_id: "k" } },
   "iam-no-wildcard-actions": { "aws_iam_role_policy.p": iamPolicy([{ Effect: "Allow", Action: ["ec2:Describe*"], Resource: "*" }]) },
   "iam-scoped-resources": { "aws_iam_role_policy.p": iamPolicy([{ Effect: "Allow", Action: ["s3:PutObject"], Resource: "*" }]) },
+  "iam-no-empty-statement": {
+    "aws_iam_role_policy.p": iamPolicy([{ Sid: "RegisterTargets", Effect: "Allow", Action: ["elasticloadbalancing:RegisterTargets"], Resource: [] }]),
+  },
+  "k8s-non-root": { "kubernetes_deployment_v1.d": deployment({ pod: { security_context: { seccomp_profile: { type: "RuntimeDefault" } } } }) },
+  "k8s-read-only-root-filesystem": {
+    "kubernetes_deployment_v1.d": deployment({ container: { security_context: { allow_privilege_escalation: false, capabilities: { drop: ["ALL"] } } } }),
+  },
+  "k8s-no-privilege-escalation": {
+    "kubernetes_deployment_v1.d": deployment({ container: { security_context: { read_only_root_filesystem: true, privileged: true, capabilities: { drop: ["ALL"] } } } }),
+  },
+  "k8s-capabilities-dropped": {
+    "kubernetes_deployment_v1.d": deployment({ container: { security_context: { allow_privilege_escalation: false, read_only_root_filesystem: true, capabilities: { drop: ["NET_RAW"] } } } }),
+  },
+  "k8s-seccomp": { "kubernetes_deployment_v1.d": deployment({ pod: { security_context: { run_as_non_root: true } } }) },
+  "k8s-service-account-token": { "kubernetes_deployment_v1.d": deployment({ pod: { automount_service_account_token: true } }) },
+  "k8s-image-pinned": { "kubernetes_deployment_v1.d": deployment({ container: { image: "registry.example.com/web:latest" } }) },
+  "k8s-resources": { "kubernetes_deployment_v1.d": deployment({ container: { resources: { requests: { cpu: "100m" } } } }) },
+  "k8s-readiness-probe": { "kubernetes_deployment_v1.d": deployment({ container: { readiness_probe: undefined } }) },
   "target-registration-scoped": {
     "aws_iam_role_policy.p": iamPolicy([
       { Effect: "Allow", Action: ["elasticloadbalancing:RegisterTargets"], Resource: ["arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/*"] },
@@ -169,6 +217,10 @@ const violations: Record<string, Record<string, ResourceJson>> = {
 };
 
 describe("each policy rule", () => {
+  it("holds for a Deployment as the fleet writes it", () => {
+    expect(evaluatePolicies([stackOf({ "kubernetes_deployment_v1.d": deployment() })]).findings).toEqual([]);
+  });
+
   it("has a deliberately bad resource that it catches", () => {
     expect(Object.keys(violations).sort()).toEqual(POLICY_RULES.map((r) => r.id).sort());
   });
@@ -178,7 +230,7 @@ describe("each policy rule", () => {
     expect(report.findings.map((f) => f.rule.id)).toContain(ruleId);
     const finding = report.findings.find((f) => f.rule.id === ruleId)!;
     expect(finding.stack).toBe("bad");
-    expect([...finding.rule.checkov, ...finding.rule.trivy].length).toBeGreaterThan(0);
+    expect([...finding.rule.checkov, ...finding.rule.trivy, ...(finding.rule.accessAnalyzer ?? [])].length).toBeGreaterThan(0);
   });
 });
 
@@ -213,7 +265,7 @@ describe("npm run policy", () => {
   it("prints findings, accepted exceptions and the rules evaluated, and exits 0 on the example", () => {
     const result = spawnSync(process.execPath, [path.join(projectRoot(), "dist", "scripts", "policy.js")], { encoding: "utf8" });
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/^policy: 0 findings, 8 accepted exceptions, 30 rules over \d+ resources/);
+    expect(result.stdout).toMatch(/^policy: 0 findings, 8 accepted exceptions, 40 rules over \d+ resources/);
     expect(result.stdout).toContain("ACCEPTED EXCEPTIONS\n  eks-private-endpoint [CKV_AWS_39, AWS-0040] cluster-blue");
     expect(result.stdout).toContain("RULES EVALUATED");
   });

@@ -19,7 +19,7 @@ function changesOf(fleet: SynthesizedFleet, status: StackPlanStatus | undefined)
 /**
  * The plan runner on real provider schemas: terraform init, validate and an
  * offline plan of every AWS-only stack. The in-cluster stacks need the helm
- * provider and a live cluster; the runner reports them as skipped.
+ * and kubernetes providers and a live cluster; the runner reports them as skipped.
  */
 describeWithTerraform("terraform validate and offline plan", (terraform) => {
   const example = synthFleet(exampleSources());
@@ -39,7 +39,7 @@ describeWithTerraform("terraform validate and offline plan", (terraform) => {
       ["edge", "planned"],
       ["network", "planned"],
     ]);
-    expect(await statusOf("cluster-blue-k8s")).toMatchObject({ reason: expect.stringContaining("needs the helm provider") });
+    expect(await statusOf("cluster-blue-k8s")).toMatchObject({ reason: expect.stringContaining("needs the helm and kubernetes providers and a live cluster") });
     expect(JSON.parse(fs.readFileSync(path.join(example.outdir, "plans", "status.json"), "utf8"))).toEqual(result);
   });
 

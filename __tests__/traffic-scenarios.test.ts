@@ -67,7 +67,9 @@ describe("healthy shift", () => {
     const metrics = (query.input.MetricDataQueries as { MetricStat: { Metric: { MetricName: string; Dimensions: { Name: string; Value: string }[] } } }[]).map(
       (q) => `${q.MetricStat.Metric.MetricName} ${q.MetricStat.Metric.Dimensions.map((d) => `${d.Name}=${d.Value}`).join(",")}`,
     );
-    expect(metrics).toContain(`HTTPCode_Target_5XX_Count LoadBalancer=app/demo-alb/50dc6c495c0c9188,TargetGroup=targetgroup/demo-green-web/6d0ecf831eec0001`);
+    expect(metrics).toContainEqual(
+      expect.stringMatching(/^HTTPCode_Target_5XX_Count LoadBalancer=app\/demo-alb\/50dc6c495c0c9188,TargetGroup=targetgroup\/demo-green-web-[0-9a-f]{6}\/6d0ecf831eec0001$/),
+    );
     expect(metrics.map((m) => m.split(" ")[0])).toEqual(expect.arrayContaining(["RequestCount", "TargetResponseTime"]));
     expect(typeof query.input.StartTime).toBe("number");
   });

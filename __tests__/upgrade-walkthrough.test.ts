@@ -49,9 +49,12 @@ describe("upgrade walkthrough: blue and green at 50/50, upgrade blue, shift back
     );
   });
 
-  it("3. bumping blue's version once drained is accepted and changes only blue's control plane", () => {
+  it("3. bumping blue's version once drained is accepted and changes only blue's control plane and the add-ons that follow it", () => {
     expect(() => assertSafeTransition(parseFleetConfig(drained), parseFleetConfig(upgraded))).not.toThrow();
-    expect(changes(afterDrain, afterUpgrade)).toEqual({ "cluster-blue": ["aws_eks_cluster"] });
+    // kube-proxy and vpc-cni have new defaults for 1.34 in the version catalogue; CoreDNS and the Pod Identity agent keep theirs.
+    expect(changes(afterDrain, afterUpgrade)).toEqual({ "cluster-blue": ["aws_eks_addon", "aws_eks_addon", "aws_eks_cluster"] });
+    const addons = Object.values(afterUpgrade.stack("cluster-blue").resource!.aws_eks_addon);
+    expect(addons.find((a) => a.addon_name === "kube-proxy")!.addon_version).toMatch(/^v1\.34\./);
     const nodeGroup = Object.values(afterUpgrade.stack("cluster-blue").resource!.aws_eks_node_group)[0];
     expect(nodeGroup.version).toMatch(/^\$\{aws_eks_cluster\..+\.version\}$/);
   });

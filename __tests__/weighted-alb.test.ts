@@ -15,6 +15,7 @@ const service: RoutedService = {
   priority: 10,
   healthCheck: { path: "/healthz", matcher: "200", intervalSeconds: 10, healthyThreshold: 2, unhealthyThreshold: 3 },
   deregistrationDelaySeconds: 30,
+  manageNamespace: true,
   minHealthyTargets: 1,
   shiftLimits: { max5xxPercent: 1, maxResponseTimeMs: 1000 },
 };
@@ -74,7 +75,8 @@ describe("WeightedAlb", () => {
 
   it("has one IP target group per cluster with the service's health check", () => {
     expect(text).toHaveResourceWithProperties(LbTargetGroup, {
-      name: "t-blue-web",
+      name: expect.stringMatching(/^t-blue-web-[0-9a-f]{6}$/),
+      lifecycle: { create_before_destroy: true },
       target_type: "ip",
       port: 8080,
       protocol: "HTTP",

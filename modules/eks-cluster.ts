@@ -1,15 +1,14 @@
 import { Construct } from "constructs";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import { EksAccessEntry } from "@cdktf/provider-aws/lib/eks-access-entry";
-import { EksAccessPolicyAssociation } from "@cdktf/provider-aws/lib/eks-access-policy-association";
 import { EksAddon } from "@cdktf/provider-aws/lib/eks-addon";
 import { EksCluster } from "@cdktf/provider-aws/lib/eks-cluster";
 import { EksNodeGroup } from "@cdktf/provider-aws/lib/eks-node-group";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
-import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
+import { LaunchTemplate, LaunchTemplateBlockDeviceMappings } from "@cdktf/provider-aws/lib/launch-template";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { ClusterAccessEntries, ClusterAccessEntriesProps } from "./cluster-access-entries";
 import { NodeGroupConfig } from "./config/schema";
 import { EncryptionKey, partitionOf } from "./encryption-key";
 import { acceptPolicyException } from "./policy/exceptions";
@@ -21,6 +20,22 @@ export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "contro
 /** Add-ons that run before any node exists (CoreDNS needs nodes and comes after them). */
 const ADDONS_BEFORE_NODES = ["vpc-cni", "kube-proxy", "eks-pod-identity-agent"];
 
+/**
+ * Block devices of a node, all encrypted gp3. Bottlerocket boots from an OS
+ * volume (/dev/xvda, the AMI's size) and keeps containers on a data volume
+ * (/dev/xvdb); other AMIs have one root volume (/dev/xvda).
+ */
+function encryptedVolumes(group: NodeGroupConfig): LaunchTemplateBlockDeviceMappings[] {
+  const ebs = (volumeSize?: number) => ({ volumeSize, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" });
+  if (group.amiType.startsWith("BOTTLEROCKET")) {
+    return [
+      { deviceName: "/dev/xvda", ebs: ebs() },
+      { deviceName: "/dev/xvdb", ebs: ebs(group.diskSizeGiB) },
+    ];
+  }
+  return [{ deviceName: "/dev/xvda", ebs: ebs(group.diskSizeGiB) }];
+}
+
 export interface EksClusterProps {
   /** Name of the EKS cluster, unique in the account and region. */
   readonly clusterName: string;
@@ -28,6 +43,8 @@ export interface EksClusterProps {
   readonly region: string;
   /** Kubernetes minor version, e.g. "1.33". */
   readonly kubernetesVersion: string;
+  /** EKS support for the version; `EXTENDED` costs several times more. @default "STANDARD" */
+  readonly supportType?: "STANDARD" | "EXTENDED";
   readonly privateSubnetIds: string[];
   /** @default true */
   readonly endpointPrivateAccess?: boolean;
@@ -35,16 +52,20 @@ export interface EksClusterProps {
   readonly endpointPublicAccess?: boolean;
   /** CIDRs that may reach a public endpoint. */
   readonly publicAccessCidrs?: string[];
-  /** Principals given cluster-admin through access entries. @default [] */
-  readonly adminPrincipalArns?: readonly string[];
-  /** Give the creating identity admin rights; changing it replaces the cluster. @default true */
+  /** Who gets access entries: the deployer, other admins, the plan role. */
+  readonly access: Pick<ClusterAccessEntriesProps, "deployerPrincipalArn" | "adminPrincipalArns" | "planPrincipalArn">;
+  /**
+   * Let EKS give the creating identity (which must be the deployer) its own access entry;
+   * changing it replaces the cluster.
+   * @default false
+   */
   readonly bootstrapCreatorAdmin?: boolean;
   /** @default "172.20.0.0/16" */
   readonly serviceIpv4Cidr?: string;
   /** Days to keep control-plane logs. @default 365 */
   readonly logRetentionDays?: number;
   readonly nodeGroups: readonly NodeGroupConfig[];
-  /** Add-on versions by add-on name. @default EKS's default version for the Kubernetes version */
+  /** Add-on versions by add-on name. @default EKS's default version when the add-on is created, never updated after */
   readonly addonVersions?: Readonly<Record<string, string | undefined>>;
   /** Security group of the ALB, allowed to reach pods on `albTargetPorts`. */
   readonly albSecurityGroupId: string;
@@ -112,9 +133,10 @@ export class EksClusterWithNodes extends Construct {
       },
       accessConfig: {
         authenticationMode: "API",
-        bootstrapClusterCreatorAdminPermissions: props.bootstrapCreatorAdmin ?? true,
+        bootstrapClusterCreatorAdminPermissions: props.bootstrapCreatorAdmin ?? false,
       },
       bootstrapSelfManagedAddons: false,
+      upgradePolicy: { supportType: props.supportType ?? "STANDARD" },
       enabledClusterLogTypes: CONTROL_PLANE_LOG_TYPES,
       encryptionConfig: { resources: ["secrets"], provider: { keyArn: key.arn } },
       kubernetesNetworkConfig: { serviceIpv4Cidr: props.serviceIpv4Cidr ?? "172.20.0.0/16" },
@@ -128,20 +150,12 @@ export class EksClusterWithNodes extends Construct {
       );
     }
 
-    for (const principalArn of props.adminPrincipalArns ?? []) {
-      const id = principalArn.replace(/[^A-Za-z0-9]+/g, "-");
-      const entry = new EksAccessEntry(this, `access-${id}`, {
-        clusterName: this.cluster.name,
-        principalArn,
-        type: "STANDARD",
-      });
-      new EksAccessPolicyAssociation(this, `admin-${id}`, {
-        clusterName: this.cluster.name,
-        principalArn: entry.principalArn,
-        policyArn: `arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
-        accessScope: { type: "cluster" },
-      });
-    }
+    new ClusterAccessEntries(this, "access", {
+      ...props.access,
+      clusterName: this.cluster.name,
+      partition,
+      deployerEntryMadeByEks: props.bootstrapCreatorAdmin ?? false,
+    });
 
     for (const port of props.albTargetPorts) {
       new VpcSecurityGroupIngressRule(this, `alb-to-pods-${port}`, {
@@ -167,19 +181,14 @@ export class EksClusterWithNodes extends Construct {
     this.nodeGroups = props.nodeGroups.map((group) => {
       const launchTemplate = new LaunchTemplate(this, `launch-template-${group.name}`, {
         name: `${props.clusterName}-${group.name}`,
-        description: `Nodes of ${props.clusterName}/${group.name}: IMDSv2 only, encrypted gp3 root volume`,
+        description: `Nodes of ${props.clusterName}/${group.name}: IMDSv2 only, encrypted gp3 volumes`,
         updateDefaultVersion: true,
         metadataOptions: {
           httpEndpoint: "enabled",
           httpTokens: "required",
           httpPutResponseHopLimit: 1,
         },
-        blockDeviceMappings: [
-          {
-            deviceName: group.amiType.startsWith("BOTTLEROCKET") ? "/dev/xvdb" : "/dev/xvda",
-            ebs: { volumeSize: group.diskSizeGiB, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
-          },
-        ],
+        blockDeviceMappings: encryptedVolumes(group),
         tagSpecifications: [{ resourceType: "instance", tags: { Name: `${props.clusterName}-${group.name}` } }],
       });
       return new EksNodeGroup(this, `node-group-${group.name}`, {

@@ -35,7 +35,7 @@ export const CONTROLLER_TARGET_ACTIONS = ["elasticloadbalancing:RegisterTargets"
 export interface LoadBalancerControllerIdentityProps {
   /** EKS cluster the controller runs in. */
   readonly clusterName: string;
-  /** The only target groups the controller may register pods in. */
+  /** The only target groups the controller may register pods in; none for a cluster that routes no service. */
   readonly targetGroupArns: string[];
 }
 
@@ -60,7 +60,10 @@ export class LoadBalancerControllerIdentity extends Construct {
       name: "target-group-binding",
       policy: policyDocument([
         { Sid: "Describe", Effect: "Allow", Action: CONTROLLER_DESCRIBE_ACTIONS, Resource: "*" },
-        { Sid: "RegisterTargets", Effect: "Allow", Action: CONTROLLER_TARGET_ACTIONS, Resource: props.targetGroupArns },
+        // A cluster that routes no service has no target group, and IAM refuses a statement on no resource.
+        ...(props.targetGroupArns.length > 0
+          ? [{ Sid: "RegisterTargets", Effect: "Allow" as const, Action: CONTROLLER_TARGET_ACTIONS, Resource: props.targetGroupArns }]
+          : []),
       ]),
     });
     new EksPodIdentityAssociation(this, "pod-identity", {

@@ -1,3 +1,5 @@
+import { createHash } from "crypto";
+
 /** Stack of the VPC shared by every cluster. */
 export const NETWORK_STACK = "network";
 /** Stack of the weighted ALB and its target groups. */
@@ -8,7 +10,7 @@ export function clusterStackName(cluster: string): string {
   return `cluster-${cluster}`;
 }
 
-/** Stack of what runs inside one cluster: the controller and its bindings. */
+/** Stack of what runs inside one cluster: the controller and its CRDs, the routed services and their bindings. */
 export function inClusterStackName(cluster: string): string {
   return `cluster-${cluster}-k8s`;
 }
@@ -18,9 +20,39 @@ export function eksClusterName(fleet: string, cluster: string): string {
   return `${fleet}-${cluster}`;
 }
 
-/** Target group name, at most 32 characters given the name lengths the config allows. */
-export function targetGroupName(fleet: string, cluster: string, service: string): string {
-  return `${fleet}-${cluster}-${service}`;
+/** What identifies a target group: its owner, and the attributes whose change replaces it. */
+export interface TargetGroupIdentity {
+  readonly fleet: string;
+  readonly cluster: string;
+  readonly service: string;
+  /** Attributes that force a new target group (port, protocol, target type). */
+  readonly port: number;
+  readonly protocol: string;
+  readonly targetType: string;
+}
+
+/**
+ * Six hex digits naming a target group's generation: they change exactly when
+ * an attribute forcing a new target group changes, so the new group can be
+ * created before the old one is destroyed, and its binding is a new object.
+ */
+export function targetGroupGeneration(identity: TargetGroupIdentity): string {
+  const { fleet, cluster, service, port, protocol, targetType } = identity;
+  return createHash("sha256").update(JSON.stringify([fleet, cluster, service, port, protocol, targetType])).digest("hex").slice(0, 6);
+}
+
+/**
+ * Target group name: `<fleet>-<cluster>-<service>` (cut to 25 characters) and
+ * the generation, at most 32 characters as AWS requires, deterministic.
+ */
+export function targetGroupName(identity: TargetGroupIdentity): string {
+  const owner = `${identity.fleet}-${identity.cluster}-${identity.service}`.slice(0, 25).replace(/-+$/, "");
+  return `${owner}-${targetGroupGeneration(identity)}`;
+}
+
+/** Name of the TargetGroupBinding (and its Helm release) of a target group's generation. */
+export function targetGroupBindingName(identity: TargetGroupIdentity): string {
+  return `${identity.service}-${targetGroupGeneration(identity)}`;
 }
 
 /** Name of the fleet's ALB, by which emergency shifts find it. */

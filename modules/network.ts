@@ -12,7 +12,7 @@ import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
 import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
-import { EncryptionKey } from "./encryption-key";
+import { EncryptionKey, partitionOf } from "./encryption-key";
 import { policyDocument, servicePrincipalTrust } from "./iam";
 import { acceptPolicyException } from "./policy/exceptions";
 
@@ -142,18 +142,32 @@ export class Network extends Construct {
     if (retentionDays < 365) {
       acceptPolicyException(logGroup, "log-group-retention", `${retentionDays} days chosen with platform.yaml vpc.flowLogRetentionDays`);
     }
+    const partition = partitionOf(region);
+    // Only VPC flow logs of this account and region may assume the role (confused-deputy protection).
     const role = new IamRole(this, "flow-logs-role", {
       name: `${namePrefix}-vpc-flow-logs`,
-      assumeRolePolicy: servicePrincipalTrust("vpc-flow-logs.amazonaws.com", ["sts:AssumeRole"]),
+      assumeRolePolicy: servicePrincipalTrust("vpc-flow-logs.amazonaws.com", ["sts:AssumeRole"], {
+        StringEquals: { "aws:SourceAccount": accountId },
+        ArnLike: { "aws:SourceArn": `arn:${partition}:ec2:${region}:${accountId}:vpc-flow-log/*` },
+      }),
     });
+    // What AWS documents for publishing to CloudWatch Logs, scoped to this log group. No
+    // logs:CreateLogGroup: Terraform owns the (encrypted) group, the service must never create one.
     new IamRolePolicy(this, "flow-logs-policy", {
       role: role.id,
       name: "write-flow-logs",
       policy: policyDocument([
         {
+          Sid: "WriteFlowLogs",
           Effect: "Allow",
           Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
           Resource: [logGroup.arn, `${logGroup.arn}:*`],
+        },
+        {
+          Sid: "FindLogGroup",
+          Effect: "Allow",
+          Action: ["logs:DescribeLogGroups"],
+          Resource: [`arn:${partition}:logs:${region}:${accountId}:log-group:*`],
         },
       ]),
     });

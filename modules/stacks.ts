@@ -1,17 +1,23 @@
 import { Construct } from "constructs";
-import { Fn, TerraformStack } from "cdktf";
+import { TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { HelmProvider } from "@cdktf/provider-helm/lib/provider";
+import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { configureStateBackend } from "./backend";
 import { ClusterConfig } from "./config/schema";
 import { clustersRouting, FleetConfig } from "./config/load";
 import { effectiveNodeGroups } from "./config/lifecycle";
+import { PLAN_READERS_GROUP } from "./cluster-access-entries";
 import { EksClusterWithNodes } from "./eks-cluster";
+import { kubernetesApiAccess } from "./kubernetes-api-access";
 import { LoadBalancerController } from "./load-balancer-controller";
-import { LoadBalancerControllerIdentity } from "./load-balancer-controller-identity";
+import { CONTROLLER_NAMESPACE, LoadBalancerControllerIdentity } from "./load-balancer-controller-identity";
 import { clusterStackName, EDGE_STACK, eksClusterName, inClusterStackName, NETWORK_STACK } from "./naming";
 import { Network } from "./network";
+import { PlanReaderRbac } from "./plan-reader-rbac";
+import { effectiveAddonVersions, VERSION_CATALOGUE } from "./versions";
 import { WeightedAlb, WeightedRoute } from "./weighted-alb";
+import { ClusterServices } from "./workloads/cluster-services";
 
 /** A stack with its own state and, for AWS stacks, an AWS provider tagging everything. */
 abstract class FleetStack extends TerraformStack {
@@ -112,12 +118,13 @@ export class ClusterStack extends FleetStack {
       endpointPrivateAccess: cluster.endpoint.privateAccess,
       endpointPublicAccess: cluster.endpoint.publicAccess,
       publicAccessCidrs: cluster.endpoint.publicAccessCidrs,
-      adminPrincipalArns: cluster.adminPrincipalArns,
+      access: { ...fleet.platform.clusterAccess, adminPrincipalArns: cluster.adminPrincipalArns },
       bootstrapCreatorAdmin: cluster.bootstrapCreatorAdmin,
       serviceIpv4Cidr: cluster.serviceIpv4Cidr,
       logRetentionDays: cluster.logRetentionDays,
       nodeGroups: effectiveNodeGroups(cluster),
-      addonVersions: cluster.addonVersions,
+      supportType: cluster.supportType,
+      addonVersions: effectiveAddonVersions(cluster.kubernetesVersion, cluster.addonVersions),
       albSecurityGroupId: edge.alb.securityGroup.id,
       albTargetPorts: [...new Set(services.map((s) => s.containerPort))].sort((a, b) => a - b),
     });
@@ -128,7 +135,7 @@ export class ClusterStack extends FleetStack {
   }
 }
 
-/** What runs inside one cluster: the controller and the TargetGroupBindings. */
+/** What runs inside one cluster: the controller, the routed services' namespaces and workloads, the TargetGroupBindings. */
 export class InClusterStack extends FleetStack {
   constructor(
     scope: Construct,
@@ -140,31 +147,39 @@ export class InClusterStack extends FleetStack {
   ) {
     super(scope, inClusterStackName(cluster.name), fleet);
     const eks = clusterStack.eks.cluster;
-    new HelmProvider(this, "helm", {
-      kubernetes: {
-        host: eks.endpoint,
-        clusterCaCertificate: Fn.base64decode(eks.certificateAuthority.get(0).data),
-        // A token fetched per Terraform run, never a 15-minute token stored in the plan.
-        exec: {
-          apiVersion: "client.authentication.k8s.io/v1beta1",
-          command: "aws",
-          args: ["eks", "get-token", "--cluster-name", eks.name, "--region", fleet.platform.region, "--output", "json"],
-        },
-      },
+    const access = kubernetesApiAccess(eks, fleet.platform.region);
+    new HelmProvider(this, "helm", { kubernetes: access });
+    new KubernetesProvider(this, "kubernetes", { ...access, exec: [access.exec] });
+    const services = routedServices(fleet, cluster);
+    const running = new ClusterServices(this, "services", {
+      fleetName: fleet.platform.name,
+      cluster,
+      services,
+      chartValues: fleet.chartValues,
     });
-    new LoadBalancerController(this, "lb-controller", {
+    const controller = new LoadBalancerController(this, "lb-controller", {
       clusterName: eks.name,
       region: fleet.platform.region,
       vpcId: network.network.vpc.id,
-      chartVersion: cluster.loadBalancerController.chartVersion,
+      chartVersion: cluster.loadBalancerController.chartVersion ?? VERSION_CATALOGUE[cluster.kubernetesVersion].loadBalancerControllerChart,
       replicas: cluster.loadBalancerController.replicas,
-      bindings: routedServices(fleet, cluster).map((service) => ({
-        name: service.name,
+      bindings: services.map((service) => ({
+        service: service.name,
+        name: edge.alb.targetGroupBindingName(service.name, cluster.name),
         namespace: service.namespace,
         serviceName: service.serviceName ?? service.name,
         servicePort: service.servicePort,
         targetGroupArn: edge.alb.targetGroupArn(service.name, cluster.name),
+        dependsOn: running.bindingDependencies(service),
       })),
     });
+    running.runAfter(controller.release);
+    if (fleet.platform.clusterAccess.planPrincipalArn) {
+      new PlanReaderRbac(this, "plan-reader", {
+        group: PLAN_READERS_GROUP,
+        namespaces: [CONTROLLER_NAMESPACE, ...services.map((s) => s.namespace)],
+        dependsOn: [controller.release, ...controller.bindingReleases],
+      });
+    }
   }
 }

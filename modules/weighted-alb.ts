@@ -10,7 +10,7 @@ import { Wafv2WebAclAssociation } from "@cdktf/provider-aws/lib/wafv2-web-acl-as
 import { RoutedService } from "./config/schema";
 import { cidrsReachingAnywhere } from "./config/cidr";
 import { acceptPolicyException } from "./policy/exceptions";
-import { albName, targetGroupName } from "./naming";
+import { albName, TargetGroupIdentity, targetGroupBindingName, targetGroupName } from "./naming";
 import { DEPLOYED_WEIGHTS_TAG, formatWeights } from "./traffic/weights";
 
 /** One cluster's share of a service's traffic. */
@@ -18,6 +18,11 @@ export interface ClusterWeight {
   readonly cluster: string;
   /** 0-999, relative to the other clusters of the same service. */
   readonly weight: number;
+}
+
+/** The target group of a service in a cluster: HTTP to the pods' IPs on the container port. */
+export function targetGroupIdentityOf(fleet: string, cluster: string, service: RoutedService): TargetGroupIdentity {
+  return { fleet, cluster, service: service.name, port: service.containerPort, protocol: "HTTP", targetType: "ip" };
 }
 
 /** A service and the clusters it is routed to. */
@@ -63,7 +68,7 @@ export class WeightedAlb extends Construct {
   readonly loadBalancer: Lb;
   /** The listener that carries the weighted rules. */
   readonly trafficListener: LbListener;
-  private readonly targetGroups = new Map<string, LbTargetGroup>();
+  private readonly targetGroups = new Map<string, { readonly resource: LbTargetGroup; readonly identity: TargetGroupIdentity }>();
 
   constructor(scope: Construct, id: string, props: WeightedAlbProps) {
     super(scope, id);
@@ -172,18 +177,30 @@ export class WeightedAlb extends Construct {
 
   /** ARN of the target group of a service in a cluster. */
   targetGroupArn(service: string, cluster: string): string {
+    return this.targetGroup(service, cluster).resource.arn;
+  }
+
+  /** Name of the TargetGroupBinding that fills that target group: a new one with each new target group. */
+  targetGroupBindingName(service: string, cluster: string): string {
+    return targetGroupBindingName(this.targetGroup(service, cluster).identity);
+  }
+
+  private targetGroup(service: string, cluster: string) {
     const targetGroup = this.targetGroups.get(`${service}/${cluster}`);
     if (!targetGroup) throw new Error(`service ${service} is not routed to cluster ${cluster}`);
-    return targetGroup.arn;
+    return targetGroup;
   }
 
   private addRoute(fleetName: string, vpcId: string, { service, clusters }: WeightedRoute): void {
     const forwardTo = clusters.map(({ cluster, weight }) => {
+      const identity = targetGroupIdentityOf(fleetName, cluster, service);
+      // A new port or protocol needs a new target group: it gets a new name, is created
+      // before the old one is destroyed, and the rule moves to it in between.
       const targetGroup = new LbTargetGroup(this, `target-group-${service.name}-${cluster}`, {
-        name: targetGroupName(fleetName, cluster, service.name),
-        targetType: "ip",
-        protocol: "HTTP",
-        port: service.containerPort,
+        name: targetGroupName(identity),
+        targetType: identity.targetType,
+        protocol: identity.protocol,
+        port: identity.port,
         vpcId,
         deregistrationDelay: String(service.deregistrationDelaySeconds),
         healthCheck: {
@@ -197,8 +214,9 @@ export class WeightedAlb extends Construct {
           unhealthyThreshold: service.healthCheck.unhealthyThreshold,
         },
         tags: { fleet: fleetName, cluster, service: service.name },
+        lifecycle: { createBeforeDestroy: true },
       });
-      this.targetGroups.set(`${service.name}/${cluster}`, targetGroup);
+      this.targetGroups.set(`${service.name}/${cluster}`, { resource: targetGroup, identity });
       return { arn: targetGroup.arn, weight };
     });
 

@@ -3,6 +3,7 @@ import { AddressInfo } from "net";
 import { FleetConfig, clustersRouting } from "../../modules/config/load";
 import { albName, targetGroupName } from "../../modules/naming";
 import { DEPLOYED_WEIGHTS_TAG, formatWeights } from "../../modules/traffic/weights";
+import { targetGroupIdentityOf } from "../../modules/weighted-alb";
 
 /**
  * A local stand-in for the parts of the ELBv2 API (Query protocol: form POST,
@@ -70,7 +71,7 @@ export function worldOf(fleet: FleetConfig, targetsPerGroup = 2): StandInWorld {
   const rules: StandInRule[] = fleet.platform.services.map((service, index) => {
     const weights: Record<string, number> = {};
     const forward = clustersRouting(fleet.clusters, service.name).map((cluster, clusterIndex) => {
-      const name = targetGroupName(fleetName, cluster.config.name, service.name);
+      const name = targetGroupName(targetGroupIdentityOf(fleetName, cluster.config.name, service));
       const group: StandInTargetGroup = {
         arn: arn("targetgroup", `${name}/6d0ecf831eec${hex(index)}${hex(clusterIndex)}`),
         tags: { fleet: fleetName, cluster: cluster.config.name, service: service.name },

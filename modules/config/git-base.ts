@@ -34,6 +34,13 @@ function readConfigSourcesAtRevision(projectDir: string, revision: string): Conf
   return {
     platform: { file: PLATFORM_FILE, text: show(PLATFORM_FILE) },
     clusters: clusterFiles.map((file) => ({ file, text: show(file) })),
+    readFile: (file) => {
+      try {
+        return show(file);
+      } catch {
+        return undefined;
+      }
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 import { ConfigError, ConfigProblem, FleetConfig, LoadedCluster } from "./load";
 import { CLUSTER_STATES, ClusterConfig, NodeGroupConfig } from "./schema";
+import { WorkloadConfig } from "./workload-schema";
 
 type ClusterState = (typeof CLUSTER_STATES)[number];
 
@@ -25,6 +26,38 @@ export function effectiveNodeGroups(cluster: ClusterConfig): NodeGroupConfig[] {
     desiredSize: cluster.standbyNodes,
     maxSize: Math.max(group.maxSize, cluster.standbyNodes, 1),
   }));
+}
+
+/** Pods of one service in one cluster, and the autoscaler's bounds when it autoscales. */
+export interface WorkloadScale {
+  readonly replicas: number;
+  readonly autoscaling?: { readonly minReplicas: number; readonly maxReplicas: number };
+}
+
+/** Pods a standby cluster keeps of each workload: one to validate it with, none when its nodes are scaled to zero. */
+function standbyReplicas(cluster: ClusterConfig): number {
+  return cluster.standbyNodes > 0 ? 1 : 0;
+}
+
+/**
+ * A workload's scale in one cluster: the cluster file's overrides over the
+ * service's settings; on standby at most {@link standbyReplicas}, without autoscaling.
+ */
+export function effectiveWorkloadScale(cluster: ClusterConfig, service: string, workload: WorkloadConfig): WorkloadScale {
+  const override = cluster.workloads[service] ?? {};
+  const minReplicas = override.minReplicas ?? workload.minReplicas;
+  const maxReplicas = override.maxReplicas ?? workload.maxReplicas;
+  const replicas = override.replicas ?? minReplicas ?? workload.replicas;
+  if (cluster.state === "standby") return { replicas: Math.min(replicas, standbyReplicas(cluster)) };
+  if (minReplicas === undefined || maxReplicas === undefined) return { replicas };
+  return { replicas, autoscaling: { minReplicas, maxReplicas } };
+}
+
+/** Replicas a chart is told to run in one cluster: the cluster file's override, or the standby count; undefined leaves the chart's values. */
+export function effectiveChartReplicas(cluster: ClusterConfig, service: string): number | undefined {
+  const replicas = cluster.workloads[service]?.replicas;
+  if (cluster.state === "standby") return Math.min(replicas ?? Infinity, standbyReplicas(cluster));
+  return replicas;
 }
 
 function minorOf(version: string): number {
@@ -105,6 +138,14 @@ function checkClusterChange(before: LoadedCluster, after: LoadedCluster): Config
     if (carrying) {
       problems.push({ file, field: "kubernetesVersion", message: `changes ${from} → ${to} while ${shiftFirst}` });
     }
+  }
+
+  if (before.config.bootstrapCreatorAdmin !== config.bootstrapCreatorAdmin) {
+    problems.push({
+      file,
+      field: "bootstrapCreatorAdmin",
+      message: `changes ${before.config.bootstrapCreatorAdmin} → ${config.bootstrapCreatorAdmin}, which replaces the EKS cluster ${config.name}: keep it as the cluster was created, or build a new cluster and retire this one`,
+    });
   }
 
   config.nodeGroups.forEach((group, i) => {

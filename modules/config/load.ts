@@ -5,6 +5,7 @@ import { z } from "zod";
 import { describeFileError } from "../file-errors";
 import { UserError } from "../user-error";
 import { counted } from "../wording";
+import { checkClusterAccess } from "./access-check";
 import { cidrContains, cidrSubnet, cidrsOverlap, parseCidr } from "./cidr";
 import {
   ClusterConfig,
@@ -14,6 +15,7 @@ import {
   PlatformConfig,
   platformConfigSchema,
 } from "./schema";
+import { checkWorkloads, ProjectFileReader } from "./workload-checks";
 
 /** File of fleet-wide settings, relative to the project root. */
 export const PLATFORM_FILE = "platform.yaml";
@@ -62,12 +64,16 @@ export interface FleetConfig {
   readonly subnets: { readonly private: readonly string[]; readonly public: readonly string[] };
   /** Clusters sorted by name. */
   readonly clusters: readonly LoadedCluster[];
+  /** Text of each chart's values file, by service name. */
+  readonly chartValues: Readonly<Record<string, string>>;
 }
 
 /** Raw text of the configuration files, keyed by path relative to the project root. */
 export interface ConfigSources {
   readonly platform: { readonly file: string; readonly text: string };
   readonly clusters: readonly { readonly file: string; readonly text: string }[];
+  /** Other project files the configuration refers to (chart values files); none when unset. */
+  readonly readFile?: ProjectFileReader;
 }
 
 /**
@@ -108,7 +114,14 @@ export function readConfigSources(projectDir: string): ConfigSources {
     if (text !== undefined) clusters.push({ file, text });
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { platform: { file: PLATFORM_FILE, text: platformText! }, clusters };
+  return {
+    platform: { file: PLATFORM_FILE, text: platformText! },
+    clusters,
+    readFile: (file) => {
+      const filePath = path.join(projectDir, file);
+      return fs.existsSync(filePath) && fs.statSync(filePath).isFile() ? fs.readFileSync(filePath, "utf8") : undefined;
+    },
+  };
 }
 
 /** Why an entry of `clusters/` is not a cluster file, or undefined when it is one or is a hidden non-YAML file. */
@@ -143,6 +156,8 @@ export function parseFleetConfig(sources: ConfigSources): FleetConfig {
   const subnets = checkNetwork(sources.platform.file, platform, problems);
   checkServices(sources.platform.file, platform, problems);
   checkClusters(platform, clusters, problems);
+  problems.push(...checkClusterAccess(sources.platform.file, platform, clusters));
+  const chartValues = checkWorkloads(sources.platform.file, platform, clusters, sources.readFile ?? (() => undefined), problems);
   if (problems.length > 0) {
     throw new ConfigError(problems);
   }
@@ -150,6 +165,7 @@ export function parseFleetConfig(sources: ConfigSources): FleetConfig {
     platform,
     subnets,
     clusters: [...clusters].sort((a, b) => a.config.name.localeCompare(b.config.name)),
+    chartValues,
   };
 }
 

@@ -1,11 +1,10 @@
 import { z } from "zod";
 import { cidrProblem } from "./cidr";
+import { chartSchema, workloadOverrideSchema, workloadSchema } from "./workload-schema";
 
-/**
- * Kubernetes minor versions that EKS offers (standard and extended support).
- * Update this list when EKS adds or retires a version.
- */
-export const SUPPORTED_KUBERNETES_VERSIONS = ["1.30", "1.31", "1.32", "1.33", "1.34", "1.35"] as const;
+import { addonVersionProblem, EKS_ADDONS, SUPPORTED_KUBERNETES_VERSIONS } from "../versions";
+
+export { SUPPORTED_KUBERNETES_VERSIONS };
 
 /** An ALB forward action takes at most this many target groups. */
 export const MAX_TARGET_GROUPS_PER_FORWARD = 5;
@@ -61,6 +60,14 @@ function nameMap<V extends z.ZodType>(key: z.ZodString, value: V) {
 }
 
 const arn = z.string().regex(/^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$/, "must be an AWS ARN");
+
+/** An IAM role or user: what an EKS access entry names (never an assumed-role session). */
+const iamPrincipalArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/,
+    "must be an IAM role or user ARN such as arn:aws:iam::111122223333:role/deploy (not an assumed-role session ARN)",
+  );
 
 const region = z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, "must be an AWS region such as eu-west-1");
 
@@ -132,6 +139,16 @@ const routedServiceSchema = z
     /** Seconds a deregistered target keeps its connections. @default 30 */
     deregistrationDelaySeconds: z.number().int().min(0).max(3600).default(30),
     /**
+     * Create the namespace (or label an existing one such as `default`) with pod readiness
+     * gates; false when it is managed elsewhere and already exists.
+     * @default true
+     */
+    manageNamespace: z.boolean().default(true),
+    /** What runs the service, deployed by the fleet in each cluster routing it; none when it is deployed elsewhere. */
+    workload: workloadSchema.optional(),
+    /** A Helm chart that runs the service, released in each cluster routing it. */
+    chart: chartSchema.optional(),
+    /**
      * Healthy targets a cluster's target group needs before a shift (or a
      * deploy of the edge) raises its weight. @default 1
      */
@@ -151,6 +168,10 @@ const routedServiceSchema = z
   .refine((s) => s.hosts !== undefined || s.paths !== undefined, {
     message: "needs `hosts` or `paths`: a listener rule matches on at least one condition",
     path: ["hosts"],
+  })
+  .refine((s) => s.workload === undefined || s.chart === undefined, {
+    message: "give `workload` or `chart`, not both",
+    path: ["chart"],
   });
 
 export const platformConfigSchema = z
@@ -201,6 +222,19 @@ export const platformConfigSchema = z
       .strict(),
     /** The services routed through the ALB. */
     services: z.array(routedServiceSchema).min(1),
+    /** Who reaches every cluster's Kubernetes API, through EKS access entries. */
+    clusterAccess: z
+      .object({
+        /** The IAM role (or user) that runs the deploys: cluster-admin in every cluster. */
+        deployerPrincipalArn: iamPrincipalArn,
+        /**
+         * The IAM role that plans pull requests: EKS's view policy, and read access to the
+         * Secrets where Helm keeps its releases, in the namespaces the in-cluster stacks use.
+         * @default none: the deployer plans too
+         */
+        planPrincipalArn: iamPrincipalArn.optional(),
+      })
+      .strict(),
     /** Where Terraform keeps state. @default local files under `state/` */
     stateBackend: stateBackendSchema.default({ type: "local", directory: "state" }),
     /** Tags on every AWS resource. @default {} */
@@ -244,13 +278,16 @@ const nodeGroupSchema = z
  */
 export const CLUSTER_STATES = ["active", "draining", "standby", "retiring"] as const;
 
+const NO_NODES_MESSAGE =
+  "the cluster needs at least 1 node: without one, CoreDNS and the load balancer controller stay Pending and Helm's install and uninstall waits hang";
+
 export const clusterConfigSchema = z
   .object({
     name: awsName("cluster name", CLUSTER_NAME_MAX),
     /** @default "active" */
     state: z.enum(CLUSTER_STATES).default("active"),
-    /** Nodes per node group while the cluster is on standby. @default 1 */
-    standbyNodes: z.number().int().min(0).max(450).default(1),
+    /** Nodes per node group while the cluster is on standby; at least 1, for CoreDNS and the controller. @default 1 */
+    standbyNodes: z.number().int().min(1, NO_NODES_MESSAGE).max(450).default(1),
     kubernetesVersion: z.enum(SUPPORTED_KUBERNETES_VERSIONS, {
       error: (issue) =>
         issue.input === undefined
@@ -276,21 +313,32 @@ export const clusterConfigSchema = z
           ctx.addIssue({ code: "custom", path: ["privateAccess"], message: "the API server needs public or private access" });
         }
       }),
-    /** IAM principals given cluster-admin through access entries. @default [] */
-    adminPrincipalArns: uniqueList(arn).default([]),
     /**
-     * Give the identity that creates the cluster admin rights. Changing it replaces the cluster.
-     * @default true
+     * EKS support for the Kubernetes version: `STANDARD`, or `EXTENDED` to stay on a
+     * version past its standard support, at several times the hourly price of the
+     * control plane. With `STANDARD`, EKS upgrades a control plane whose version
+     * leaves standard support.
+     * @default "STANDARD"
      */
-    bootstrapCreatorAdmin: z.boolean().default(true),
+    supportType: z.enum(["STANDARD", "EXTENDED"]).default("STANDARD"),
+    /** IAM principals given cluster-admin through access entries, besides the deployer. @default [] */
+    adminPrincipalArns: uniqueList(iamPrincipalArn).default([]),
+    /**
+     * Let EKS give the identity that creates the cluster an access entry of its own. Off:
+     * the deployer's entry is explicit (platform.yaml clusterAccess). Only for clusters
+     * created with it on, whose creator must be the deployer; changing it replaces the cluster.
+     * @default false
+     */
+    bootstrapCreatorAdmin: z.boolean().default(false),
     /** Kubernetes Service CIDR; must not overlap the VPC. @default "172.20.0.0/16" */
     serviceIpv4Cidr: ipv4Cidr.default("172.20.0.0/16"),
     /** Days to keep control-plane logs. @default 365 */
     logRetentionDays: z.number().int().min(1).default(365),
     nodeGroups: z.array(nodeGroupSchema).min(1),
     /**
-     * Versions of the EKS add-ons (e.g. "v1.19.2-eksbuild.1"); EKS's default for the
-     * Kubernetes version when unset. Raise them after a control-plane upgrade.
+     * Versions of the EKS add-ons (e.g. "v1.20.4-eksbuild.2"); the version catalogue's
+     * default for the Kubernetes version when unset (modules/versions.ts), so unpinned
+     * add-ons follow the control plane. A pin must support the Kubernetes version.
      * @default {}
      */
     addonVersions: z
@@ -306,17 +354,29 @@ export const clusterConfigSchema = z
     weights: nameMap(z.string(), z.number().int().min(0).max(MAX_WEIGHT)).prefault({}),
     loadBalancerController: z
       .object({
-        /** Chart version of aws-load-balancer-controller. @default "1.17.0" */
-        chartVersion: z.string().regex(/^\d+\.\d+\.\d+$/).default("1.17.0"),
+        /** Chart version of aws-load-balancer-controller. @default the version catalogue's, "3.5.0" */
+        chartVersion: z.string().regex(/^\d+\.\d+\.\d+$/).optional(),
         /** @default 2 */
         replicas: z.number().int().min(1).max(5).default(2),
       })
       .strict()
       .prefault({}),
+    /** Per-service overrides of workloads and charts in this cluster, by service name. @default {} */
+    workloads: z.record(z.string(), workloadOverrideSchema).default({}),
     /** Tags on this cluster's resources, over the fleet's. @default {} */
     tags: nameMap(z.string().min(1).max(128), z.string().max(256)).prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine((cluster, ctx) => {
+    for (const addon of EKS_ADDONS) {
+      const version = cluster.addonVersions[addon];
+      const problem = version === undefined ? undefined : addonVersionProblem(addon, version, cluster.kubernetesVersion);
+      if (problem) ctx.addIssue({ code: "custom", path: ["addonVersions", addon], message: problem });
+    }
+    if (cluster.nodeGroups.every((group) => group.minSize === 0)) {
+      ctx.addIssue({ code: "custom", path: ["nodeGroups", 0, "minSize"], message: `is 0 in every node group: ${NO_NODES_MESSAGE}` });
+    }
+  });
 
 export type PlatformConfig = z.infer<typeof platformConfigSchema>;
 export type RoutedService = PlatformConfig["services"][number];

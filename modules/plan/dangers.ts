@@ -1,4 +1,4 @@
-import { clusterOfStack, EDGE_STACK } from "../naming";
+import { clusterOfStack, EDGE_STACK, inClusterStackName } from "../naming";
 import { ChangeKind, kindOf, managedChanges, StackPlan } from "./plan-json";
 import { TrafficRow } from "./traffic";
 
@@ -34,6 +34,12 @@ const CRITICAL_TYPES: Record<string, string> = {
   aws_lb_listener: "ALB listener",
 };
 
+/** Name of the CustomResourceDefinition a `kubernetes_manifest` holds, or undefined for other kinds. */
+function crdName(values: Record<string, unknown> | null | undefined): string | undefined {
+  const manifest = values?.manifest as { kind?: string; metadata?: { name?: string } } | undefined;
+  return manifest?.kind === "CustomResourceDefinition" ? manifest.metadata?.name : undefined;
+}
+
 export function findDangers(stacks: readonly StackPlan[], traffic: readonly TrafficRow[]): Danger[] {
   const dangers: Danger[] = [];
   for (const { stack, plan } of stacks) {
@@ -47,13 +53,19 @@ export function findDangers(stacks: readonly StackPlan[], traffic: readonly Traf
       if (CRITICAL_TYPES[change.type]) {
         severity = "critical";
         reason = `${CRITICAL_TYPES[change.type]} ${verb}: ${change.type.startsWith("aws_eks") ? "its workloads go down" : "traffic through it stops"}`;
+      } else if (change.type === "kubernetes_manifest" && crdName(change.change.before) !== undefined) {
+        severity = "critical";
+        reason = `CustomResourceDefinition ${crdName(change.change.before)} ${verb}: every object of that kind goes with it (deleted TargetGroupBindings deregister their targets)`;
       } else if (change.type === "aws_lb_target_group") {
         const tags = (change.change.before?.tags ?? {}) as Record<string, string>;
         const rows = traffic.filter((r) => r.service === tags.service && r.cluster === tags.cluster);
         const weight = Math.max(0, ...rows.map((r) => Math.max(r.before ?? 0, r.after ?? 0)));
         if (weight > 0) {
           severity = "critical";
-          reason = `target group of ${tags.service} on ${tags.cluster} ${verb} while it carries weight ${weight}: its targets re-register and requests fail meanwhile`;
+          reason =
+            kind === "replace"
+              ? `target group of ${tags.service} on ${tags.cluster} ${verb} while it carries weight ${weight}: the new group has no targets, and its share answers 503, until ${inClusterStackName(tags.cluster)} is deployed (docs/runbooks.md: change a service's container port)`
+              : `target group of ${tags.service} on ${tags.cluster} ${verb} while it carries weight ${weight}: its share answers 503`;
         }
       }
       dangers.push({ severity, stack, address: change.address, kind, reason, replacePaths });

@@ -62,7 +62,8 @@ export async function runPlans(options: PlanRunOptions): Promise<StackPlanStatus
     if (options.offline) {
       const missing = providersMissingOffline(JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8")));
       if (missing.length > 0) {
-        return { stack, status: "skipped", reason: `needs the ${missing.join(", ")} provider and a live cluster; offline plans cover AWS-only stacks` };
+        const providers = missing.length === 1 ? `${missing[0]} provider` : `${missing.slice(0, -1).join(", ")} and ${missing[missing.length - 1]} providers`;
+        return { stack, status: "skipped", reason: `needs the ${providers} and a live cluster; offline plans cover AWS-only stacks` };
       }
       prepareOfflinePlan(path.dirname(stackDir), stack, options.region);
     }

@@ -70,7 +70,7 @@ export function evaluatePolicies(stacks: readonly SynthesizedStack[], rules: rea
         const address = `${type}.${name}`;
         const declared = declaredExceptions(body);
         const used = new Set<string>();
-        for (const rule of rules.filter((r) => r.resourceTypes.includes(type))) {
+        for (const rule of rules.filter((r) => r.resourceTypes.includes(type) || r.resourceTypes.includes("*"))) {
           const message = rule.check(body, { address, resourcesOfType });
           if (message === undefined) continue;
           const exception = declared.find((e) => e.rule === rule.id);
@@ -99,7 +99,7 @@ function declaredExceptions(body: ResourceJson): PolicyException[] {
 }
 
 function scannerIds(rule: PolicyRule): string {
-  return [...rule.checkov, ...rule.trivy].join(", ") || "-";
+  return [...rule.checkov, ...rule.trivy, ...(rule.accessAnalyzer ?? []).map((check) => `Access Analyzer: ${check}`)].join(", ") || "-";
 }
 
 /** The report as text: findings first, then accepted exceptions, then the rules evaluated. */

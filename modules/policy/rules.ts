@@ -1,4 +1,5 @@
 import { cidrsReachingAnywhere } from "../config/cidr";
+import { WORKLOAD_POLICY_RULES } from "./workload-rules";
 
 /** A resource's body as synthesized into cdk.tf.json. */
 export type ResourceJson = Record<string, unknown>;
@@ -18,6 +19,9 @@ export interface PolicyRule {
   readonly checkov: readonly string[];
   /** Equivalent Trivy (AVD) checks. */
   readonly trivy: readonly string[];
+  /** Equivalent IAM Access Analyzer policy checks, for rules no scanner has. */
+  readonly accessAnalyzer?: readonly string[];
+  /** Resource types the rule applies to; `*` for every type. */
   readonly resourceTypes: readonly string[];
   /** Why the resource violates the rule, or undefined when it holds. */
   check(resource: ResourceJson, context: RuleContext): string | undefined;
@@ -88,6 +92,35 @@ function statementsOf(resource: ResourceJson): PolicyStatementJson[] {
 }
 
 const list = (value: string | string[] | undefined) => ([] as string[]).concat(value ?? []);
+
+/** Attributes holding an IAM policy document (JSON text), in any resource. */
+const POLICY_DOCUMENT_ATTRIBUTES = ["policy", "assume_role_policy"];
+
+/** The IAM policy documents a resource holds, by attribute name; JSON that does not parse is left to Terraform. */
+function policyDocumentsOf(resource: ResourceJson): [string, unknown][] {
+  const inline = blocks(resource.inline_policy).map((p, i) => [`inline_policy[${i}].policy`, p.policy] as [string, unknown]);
+  return [...POLICY_DOCUMENT_ATTRIBUTES.map((a) => [a, resource[a]] as [string, unknown]), ...inline].flatMap(([attribute, text]) => {
+    if (typeof text !== "string") return [];
+    try {
+      return [[attribute, JSON.parse(text)] as [string, unknown]];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** Why an IAM policy document is malformed by an empty list, or undefined. */
+function emptyPartsOf(document: unknown): string[] {
+  const statements = (document as { Statement?: unknown }).Statement;
+  if (statements === undefined) return [];
+  const all = ([] as Record<string, unknown>[]).concat(statements as Record<string, unknown>[]);
+  if (all.length === 0) return ["Statement is empty"];
+  return all.flatMap((statement, i) =>
+    ["Action", "NotAction", "Resource", "NotResource", "Principal"]
+      .filter((key) => Array.isArray(statement[key]) && (statement[key] as unknown[]).length === 0)
+      .map((key) => `Statement[${i}]${statement.Sid ? ` (${String(statement.Sid)})` : ""} has an empty ${key} list`),
+  );
+}
 const READ_ONLY_ACTION = /^[a-z0-9-]+:(Describe|List|Get)[A-Za-z0-9]*$/;
 const TARGET_ACTIONS = ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"];
 
@@ -380,6 +413,19 @@ export const POLICY_RULES: readonly PolicyRule[] = [
     },
   },
   {
+    id: "iam-no-empty-statement",
+    title: "IAM policy documents have no statement with an empty action or resource list",
+    checkov: [],
+    trivy: [],
+    accessAnalyzer: ["Empty array action", "Empty array resource"],
+    // Every resource type: policy documents sit in IAM policies, role trust policies, key and bucket policies.
+    resourceTypes: ["*"],
+    check: (r) => {
+      const problems = policyDocumentsOf(r).flatMap(([attribute, document]) => emptyPartsOf(document).map((p) => `${attribute}: ${p}`));
+      return problems.length > 0 ? `${problems.join("; ")} (IAM refuses it: MalformedPolicyDocument)` : undefined;
+    },
+  },
+  {
     id: "iam-scoped-resources",
     title: "IAM policies allow '*' resources only for read-only calls",
     checkov: ["CKV_AWS_355", "CKV_AWS_290"],
@@ -407,4 +453,5 @@ export const POLICY_RULES: readonly PolicyRule[] = [
       return stray.length > 0 ? `target registration allowed on ${stray.join(", ")}` : undefined;
     },
   },
+  ...WORKLOAD_POLICY_RULES,
 ];

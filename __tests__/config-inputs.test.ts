@@ -132,6 +132,15 @@ describe("names that are JavaScript built-ins", () => {
   });
 });
 
+describe("wording", () => {
+  it("counts in words: 1 entry", () => {
+    const text = example.platform.text.replace("  natGateways: perAz\n", "  natGateways: perAz\n  privateSubnetCidrs: [10.40.0.0/19]\n");
+    expect(problemsOf(() => parseFleetConfig(withPlatform(text)))).toEqual([
+      "platform.yaml: vpc.privateSubnetCidrs: has 1 entry; give one per availability zone (3)",
+    ]);
+  });
+});
+
 describe("one message per problem", () => {
   it("reports a misspelled weight once, not also as a service routed nowhere", () => {
     const sources = { ...example, clusters: example.clusters.map((c) => ({ ...c, text: c.text.replace("  web: 50", "  wbe: 50") })) };

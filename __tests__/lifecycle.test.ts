@@ -167,6 +167,14 @@ describe("npm run synth", () => {
     expect(result.stderr).toContain("  main:clusters/c00.yaml: nodeGroups[0].desiredSize: desiredSize (2) is above maxSize (1)");
   });
 
+  it("with --base outside a git repository says so, without a stack trace", () => {
+    const dir = writeConfigProject(base);
+    const result = spawnSync(process.execPath, [mainJs, dir, "--base", "main"], { encoding: "utf8", env: { ...process.env, GIT_CEILING_DIRECTORIES: path.dirname(dir) } });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("--base: main is not a git revision of");
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+  });
+
   it("with --base accepts a first fleet, whose base has no fleet files", () => {
     const dir = fs.mkdtempSync(path.join(require("os").tmpdir(), "fleet-git-"));
     const git = (...args: string[]) => execFileSync("git", ["-C", dir, ...args], { stdio: "ignore" });

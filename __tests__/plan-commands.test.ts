@@ -1,9 +1,12 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
+import { terraformEnvironment } from "../modules/plan/terraform";
 import { projectRoot } from "../modules/project-root";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { exampleSources } from "./helpers/fleet";
+import { describeWithTerraform } from "./helpers/terraform-checks";
 import { STACK_TRACE } from "./helpers/stack-trace";
 
 const dist = path.join(projectRoot(), "dist", "scripts");
@@ -67,5 +70,17 @@ describe("npm run plan-summary", () => {
     expect(stale.status).toBe(0);
     expect(stale.stderr).toBe("WARNING: the plans are older than clusters/blue.yaml: run npm run plan again before trusting this summary\n");
     expect(stale.stdout).toMatch(/^> \*\*Warning:\*\* these plans are older than clusters\/blue\.yaml/);
+  });
+});
+
+describeWithTerraform("the Terraform environment of npm run plan", (terraform) => {
+  it("reuses one CLI configuration per provider mirror instead of leaving a temporary file per run", () => {
+    const leftovers = () => fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith("fleet-terraformrc-"));
+    const before = leftovers();
+    const first = terraformEnvironment({ pluginDir: terraform.providerSource });
+    const second = terraformEnvironment({ pluginDir: terraform.providerSource });
+    expect(second.env.TF_CLI_CONFIG_FILE).toBe(first.env.TF_CLI_CONFIG_FILE);
+    expect(path.dirname(first.env.TF_CLI_CONFIG_FILE!)).toBe(path.join(os.tmpdir(), "fleet-terraform-plugin-cache"));
+    expect(leftovers()).toEqual(before);
   });
 });

@@ -2,8 +2,15 @@ import { execFileSync } from "child_process";
 import { UserError } from "../user-error";
 import { CLUSTERS_DIR, ConfigError, ConfigSources, FleetConfig, isClusterFileName, parseFleetConfig, PLATFORM_FILE } from "./load";
 
+/** Output of a git command in `projectDir`; a failure (git missing, not a repository) is a {@link UserError}. */
 function git(projectDir: string, args: string[]): string {
-  return execFileSync("git", ["-C", projectDir, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  try {
+    return execFileSync("git", ["-C", projectDir, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  } catch (error) {
+    const { code, stderr } = error as { code?: string; stderr?: string };
+    const why = code === "ENOENT" ? "git is not on PATH" : String(stderr ?? (error as Error).message).trim().split("\n")[0];
+    throw new UserError(`--base: git ${args[0]} failed in ${projectDir}: ${why}`);
+  }
 }
 
 /**

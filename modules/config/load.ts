@@ -300,7 +300,7 @@ function checkNetwork(file: string, platform: PlatformConfig, problems: ConfigPr
   const all: { field: string; cidr: string }[] = [];
   for (const [kind, cidrs] of [["privateSubnetCidrs", subnets.private], ["publicSubnetCidrs", subnets.public]] as const) {
     if (cidrs.length !== availabilityZones.length) {
-      problems.push({ file, field: `vpc.${kind}`, message: `has ${cidrs.length} entries; give one per availability zone (${availabilityZones.length})` });
+      problems.push({ file, field: `vpc.${kind}`, message: `has ${counted(cidrs.length, "entry", "entries")}; give one per availability zone (${availabilityZones.length})` });
     }
     cidrs.forEach((cidr, i) => {
       const field = `vpc.${kind}[${i}]`;

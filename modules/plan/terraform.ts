@@ -1,4 +1,5 @@
 import { execFile, spawnSync } from "child_process";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -41,12 +42,12 @@ export function terraformEnvironment(options: TerraformEnvironmentOptions = {}):
   }
   const provider = path.join(options.pluginDir, "registry.terraform.io/hashicorp/aws", AWS_PROVIDER_VERSION);
   if (!fs.existsSync(provider)) throw new UserError(`no AWS provider ${AWS_PROVIDER_VERSION} under ${options.pluginDir}`);
-  const cliConfig = path.join(os.tmpdir(), `fleet-terraformrc-${process.pid}`);
-  fs.writeFileSync(
-    cliConfig,
+  const settings =
     `plugin_cache_dir = "${cacheDir}"\nplugin_cache_may_break_dependency_lock_file = true\n` +
-      `provider_installation {\n  filesystem_mirror {\n    path = "${options.pluginDir}"\n  }\n}\n`,
-  );
+    `provider_installation {\n  filesystem_mirror {\n    path = "${options.pluginDir}"\n  }\n}\n`;
+  // One CLI configuration per mirror, kept in the shared cache folder: runs reuse it instead of leaving one file each.
+  const cliConfig = path.join(cacheDir, `terraformrc-${createHash("sha256").update(settings).digest("hex").slice(0, 16)}`);
+  if (!fs.existsSync(cliConfig)) fs.writeFileSync(cliConfig, settings);
   return { env: { ...base, TF_CLI_CONFIG_FILE: cliConfig }, providerSource: options.pluginDir };
 }
 

@@ -371,7 +371,7 @@ export const clusterConfigSchema = z
       .strict()
       .prefault({}),
     /** Per-service overrides of workloads and charts in this cluster, by service name. @default {} */
-    workloads: z.record(z.string(), workloadOverrideSchema).default({}),
+    workloads: nameMap(z.string(), workloadOverrideSchema).prefault({}),
     /** Tags on this cluster's resources, over the fleet's. @default {} */
     tags: nameMap(z.string().min(1).max(128), z.string().max(256)).prefault({}),
   })

@@ -30,7 +30,7 @@ describe("npm run plan", () => {
     const dir = writeConfigProject(exampleSources());
     const result = run("plan.js", ["--config-dir", dir, "--stack", "edge", "--stack", "cluster-purple"]);
     expect(result.status).toBe(1);
-    expect(result.stderr.split("\n")[0]).toBe("unknown stack cluster-purple; stacks: network, edge, cluster-blue, cluster-blue-k8s, cluster-green, cluster-green-k8s");
+    expect(result.stderr.split("\n")[0]).toBe("no stack matches 'cluster-purple'; stacks: cluster-blue, cluster-blue-k8s, cluster-green, cluster-green-k8s, edge, network");
     expect(fs.existsSync(path.join(dir, "cdktf.out"))).toBe(false);
   });
 });

@@ -13,6 +13,7 @@ import { NodeGroupConfig } from "./config/schema";
 import { EncryptionKey, partitionOf } from "./encryption-key";
 import { acceptPolicyException } from "./policy/exceptions";
 import { policyDocument, servicePrincipalTrust } from "./iam";
+import { controlPlaneLogGroup } from "./naming";
 
 /** Every control-plane log type EKS has. */
 export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
@@ -97,7 +98,7 @@ export class EksClusterWithNodes extends Construct {
     }).key;
     const retentionDays = props.logRetentionDays ?? 365;
     const controlPlaneLogs = new CloudwatchLogGroup(this, "control-plane-logs", {
-      name: `/aws/eks/${props.clusterName}/cluster`,
+      name: controlPlaneLogGroup(props.clusterName),
       retentionInDays: retentionDays,
       kmsKeyId: key.arn,
     });

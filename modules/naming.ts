@@ -15,6 +15,11 @@ export function inClusterStackName(cluster: string): string {
   return `cluster-${cluster}-k8s`;
 }
 
+/** Every stack of a fleet with these clusters, sorted. */
+export function fleetStackNames(clusters: readonly string[]): string[] {
+  return [NETWORK_STACK, EDGE_STACK, ...clusters.flatMap((cluster) => [clusterStackName(cluster), inClusterStackName(cluster)])].sort();
+}
+
 /** EKS cluster name: unique per fleet. */
 export function eksClusterName(fleet: string, cluster: string): string {
   return `${fleet}-${cluster}`;
@@ -53,6 +58,11 @@ export function targetGroupName(identity: TargetGroupIdentity): string {
 /** Name of the TargetGroupBinding (and its Helm release) of a target group's generation. */
 export function targetGroupBindingName(identity: TargetGroupIdentity): string {
   return `${identity.service}-${targetGroupGeneration(identity)}`;
+}
+
+/** An EKS cluster's control-plane log group, which EKS writes to by this name. */
+export function controlPlaneLogGroup(eksCluster: string): string {
+  return `/aws/eks/${eksCluster}/cluster`;
 }
 
 /** Name of the fleet's ALB, by which emergency shifts find it. */

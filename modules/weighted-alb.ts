@@ -76,10 +76,10 @@ export class WeightedAlb extends Construct {
     const listenerPort = https ? 443 : 80;
 
     this.securityGroup = new SecurityGroup(this, "security-group", {
-      name: `${props.fleetName}-alb`,
+      name: albName(props.fleetName),
       description: `ALB of fleet ${props.fleetName}: listeners in, service ports out to the VPC`,
       vpcId: props.vpcId,
-      tags: { Name: `${props.fleetName}-alb` },
+      tags: { Name: albName(props.fleetName) },
     });
     const listenerPorts = https ? [80, 443] : [80];
     const openToAll = cidrsReachingAnywhere(props.ingressCidrs).length > 0;

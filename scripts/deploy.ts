@@ -1,21 +1,20 @@
-import { spawnSync } from "child_process";
 import * as path from "path";
 import { loadFleetConfig } from "../modules/config/load";
-import { deployInvocation } from "../modules/deploy/cdktf-commands";
+import { deployInvocation, runCdktf } from "../modules/deploy/cdktf-commands";
 import { readStackGraph, selectStacks } from "../modules/deploy/stack-graph";
 import { projectRoot } from "../modules/project-root";
 import { runCommand } from "../modules/run-command";
 import { rethrowAwsError } from "../modules/traffic/aws-clients";
 import { runPreflight } from "../modules/traffic/preflight";
 import { synthesizeFleet } from "../modules/synth";
-import { UserError } from "../modules/user-error";
-import { parseCommandLine, UsageError } from "../modules/cli/args";
+import { integerFlag, parseCommandLine, UsageError } from "../modules/cli/args";
 
-const USAGE = `usage: npm run deploy -- [STACK...] [--only] [--auto-approve] [--force REASON] [--dry-run] [--config-dir DIR]
+const USAGE = `usage: npm run deploy -- [STACK...] [--only] [--auto-approve] [--force REASON] [--idle-minutes N] [--dry-run] [--config-dir DIR]
   STACK           stack names or globs (cluster-blue*); default every stack
   --only          only these stacks, one at a time in dependency order; their dependencies are taken as deployed
   --auto-approve  apply without asking
   --force REASON  deploy despite the live checks' refusals, for this reason (echoed)
+  --idle-minutes N how long a cluster going to standby must have served no requests (1-1440, default 30)
   --dry-run       print the cdktf command and the order, check and deploy nothing
   Before deploying, reads the live fleet (npm run preflight): edge must not revert a live failover
   nor give weight to unhealthy target groups; a cluster going to standby must be idle.`;
@@ -32,6 +31,7 @@ async function main(): Promise<void> {
       only: { type: "boolean", default: false },
       "auto-approve": { type: "boolean", default: false },
       force: { type: "string" },
+      "idle-minutes": { type: "string", default: "30" },
       "dry-run": { type: "boolean", default: false },
       "config-dir": { type: "string" },
     },
@@ -40,17 +40,21 @@ async function main(): Promise<void> {
   if (!commandLine) return;
   const { values, positionals } = commandLine;
   if (values.only && positionals.length === 0) throw new UsageError("--only needs the stacks to deploy", USAGE);
+  const idleMinutes = integerFlag(values["idle-minutes"], "--idle-minutes", { min: 1, max: 1440 }, USAGE)!;
   const configDir = path.resolve(values["config-dir"] ?? projectRoot());
   const outdir = path.join(configDir, "cdktf.out");
   const fleet = loadFleetConfig(configDir);
   synthesizeFleet(fleet, outdir);
   const graph = readStackGraph(outdir);
-  const invocation = deployInvocation(graph, selectStacks(graph, positionals), { only: values.only, autoApprove: values["auto-approve"] });
+  const invocation = deployInvocation(graph, selectStacks(graph.stacks, positionals), {
+    only: values.only,
+    autoApprove: values["auto-approve"],
+    output: path.relative(projectRoot(), outdir),
+  });
   console.log(`deploying ${invocation.stacks.join(" → ")}\n  ${invocation.argv.join(" ")}`);
   if (values["dry-run"]) return;
-  for (const line of await runPreflight(fleet, invocation.stacks, { forceReason: values.force })) console.log(line);
-  const result = spawnSync(invocation.argv[0], invocation.argv.slice(1), { cwd: configDir, stdio: "inherit" });
-  if (result.status !== 0) throw new UserError(`cdktf deploy failed (exit ${result.status ?? result.signal})`);
+  for (const line of await runPreflight(fleet, invocation.stacks, { forceReason: values.force, idleMinutes })) console.log(line);
+  runCdktf(invocation, "cdktf deploy failed");
 }
 
 runCommand(() => main().catch(rethrowAwsError));

@@ -9,11 +9,12 @@ import { terraformEnvironment } from "../modules/plan/terraform";
 import { projectRoot } from "../modules/project-root";
 import { synthesizeFleet } from "../modules/synth";
 import { runCommand } from "../modules/run-command";
-import { integerFlag, parseCommandLine, UsageError } from "../modules/cli/args";
-import { clusterStackName, EDGE_STACK, inClusterStackName, NETWORK_STACK } from "../modules/naming";
+import { integerFlag, parseCommandLine } from "../modules/cli/args";
+import { selectStacks } from "../modules/deploy/stack-graph";
+import { fleetStackNames } from "../modules/naming";
 
 const USAGE = `usage: npm run plan -- [--stack NAME]... [--changed-since REV] [--offline] [--plugin-dir DIR] [--concurrency N] [--config-dir DIR]
-  --stack NAME         plan only this stack (repeatable; default every stack)
+  --stack NAME         plan only this stack, or the stacks a glob names (repeatable; default every stack)
   --changed-since REV  plan only the stacks whose Terraform differs from the configuration synthesized at git revision REV,
                        and the stacks reading their outputs that may change; the others are reported unchanged
   --offline            plan AWS-only stacks with no AWS account (fake credentials, stand-in cross-stack values)
@@ -39,11 +40,7 @@ async function main(): Promise<void> {
   const concurrency = integerFlag(values.concurrency, "--concurrency", { min: 1 }, USAGE);
   const configDir = path.resolve(values["config-dir"] ?? projectRoot());
   const fleet = loadFleetConfig(configDir);
-  const stackNames = [NETWORK_STACK, EDGE_STACK, ...fleet.clusters.flatMap((c) => [clusterStackName(c.config.name), inClusterStackName(c.config.name)])];
-  const unknownStacks = (values.stack ?? []).filter((stack) => !stackNames.includes(stack));
-  if (unknownStacks.length > 0) {
-    throw new UsageError(`unknown stack${unknownStacks.length === 1 ? "" : "s"} ${unknownStacks.join(", ")}; stacks: ${stackNames.join(", ")}`, USAGE);
-  }
+  const stacks = values.stack && selectStacks(fleetStackNames(fleet.clusters.map((c) => c.config.name)), values.stack);
   const outdir = path.join(configDir, "cdktf.out");
   synthesizeFleet(fleet, outdir);
   const changedSince = values["changed-since"];
@@ -58,7 +55,7 @@ async function main(): Promise<void> {
       outdir: planDir,
       terraform: terraformEnvironment({ pluginDir: values["plugin-dir"] ?? process.env.TF_PLUGIN_DIR }),
       offline: values.offline,
-      stacks: values.stack,
+      stacks,
       unchanged,
       region: fleet.platform.region,
       concurrency,

@@ -1,6 +1,7 @@
 import * as path from "path";
 import { parseFleetConfig, readConfigSources } from "../modules/config/load";
-import { EDGE_STACK, clusterStackName } from "../modules/naming";
+import { selectStacks } from "../modules/deploy/stack-graph";
+import { fleetStackNames } from "../modules/naming";
 import { projectRoot } from "../modules/project-root";
 import { runCommand } from "../modules/run-command";
 import { rethrowAwsError } from "../modules/traffic/aws-clients";
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
   const { values, positionals } = commandLine;
   const idleMinutes = integerFlag(values["idle-minutes"], "--idle-minutes", { min: 1, max: 1440 }, USAGE)!;
   const fleet = parseFleetConfig(readConfigSources(path.resolve(values["config-dir"] ?? projectRoot())));
-  const stacks = positionals.includes("*") ? [EDGE_STACK, ...fleet.clusters.map((c) => clusterStackName(c.config.name))] : positionals;
+  const stacks = selectStacks(fleetStackNames(fleet.clusters.map((c) => c.config.name)), positionals);
   for (const line of await runPreflight(fleet, stacks, { forceReason: values.force, idleMinutes })) console.log(line);
   console.log("preflight passed");
 }

@@ -1,9 +1,8 @@
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { FleetConfig, loadFleetConfig } from "../modules/config/load";
-import { CdktfInvocation, deployInvocation, destroyInvocation } from "../modules/deploy/cdktf-commands";
-import { readStackGraph } from "../modules/deploy/stack-graph";
+import { CdktfInvocation, deployInvocation, destroyInvocation, runCdktf } from "../modules/deploy/cdktf-commands";
+import { readStackGraph, StackGraph } from "../modules/deploy/stack-graph";
 import { EDGE_STACK } from "../modules/naming";
 import { projectRoot } from "../modules/project-root";
 import { runCommand } from "../modules/run-command";
@@ -11,7 +10,6 @@ import { synthesizeFleet } from "../modules/synth";
 import { elbClient, logsClient, rethrowAwsError } from "../modules/traffic/aws-clients";
 import { runPreflight } from "../modules/traffic/preflight";
 import { assertNoLiveTraffic, deleteLeftoverLogGroup, planRetirement } from "../modules/traffic/retire";
-import { UserError } from "../modules/user-error";
 import { parseCommandLine } from "../modules/cli/args";
 
 const USAGE = `usage: npm run retire -- <cluster> [--auto-approve] [--force REASON] [--dry-run] [--config-dir DIR]
@@ -23,11 +21,14 @@ const USAGE = `usage: npm run retire -- <cluster> [--auto-approve] [--force REAS
   deletes the log group EKS may leave, deletes its file and deploys the edge.
   Needs AWS credentials (the AWS SDK's usual variables, AWS_ENDPOINT_URL included).`;
 
-/** Synthesizes the configuration in `configDir` and returns the cdktf invocation built on its stack graph. */
-function synthesized(configDir: string, fleet: FleetConfig, invocation: (outdir: string) => CdktfInvocation): CdktfInvocation {
+/**
+ * Synthesizes the configuration in `configDir` and returns the cdktf
+ * invocation built on its stack graph, given where the output is.
+ */
+function synthesized(configDir: string, fleet: FleetConfig, invocation: (graph: StackGraph, output: string) => CdktfInvocation): CdktfInvocation {
   const outdir = path.join(configDir, "cdktf.out");
   synthesizeFleet(fleet, outdir);
-  return invocation(outdir);
+  return invocation(readStackGraph(outdir), path.relative(projectRoot(), outdir));
 }
 
 /** Removes a retiring cluster without leaving anything that blocks reusing its name. */
@@ -53,8 +54,7 @@ async function main(): Promise<void> {
   const run = (n: number, invocation: CdktfInvocation) => {
     console.log(`  ${invocation.argv.join(" ")}`);
     if (values["dry-run"]) return;
-    const result = spawnSync(invocation.argv[0], invocation.argv.slice(1), { cwd: configDir, stdio: "inherit" });
-    if (result.status !== 0) throw new UserError(`step ${n} failed (exit ${result.status ?? result.signal}); ${again}`);
+    runCdktf(invocation, `step ${n} failed`, again);
   };
 
   step(1, `check that the live listener rules send ${retirement.cluster} no traffic, and that the final deploy of ${EDGE_STACK} may go`);
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
     for (const line of await runPreflight(remaining, [EDGE_STACK], { forceReason: values.force })) console.log(`  ${line}`);
   }
 
-  const destroy = synthesized(configDir, fleet, (outdir) => destroyInvocation(readStackGraph(outdir), [retirement.stack], { autoApprove }));
+  const destroy = synthesized(configDir, fleet, (graph, output) => destroyInvocation(graph, [retirement.stack], { autoApprove, output }));
   step(2, `destroy ${destroy.stacks.join(", ")} (bindings, controller, then EKS, nodes, IAM; KMS keys scheduled for deletion)`);
   run(2, destroy);
 
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   }
   fs.rmSync(path.join(configDir, retirement.file));
 
-  const deploy = synthesized(configDir, loadFleetConfig(configDir), (outdir) => deployInvocation(readStackGraph(outdir), [EDGE_STACK], { only: true, autoApprove }));
+  const deploy = synthesized(configDir, loadFleetConfig(configDir), (graph, output) => deployInvocation(graph, [EDGE_STACK], { only: true, autoApprove, output }));
   step(5, `deploy ${EDGE_STACK} (drops ${retirement.cluster}'s target groups)`);
   run(5, deploy);
 }

@@ -1,3 +1,6 @@
+import { spawnSync } from "child_process";
+import { projectRoot } from "../project-root";
+import { UserError } from "../user-error";
 import { inDependencyOrder, StackGraph, withDependants, withDependencies } from "./stack-graph";
 
 /** A cdktf CLI invocation: the program, its arguments, and the stacks it runs in the order they run. */
@@ -6,7 +9,20 @@ export interface CdktfInvocation {
   readonly stacks: readonly string[];
 }
 
-export interface DeployOptions {
+/** What every cdktf invocation may be told. */
+export interface CdktfOptions {
+  /** @default false */
+  readonly autoApprove?: boolean;
+  /** The synthesized output, relative to the project root. @default "cdktf.out" */
+  readonly output?: string;
+}
+
+/** The flags of {@link CdktfOptions}. */
+function commonFlags(options: CdktfOptions): string[] {
+  return [...(options.output && options.output !== "cdktf.out" ? ["--output", options.output] : []), ...(options.autoApprove ? ["--auto-approve"] : [])];
+}
+
+export interface DeployOptions extends CdktfOptions {
   /**
    * Deploy only the selected stacks, taking the stacks they depend on as
    * already deployed (for example only `edge` after a weight change). They
@@ -15,8 +31,6 @@ export interface DeployOptions {
    * @default false: the selected stacks and everything they depend on
    */
   readonly only?: boolean;
-  /** @default false */
-  readonly autoApprove?: boolean;
 }
 
 /**
@@ -27,8 +41,7 @@ export interface DeployOptions {
 export function deployInvocation(graph: StackGraph, selected: readonly string[], options: DeployOptions = {}): CdktfInvocation {
   const stacks = inDependencyOrder(graph, options.only ? selected : withDependencies(graph, selected));
   const serial = options.only ? ["--ignore-missing-stack-dependencies", "--parallelism", "1"] : [];
-  const approve = options.autoApprove ? ["--auto-approve"] : [];
-  return { argv: ["npx", "cdktf", "deploy", ...stacks, "--skip-synth", ...serial, ...approve], stacks };
+  return { argv: ["npx", "cdktf", "deploy", ...stacks, "--skip-synth", ...serial, ...commonFlags(options)], stacks };
 }
 
 /**
@@ -36,8 +49,16 @@ export function deployInvocation(graph: StackGraph, selected: readonly string[],
  * them (cdktf refuses to destroy a stack without its dependants), dependants
  * first. The app is synthesized beforehand.
  */
-export function destroyInvocation(graph: StackGraph, selected: readonly string[], options: { readonly autoApprove?: boolean } = {}): CdktfInvocation {
+export function destroyInvocation(graph: StackGraph, selected: readonly string[], options: CdktfOptions = {}): CdktfInvocation {
   const stacks = inDependencyOrder(graph, withDependants(graph, selected)).reverse();
-  const approve = options.autoApprove ? ["--auto-approve"] : [];
-  return { argv: ["npx", "cdktf", "destroy", ...stacks, "--skip-synth", ...approve], stacks };
+  return { argv: ["npx", "cdktf", "destroy", ...stacks, "--skip-synth", ...commonFlags(options)], stacks };
+}
+
+/**
+ * Runs an invocation from the project root, where `cdktf.json` and the CLI
+ * are; a failure is a {@link UserError}: `failure`, the exit code, then `advice`.
+ */
+export function runCdktf(invocation: CdktfInvocation, failure: string, advice?: string): void {
+  const result = spawnSync(invocation.argv[0], invocation.argv.slice(1), { cwd: projectRoot(), stdio: "inherit" });
+  if (result.status !== 0) throw new UserError(`${failure} (exit ${result.status ?? result.signal})${advice ? `; ${advice}` : ""}`);
 }

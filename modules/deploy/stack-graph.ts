@@ -28,16 +28,16 @@ function globToRegExp(pattern: string): RegExp {
 }
 
 /**
- * The stacks named by `patterns` (names or globs such as `cluster-blue*`);
+ * The stacks of `stacks` named by `patterns` (names or globs such as `cluster-blue*`);
  * every stack when `patterns` is empty or `*`. A pattern that matches no stack is an error.
  */
-export function selectStacks(graph: StackGraph, patterns: readonly string[]): string[] {
-  if (patterns.length === 0) return [...graph.stacks];
+export function selectStacks(stacks: readonly string[], patterns: readonly string[]): string[] {
+  if (patterns.length === 0) return [...stacks];
   const selected = new Set<string>();
   for (const pattern of patterns) {
     const regexp = globToRegExp(pattern);
-    const matches = graph.stacks.filter((stack) => regexp.test(stack));
-    if (matches.length === 0) throw new UserError(`no stack matches '${pattern}'; stacks: ${graph.stacks.join(", ")}`);
+    const matches = stacks.filter((stack) => regexp.test(stack));
+    if (matches.length === 0) throw new UserError(`no stack matches '${pattern}'; stacks: ${stacks.join(", ")}`);
     matches.forEach((stack) => selected.add(stack));
   }
   return [...selected];

@@ -1,6 +1,5 @@
 import { FleetConfig } from "../config/load";
-import { EDGE_STACK, clusterOfStack, clusterStackName } from "../naming";
-import { UserError } from "../user-error";
+import { EDGE_STACK, clusterStackName } from "../naming";
 import { cloudWatchClient, elbClient } from "./aws-clients";
 import { checkEdgeDeploy } from "./edge-deploy-gate";
 import { checkStandbyDeploy } from "./standby-gate";
@@ -20,15 +19,9 @@ export interface PreflightOptions {
  */
 export async function runPreflight(fleet: FleetConfig, stacks: readonly string[], options: PreflightOptions = {}): Promise<string[]> {
   // Standby scales the node groups of cluster-<name>; its -k8s stack is not gated.
-  const standbyClusters = stacks
-    .filter((stack) => clusterOfStack(stack) !== undefined && stack === clusterStackName(clusterOfStack(stack)!))
-    .map((stack) => clusterOfStack(stack)!);
-  for (const cluster of standbyClusters) {
-    if (!fleet.clusters.some((c) => c.config.name === cluster)) {
-      throw new UserError(`unknown stack ${clusterStackName(cluster)}; clusters: ${fleet.clusters.map((c) => c.config.name).join(", ")}`);
-    }
-  }
-  const gated = standbyClusters.filter((cluster) => fleet.clusters.find((c) => c.config.name === cluster)!.config.state === "standby");
+  const gated = fleet.clusters
+    .filter(({ config }) => config.state === "standby" && stacks.includes(clusterStackName(config.name)))
+    .map(({ config }) => config.name);
   if (!stacks.includes(EDGE_STACK) && gated.length === 0) return [];
 
   const lines: string[] = [];

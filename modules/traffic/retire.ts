@@ -2,9 +2,9 @@ import { type CloudWatchLogsClient, DeleteLogGroupCommand, DescribeLogGroupsComm
 import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { FleetConfig } from "../config/load";
 import { carriesTraffic } from "../config/lifecycle";
-import { clusterStackName, eksClusterName } from "../naming";
+import { clusterStackName, controlPlaneLogGroup, eksClusterName } from "../naming";
 import { readLiveFleet } from "./live-fleet";
-import { ShiftError } from "./shift";
+import { UserError } from "../user-error";
 
 /** What retiring one cluster removes. */
 export interface Retirement {
@@ -25,21 +25,21 @@ export interface Retirement {
  */
 export function planRetirement(fleet: FleetConfig, cluster: string): Retirement {
   const loaded = fleet.clusters.find((c) => c.config.name === cluster);
-  if (!loaded) throw new ShiftError(`unknown cluster ${cluster}; clusters: ${fleet.clusters.map((c) => c.config.name).join(", ")}`);
+  if (!loaded) throw new UserError(`unknown cluster ${cluster}; clusters: ${fleet.clusters.map((c) => c.config.name).join(", ")}`);
   const { config, file } = loaded;
   if (carriesTraffic(config)) {
     const weights = Object.entries(config.weights).filter(([, w]) => w > 0).map(([s, w]) => `${s}=${w}`);
-    throw new ShiftError(`${cluster} still carries traffic (${weights.join(", ")}): shift it away (npm run shift -- ${cluster}=0) and deploy first`);
+    throw new UserError(`${cluster} still carries traffic (${weights.join(", ")}): shift it away (npm run shift -- ${cluster}=0) and deploy first`);
   }
   if (config.state !== "retiring") {
-    throw new ShiftError(`${cluster} is ${config.state}: set state: retiring in ${file}, merge and deploy that, then retire`);
+    throw new UserError(`${cluster} is ${config.state}: set state: retiring in ${file}, merge and deploy that, then retire`);
   }
   return {
     cluster,
     file,
     stack: clusterStackName(cluster),
     services: Object.keys(config.weights).sort(),
-    logGroup: `/aws/eks/${eksClusterName(fleet.platform.name, cluster)}/cluster`,
+    logGroup: controlPlaneLogGroup(eksClusterName(fleet.platform.name, cluster)),
   };
 }
 
@@ -54,7 +54,7 @@ export async function assertNoLiveTraffic(client: ElasticLoadBalancingV2Client, 
   const live = retirement.services.map((service) => [service, routes.get(service)!.weights[retirement.cluster] ?? 0] as const);
   const carrying = live.filter(([, weight]) => weight > 0);
   if (carrying.length > 0) {
-    throw new ShiftError(
+    throw new UserError(
       `the live listener rules still send ${retirement.cluster} traffic (${carrying.map(([s, w]) => `${s}=${w}`).join(", ")}): ` +
         "deploy the edge (npm run deploy -- --only edge) and retire again; nothing was destroyed",
     );

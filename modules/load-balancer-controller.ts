@@ -10,7 +10,7 @@ import { projectRoot } from "./project-root";
  * Ingress class the controller answers to: one no Ingress uses, so that Ingresses
  * of class `alb` (or none) are left alone. The chart cannot switch the Ingress reconciler off.
  */
-export const UNUSED_INGRESS_CLASS = "target-group-binding-only";
+const UNUSED_INGRESS_CLASS = "target-group-binding-only";
 
 /**
  * Chart values that keep the controller to TargetGroupBindings: no Service or
@@ -18,7 +18,7 @@ export const UNUSED_INGRESS_CLASS = "target-group-binding-only";
  * mutating webhook, no WAF/Shield calls. Each key exists in the chart's
  * values.yaml from 1.17.0 to 3.5.0, and each feature gate in the controller.
  */
-export const TARGET_GROUP_BINDINGS_ONLY = {
+const TARGET_GROUP_BINDINGS_ONLY = {
   controllerConfig: {
     featureGates: { EnableServiceController: false, ALBGatewayAPI: false, NLBGatewayAPI: false },
   },

@@ -41,7 +41,7 @@ export interface TargetGroupIdentity {
  * an attribute forcing a new target group changes, so the new group can be
  * created before the old one is destroyed, and its binding is a new object.
  */
-export function targetGroupGeneration(identity: TargetGroupIdentity): string {
+function targetGroupGeneration(identity: TargetGroupIdentity): string {
   const { fleet, cluster, service, port, protocol, targetType } = identity;
   return createHash("sha256").update(JSON.stringify([fleet, cluster, service, port, protocol, targetType])).digest("hex").slice(0, 6);
 }

@@ -6,7 +6,7 @@ import { RoleV1 } from "@cdktf/provider-kubernetes/lib/role-v1";
 import { RoleBindingV1 } from "@cdktf/provider-kubernetes/lib/role-binding-v1";
 
 /** Name of the roles and bindings, in each namespace and cluster-wide. */
-export const PLAN_READER_ROLE = "fleet-plan-reader";
+const PLAN_READER_ROLE = "fleet-plan-reader";
 
 const READ = ["get", "list", "watch"];
 

@@ -14,7 +14,7 @@ const IPV4_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
  * host bits are accepted and the address is masked to the prefix
  * (`010.0.0.1/08` is 10.0.0.0/8). Undefined when it is no IPv4 CIDR.
  */
-export function readCidr(cidr: string): Ipv4Block | undefined {
+function readCidr(cidr: string): Ipv4Block | undefined {
   const match = IPV4_CIDR.exec(cidr.trim());
   if (!match) return undefined;
   const octets = match.slice(1, 5).map(Number);

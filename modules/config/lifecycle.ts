@@ -5,7 +5,7 @@ import { WorkloadConfig } from "./workload-schema";
 type ClusterState = (typeof CLUSTER_STATES)[number];
 
 /** The states each state may become in one change (docs/runbooks.md); a retiring cluster is only removed. */
-export const STATE_CHANGES: Readonly<Record<ClusterState, readonly ClusterState[]>> = {
+const STATE_CHANGES: Readonly<Record<ClusterState, readonly ClusterState[]>> = {
   active: ["draining", "standby", "retiring"],
   draining: ["active", "standby", "retiring"],
   standby: ["active"],

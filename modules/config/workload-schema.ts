@@ -1,10 +1,10 @@
 import { z } from "zod";
 
 /** Variables every workload container receives from the fleet; config may not set them. */
-export const FLEET_ENV_VARS = ["CLUSTER_NAME", "FLEET_NAME"] as const;
+const FLEET_ENV_VARS = ["CLUSTER_NAME", "FLEET_NAME"] as const;
 
 /** Values files of charts are read from the project, relative to its root. */
-export const relativeProjectPath = z
+const relativeProjectPath = z
   .string()
   .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, "must be a relative path inside the project")
   .refine((file) => !file.split("/").includes(".."), "must stay inside the project");
@@ -169,4 +169,3 @@ export const workloadOverrideSchema = z
 
 export type WorkloadConfig = z.infer<typeof workloadSchema>;
 export type ChartConfig = z.infer<typeof chartSchema>;
-export type WorkloadOverride = z.infer<typeof workloadOverrideSchema>;

@@ -183,6 +183,25 @@ describe("failover revert refused", () => {
   });
 });
 
+describe("target group replaced under weight refused", () => {
+  it("preflight edge refuses a containerPort change for every cluster whose replaced group still carries weight", async () => {
+    const platformFile = path.join(project, "platform.yaml");
+    fs.writeFileSync(platformFile, fs.readFileSync(platformFile, "utf8").replace("containerPort: 8080", "containerPort: 9090"));
+    const refused = await run("preflight", ["edge"]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(
+      /web: cluster blue's target group is replaced \(demo-blue-web-[0-9a-f]{6} → demo-blue-web-[0-9a-f]{6}\) while it has weight 50: the new group has no targets until cluster-blue-k8s binds them/,
+    );
+    expect(refused.stderr).toContain("web: cluster green's target group is replaced");
+    fs.writeFileSync(path.join(project, "clusters/blue.yaml"), fs.readFileSync(path.join(project, "clusters/blue.yaml"), "utf8").replace("web: 50", "web: 0"));
+    standIn.rule("web").forward[0].weight = 0;
+    standIn.rule("web").tags["deployed-weights"] = "blue=0 green=50";
+    const blueDrained = await run("preflight", ["edge"]);
+    expect(blueDrained.stderr).not.toContain("cluster blue's target group is replaced");
+    expect(blueDrained.stderr).toContain("web: cluster green's target group is replaced");
+  });
+});
+
 describe("standby only when idle", () => {
   it("preflight cluster-blue refuses standby while blue has live weight or served requests, and passes once idle", async () => {
     const blueFile = path.join(project, "clusters/blue.yaml");

@@ -1,5 +1,7 @@
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { clustersRouting, FleetConfig } from "../config/load";
+import { inClusterStackName, targetGroupName } from "../naming";
+import { targetGroupIdentityOf } from "../weighted-alb";
 import { enforceGate, healthRefusals, WeightChange } from "./health-gate";
 import { readLiveFleetIfDeployed, readRouteHealth } from "./live-fleet";
 import { formatWeights, sameWeights } from "./weights";
@@ -49,9 +51,34 @@ export async function checkEdgeDeploy(client: ElasticLoadBalancingV2Client, flee
         );
       }
     }
+    refusals.push(...replacedGroupRefusals(fleet, service, route.targetGroups, files));
     changes.push({ service, before: route.weights, after: filesOnLiveGroups });
     lines.push(`edge: ${service}: live ${formatWeights(route.weights)} → files ${formatWeights(files)}`);
   }
   refusals.push(...healthRefusals(fleet, changes, await readRouteHealth(client, live)));
   return [...lines, ...enforceGate(refusals, options.forceReason)];
+}
+
+/** The name in a target group's ARN (`...:targetgroup/<name>/<id>`). */
+function targetGroupNameOf(arn: string): string {
+  return arn.split(":targetgroup/")[1]?.split("/")[0] ?? arn;
+}
+
+/**
+ * A target group that the deploy replaces (its port, protocol or target type
+ * changed) starts empty: the listener rule moves to it with the `edge` deploy,
+ * and its pods are registered only when `cluster-<name>-k8s` binds them after.
+ * With a weight above 0 its share of requests would get 503s in between.
+ */
+function replacedGroupRefusals(fleet: FleetConfig, service: string, liveGroups: ReadonlyMap<string, string>, files: Readonly<Record<string, number>>): string[] {
+  const routed = fleet.platform.services.find((s) => s.name === service)!;
+  return Object.entries(files)
+    .filter(([cluster, weight]) => weight > 0 && liveGroups.has(cluster))
+    .filter(([cluster]) => targetGroupNameOf(liveGroups.get(cluster)!) !== targetGroupName(targetGroupIdentityOf(fleet.platform.name, cluster, routed)))
+    .map(
+      ([cluster, weight]) =>
+        `${service}: cluster ${cluster}'s target group is replaced (${targetGroupNameOf(liveGroups.get(cluster)!)} → ${targetGroupName(targetGroupIdentityOf(fleet.platform.name, cluster, routed))}) ` +
+        `while it has weight ${weight}: the new group has no targets until ${inClusterStackName(cluster)} binds them, so its share would get 503s; ` +
+        "shift its weight to 0 first, or add the service under a new name (docs/runbooks.md, \"Change a service's container port\")",
+    );
 }

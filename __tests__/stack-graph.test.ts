@@ -12,6 +12,7 @@ const graph: StackGraph = {
     ["cluster-green", ["edge", "network"]],
     ["cluster-green-k8s", ["cluster-green", "edge", "network"]],
   ]),
+  directories: new Map(),
 };
 
 describe("stack selection", () => {

@@ -8,17 +8,23 @@ export interface StackGraph {
   readonly stacks: readonly string[];
   /** Per stack, the stacks it depends on (cross-stack references). */
   readonly dependencies: ReadonlyMap<string, readonly string[]>;
+  /** Per stack, the folder holding its `cdk.tf.json`. */
+  readonly directories: ReadonlyMap<string, string>;
 }
 
 interface Manifest {
-  readonly stacks: Record<string, { readonly dependencies?: readonly string[] }>;
+  readonly stacks: Record<string, { readonly dependencies?: readonly string[]; readonly workingDirectory: string }>;
 }
 
 /** Reads the stack graph from a synthesized `cdktf.out/manifest.json`. */
 export function readStackGraph(outdir: string): StackGraph {
   const manifest = JSON.parse(fs.readFileSync(path.join(outdir, "manifest.json"), "utf8")) as Manifest;
-  const entries = Object.entries(manifest.stacks).map(([name, stack]) => [name, [...(stack.dependencies ?? [])].sort()] as const);
-  return { stacks: entries.map(([name]) => name).sort(), dependencies: new Map(entries) };
+  const entries = Object.entries(manifest.stacks);
+  return {
+    stacks: entries.map(([name]) => name).sort(),
+    dependencies: new Map(entries.map(([name, stack]) => [name, [...(stack.dependencies ?? [])].sort()])),
+    directories: new Map(entries.map(([name, stack]) => [name, path.join(outdir, stack.workingDirectory)])),
+  };
 }
 
 /** A stack-name glob (`*` any characters, `?` one) as cdktf matches stack names on its command line. */

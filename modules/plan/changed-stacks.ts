@@ -4,10 +4,6 @@ import { inDependencyOrder, readStackGraph } from "../deploy/stack-graph";
 
 type Json = Record<string, unknown>;
 
-interface Manifest {
-  stacks: Record<string, { dependencies: string[]; workingDirectory: string }>;
-}
-
 /**
  * Data sources that read no infrastructure the fleet's stacks change: other stacks' state (followed
  * output by output), documents computed from the configuration, and charts rendered at a pinned
@@ -32,13 +28,13 @@ interface StackOutput {
 }
 
 function readOutdir(outdir: string): Map<string, StackOutput> {
-  const manifest = JSON.parse(fs.readFileSync(path.join(outdir, "manifest.json"), "utf8")) as Manifest;
+  const graph = readStackGraph(outdir);
   return new Map(
-    Object.entries(manifest.stacks).map(([name, entry]) => {
-      const dir = path.join(outdir, entry.workingDirectory);
+    graph.stacks.map((name) => {
+      const dir = graph.directories.get(name)!;
       const json = JSON.parse(fs.readFileSync(path.join(dir, "cdk.tf.json"), "utf8")) as Json;
       const files = new Map(listFiles(dir).filter((f) => f !== "cdk.tf.json").map((f) => [f, fs.readFileSync(path.join(dir, f)).toString("base64")]));
-      return [name, { name, dir, dependencies: entry.dependencies, blocks: blocksOf(json), files }];
+      return [name, { name, dir, dependencies: graph.dependencies.get(name)!, blocks: blocksOf(json), files }];
     }),
   );
 }

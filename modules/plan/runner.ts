@@ -36,10 +36,6 @@ export interface PlanRunOptions {
   readonly log?: (line: string) => void;
 }
 
-interface Manifest {
-  stacks: Record<string, { dependencies: string[]; workingDirectory: string }>;
-}
-
 /**
  * Plans every stack of a synthesized fleet: `terraform init`, `plan -out`
  * (which validates the configuration, as `terraform validate` would, before
@@ -47,14 +43,14 @@ interface Manifest {
  * a stack that could not be planned is recorded as failed or skipped, with why.
  */
 export async function runPlans(options: PlanRunOptions): Promise<StackPlanStatus[]> {
-  const manifest = JSON.parse(fs.readFileSync(path.join(options.outdir, "manifest.json"), "utf8")) as Manifest;
+  const graph = readStackGraph(options.outdir);
   const plansDir = path.join(options.outdir, PLANS_DIR);
   fs.rmSync(plansDir, { recursive: true, force: true });
   fs.mkdirSync(plansDir, { recursive: true });
   const log = options.log ?? (() => undefined);
 
   const results = new Map<string, StackPlanStatus>();
-  const pending = Object.keys(manifest.stacks).sort();
+  const pending = [...graph.stacks];
 
   /** Why a stack is not planned at all, decided before any terraform runs. */
   const leftOut = (stack: string): StackPlanStatus | undefined => {
@@ -62,7 +58,7 @@ export async function runPlans(options: PlanRunOptions): Promise<StackPlanStatus
     const unchanged = options.unchanged?.get(stack);
     if (unchanged !== undefined) return { stack, status: "unchanged", reason: unchanged };
     if (!options.offline) return undefined;
-    const stackJson = JSON.parse(fs.readFileSync(path.join(options.outdir, manifest.stacks[stack].workingDirectory, "cdk.tf.json"), "utf8"));
+    const stackJson = JSON.parse(fs.readFileSync(path.join(graph.directories.get(stack)!, "cdk.tf.json"), "utf8"));
     const missing = providersMissingOffline(stackJson);
     if (missing.length === 0) return undefined;
     const providers = missing.length === 1 ? `${missing[0]} provider` : `${missing.slice(0, -1).join(", ")} and ${missing[missing.length - 1]} providers`;
@@ -70,7 +66,7 @@ export async function runPlans(options: PlanRunOptions): Promise<StackPlanStatus
   };
 
   const planStack = async (stack: string): Promise<StackPlanStatus> => {
-    const stackDir = path.join(options.outdir, manifest.stacks[stack].workingDirectory);
+    const stackDir = graph.directories.get(stack)!;
     try {
       await runTerraform(options.terraform, stackDir, ["init", "-input=false", "-no-color"]);
       await runTerraform(options.terraform, stackDir, ["plan", "-input=false", "-no-color", "-out=tfplan", ...(options.offline ? ["-lock=false", "-refresh=false"] : [])]);
@@ -85,7 +81,7 @@ export async function runPlans(options: PlanRunOptions): Promise<StackPlanStatus
 
   // A plan reads the state of the stacks it depends on, never their plans: stacks are started in
   // dependency order (for readable progress) but none waits for another.
-  const queue = inDependencyOrder(readStackGraph(options.outdir), pending);
+  const queue = inDependencyOrder(graph, pending);
   const done = (result: StackPlanStatus) => {
     results.set(result.stack, result);
     log(`${result.stack}: ${result.status}${result.status === "planned" ? "" : ` (${result.reason.split("\n")[0]})`}`);
@@ -94,7 +90,7 @@ export async function runPlans(options: PlanRunOptions): Promise<StackPlanStatus
   const toPlan = queue.filter((stack) => !results.has(stack));
   // Offline stand-in state is all written before any plan reads state.
   for (const stack of options.offline ? toPlan : []) {
-    prepareOfflinePlan(path.dirname(path.join(options.outdir, manifest.stacks[stack].workingDirectory)), stack, options.region);
+    prepareOfflinePlan(path.dirname(graph.directories.get(stack)!), stack, options.region);
   }
   const worker = async () => {
     for (let stack = toPlan.shift(); stack !== undefined; stack = toPlan.shift()) {

@@ -2,6 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { FleetConfig } from "./config/load";
 import { describeFileError } from "./file-errors";
+import { clusterOfStack } from "./naming";
 
 /** A state file of a cluster stack whose cluster file is gone, still holding resources (or unreadable). */
 export interface OrphanedState {
@@ -26,19 +27,19 @@ export function findOrphanedClusterStates(projectDir: string, fleet: FleetConfig
   const known = new Set(fleet.clusters.map((c) => c.config.name));
   const orphans: OrphanedState[] = [];
   for (const file of fs.readdirSync(dir).sort()) {
-    const match = /^cluster-(.+?)(-k8s)?\.tfstate$/.exec(file);
-    if (!match || known.has(match[1])) continue;
+    const cluster = file.endsWith(".tfstate") ? clusterOfStack(file.slice(0, -".tfstate".length)) : undefined;
+    if (cluster === undefined || known.has(cluster)) continue;
     const stateFile = path.join(backend.directory, file);
     let state: { resources?: unknown[] };
     try {
       state = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8"));
     } catch (error) {
       const problem = error instanceof SyntaxError ? "is not valid JSON" : `cannot be read: ${describeFileError(error)}`;
-      orphans.push({ cluster: match[1], stateFile, resources: undefined, problem });
+      orphans.push({ cluster, stateFile, resources: undefined, problem });
       continue;
     }
     const resources = Array.isArray(state?.resources) ? state.resources.length : 0;
-    if (resources > 0) orphans.push({ cluster: match[1], stateFile, resources });
+    if (resources > 0) orphans.push({ cluster, stateFile, resources });
   }
   return orphans;
 }

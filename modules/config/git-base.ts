@@ -1,15 +1,14 @@
-import { execFileSync } from "child_process";
+import { git, GitError, isCommit } from "../git";
 import { UserError } from "../user-error";
 import { CLUSTERS_DIR, ConfigError, ConfigSources, FleetConfig, isClusterFileName, parseFleetConfig, PLATFORM_FILE } from "./load";
 
 /** Output of a git command in `projectDir`; a failure (git missing, not a repository) is a {@link UserError}. */
-function git(projectDir: string, args: string[]): string {
+function gitForBase(projectDir: string, args: string[]): string {
   try {
-    return execFileSync("git", ["-C", projectDir, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    return git(projectDir, args);
   } catch (error) {
-    const { code, stderr } = error as { code?: string; stderr?: string };
-    const why = code === "ENOENT" ? "git is not on PATH" : String(stderr ?? (error as Error).message).trim().split("\n")[0];
-    throw new UserError(`--base: git ${args[0]} failed in ${projectDir}: ${why}`);
+    if (error instanceof GitError) throw new UserError(`--base: ${error.message}`);
+    throw error;
   }
 }
 
@@ -19,15 +18,13 @@ function git(projectDir: string, args: string[]): string {
  * has no `platform.yaml` (no fleet yet: the change that adds it).
  */
 function readConfigSourcesAtRevision(projectDir: string, revision: string): ConfigSources | undefined {
-  try {
-    git(projectDir, ["rev-parse", "--verify", "--quiet", `${revision}^{commit}`]);
-  } catch {
+  if (!isCommit(projectDir, revision)) {
     throw new ConfigError([{ file: "--base", field: "", message: `${revision} is not a git revision of ${projectDir}` }]);
   }
-  const show = (file: string) => git(projectDir, ["show", `${revision}:./${file}`]);
-  const platformListed = git(projectDir, ["ls-tree", "--name-only", revision, "--", PLATFORM_FILE]).trim();
+  const show = (file: string) => gitForBase(projectDir, ["show", `${revision}:./${file}`]);
+  const platformListed = gitForBase(projectDir, ["ls-tree", "--name-only", revision, "--", PLATFORM_FILE]).trim();
   if (platformListed === "") return undefined;
-  const clusterFiles = git(projectDir, ["ls-tree", "--name-only", revision, "--", `${CLUSTERS_DIR}/`])
+  const clusterFiles = gitForBase(projectDir, ["ls-tree", "--name-only", revision, "--", `${CLUSTERS_DIR}/`])
     .split("\n")
     .filter((f) => isClusterFileName(f.split("/").pop()!))
     .sort();

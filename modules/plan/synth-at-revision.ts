@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { loadFleetConfigAtRevision } from "../config/git-base";
+import { git, isCommit } from "../git";
 import { projectRoot } from "../project-root";
 import { synthesizeFleet } from "../synth";
 
@@ -11,10 +12,6 @@ const FLEET_WIDE_FILES = ["package-lock.json"];
 
 /** The fleet as synthesized at a revision, or why it cannot be compared (then every stack is planned). */
 export type SynthAtRevision = { readonly outdir: string } | { readonly unavailable: string };
-
-function git(dir: string, args: string[]): string {
-  return execFileSync("git", ["-C", dir, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 256 * 1024 * 1024 });
-}
 
 /** Whether a folder is a checkout of this project (code and configuration together), not a configuration folder only. */
 function isProjectCheckout(dir: string): boolean {
@@ -29,11 +26,7 @@ function isProjectCheckout(dir: string): boolean {
  * synthesized with the current code.
  */
 export function synthesizeAtRevision(configDir: string, revision: string, outdir: string): SynthAtRevision {
-  try {
-    git(configDir, ["rev-parse", "--verify", "--quiet", `${revision}^{commit}`]);
-  } catch {
-    return { unavailable: `${revision} is not a commit of the repository holding ${configDir}` };
-  }
+  if (!isCommit(configDir, revision)) return { unavailable: `${revision} is not a commit of the repository holding ${configDir}` };
   if (!isProjectCheckout(configDir)) {
     try {
       const fleet = loadFleetConfigAtRevision(configDir, revision);

@@ -27,6 +27,19 @@ export function isClusterFileName(name: string): boolean {
   return /\.ya?ml$/.test(name) && !name.startsWith(".");
 }
 
+/**
+ * The fleet's clusters of these names, in the order given; a name the fleet
+ * has no cluster of is a {@link UserError} listing the clusters.
+ */
+export function clustersNamed(fleet: FleetConfig, names: readonly string[]): LoadedCluster[] {
+  const unknown = names.filter((name) => !fleet.clusters.some((c) => c.config.name === name));
+  if (unknown.length > 0) {
+    const clusters = fleet.clusters.map((c) => c.config.name).join(", ");
+    throw new UserError(`unknown cluster${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}; clusters: ${clusters}`);
+  }
+  return names.map((name) => fleet.clusters.find((c) => c.config.name === name)!);
+}
+
 /** Clusters that route the service: those giving it a weight, 0 included. */
 export function clustersRouting<T extends { readonly config: ClusterConfig }>(clusters: readonly T[], service: string): T[] {
   return clusters.filter((c) => c.config.weights[service] !== undefined);

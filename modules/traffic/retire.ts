@@ -1,6 +1,6 @@
 import { type CloudWatchLogsClient, DeleteLogGroupCommand, DescribeLogGroupsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { FleetConfig } from "../config/load";
+import { clustersNamed, FleetConfig } from "../config/load";
 import { carriesTraffic } from "../config/lifecycle";
 import { clusterStackName, controlPlaneLogGroup, eksClusterName } from "../naming";
 import { readLiveFleet } from "./live-fleet";
@@ -24,9 +24,7 @@ export interface Retirement {
  * is `retiring` and carries no traffic.
  */
 export function planRetirement(fleet: FleetConfig, cluster: string): Retirement {
-  const loaded = fleet.clusters.find((c) => c.config.name === cluster);
-  if (!loaded) throw new UserError(`unknown cluster ${cluster}; clusters: ${fleet.clusters.map((c) => c.config.name).join(", ")}`);
-  const { config, file } = loaded;
+  const [{ config, file }] = clustersNamed(fleet, [cluster]);
   if (carriesTraffic(config)) {
     const weights = Object.entries(config.weights).filter(([, w]) => w > 0).map(([s, w]) => `${s}=${w}`);
     throw new UserError(`${cluster} still carries traffic (${weights.join(", ")}): shift it away (npm run shift -- ${cluster}=0) and deploy first`);

@@ -1,5 +1,5 @@
 import { parseDocument, isScalar } from "yaml";
-import { clustersRouting, ConfigSources, FleetConfig } from "../config/load";
+import { clustersNamed, clustersRouting, ConfigSources, FleetConfig } from "../config/load";
 import { MAX_WEIGHT } from "../config/schema";
 import { UserError } from "../user-error";
 
@@ -41,11 +41,8 @@ export function planShift(fleet: FleetConfig, request: ShiftRequest): ServiceShi
   if (request.step !== undefined && !(request.step > 0 && request.step <= 100)) {
     throw new ShiftError(`--step ${request.step} must be a percentage between 1 and 100`);
   }
+  clustersNamed(fleet, named);
   const clusters = new Map(fleet.clusters.map((c) => [c.config.name, c.config]));
-  const unknown = named.filter((name) => !clusters.has(name));
-  if (unknown.length > 0) {
-    throw new ShiftError(`unknown cluster${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}; clusters: ${[...clusters.keys()].join(", ")}`);
-  }
   for (const [cluster, weight] of Object.entries(request.weights ?? {})) {
     if (!Number.isInteger(weight) || weight < 0 || weight > MAX_WEIGHT) {
       throw new ShiftError(`weight ${cluster}=${weight} is outside 0-${MAX_WEIGHT}`);

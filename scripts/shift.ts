@@ -2,7 +2,7 @@ import * as path from "path";
 import { assertSafeTransition } from "../modules/config/lifecycle";
 import { ConfigSources, parseFleetConfig, readConfigSources } from "../modules/config/load";
 import { projectRoot } from "../modules/project-root";
-import { applyShiftToSources, clustersLeftOut, formatShifts, planShift, ShiftRequest } from "../modules/traffic/shift";
+import { applyShiftToSources, clustersLeftOut, formatShifts, planShift, ShiftRequest, shiftRequestProblem } from "../modules/traffic/shift";
 import { verifyShiftedSources, writeShiftedSources } from "../modules/traffic/shift-files";
 import { cloudWatchClient, elbClient, rethrowAwsError } from "../modules/traffic/aws-clients";
 import type { ProgressiveShiftOptions } from "../modules/traffic/progressive";
@@ -75,9 +75,8 @@ async function main(): Promise<void> {
     step: integerFlag(values.step, "--step", { min: 1, max: 100 }, USAGE),
     services: parseServices(values.service),
   };
-  if (request.step !== undefined && request.to === undefined) throw new UsageError("--step needs --to <cluster>", USAGE);
-  if (request.to !== undefined && positionals.length > 0) throw new UsageError("give either weights (blue=0 green=100) or --to, not both", USAGE);
-  if (request.to === undefined && positionals.length === 0) throw new UsageError("name the clusters to shift: blue=0 green=100, or --to green", USAGE);
+  const problem = shiftRequestProblem(request);
+  if (problem) throw new UsageError(problem, USAGE);
   if (values.force !== undefined && !values.now) throw new UsageError("--force applies to --now only", USAGE);
   if (values.interval !== undefined && (!values.now || request.to === undefined || request.step === undefined)) {
     throw new UsageError("--interval needs --now, --to and --step", USAGE);

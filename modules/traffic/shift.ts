@@ -30,17 +30,25 @@ export class ShiftError extends UserError {
   }
 }
 
+/**
+ * What is wrong with a request on its own, before any file is read: no
+ * cluster named, weights and `--to` together, `--step` without `--to` or out
+ * of range; undefined when nothing is.
+ */
+export function shiftRequestProblem(request: ShiftRequest): string | undefined {
+  const weightsGiven = Object.keys(request.weights ?? {}).length > 0;
+  if (request.to === undefined && !weightsGiven) return "name the clusters to shift: blue=0 green=100, or --to green";
+  if (request.to !== undefined && weightsGiven) return "give either weights (blue=0 green=100) or --to, not both";
+  if (request.step !== undefined && request.to === undefined) return "--step needs --to <cluster>";
+  if (request.step !== undefined && !(request.step > 0 && request.step <= 100)) return `--step ${request.step} must be a percentage between 1 and 100`;
+  return undefined;
+}
+
 /** Weights of every service after the request, for the services it touches. */
 export function planShift(fleet: FleetConfig, request: ShiftRequest): ServiceShift[] {
+  const problem = shiftRequestProblem(request);
+  if (problem) throw new ShiftError(problem);
   const named = request.to !== undefined ? [request.to] : Object.keys(request.weights ?? {});
-  if (named.length === 0) throw new ShiftError("name the clusters to shift: blue=0 green=100, or --to green");
-  if (request.to !== undefined && request.weights && Object.keys(request.weights).length > 0) {
-    throw new ShiftError("give either weights (blue=0 green=100) or --to, not both");
-  }
-  if (request.step !== undefined && request.to === undefined) throw new ShiftError("--step needs --to <cluster>");
-  if (request.step !== undefined && !(request.step > 0 && request.step <= 100)) {
-    throw new ShiftError(`--step ${request.step} must be a percentage between 1 and 100`);
-  }
   clustersNamed(fleet, named);
   const clusters = new Map(fleet.clusters.map((c) => [c.config.name, c.config]));
   for (const [cluster, weight] of Object.entries(request.weights ?? {})) {

@@ -6,6 +6,7 @@ import { projectRoot } from "../modules/project-root";
 import { runCommand } from "../modules/run-command";
 import { rethrowAwsError } from "../modules/traffic/aws-clients";
 import { runPreflight } from "../modules/traffic/preflight";
+import { DEFAULT_IDLE_MINUTES } from "../modules/traffic/standby-gate";
 import { synthesizeFleet } from "../modules/synth";
 import { integerFlag, parseCommandLine, UsageError } from "../modules/cli/args";
 
@@ -14,7 +15,7 @@ const USAGE = `usage: npm run deploy -- [STACK...] [--only] [--auto-approve] [--
   --only          only these stacks, one at a time in dependency order; their dependencies are taken as deployed
   --auto-approve  apply without asking
   --force REASON  deploy despite the live checks' refusals, for this reason (echoed)
-  --idle-minutes N how long a cluster going to standby must have served no requests (1-1440, default 30)
+  --idle-minutes N how long a cluster going to standby must have served no requests (1-1440, default ${DEFAULT_IDLE_MINUTES})
   --dry-run       print the cdktf command and the order, check and deploy nothing
   Before deploying, reads the live fleet (npm run preflight): edge must not revert a live failover
   nor give weight to unhealthy target groups; a cluster going to standby must be idle.`;
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
       only: { type: "boolean", default: false },
       "auto-approve": { type: "boolean", default: false },
       force: { type: "string" },
-      "idle-minutes": { type: "string", default: "30" },
+      "idle-minutes": { type: "string", default: String(DEFAULT_IDLE_MINUTES) },
       "dry-run": { type: "boolean", default: false },
       "config-dir": { type: "string" },
     },

@@ -6,16 +6,17 @@ import { projectRoot } from "../modules/project-root";
 import { runCommand } from "../modules/run-command";
 import { rethrowAwsError } from "../modules/traffic/aws-clients";
 import { runPreflight } from "../modules/traffic/preflight";
+import { DEFAULT_IDLE_MINUTES } from "../modules/traffic/standby-gate";
 import { integerFlag, parseCommandLine } from "../modules/cli/args";
 
-const USAGE = `usage: npm run preflight -- <stack>... [--force REASON] [--idle-minutes 30] [--config-dir DIR]
+const USAGE = `usage: npm run preflight -- <stack>... [--force REASON] [--idle-minutes ${DEFAULT_IDLE_MINUTES}] [--config-dir DIR]
   the live checks npm run deploy runs before deploying these stacks ('*' for all):
   edge             refuses to revert a live failover (shift --now not yet in the files) and to give
                    weight to a cluster with fewer healthy targets than minHealthyTargets
   cluster-<name>   with state: standby, refuses while the cluster has live weight or served requests
                    in the last --idle-minutes
   --force REASON   pass despite refusals, for this reason (echoed)
-  --idle-minutes N how long a standby cluster must have served no requests (1-1440, default 30)
+  --idle-minutes N how long a standby cluster must have served no requests (1-1440, default ${DEFAULT_IDLE_MINUTES})
   --config-dir DIR folder holding platform.yaml and clusters/ (default: the project root)`;
 
 async function main(): Promise<void> {
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
     usage: USAGE,
     options: {
       force: { type: "string" },
-      "idle-minutes": { type: "string", default: "30" },
+      "idle-minutes": { type: "string", default: String(DEFAULT_IDLE_MINUTES) },
       "config-dir": { type: "string" },
     },
     positionals: { min: 1, max: Infinity },

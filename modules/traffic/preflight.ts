@@ -29,7 +29,7 @@ export async function runPreflight(fleet: FleetConfig, stacks: readonly string[]
   if (stacks.includes(EDGE_STACK)) lines.push(...(await checkEdgeDeploy(elb, fleet, { forceReason: options.forceReason })));
   for (const cluster of gated) {
     const checks = await checkStandbyDeploy(elb, await cloudWatchClient(fleet), fleet, cluster, {
-      idleMinutes: options.idleMinutes ?? 30,
+      idleMinutes: options.idleMinutes,
       forceReason: options.forceReason,
     });
     lines.push(...checks);

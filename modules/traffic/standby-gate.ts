@@ -6,6 +6,9 @@ import { enforceGate } from "./health-gate";
 import { readLiveFleetIfDeployed } from "./live-fleet";
 import { readTargetGroupMetrics } from "./metrics";
 
+/** Minutes a cluster must have served no request before it goes on standby, unless told otherwise. */
+export const DEFAULT_IDLE_MINUTES = 30;
+
 export interface StandbyGateOptions {
   /** Minutes without a request before scaling down. @default 30 */
   readonly idleMinutes?: number;
@@ -31,7 +34,7 @@ export async function checkStandbyDeploy(
   const stack = clusterStackName(cluster);
   const config = fleet.clusters.find((c) => c.config.name === cluster)?.config;
   if (config?.state !== "standby") return [`${stack}: not going to standby, nothing to check`];
-  const idleMinutes = options.idleMinutes ?? 30;
+  const idleMinutes = options.idleMinutes ?? DEFAULT_IDLE_MINUTES;
   const live = await readLiveFleetIfDeployed(elb, fleet, fleet.platform.services.map((s) => s.name));
   if (!live) return [`${stack}: no load balancer deployed, nothing is served`];
 

@@ -2,21 +2,15 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ConfigSources, parseFleetConfig } from "../modules/config/load";
+import { ConfigSources } from "../modules/config/load";
 import { stacksToPlan } from "../modules/plan/changed-stacks";
 import { synthesizeAtRevision } from "../modules/plan/synth-at-revision";
 import { projectRoot } from "../modules/project-root";
-import { applyShiftToSources, planShift } from "../modules/traffic/shift";
 import { generatedFleetSources } from "../scripts/lib/generated-fleet";
-import { exampleSources, synthFleet, withClusterFile, withS3Backend } from "./helpers/fleet";
+import { exampleSources, shifted, synthFleet, withClusterFile, withS3Backend } from "./helpers/fleet";
 
 const example = exampleSources();
 const exampleOut = synthFleet(example).outdir;
-
-function shifted(sources: ConfigSources, weights: Record<string, number>): ConfigSources {
-  const fleet = parseFleetConfig(sources);
-  return applyShiftToSources(sources, fleet, planShift(fleet, { weights }));
-}
 
 function editFile(sources: ConfigSources, file: string, edit: (text: string) => string): ConfigSources {
   if (file === sources.platform.file) return { ...sources, platform: { ...sources.platform, text: edit(sources.platform.text) } };

@@ -1,9 +1,10 @@
-import { execFile, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { integerFlag, parseCommandLine, UsageError } from "../modules/cli/args";
 import { projectRoot } from "../modules/project-root";
+import { AsyncRun, runScriptAsync } from "./helpers/run-async";
 import { STACK_TRACE } from "./helpers/stack-trace";
 
 const USAGE = "usage: test [--step N] [--now] [file]";
@@ -69,17 +70,12 @@ function run(command: string, args: string[]) {
 }
 
 /** Runs every command with the same arguments, a few at a time: node's start-up dominates. */
-async function runEach(args: string[]): Promise<Record<string, { status: number | null; stdout: string; stderr: string }>> {
-  const results: Record<string, { status: number | null; stdout: string; stderr: string }> = {};
+async function runEach(args: string[]): Promise<Record<string, AsyncRun>> {
+  const results: Record<string, AsyncRun> = {};
   const queue = Object.keys(COMMANDS);
   const worker = async () => {
     for (let command = queue.shift(); command; command = queue.shift()) {
-      const script = path.join(projectRoot(), "dist", COMMANDS[command]);
-      results[command] = await new Promise((resolve) =>
-        execFile(process.execPath, [script, ...args], { encoding: "utf8" }, (error, stdout, stderr) =>
-          resolve({ status: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr }),
-        ),
-      );
+      results[command] = await runScriptAsync(path.join(projectRoot(), "dist", COMMANDS[command]), args);
     }
   };
   await Promise.all([worker(), worker(), worker()]);

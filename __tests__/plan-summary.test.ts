@@ -1,19 +1,13 @@
 import * as fs from "fs";
 import * as path from "path";
-import { ConfigSources, parseFleetConfig } from "../modules/config/load";
+import { ConfigSources } from "../modules/config/load";
 import { loadStackPlans, StackPlan } from "../modules/plan/plan-json";
 import { EXIT_DANGER, EXIT_NOT_PLANNED, EXIT_OK, MAX_SUMMARY_LENGTH, summarizePlans } from "../modules/plan/summary";
-import { applyShiftToSources, planShift } from "../modules/traffic/shift";
-import { exampleSources, withClusterFile } from "./helpers/fleet";
+import { exampleSources, shifted, withClusterFile } from "./helpers/fleet";
 import { planBaseline, PlannedBaseline } from "./helpers/plan-fixtures";
 import { describeWithTerraform } from "./helpers/terraform-checks";
 
 const example = exampleSources();
-
-function shifted(sources: ConfigSources, weights: Record<string, number>): ConfigSources {
-  const fleet = parseFleetConfig(sources);
-  return applyShiftToSources(sources, fleet, planShift(fleet, { weights }));
-}
 
 function editCluster(sources: ConfigSources, cluster: string, edit: (text: string) => string): ConfigSources {
   const file = `clusters/${cluster}.yaml`;

@@ -3,6 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import { ConfigSources, parseFleetConfig, readConfigSources } from "../../modules/config/load";
 import { projectRoot } from "../../modules/project-root";
+import { applyShiftToSources, planShift } from "../../modules/traffic/shift";
 import { synthesizeFleet } from "../../modules/synth";
 
 /** The example configuration shipped in the repository. */
@@ -71,4 +72,10 @@ export function withClusterFile(sources: ConfigSources, file: string, text: stri
 /** Adds a `stateBackend` block (YAML lines below the key) to platform.yaml. */
 export function withS3Backend(sources: ConfigSources, backend: string): ConfigSources {
   return { ...sources, platform: { ...sources.platform, text: `${sources.platform.text}stateBackend:\n${backend}` } };
+}
+
+/** The configuration with these weights, written as `npm run shift -- blue=0 green=100` writes them. */
+export function shifted(sources: ConfigSources, weights: Record<string, number>): ConfigSources {
+  const fleet = parseFleetConfig(sources);
+  return applyShiftToSources(sources, fleet, planShift(fleet, { weights }));
 }

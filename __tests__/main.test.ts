@@ -4,6 +4,7 @@ import * as path from "path";
 import { projectRoot } from "../modules/project-root";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { generatedFleetSources } from "../scripts/lib/generated-fleet";
+import { folderFiles } from "./helpers/folder-files";
 
 /** The compiled app, as `npm run synth` runs it (`npm test` compiles first). */
 const mainJs = path.join(projectRoot(), "dist", "main.js");
@@ -12,19 +13,6 @@ function synth(dir: string) {
   const env = { ...process.env };
   delete env.CDKTF_OUTDIR;
   return spawnSync(process.execPath, [mainJs, dir], { encoding: "utf8", env });
-}
-
-function snapshot(dir: string): Record<string, string> {
-  const files: Record<string, string> = {};
-  const walk = (current: string) => {
-    for (const entry of fs.readdirSync(current, { withFileTypes: true })) {
-      const full = path.join(current, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else files[path.relative(dir, full)] = fs.readFileSync(full, "utf8");
-    }
-  };
-  walk(dir);
-  return files;
 }
 
 describe("npm run synth", () => {
@@ -49,7 +37,7 @@ describe("npm run synth", () => {
   it("rejects a bad file naming file and field, exits non-zero and leaves the previous output untouched", () => {
     const dir = writeConfigProject(generatedFleetSources(2));
     expect(synth(dir).status).toBe(0);
-    const before = snapshot(path.join(dir, "cdktf.out"));
+    const before = folderFiles(path.join(dir, "cdktf.out"));
     fs.writeFileSync(path.join(dir, "clusters", "c00.yaml"), fs.readFileSync(path.join(dir, "clusters", "c00.yaml"), "utf8").replace("maxSize: 3", "maxSize: 1"));
     fs.writeFileSync(path.join(dir, "clusters", "c02.yaml"), "name: c02\n");
     const result = synth(dir);
@@ -57,7 +45,7 @@ describe("npm run synth", () => {
     expect(result.stderr).toContain("clusters/c00.yaml: nodeGroups[0].desiredSize: desiredSize (2) is above maxSize (1)");
     expect(result.stderr).toContain("clusters/c02.yaml: kubernetesVersion: is required");
     expect(result.stderr).toContain("the previous output is unchanged");
-    expect(snapshot(path.join(dir, "cdktf.out"))).toEqual(before);
+    expect(folderFiles(path.join(dir, "cdktf.out"))).toEqual(before);
   });
 
   it("drops the stacks of a removed cluster file from the output", () => {

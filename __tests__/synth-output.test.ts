@@ -8,6 +8,7 @@ import { UserError } from "../modules/user-error";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { exampleSources } from "./helpers/fleet";
 import { STACK_TRACE } from "./helpers/stack-trace";
+import { folderFiles } from "./helpers/folder-files";
 
 const root = projectRoot();
 const mainJs = path.join(root, "dist", "main.js");
@@ -20,16 +21,6 @@ function synth(dir: string, outdir?: string) {
   return spawnSync(process.execPath, [mainJs, dir], { encoding: "utf8", env, cwd: dir });
 }
 
-/** Every file under `dir` with its content. */
-function snapshot(dir: string): Record<string, string> {
-  const files: Record<string, string> = {};
-  for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    const full = path.join(entry.parentPath, entry.name);
-    if (entry.isFile()) files[path.relative(dir, full)] = fs.readFileSync(full, "utf8");
-  }
-  return files;
-}
-
 describe("the output folder", () => {
   it("is refused when it holds files synth did not write, and left as it was", () => {
     const dir = writeConfigProject(exampleSources());
@@ -39,7 +30,7 @@ describe("the output folder", () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(`cannot write the output to ${path.join(dir, "docs")}: it holds files synth did not write (it has no ${OUTPUT_MARKER} file)`);
     expect(result.stderr).not.toMatch(STACK_TRACE);
-    expect(snapshot(path.join(dir, "docs"))).toEqual({ "notes.md": "mine\n" });
+    expect(folderFiles(path.join(dir, "docs"))).toEqual({ "notes.md": "mine\n" });
     expect(fs.readdirSync(dir).sort()).toEqual(["clusters", "docs", "platform.yaml"]);
   });
 
@@ -50,7 +41,7 @@ describe("the output folder", () => {
     const result = synth(dir, "state");
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(`it would overlap the Terraform state folder ${path.join(dir, "state")} (stateBackend.directory)`);
-    expect(snapshot(path.join(dir, "state"))).toEqual({ "edge.tfstate": '{"version": 4, "resources": []}\n' });
+    expect(folderFiles(path.join(dir, "state"))).toEqual({ "edge.tfstate": '{"version": 4, "resources": []}\n' });
     fs.rmSync(path.join(dir, "state"), { recursive: true });
     expect(synth(dir, "state").status).toBe(1);
     expect(fs.existsSync(path.join(dir, "state"))).toBe(false);
@@ -93,6 +84,6 @@ describe("cdktf synth --output", () => {
     const result = spawnSync(cli, ["synth", "--output", "other"], { cwd: dir, encoding: "utf8", env: { ...process.env, CHECKPOINT_DISABLE: "1", CDKTF_OUTDIR: "" } });
     expect(result.status).not.toBe(0);
     expect(result.stdout + result.stderr).toContain("it holds files synth did not write");
-    expect(snapshot(path.join(dir, "other"))).toEqual({ "file.txt": "keep\n" });
+    expect(folderFiles(path.join(dir, "other"))).toEqual({ "file.txt": "keep\n" });
   });
 });

@@ -1,7 +1,8 @@
 import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { FleetConfig, PLATFORM_FILE } from "../config/load";
+import { PLATFORM_FILE } from "../config/files";
+import { FleetConfig } from "../config/load";
 import { UserError } from "../user-error";
 
 /**

@@ -62,7 +62,7 @@ const COMMANDS: Record<string, string> = {
   preflight: "scripts/preflight.js",
   status: "scripts/status.js",
   bench: "scripts/benchmark.js",
-  "stand-in": "__tests__/helpers/aws-stand-in-cli.js",
+  "stand-in": "scripts/stand-in.js",
 };
 
 function run(command: string, args: string[]) {

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseFleetConfig } from "../modules/config/load";
 import { projectRoot } from "../modules/project-root";
-import { AwsStandIn, worldOf } from "./helpers/aws-stand-in";
+import { AwsStandIn, worldOf } from "../scripts/lib/aws-stand-in";
 import { CliRun, offlineCliEnvironment, runCommandLine, scratchProject, stacksThatReachedAws } from "./helpers/cdktf-cli";
 import { exampleSources } from "./helpers/fleet";
 import { describeWithTerraform } from "./helpers/terraform-checks";

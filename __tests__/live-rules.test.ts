@@ -4,7 +4,7 @@ import { UserError } from "../modules/user-error";
 import { elbClient } from "../modules/traffic/aws-clients";
 import { applyShiftLive } from "../modules/traffic/live-rules";
 import { planShift } from "../modules/traffic/shift";
-import { AwsStandIn, worldOf } from "./helpers/aws-stand-in";
+import { AwsStandIn, worldOf } from "../scripts/lib/aws-stand-in";
 import { exampleSources } from "./helpers/fleet";
 
 const fleet = parseFleetConfig(exampleSources());

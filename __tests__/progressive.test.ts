@@ -1,7 +1,7 @@
 import { ConfigSources, parseFleetConfig } from "../modules/config/load";
 import { cloudWatchClient, elbClient } from "../modules/traffic/aws-clients";
 import { progressiveShift } from "../modules/traffic/progressive";
-import { AwsStandIn, worldOf } from "./helpers/aws-stand-in";
+import { AwsStandIn, worldOf } from "../scripts/lib/aws-stand-in";
 import { exampleSources } from "./helpers/fleet";
 
 const example = exampleSources();

@@ -5,7 +5,7 @@ import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { ConfigSources, parseFleetConfig, readConfigSources } from "../modules/config/load";
 import { deleteLeftoverLogGroup, planRetirement } from "../modules/traffic/retire";
 import { generatedFleetSources } from "../scripts/lib/generated-fleet";
-import { AwsStandIn, worldOf } from "./helpers/aws-stand-in";
+import { AwsStandIn, worldOf } from "../scripts/lib/aws-stand-in";
 import { offlineCliEnvironment, runCommandLine, scratchProject, stacksThatReachedAws } from "./helpers/cdktf-cli";
 import { withClusterFile } from "./helpers/fleet";
 import { describeWithTerraform } from "./helpers/terraform-checks";

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { projectRoot } from "../modules/project-root";
 import { writeConfigProject } from "../scripts/lib/config-project";
-import { AwsStandIn, worldOf } from "./helpers/aws-stand-in";
+import { AwsStandIn, worldOf } from "../scripts/lib/aws-stand-in";
 import { exampleSources } from "./helpers/fleet";
 import { runScriptAsync } from "./helpers/run-async";
 import { parseFleetConfig } from "../modules/config/load";

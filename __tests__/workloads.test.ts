@@ -2,7 +2,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ConfigSources } from "../modules/config/load";
+import { ConfigSources, parseFleetConfig } from "../modules/config/load";
 import { projectRoot } from "../modules/project-root";
 import { POD_READINESS_GATE_LABEL } from "../modules/workloads/namespaces";
 import { describeWithTerraform } from "./helpers/terraform-checks";
@@ -224,6 +224,20 @@ describe("workload options", () => {
     expect(JSON.stringify(deployment)).toContain('"value":"hi $${USER}"');
   });
 
+  it("passes variables named constructor and toString as plain names, kept in a map without a prototype", () => {
+    const sources = withWebRunner(example, "    workload:\n      image: a.io/b:1.0\n      env: { constructor: a, toString: b }\n");
+    const env = parseFleetConfig(sources).platform.services[0].workload!.env;
+    expect(Object.getPrototypeOf(env)).toBeNull();
+    expect({ ...env }).toEqual({ constructor: "a", toString: "b" });
+    const spec = only(synthFleet(sources).stack("cluster-blue-k8s"), "kubernetes_deployment_v1").spec as { template: { spec: { container: { env: unknown }[] } } };
+    expect(spec.template.spec.container[0].env).toEqual([
+      { name: "CLUSTER_NAME", value: "blue" },
+      { name: "FLEET_NAME", value: "demo" },
+      { name: "constructor", value: "a" },
+      { name: "toString", value: "b" },
+    ]);
+  });
+
   it("takes autoscaler bounds from the cluster file", () => {
     const stack = synthFleet(editCluster(autoscaled, "green", (t) => `${t}workloads:\n  web: { minReplicas: 2, maxReplicas: 4 }\n`)).stack("cluster-green-k8s");
     expect(only(stack, "kubernetes_horizontal_pod_autoscaler_v2").spec).toMatchObject({ min_replicas: 2, max_replicas: 4 });
@@ -306,6 +320,11 @@ describe("workload configuration errors name the file and the field", () => {
     ["only one autoscaler bound", workload(["image: a.io/b:1.0", "minReplicas: 2"]), /^platform\.yaml: services\[0\]\.workload\.maxReplicas: give both minReplicas and maxReplicas/],
     ["bounds the wrong way round", workload(["image: a.io/b:1.0", "minReplicas: 4", "maxReplicas: 2"]), /^platform\.yaml: services\[0\]\.workload\.maxReplicas: maxReplicas \(2\) is below minReplicas \(4\)/],
     ["a variable the fleet sets", workload(["image: a.io/b:1.0", "env: { CLUSTER_NAME: x }"]), /^platform\.yaml: services\[0\]\.workload\.env\.CLUSTER_NAME: is set by the fleet/],
+    [
+      "a variable named __proto__",
+      workload(["image: a.io/b:1.0", "env: { __proto__: x }"]),
+      /^platform\.yaml: services\[0\]\.workload\.env\.__proto__: "__proto__" cannot be used as a key$/,
+    ],
     ["a relative writable directory", workload(["image: a.io/b:1.0", "writableDirs: [tmp]"]), /^platform\.yaml: services\[0\]\.workload\.writableDirs\[0\]: must be an absolute path/],
     [
       "both workload and chart",

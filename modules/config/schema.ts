@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { cidrProblem } from "./cidr";
+import { nameMap } from "./name-map";
 import { chartSchema, workloadOverrideSchema, workloadSchema } from "./workload-schema";
 
 import { addonVersionProblem, EKS_ADDONS, SUPPORTED_KUBERNETES_VERSIONS } from "../versions";
@@ -49,14 +50,6 @@ function uniqueList<T extends z.ZodType>(item: T) {
       if (first !== i) ctx.addIssue({ code: "custom", path: [i], message: `${JSON.stringify(value)} is listed twice (also entry ${first})` });
     });
   });
-}
-
-/**
- * A map from names to values, without a prototype: keys such as `constructor`
- * or `toString` are plain keys, never inherited members.
- */
-function nameMap<V extends z.ZodType>(key: z.ZodString, value: V) {
-  return z.record(key, value).transform((entries) => Object.assign(Object.create(null) as Record<string, z.output<V>>, entries));
 }
 
 const arn = z.string().regex(/^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$/, "must be an AWS ARN");

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { nameMap } from "./name-map";
 
 /** Variables every workload container receives from the fleet; config may not set them. */
 const FLEET_ENV_VARS = ["CLUSTER_NAME", "FLEET_NAME"] as const;
@@ -79,17 +80,13 @@ export const workloadSchema = z
       .strict()
       .prefault({}),
     /** Environment variables of the container (CLUSTER_NAME and FLEET_NAME are set by the fleet). @default {} */
-    env: z
-      .record(
-        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name"),
-        z.string(),
-      )
+    env: nameMap(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name"), z.string())
       .superRefine((env, ctx) => {
         for (const name of FLEET_ENV_VARS.filter((reserved) => reserved in env)) {
           ctx.addIssue({ code: "custom", path: [name], message: `is set by the fleet (${FLEET_ENV_VARS.join(", ")}); choose another name` });
         }
       })
-      .default({}),
+      .prefault({}),
     /** Overrides the image's entrypoint. */
     command: z.array(z.string()).min(1).optional(),
     /** Overrides the image's arguments. */

@@ -113,6 +113,7 @@ describe("number and argument checks come before any file is read", () => {
     ["shift", ["blue=1", "--service", "web", "--service", "web"], "--service web is given twice"],
     ["plan", ["--concurrency", "0"], '--concurrency "0" must be a whole number 1 or more'],
     ["retire", [], "missing argument"],
+    ["retire", ["green", "--idle-minutes", "1441"], '--idle-minutes "1441" must be a whole number from 1 to 1440'],
     ["preflight", ["edge", "--idle-minutes", "0"], '--idle-minutes "0" must be a whole number from 1 to 1440'],
     ["status", ["--minutes", ""], '--minutes "" must be a whole number from 0 to 1440'],
     ["deploy", ["--only"], "--only needs the stacks to deploy"],

@@ -89,10 +89,50 @@ describeWithTerraform("npm run retire with the real cdktf CLI", (terraform) => {
     }
   });
 
+  it("refuses while the drained cluster's target groups served requests in the last --idle-minutes, naming them, destroying nothing", async () => {
+    aws.targetGroup("green", "web").servedRequests = 1830;
+    aws.calls.length = 0;
+    try {
+      const run = await runCommandLine("npm run retire -- green --auto-approve --idle-minutes 10", project, env);
+      expect(run.status).toBe(1);
+      expect(run.output).toMatch(
+        /refused, nothing was changed:\n {2}web: green's target group demo-green-web-[0-9a-f]{6} served 1830 requests in the last 10 min: wait until npm run status shows it idle\noverride only knowingly: --force "<reason>"/,
+      );
+      expect(run.output).not.toContain("    at ");
+      expect(run.output).not.toContain("step 2/5");
+      // The window asked of CloudWatch is the one named, on green's target group.
+      const query = aws.calls.find((c) => c.api === "cloudwatch")!;
+      expect(Number(query.input.EndTime) - Number(query.input.StartTime)).toBeGreaterThanOrEqual(10 * 60);
+      expect(Number(query.input.EndTime) - Number(query.input.StartTime)).toBeLessThanOrEqual(11 * 60);
+      expect(JSON.stringify(query.input.MetricDataQueries)).toContain(`"Value":"targetgroup/${aws.targetGroup("green", "web").arn.split(":targetgroup/")[1]}"`);
+      expect(aws.callNames()).not.toContain("sts:GetCallerIdentity");
+      expect(aws.callNames().filter((call) => call.startsWith("logs:"))).toEqual([]);
+      expect(fs.existsSync(path.join(project, "clusters", "green.yaml"))).toBe(true);
+    } finally {
+      aws.targetGroup("green", "web").servedRequests = undefined;
+    }
+  });
+
+  it("retires despite requests served with --force, echoing the reason", async () => {
+    aws.targetGroup("green", "web").servedRequests = 42;
+    try {
+      const run = await runCommandLine(`npm run retire -- green --auto-approve --force "green's last requests were the old uptime probe"`, project, env);
+      expect(run.output).toContain("FORCED past 1 refusal, reason: green's last requests were the old uptime probe");
+      expect(run.output).toMatch(/forced: web: green's target group demo-green-web-[0-9a-f]{6} served 42 requests in the last 30 min/);
+      expect(run.output).toContain("step 2/5: destroy cluster-green-k8s, cluster-green");
+      expect(run.output).toContain("npx cdktf destroy cluster-green-k8s cluster-green --skip-synth --auto-approve");
+    } finally {
+      aws.targetGroup("green", "web").servedRequests = undefined;
+    }
+  });
+
   it("checks live, then destroys the in-cluster stack before the cluster stack, and stops when that fails", async () => {
     aws.calls.length = 0;
     const run = await runCommandLine("npm run retire -- green --auto-approve", project, env);
     expect(run.output).toContain("the live listener rules give green weight 0 (web)");
+    // Drained: CloudWatch holds no datapoint for green, which counts as no request.
+    expect(run.output).toContain("green served no request in the last 30 min");
+    expect(aws.callNames()).toContain("cloudwatch:GetMetricData");
     expect(run.output).toContain("npx cdktf destroy cluster-green-k8s cluster-green --skip-synth --auto-approve");
     expect(run.output).not.toMatch(/Usage Error/i);
     // cdktf destroys the dependant first (it stops where Terraform starts the in-cluster provider,

@@ -209,7 +209,7 @@ describe("standby only when idle", () => {
     const refused = await run("preflight", ["cluster-blue", "cluster-blue-k8s", "--idle-minutes", "10"]);
     expect(refused.status).toBe(1);
     expect(refused.stderr).toContain("web: blue still has live weight 50: shift its traffic away first");
-    expect(refused.stderr).toMatch(/web: blue served \d+ requests in the last 10 min: wait until npm run status shows it idle/);
+    expect(refused.stderr).toMatch(/web: blue's target group demo-blue-web-[0-9a-f]{6} served \d+ requests in the last 10 min: wait until npm run status shows it idle/);
     standIn.rule("web").forward[0].weight = 0;
     const passed = await run("preflight", ["cluster-blue", "--idle-minutes", "10"]);
     expect(passed.stderr).toBe("");

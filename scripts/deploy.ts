@@ -6,7 +6,7 @@ import { projectRoot } from "../modules/project-root";
 import { runCommand } from "../modules/run-command";
 import { rethrowAwsError } from "../modules/traffic/aws-clients";
 import { runPreflight } from "../modules/traffic/preflight";
-import { DEFAULT_IDLE_MINUTES } from "../modules/traffic/standby-gate";
+import { DEFAULT_IDLE_MINUTES, IDLE_MINUTES_BOUNDS } from "../modules/traffic/idle";
 import { synthesizeFleet } from "../modules/synth";
 import { integerFlag, parseCommandLine, UsageError } from "../modules/cli/args";
 
@@ -15,7 +15,7 @@ const USAGE = `usage: npm run deploy -- [STACK...] [--only] [--auto-approve] [--
   --only          only these stacks, one at a time in dependency order; their dependencies are taken as deployed
   --auto-approve  apply without asking
   --force REASON  deploy despite the live checks' refusals, for this reason (echoed)
-  --idle-minutes N how long a cluster going to standby must have served no requests (1-1440, default ${DEFAULT_IDLE_MINUTES})
+  --idle-minutes N how long a cluster going to standby must have served no requests (${IDLE_MINUTES_BOUNDS.min}-${IDLE_MINUTES_BOUNDS.max}, default ${DEFAULT_IDLE_MINUTES})
   --dry-run       print the cdktf command and the order, check and deploy nothing
   Before deploying, reads the live fleet (npm run preflight): edge must not revert a live failover
   nor give weight to unhealthy target groups; a cluster going to standby must be idle.`;
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   if (!commandLine) return;
   const { values, positionals } = commandLine;
   if (values.only && positionals.length === 0) throw new UsageError("--only needs the stacks to deploy", USAGE);
-  const idleMinutes = integerFlag(values["idle-minutes"], "--idle-minutes", { min: 1, max: 1440 }, USAGE)!;
+  const idleMinutes = integerFlag(values["idle-minutes"], "--idle-minutes", IDLE_MINUTES_BOUNDS, USAGE)!;
   const configDir = path.resolve(values["config-dir"] ?? projectRoot());
   const outdir = path.join(configDir, "cdktf.out");
   const fleet = loadFleetConfig(configDir);

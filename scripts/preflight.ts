@@ -6,7 +6,7 @@ import { projectRoot } from "../modules/project-root";
 import { runCommand } from "../modules/run-command";
 import { rethrowAwsError } from "../modules/traffic/aws-clients";
 import { runPreflight } from "../modules/traffic/preflight";
-import { DEFAULT_IDLE_MINUTES } from "../modules/traffic/standby-gate";
+import { DEFAULT_IDLE_MINUTES, IDLE_MINUTES_BOUNDS } from "../modules/traffic/idle";
 import { integerFlag, parseCommandLine } from "../modules/cli/args";
 
 const USAGE = `usage: npm run preflight -- <stack>... [--force REASON] [--idle-minutes ${DEFAULT_IDLE_MINUTES}] [--config-dir DIR]
@@ -16,7 +16,7 @@ const USAGE = `usage: npm run preflight -- <stack>... [--force REASON] [--idle-m
   cluster-<name>   with state: standby, refuses while the cluster has live weight or served requests
                    in the last --idle-minutes
   --force REASON   pass despite refusals, for this reason (echoed)
-  --idle-minutes N how long a standby cluster must have served no requests (1-1440, default ${DEFAULT_IDLE_MINUTES})
+  --idle-minutes N how long a standby cluster must have served no requests (${IDLE_MINUTES_BOUNDS.min}-${IDLE_MINUTES_BOUNDS.max}, default ${DEFAULT_IDLE_MINUTES})
   --config-dir DIR folder holding platform.yaml and clusters/ (default: the project root)`;
 
 async function main(): Promise<void> {
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   });
   if (!commandLine) return;
   const { values, positionals } = commandLine;
-  const idleMinutes = integerFlag(values["idle-minutes"], "--idle-minutes", { min: 1, max: 1440 }, USAGE)!;
+  const idleMinutes = integerFlag(values["idle-minutes"], "--idle-minutes", IDLE_MINUTES_BOUNDS, USAGE)!;
   const fleet = parseFleetConfig(readConfigSources(path.resolve(values["config-dir"] ?? projectRoot())));
   const stacks = selectStacks(fleetStackNames(fleet.clusters.map((c) => c.config.name)), positionals);
   for (const line of await runPreflight(fleet, stacks, { forceReason: values.force, idleMinutes })) console.log(line);

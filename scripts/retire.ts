@@ -7,18 +7,21 @@ import { EDGE_STACK } from "../modules/naming";
 import { projectRoot } from "../modules/project-root";
 import { runCommand } from "../modules/run-command";
 import { synthesizeFleet } from "../modules/synth";
-import { elbClient, logsClient, rethrowAwsError } from "../modules/traffic/aws-clients";
+import { cloudWatchClient, elbClient, logsClient, rethrowAwsError } from "../modules/traffic/aws-clients";
+import { DEFAULT_IDLE_MINUTES, IDLE_MINUTES_BOUNDS } from "../modules/traffic/idle";
 import { runPreflight } from "../modules/traffic/preflight";
-import { assertNoLiveTraffic, deleteLeftoverLogGroup, planRetirement } from "../modules/traffic/retire";
-import { parseCommandLine } from "../modules/cli/args";
+import { checkLiveRetirement, deleteLeftoverLogGroup, planRetirement } from "../modules/traffic/retire";
+import { integerFlag, parseCommandLine } from "../modules/cli/args";
 
-const USAGE = `usage: npm run retire -- <cluster> [--auto-approve] [--force REASON] [--dry-run] [--config-dir DIR]
+const USAGE = `usage: npm run retire -- <cluster> [--auto-approve] [--force REASON] [--idle-minutes N] [--dry-run] [--config-dir DIR]
   <cluster>        a cluster with state: retiring and every weight 0
   --auto-approve   destroy and deploy without asking (automation)
-  --force REASON   retire despite the final edge deploy's live checks, for this reason (echoed)
+  --force REASON   retire despite requests served or the final edge deploy's live checks, for this reason (echoed)
+  --idle-minutes N how long the cluster must have served no requests (${IDLE_MINUTES_BOUNDS.min}-${IDLE_MINUTES_BOUNDS.max}, default ${DEFAULT_IDLE_MINUTES})
   --dry-run        print the steps, run nothing
-  Checks that the live listener rules give the cluster weight 0, destroys its stacks,
-  deletes the log group EKS may leave, deletes its file and deploys the edge.
+  Checks that the live listener rules give the cluster weight 0 and that it served no requests
+  (CloudWatch), destroys its stacks, deletes the log group EKS may leave, deletes its file and
+  deploys the edge.
   Needs AWS credentials (the AWS SDK's usual variables, AWS_ENDPOINT_URL included).`;
 
 /**
@@ -40,11 +43,13 @@ async function main(): Promise<void> {
       "dry-run": { type: "boolean", default: false },
       "config-dir": { type: "string" },
       force: { type: "string" },
+      "idle-minutes": { type: "string", default: String(DEFAULT_IDLE_MINUTES) },
     },
     positionals: { min: 1, max: 1 },
   });
   if (!commandLine) return;
   const { values, positionals } = commandLine;
+  const idleMinutes = integerFlag(values["idle-minutes"], "--idle-minutes", IDLE_MINUTES_BOUNDS, USAGE)!;
   const configDir = path.resolve(values["config-dir"] ?? projectRoot());
   const fleet = loadFleetConfig(configDir);
   const retirement = planRetirement(fleet, positionals[0]);
@@ -57,9 +62,10 @@ async function main(): Promise<void> {
     runCdktf(invocation, `step ${n} failed`, again);
   };
 
-  step(1, `check that the live listener rules send ${retirement.cluster} no traffic, and that the final deploy of ${EDGE_STACK} may go`);
+  step(1, `check that the live listener rules send ${retirement.cluster} no traffic, that it served no request in the last ${idleMinutes} min, and that the final deploy of ${EDGE_STACK} may go`);
   if (!values["dry-run"]) {
-    console.log(`  ${await assertNoLiveTraffic(await elbClient(fleet), fleet, retirement)}`);
+    const checks = await checkLiveRetirement(await elbClient(fleet), await cloudWatchClient(fleet), fleet, retirement, { idleMinutes, forceReason: values.force });
+    for (const line of checks) console.log(`  ${line}`);
     // The edge is deployed last, from the files without this cluster: no live failover reverted, healthy capacity left.
     const remaining = { ...fleet, clusters: fleet.clusters.filter((c) => c.config.name !== retirement.cluster) };
     for (const line of await runPreflight(remaining, [EDGE_STACK], { forceReason: values.force })) console.log(`  ${line}`);

@@ -3,7 +3,7 @@ import { clustersRouting, FleetConfig } from "../config/load";
 import { inClusterStackName, targetGroupName } from "../naming";
 import { targetGroupIdentityOf } from "../weighted-alb";
 import { enforceGate, healthRefusals, WeightChange } from "./health-gate";
-import { readLiveFleetIfDeployed, readRouteHealth } from "./live-fleet";
+import { readLiveFleetIfDeployed, readRouteHealth, targetGroupNameOf } from "./live-fleet";
 import { formatWeights, sameWeights } from "./weights";
 
 export interface EdgeDeployGateOptions {
@@ -57,11 +57,6 @@ export async function checkEdgeDeploy(client: ElasticLoadBalancingV2Client, flee
   }
   refusals.push(...healthRefusals(fleet, changes, await readRouteHealth(client, live)));
   return [...lines, ...enforceGate(refusals, options.forceReason)];
-}
-
-/** The name in a target group's ARN (`...:targetgroup/<name>/<id>`). */
-function targetGroupNameOf(arn: string): string {
-  return arn.split(":targetgroup/")[1]?.split("/")[0] ?? arn;
 }
 
 /**

@@ -45,6 +45,11 @@ export interface LiveFleet {
   readonly routes: ReadonlyMap<string, LiveRoute>;
 }
 
+/** The name in a target group's ARN (`...:targetgroup/<name>/<id>`). */
+export function targetGroupNameOf(arn: string): string {
+  return arn.split(":targetgroup/")[1]?.split("/")[0] ?? arn;
+}
+
 /** Target health states as `status` counts them. */
 export const HEALTH_STATES = ["healthy", "unhealthy", "initial", "draining", "unused", "unavailable"] as const;
 type HealthState = (typeof HEALTH_STATES)[number];

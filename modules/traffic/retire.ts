@@ -1,8 +1,11 @@
 import { type CloudWatchLogsClient, DeleteLogGroupCommand, DescribeLogGroupsCommand } from "@aws-sdk/client-cloudwatch-logs";
+import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { clustersNamed, FleetConfig } from "../config/load";
 import { carriesTraffic } from "../config/lifecycle";
 import { clusterStackName, controlPlaneLogGroup, eksClusterName } from "../naming";
+import { enforceGate } from "./health-gate";
+import { DEFAULT_IDLE_MINUTES, servedRequestRefusals } from "./idle";
 import { readLiveFleet } from "./live-fleet";
 import { UserError } from "../user-error";
 
@@ -41,23 +44,45 @@ export function planRetirement(fleet: FleetConfig, cluster: string): Retirement 
   };
 }
 
+export interface RetirementCheckOptions {
+  /** Minutes the cluster must have served no request. @default 30 */
+  readonly idleMinutes?: number;
+  /** Retire despite requests served, for this reason (echoed). */
+  readonly forceReason?: string;
+  /** End of the window. @default the current time */
+  readonly now?: Date;
+}
+
 /**
  * Refuses unless the deployed listener rules give the cluster weight 0 for
- * every service it is in: the file may say 0 while the edge still sends it
- * traffic (not deployed yet, or changed live).
+ * every service it is in (the file may say 0 while the edge still sends it
+ * traffic: not deployed yet, or changed live), and unless its target groups
+ * served no request in the last `idleMinutes`, as the standby gate requires
+ * (forced past with a reason). Returns the lines to print.
  */
-export async function assertNoLiveTraffic(client: ElasticLoadBalancingV2Client, fleet: FleetConfig, retirement: Retirement): Promise<string> {
-  if (retirement.services.length === 0) return `${retirement.cluster} is in no listener rule`;
-  const { routes } = await readLiveFleet(client, fleet, retirement.services);
-  const live = retirement.services.map((service) => [service, routes.get(service)!.weights[retirement.cluster] ?? 0] as const);
-  const carrying = live.filter(([, weight]) => weight > 0);
+export async function checkLiveRetirement(
+  elb: ElasticLoadBalancingV2Client,
+  cloudWatch: CloudWatchClient,
+  fleet: FleetConfig,
+  retirement: Retirement,
+  options: RetirementCheckOptions = {},
+): Promise<string[]> {
+  if (retirement.services.length === 0) return [`${retirement.cluster} is in no listener rule`];
+  const live = await readLiveFleet(elb, fleet, retirement.services);
+  const weights = retirement.services.map((service) => [service, live.routes.get(service)!.weights[retirement.cluster] ?? 0] as const);
+  const carrying = weights.filter(([, weight]) => weight > 0);
   if (carrying.length > 0) {
     throw new UserError(
       `the live listener rules still send ${retirement.cluster} traffic (${carrying.map(([s, w]) => `${s}=${w}`).join(", ")}): ` +
         "deploy the edge (npm run deploy -- --only edge) and retire again; nothing was destroyed",
     );
   }
-  return `the live listener rules give ${retirement.cluster} weight 0 (${live.map(([s]) => s).join(", ")})`;
+  const idleMinutes = options.idleMinutes ?? DEFAULT_IDLE_MINUTES;
+  const served = await servedRequestRefusals(cloudWatch, live, retirement.cluster, idleMinutes, options.now ?? new Date());
+  return [
+    `the live listener rules give ${retirement.cluster} weight 0 (${retirement.services.join(", ")})`,
+    ...(served.length === 0 ? [`${retirement.cluster} served no request in the last ${idleMinutes} min`] : enforceGate(served, options.forceReason)),
+  ];
 }
 
 /**

@@ -3,11 +3,8 @@ import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balan
 import { FleetConfig } from "../config/load";
 import { clusterStackName } from "../naming";
 import { enforceGate } from "./health-gate";
+import { DEFAULT_IDLE_MINUTES, servedRequestRefusals } from "./idle";
 import { readLiveFleetIfDeployed } from "./live-fleet";
-import { readTargetGroupMetrics } from "./metrics";
-
-/** Minutes a cluster must have served no request before it goes on standby, unless told otherwise. */
-export const DEFAULT_IDLE_MINUTES = 30;
 
 export interface StandbyGateOptions {
   /** Minutes without a request before scaling down. @default 30 */
@@ -38,13 +35,9 @@ export async function checkStandbyDeploy(
   const live = await readLiveFleetIfDeployed(elb, fleet, fleet.platform.services.map((s) => s.name));
   if (!live) return [`${stack}: no load balancer deployed, nothing is served`];
 
-  const groups = [...live.routes.values()].filter((r) => r.targetGroups.has(cluster)).map((r) => ({ route: r, arn: r.targetGroups.get(cluster)! }));
-  const refusals = groups.filter(({ route }) => route.weights[cluster] > 0).map(({ route }) => `${route.service}: ${cluster} still has live weight ${route.weights[cluster]}: shift its traffic away first`);
-  const end = options.now ?? new Date();
-  const metrics = await readTargetGroupMetrics(cloudWatch, live.loadBalancerArn, groups.map((g) => g.arn), new Date(end.getTime() - idleMinutes * 60_000), end);
-  for (const { route, arn } of groups) {
-    const requests = metrics.get(arn)?.requests ?? 0;
-    if (requests > 0) refusals.push(`${route.service}: ${cluster} served ${requests} requests in the last ${idleMinutes} min: wait until npm run status shows it idle`);
-  }
+  const refusals = [...live.routes.values()]
+    .filter((route) => route.weights[cluster] > 0)
+    .map((route) => `${route.service}: ${cluster} still has live weight ${route.weights[cluster]}: shift its traffic away first`);
+  refusals.push(...(await servedRequestRefusals(cloudWatch, live, cluster, idleMinutes, options.now ?? new Date())));
   return [`${stack}: standby after ${idleMinutes} idle minutes`, ...enforceGate(refusals, options.forceReason)];
 }

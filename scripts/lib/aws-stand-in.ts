@@ -23,6 +23,12 @@ export interface StandInTargetGroup {
   errorRate: number;
   /** Average target response time, seconds. */
   responseTimeSeconds: number;
+  /**
+   * Requests the group served in any window asked about, whatever the rule's
+   * weights now (traffic from before a drain that the window still covers).
+   * @default its weight's share of the rule's requests
+   */
+  servedRequests?: number;
 }
 
 export interface StandInRule {
@@ -331,15 +337,20 @@ export class AwsStandIn {
     if (loadBalancer !== this.world.loadBalancer.arn.split(":loadbalancer/")[1]) return undefined;
     const group = this.world.targetGroups.find((g) => `targetgroup/${g.arn.split(":targetgroup/")[1]}` === targetGroup);
     if (!group) return undefined;
-    const rule = this.world.rules.find((r) => r.forward.some((f) => f.arn === group.arn))!;
-    const total = rule.forward.reduce((sum, f) => sum + f.weight, 0);
-    const weight = rule.forward.find((f) => f.arn === group.arn)!.weight;
-    const requests = total === 0 ? 0 : Math.round((rule.requestsPerSecond * seconds * weight) / total);
+    const requests = group.servedRequests ?? this.shareOfRequests(group, seconds);
     if (requests === 0) return undefined;
     if (name === "RequestCount" && stat === "Sum") return requests;
     if (name === "HTTPCode_Target_5XX_Count" && stat === "Sum") return Math.round(requests * group.errorRate);
     if (name === "TargetResponseTime" && stat === "Average") return group.responseTimeSeconds;
     throw new ApiError("InvalidParameterValue", `the stand-in has no ${stat} of ${name}`);
+  }
+
+  /** The requests a group gets over `seconds` from its rule's current weights. */
+  private shareOfRequests(group: StandInTargetGroup, seconds: number): number {
+    const rule = this.world.rules.find((r) => r.forward.some((f) => f.arn === group.arn))!;
+    const total = rule.forward.reduce((sum, f) => sum + f.weight, 0);
+    const weight = rule.forward.find((f) => f.arn === group.arn)!.weight;
+    return total === 0 ? 0 : Math.round((rule.requestsPerSecond * seconds * weight) / total);
   }
 }
 

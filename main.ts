@@ -1,9 +1,10 @@
 import * as path from "path";
-import { PLATFORM_FILE } from "./modules/config/files";
-import type { FleetConfig } from "./modules/config/load";
+import { loadFleetConfigAtRevision } from "./modules/config/git-base";
+import { assertSafeTransition } from "./modules/config/lifecycle";
+import { loadFleetConfig, PLATFORM_FILE } from "./modules/config/load";
 import { findOrphanedClusterStates } from "./modules/orphaned-state";
 import { projectRoot } from "./modules/project-root";
-import { startPartitions, StartedPartitions } from "./modules/synth/processes";
+import { synthesizeFleet } from "./modules/synth";
 import { UserError } from "./modules/user-error";
 import { runCommand } from "./modules/run-command";
 import { parseCommandLine } from "./modules/cli/args";
@@ -20,19 +21,22 @@ const USAGE = `usage: npm run synth -- [config-dir] [--base <git-revision>]
  * `cdktf.out` (or CDKTF_OUTDIR, as the cdktf CLI sets it). With --base, the
  * change from that git revision must also be a safe one (lifecycle rules).
  */
-async function main(): Promise<void> {
+function main(): void {
   const commandLine = parseCommandLine({ usage: USAGE, options: { base: { type: "string" } }, positionals: { max: 1 } });
   if (!commandLine) return;
   const { values, positionals } = commandLine;
   const configDir = path.resolve(positionals[0] ?? projectRoot());
+  const fleet = loadFleetConfig(configDir);
+  if (values.base) {
+    const base = loadFleetConfigAtRevision(configDir, values.base);
+    if (base) assertSafeTransition(base, fleet);
+    else console.log(`--base ${values.base} has no ${PLATFORM_FILE}: no fleet to compare with, so the lifecycle rules have nothing to check`);
+  }
   const outdir = path.resolve(configDir, process.env.CDKTF_OUTDIR || "cdktf.out");
   if (!path.relative(outdir, configDir).startsWith("..")) {
     throw new UserError(`output folder ${outdir} would replace the configuration folder ${configDir}`);
   }
-  // A large fleet's other synthesis processes start first, so that they load the
-  // synthesis code (imported in loadAndSynthesize, not above) while this process does too.
-  const partitions = startPartitions(configDir, outdir);
-  const fleet = await loadAndSynthesize(configDir, outdir, values.base, partitions).finally(partitions.stop);
+  synthesizeFleet(fleet, outdir);
   console.log(`synthesized ${counted(2 + 2 * fleet.clusters.length, "stack")} (${counted(fleet.clusters.length, "cluster")}) into ${path.relative(configDir, outdir) || "."}`);
   for (const orphan of findOrphanedClusterStates(configDir, fleet)) {
     const restore = `restore clusters/${orphan.cluster}.yaml and retire it with npm run retire -- ${orphan.cluster}`;
@@ -44,22 +48,6 @@ async function main(): Promise<void> {
             `They keep running and nothing manages them: ${restore}.`,
     );
   }
-}
-
-/** Loads the fleet, checks the change from `base` when given, and synthesizes it. */
-async function loadAndSynthesize(configDir: string, outdir: string, base: string | undefined, partitions: StartedPartitions): Promise<FleetConfig> {
-  const { loadFleetSnapshot } = await import("./modules/config/load");
-  const loaded = loadFleetSnapshot(configDir);
-  if (base) {
-    const { loadFleetConfigAtRevision } = await import("./modules/config/git-base");
-    const { assertSafeTransition } = await import("./modules/config/lifecycle");
-    const baseFleet = loadFleetConfigAtRevision(configDir, base);
-    if (baseFleet) assertSafeTransition(baseFleet, loaded.fleet);
-    else console.log(`--base ${base} has no ${PLATFORM_FILE}: no fleet to compare with, so the lifecycle rules have nothing to check`);
-  }
-  const { synthesizeFleetInProcesses } = await import("./modules/synth");
-  await synthesizeFleetInProcesses(loaded, outdir, partitions);
-  return loaded.fleet;
 }
 
 runCommand(main, "nothing was synthesized; the previous output is unchanged");

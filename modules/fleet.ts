@@ -11,15 +11,11 @@ export interface FleetStacks {
 /**
  * Every stack of a fleet: the network, the edge (ALB), and per cluster an AWS
  * stack and an in-cluster stack. Cross-stack references set the deploy order.
- * With `onlyClusters`, the stacks of just those clusters beside the network and
- * the edge, which come out the same either way (they declare what the cluster
- * stacks read from them).
  */
-export function buildFleet(app: App, fleet: FleetConfig, onlyClusters?: readonly string[]): FleetStacks {
+export function buildFleet(app: App, fleet: FleetConfig): FleetStacks {
   const network = new NetworkStack(app, fleet);
   const edge = new EdgeStack(app, fleet, network);
-  const built = onlyClusters ? fleet.clusters.filter(({ config }) => onlyClusters.includes(config.name)) : fleet.clusters;
-  const clusters = built.map(({ config }) => {
+  const clusters = fleet.clusters.map(({ config }) => {
     const aws = new ClusterStack(app, fleet, config, network, edge);
     const inCluster = new InClusterStack(app, fleet, config, network, edge, aws);
     return { aws, inCluster };

@@ -15,7 +15,6 @@ import { CONTROLLER_NAMESPACE, LoadBalancerControllerIdentity } from "./load-bal
 import { clusterStackName, EDGE_STACK, eksClusterName, inClusterStackName, NETWORK_STACK } from "./naming";
 import { Network } from "./network";
 import { PlanReaderRbac } from "./plan-reader-rbac";
-import { shareWithClusterStacks } from "./shared-outputs";
 import { effectiveAddonVersions, VERSION_CATALOGUE } from "./versions";
 import { WeightedAlb, WeightedRoute } from "./weighted-alb";
 import { ClusterServices } from "./workloads/cluster-services";
@@ -60,9 +59,6 @@ export class NetworkStack extends FleetStack {
       natGateways: platform.vpc.natGateways,
       flowLogRetentionDays: platform.vpc.flowLogRetentionDays,
     });
-    // What the cluster stacks read: the controller's VPC and the clusters' subnets.
-    shareWithClusterStacks(this.network.vpc, "id");
-    for (const subnet of this.network.privateSubnets) shareWithClusterStacks(subnet, "id");
   }
 }
 
@@ -98,9 +94,6 @@ export class EdgeStack extends FleetStack {
       webAclArn: alb.webAclArn,
       routes: weightedRoutes(fleet),
     });
-    // What the cluster stacks read: the ALB's security group (node ingress) and their target groups.
-    shareWithClusterStacks(this.alb.securityGroup, "id");
-    for (const targetGroup of this.alb.allTargetGroups()) shareWithClusterStacks(targetGroup, "arn");
   }
 }
 

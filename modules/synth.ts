@@ -1,11 +1,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { App } from "cdktf";
-import { FleetConfig, LoadedFleet } from "./config/load";
+import { FleetConfig } from "./config/load";
 import { describeFileError } from "./file-errors";
 import { buildFleet } from "./fleet";
-import { synthesizeInPartitions } from "./synth/partitions";
-import { StartedPartitions } from "./synth/processes";
 import { UserError } from "./user-error";
 
 /** File that marks a folder as written by synth, so that the next synth may replace it. */
@@ -44,39 +42,6 @@ function replaceProblem(fleet: FleetConfig, outdir: string): string | undefined 
  * replace a folder synth did not make, or one overlapping local state.
  */
 export function synthesizeFleet(fleet: FleetConfig, outdir: string): void {
-  const { target, staging } = openStaging(fleet, outdir);
-  try {
-    const app = new App({ outdir: staging });
-    buildFleet(app, fleet);
-    app.synth();
-    publish(staging, target);
-  } finally {
-    discard(staging);
-  }
-}
-
-/**
- * {@link synthesizeFleet} with the clusters' stacks shared out among the
- * processes `started` runs and this one (see {@link synthesizeInPartitions}):
- * the same output, byte for byte. Stops those processes in every case.
- */
-export async function synthesizeFleetInProcesses(loaded: LoadedFleet, outdir: string, started: StartedPartitions): Promise<void> {
-  try {
-    if (started.processes === 1) return synthesizeFleet(loaded.fleet, outdir);
-    const { target, staging } = openStaging(loaded.fleet, outdir);
-    try {
-      await synthesizeInPartitions(loaded, staging, started);
-      publish(staging, target);
-    } finally {
-      discard(staging);
-    }
-  } finally {
-    started.stop();
-  }
-}
-
-/** An empty folder beside `outdir` to write the new output into, once synth may replace `outdir`. */
-function openStaging(fleet: FleetConfig, outdir: string): { readonly target: string; readonly staging: string } {
   const target = path.resolve(outdir);
   let problem: string | undefined;
   try {
@@ -86,30 +51,29 @@ function openStaging(fleet: FleetConfig, outdir: string): { readonly target: str
   }
   if (problem) throw new UserError(`cannot write the output to ${target}: ${problem}`);
   const parent = path.dirname(target);
+  let staging: string;
   try {
     fs.mkdirSync(parent, { recursive: true });
-    return { target, staging: fs.mkdtempSync(path.join(parent, `.${path.basename(target)}.staging-`)) };
+    staging = fs.mkdtempSync(path.join(parent, `.${path.basename(target)}.staging-`));
   } catch (error) {
     throw new UserError(`cannot write the output to ${target}: ${describeFileError(error)}`);
   }
-}
-
-/** Marks the complete output in `staging` as synth's own and puts it in place of `target`. */
-function publish(staging: string, target: string): void {
-  fs.writeFileSync(path.join(staging, OUTPUT_MARKER), MARKER_TEXT);
   const previous = `${staging}.previous`;
-  const hadOutput = fs.existsSync(target);
-  if (hadOutput) fs.renameSync(target, previous);
   try {
-    fs.renameSync(staging, target);
-  } catch (error) {
-    if (hadOutput) fs.renameSync(previous, target);
-    throw error;
+    const app = new App({ outdir: staging });
+    buildFleet(app, fleet);
+    app.synth();
+    fs.writeFileSync(path.join(staging, OUTPUT_MARKER), MARKER_TEXT);
+    const hadOutput = fs.existsSync(target);
+    if (hadOutput) fs.renameSync(target, previous);
+    try {
+      fs.renameSync(staging, target);
+    } catch (error) {
+      if (hadOutput) fs.renameSync(previous, target);
+      throw error;
+    }
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+    fs.rmSync(previous, { recursive: true, force: true });
   }
-}
-
-/** Removes what is left of a staging folder: all of it after a failure, the replaced output after a success. */
-function discard(staging: string): void {
-  fs.rmSync(staging, { recursive: true, force: true });
-  fs.rmSync(`${staging}.previous`, { recursive: true, force: true });
 }

@@ -180,11 +180,6 @@ export class WeightedAlb extends Construct {
     return this.targetGroup(service, cluster).resource.arn;
   }
 
-  /** Every target group, in the order of the routes. */
-  allTargetGroups(): LbTargetGroup[] {
-    return [...this.targetGroups.values()].map((targetGroup) => targetGroup.resource);
-  }
-
   /** Name of the TargetGroupBinding that fills that target group: a new one with each new target group. */
   targetGroupBindingName(service: string, cluster: string): string {
     return targetGroupBindingName(this.targetGroup(service, cluster).identity);

@@ -1,7 +1,6 @@
 import { git, GitError, isCommit } from "../git";
 import { UserError } from "../user-error";
-import { CLUSTERS_DIR, isClusterFileName, PLATFORM_FILE } from "./files";
-import { ConfigError, ConfigSources, FleetConfig, parseFleetConfig } from "./load";
+import { CLUSTERS_DIR, ConfigError, ConfigSources, FleetConfig, isClusterFileName, parseFleetConfig, PLATFORM_FILE } from "./load";
 
 /** Output of a git command in `projectDir`; a failure (git missing, not a repository) is a {@link UserError}. */
 function gitForBase(projectDir: string, args: string[]): string {

@@ -6,7 +6,6 @@ import { describeFileError } from "../file-errors";
 import { UserError } from "../user-error";
 import { counted } from "../wording";
 import { checkClusterAccess } from "./access-check";
-import { CLUSTERS_DIR, isClusterFileName, PLATFORM_FILE } from "./files";
 import { cidrContains, cidrSubnet, cidrsOverlap, parseCidr } from "./cidr";
 import {
   ClusterConfig,
@@ -18,6 +17,15 @@ import {
 } from "./schema";
 import { checkWorkloads, ProjectFileReader } from "./workload-checks";
 
+/** File of fleet-wide settings, relative to the project root. */
+export const PLATFORM_FILE = "platform.yaml";
+/** Folder of cluster files, one per cluster, relative to the project root. */
+export const CLUSTERS_DIR = "clusters";
+
+/** True for a cluster file's name (`blue.yaml`): YAML, not hidden. */
+export function isClusterFileName(name: string): boolean {
+  return /\.ya?ml$/.test(name) && !name.startsWith(".");
+}
 
 /**
  * The fleet's clusters of these names, in the order given; a name the fleet
@@ -141,44 +149,6 @@ function clusterEntryProblem(name: string): string | undefined {
 /** Reads and validates the configuration under `projectDir`; throws {@link ConfigError}. */
 export function loadFleetConfig(projectDir: string): FleetConfig {
   return parseFleetConfig(readConfigSources(projectDir));
-}
-
-/** Text of every file a fleet was loaded from: another process loads the very same fleet from it. */
-export interface ConfigSnapshot {
-  readonly platform: { readonly file: string; readonly text: string };
-  readonly clusters: readonly { readonly file: string; readonly text: string }[];
-  /** The other project files read while loading (chart values files), by path relative to the project root. */
-  readonly files: Readonly<Record<string, string>>;
-}
-
-/** A fleet with the text it was loaded from. */
-export interface LoadedFleet {
-  readonly fleet: FleetConfig;
-  readonly snapshot: ConfigSnapshot;
-}
-
-/** Like {@link loadFleetConfig}, also keeping the text it was loaded from. */
-export function loadFleetSnapshot(projectDir: string): LoadedFleet {
-  const sources = readConfigSources(projectDir);
-  const files: Record<string, string> = Object.create(null);
-  const fleet = parseFleetConfig({
-    ...sources,
-    readFile: (file) => {
-      const text = sources.readFile?.(file);
-      if (text !== undefined) files[file] = text;
-      return text;
-    },
-  });
-  return { fleet, snapshot: { platform: sources.platform, clusters: sources.clusters, files } };
-}
-
-/** Loads a fleet from a {@link ConfigSnapshot}: files it does not hold did not exist when it was taken. */
-export function parseFleetSnapshot(snapshot: ConfigSnapshot): FleetConfig {
-  return parseFleetConfig({
-    platform: snapshot.platform,
-    clusters: snapshot.clusters,
-    readFile: (file) => (Object.hasOwn(snapshot.files, file) ? snapshot.files[file] : undefined),
-  });
 }
 
 /** Validates configuration text; throws {@link ConfigError} listing every problem found. */

@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { CLUSTERS_DIR, PLATFORM_FILE } from "../config/files";
+import { CLUSTERS_DIR, PLATFORM_FILE } from "../config/load";
 import { PLANS_DIR, STATUS_FILE } from "./runner";
 
 /**

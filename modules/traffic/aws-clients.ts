@@ -1,8 +1,7 @@
 import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { PLATFORM_FILE } from "../config/files";
-import { FleetConfig } from "../config/load";
+import { FleetConfig, PLATFORM_FILE } from "../config/load";
 import { UserError } from "../user-error";
 
 /**

@@ -1,8 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { CLUSTERS_DIR } from "../../modules/config/files";
-import { ConfigSources } from "../../modules/config/load";
+import { CLUSTERS_DIR, ConfigSources } from "../../modules/config/load";
 
 /** Writes configuration files into a new temporary project folder and returns it. */
 export function writeConfigProject(sources: ConfigSources, prefix = "fleet-project-"): string {

@@ -1,9 +1,12 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
+import { Lazy } from "cdktf";
 import { parseFleetConfig } from "../modules/config/load";
 import { projectRoot } from "../modules/project-root";
 import { OUTPUT_MARKER, synthesizeFleet } from "../modules/synth";
+import { TOKEN_TRACES_VARIABLE, withoutTokenTraces } from "../modules/token-traces";
 import { UserError } from "../modules/user-error";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { exampleSources } from "./helpers/fleet";
@@ -85,5 +88,40 @@ describe("cdktf synth --output", () => {
     expect(result.status).not.toBe(0);
     expect(result.stdout + result.stderr).toContain("it holds files synth did not write");
     expect(folderFiles(path.join(dir, "other"))).toEqual({ "file.txt": "keep\n" });
+  });
+});
+
+describe("token creation traces", () => {
+  function synthesizedExample(): Record<string, string> {
+    const outdir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-traces-")), "cdktf.out");
+    synthesizeFleet(parseFleetConfig(exampleSources()), outdir);
+    return folderFiles(outdir);
+  }
+
+  it("are left empty while synthesizing, which changes nothing in the output", () => {
+    const without = synthesizedExample();
+    process.env[TOKEN_TRACES_VARIABLE] = "1";
+    try {
+      expect(synthesizedExample()).toEqual(without);
+    } finally {
+      delete process.env[TOKEN_TRACES_VARIABLE];
+    }
+    const lazyToken = () => Lazy.anyValue({ produce: () => 1 });
+    expect(withoutTokenTraces(lazyToken).creationStack).toEqual([]);
+    expect(lazyToken().creationStack.length).toBeGreaterThan(0);
+  });
+
+  it("leave an error thrown while synthesizing its full trace, and the trace hook as it was", () => {
+    const hook = Error.prepareStackTrace;
+    let thrown: Error | undefined;
+    try {
+      withoutTokenTraces(function buildingTheFleet() {
+        throw new Error("a bug");
+      });
+    } catch (error) {
+      thrown = error as Error;
+    }
+    expect(Error.prepareStackTrace).toBe(hook);
+    expect(thrown?.stack).toMatch(/a bug\n\s+at buildingTheFleet /);
   });
 });

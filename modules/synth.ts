@@ -4,6 +4,7 @@ import { App } from "cdktf";
 import { FleetConfig } from "./config/load";
 import { describeFileError } from "./file-errors";
 import { buildFleet } from "./fleet";
+import { withoutTokenTraces } from "./token-traces";
 import { UserError } from "./user-error";
 
 /** File that marks a folder as written by synth, so that the next synth may replace it. */
@@ -60,9 +61,11 @@ export function synthesizeFleet(fleet: FleetConfig, outdir: string): void {
   }
   const previous = `${staging}.previous`;
   try {
-    const app = new App({ outdir: staging });
-    buildFleet(app, fleet);
-    app.synth();
+    withoutTokenTraces(() => {
+      const app = new App({ outdir: staging });
+      buildFleet(app, fleet);
+      app.synth();
+    });
     fs.writeFileSync(path.join(staging, OUTPUT_MARKER), MARKER_TEXT);
     const hadOutput = fs.existsSync(target);
     if (hadOutput) fs.renameSync(target, previous);

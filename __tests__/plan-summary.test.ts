@@ -56,7 +56,8 @@ describeWithTerraform("plan summary of real plans", (terraform) => {
 
   it("of an EKS cluster replacement puts that danger first, with what forces it, and exits non-zero", async () => {
     const replaced = editCluster(example, "blue", (t) => t.replace("nodeGroups:", "serviceIpv4Cidr: 172.21.0.0/16\nnodeGroups:"));
-    const plans = await (await baseline).planChange(replaced);
+    // Only the cluster stack changes.
+    const plans = await (await baseline).planChange(replaced, ["cluster-blue"]);
     const summary = summarizePlans(plans);
     expect(dangerRows(summary)[0]).toEqual(["critical", "cluster-blue", "aws_eks_cluster", "replace"]);
     expect(summary.dangers[0].replacePaths).toContain("kubernetes_network_config.0.service_ipv4_cidr");
@@ -68,7 +69,8 @@ describeWithTerraform("plan summary of real plans", (terraform) => {
 
   it("of a new container port creates each new target group before destroying the old, moves the rule in between, and flags the replacements that carry weight", async () => {
     const newPort = { ...example, platform: { ...example.platform, text: example.platform.text.replace("containerPort: 8080", "containerPort: 9090") } };
-    const plans = await (await baseline).planChange(newPort);
+    // The target groups and the rule are in the edge stack.
+    const plans = await (await baseline).planChange(newPort, ["edge"]);
     const edge = plans.find((s) => s.stack === "edge")!;
     const changes = (edge.plan?.resource_changes ?? []).filter((c) => c.change.actions.join() !== "no-op");
     const replacedGroups = changes.filter((c) => c.type === "aws_lb_target_group");

@@ -165,8 +165,8 @@ function objectListBlock(type: unknown): SchemaBlock | undefined {
 export interface PlannedBaseline {
   /** The baseline's own plans, on empty state: a first deploy. */
   readonly firstDeploy: StackPlan[];
-  /** Real plans of the change from the baseline to `after`, for the baseline's stacks. */
-  planChange(after: ConfigSources): Promise<StackPlan[]>;
+  /** Real plans of the change from the baseline to `after`, for the baseline's stacks or those of them given. */
+  planChange(after: ConfigSources, stacks?: readonly string[]): Promise<StackPlan[]>;
 }
 
 /**
@@ -190,13 +190,13 @@ export async function planBaseline(
   });
   return {
     firstDeploy: loadStackPlans(base.outdir),
-    async planChange(after: ConfigSources): Promise<StackPlan[]> {
+    async planChange(after: ConfigSources, planned: readonly string[] = stacks): Promise<StackPlan[]> {
       const next = synthFleet(after);
       const stateDir = path.join(path.dirname(next.outdir), "state");
       fs.mkdirSync(stateDir, { recursive: true });
       for (const { stack, state } of states) fs.writeFileSync(path.join(stateDir, `${stack}.tfstate`), state);
-      await runPlans({ outdir: next.outdir, terraform, offline: true, region, stacks });
-      return loadStackPlans(next.outdir).filter((s) => stacks.includes(s.stack));
+      await runPlans({ outdir: next.outdir, terraform, offline: true, region, stacks: [...planned] });
+      return loadStackPlans(next.outdir).filter((s) => planned.includes(s.stack));
     },
   };
 }

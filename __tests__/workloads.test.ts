@@ -238,6 +238,13 @@ describe("workload options", () => {
     ]);
   });
 
+  it("writes configuration files named constructor and toString as plain names, kept in a map without a prototype", () => {
+    const sources = withWebRunner(example, "    workload:\n      image: a.io/b:1.0\n      config: { mountPath: /etc/app, files: { constructor: a, toString: b } }\n");
+    const files = parseFleetConfig(sources).platform.services[0].workload!.config!.files;
+    expect(Object.getPrototypeOf(files)).toBeNull();
+    expect(only(synthFleet(sources).stack("cluster-blue-k8s"), "kubernetes_config_map_v1").data).toEqual({ constructor: "a", toString: "b" });
+  });
+
   it("takes autoscaler bounds from the cluster file", () => {
     const stack = synthFleet(editCluster(autoscaled, "green", (t) => `${t}workloads:\n  web: { minReplicas: 2, maxReplicas: 4 }\n`)).stack("cluster-green-k8s");
     expect(only(stack, "kubernetes_horizontal_pod_autoscaler_v2").spec).toMatchObject({ min_replicas: 2, max_replicas: 4 });

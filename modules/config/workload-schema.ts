@@ -116,7 +116,7 @@ export const workloadSchema = z
       .object({
         mountPath: absolutePath,
         /** File name to content. */
-        files: z.record(z.string().regex(/^[A-Za-z0-9._-]+$/, "must be a file name"), z.string()).refine((files) => Object.keys(files).length > 0, "needs at least one file"),
+        files: nameMap(z.string().regex(/^[A-Za-z0-9._-]+$/, "must be a file name"), z.string()).refine((files) => Object.keys(files).length > 0, "needs at least one file"),
       })
       .strict()
       .optional(),

@@ -3,7 +3,9 @@ import * as path from "path";
 import { ConfigSources } from "../modules/config/load";
 import { loadStackPlans, StackPlan } from "../modules/plan/plan-json";
 import { EXIT_DANGER, EXIT_NOT_PLANNED, EXIT_OK, MAX_SUMMARY_LENGTH, summarizePlans } from "../modules/plan/summary";
-import { exampleSources, shifted, withClusterFile } from "./helpers/fleet";
+import { runPlans } from "../modules/plan/runner";
+import { generatedFleetSources } from "../scripts/lib/generated-fleet";
+import { exampleSources, shifted, synthFleet, withClusterFile } from "./helpers/fleet";
 import { planBaseline, PlannedBaseline } from "./helpers/plan-fixtures";
 import { describeWithTerraform } from "./helpers/terraform-checks";
 
@@ -19,89 +21,155 @@ function dangerRows(summary: ReturnType<typeof summarizePlans>) {
   return summary.dangers.map((d) => [d.severity, d.stack, d.address.split(".")[0], d.kind]);
 }
 
-describeWithTerraform("plan summary of real plans", (terraform) => {
+interface PlannedChange {
+  address: string;
+  type: string;
+  change: { actions: string[]; after: Record<string, unknown> };
+}
+
+function changesOf(plans: readonly StackPlan[], stack: string): PlannedChange[] {
+  const plan = plans.find((p) => p.stack === stack);
+  if (plan?.status !== "planned") throw new Error(`not planned: ${JSON.stringify(plan)}`);
+  return plan.plan!.resource_changes as PlannedChange[];
+}
+
+/**
+ * Real plans of the example on the provider's real schemas (terraform init,
+ * plan and show -json per AWS-only stack, offline), shared by the runner's
+ * checks and the summary's: the in-cluster stacks need the helm and
+ * kubernetes providers and a live cluster, and the runner reports them as skipped.
+ */
+describeWithTerraform("real plans of the example", (terraform) => {
   let baseline: Promise<PlannedBaseline>;
   beforeAll(() => {
-    baseline = planBaseline(terraform, example, ["edge", "cluster-blue"], "eu-west-1");
+    baseline = planBaseline(terraform, example, "eu-west-1");
   });
 
-  it("of a first deploy counts creations, shows the traffic to be, and lists the stacks not planned", async () => {
-    const summary = summarizePlans((await baseline).firstDeploy);
-    expect(summary.dangers).toEqual([]);
-    expect(summary.exitCode).toBe(EXIT_OK);
-    expect(summary.traffic).toEqual([
-      { service: "web", cluster: "blue", before: undefined, after: 50 },
-      { service: "web", cluster: "green", before: undefined, after: 50 },
-    ]);
-    expect(summary.markdown).toMatch(/\| edge \| \d+ \| 0 \| 0 \| 0 \|/);
-    expect(summary.markdown).toContain("| network | – | – | – | – | ⚠️ not planned (skipped): not selected |");
-    expect(summary.markdown.indexOf("### Traffic")).toBeLessThan(summary.markdown.indexOf("### Stacks"));
+  describe("terraform validate and offline plan", () => {
+    it("plans every AWS-only stack and reports the in-cluster ones as skipped, with why", async () => {
+      const { firstDeployStatuses, outdir } = await baseline;
+      expect(firstDeployStatuses.map((s) => [s.stack, s.status])).toEqual([
+        ["cluster-blue", "planned"],
+        ["cluster-blue-k8s", "skipped"],
+        ["cluster-green", "planned"],
+        ["cluster-green-k8s", "skipped"],
+        ["edge", "planned"],
+        ["network", "planned"],
+      ]);
+      expect(firstDeployStatuses.find((s) => s.stack === "cluster-blue-k8s")).toMatchObject({
+        reason: expect.stringContaining("needs the helm and kubernetes providers and a live cluster"),
+      });
+      expect(JSON.parse(fs.readFileSync(path.join(outdir, "plans", "status.json"), "utf8"))).toEqual(firstDeployStatuses);
+    });
+
+    it.each(["network", "edge", "cluster-blue", "cluster-green"])("%s validates and plans only creations", async (stack) => {
+      const changes = changesOf((await baseline).firstDeploy, stack);
+      expect(changes.length).toBeGreaterThan(5);
+      expect(changes.filter((c) => c.change.actions.join() !== "create")).toEqual([]);
+    });
+
+    it("plans the weighted listener rule and the cluster's control plane", async () => {
+      const { firstDeploy } = await baseline;
+      const rule = changesOf(firstDeploy, "edge").find((c) => c.type === "aws_lb_listener_rule");
+      expect(rule?.change.after).toMatchObject({ priority: 100, action: [{ type: "forward" }] });
+      const cluster = changesOf(firstDeploy, "cluster-blue").find((c) => c.type === "aws_eks_cluster");
+      expect(cluster?.change.after).toMatchObject({ name: "demo-blue", version: "1.33" });
+    });
+
+    it("validates and plans the HTTPS edge of a fleet with a certificate", async () => {
+      const fleet = synthFleet(generatedFleetSources(1));
+      await runPlans({ outdir: fleet.outdir, terraform, offline: true, region: "us-east-1", stacks: ["edge"] });
+      const listeners = changesOf(loadStackPlans(fleet.outdir), "edge").filter((c) => c.type === "aws_lb_listener").map((c) => c.change.after);
+      expect(listeners).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ port: 443, protocol: "HTTPS", ssl_policy: "ELBSecurityPolicy-TLS13-1-2-2021-06" }),
+          expect.objectContaining({ port: 80, protocol: "HTTP" }),
+        ]),
+      );
+    });
   });
 
-  it("of a weight shift shows exactly the traffic table and no danger", async () => {
-    const plans = await (await baseline).planChange(shifted(example, { blue: 0, green: 100 }));
-    const summary = summarizePlans(plans);
-    // Before: the refreshed live weights; deployed: the rule's deployed-weights tag (no failover here).
-    expect(summary.traffic).toEqual([
-      { service: "web", cluster: "blue", before: 50, after: 0, deployed: 50 },
-      { service: "web", cluster: "green", before: 50, after: 100, deployed: 50 },
-    ]);
-    expect(summary.dangers).toEqual([]);
-    expect(summary.exitCode).toBe(EXIT_OK);
-    expect(summary.markdown).toContain("| web | blue | 50 → 0 **changed** | 50% → 0% |");
-    expect(summary.markdown).toContain("| edge | 0 | 1 | 0 | 0 |");
-    expect(summary.markdown).toContain("| cluster-blue | 0 | 0 | 0 | 0 | no changes |");
-    expect(summary.markdown).toMatch(/action\[0\]\.forward\[0\]\.target_group\[\d\]\.weight: 50 → (0|100)/);
-  });
+  describe("plan summary", () => {
 
-  it("of an EKS cluster replacement puts that danger first, with what forces it, and exits non-zero", async () => {
-    const replaced = editCluster(example, "blue", (t) => t.replace("nodeGroups:", "serviceIpv4Cidr: 172.21.0.0/16\nnodeGroups:"));
-    // Only the cluster stack changes.
-    const plans = await (await baseline).planChange(replaced, ["cluster-blue"]);
-    const summary = summarizePlans(plans);
-    expect(dangerRows(summary)[0]).toEqual(["critical", "cluster-blue", "aws_eks_cluster", "replace"]);
-    expect(summary.dangers[0].replacePaths).toContain("kubernetes_network_config.0.service_ipv4_cidr");
-    expect(summary.exitCode).toBe(EXIT_DANGER);
-    expect(summary.markdown.indexOf("### ⚠️ Dangers")).toBeLessThan(summary.markdown.indexOf("### Stacks"));
-    expect(summary.markdown).toContain("EKS cluster replaced: its workloads go down");
-    expect(summarizePlans(plans, { allowDangerous: true }).exitCode).toBe(EXIT_OK);
-  });
+    it("of a first deploy counts creations, shows the traffic to be, and lists the stacks not planned", async () => {
+      const summary = summarizePlans((await baseline).firstDeploy);
+      expect(summary.dangers).toEqual([]);
+      expect(summary.exitCode).toBe(EXIT_OK);
+      expect(summary.traffic).toEqual([
+        { service: "web", cluster: "blue", before: undefined, after: 50 },
+        { service: "web", cluster: "green", before: undefined, after: 50 },
+      ]);
+      expect(summary.markdown).toMatch(/\| edge \| \d+ \| 0 \| 0 \| 0 \|/);
+      expect(summary.markdown).toMatch(/\| network \| \d+ \| 0 \| 0 \| 0 \|/);
+      expect(summary.markdown).toContain("| cluster-blue-k8s | – | – | – | – | ⚠️ not planned (skipped): needs the helm and kubernetes providers and a live cluster");
+      expect(summary.markdown.indexOf("### Traffic")).toBeLessThan(summary.markdown.indexOf("### Stacks"));
+    });
 
-  it("of a new container port creates each new target group before destroying the old, moves the rule in between, and flags the replacements that carry weight", async () => {
-    const newPort = { ...example, platform: { ...example.platform, text: example.platform.text.replace("containerPort: 8080", "containerPort: 9090") } };
-    // The target groups and the rule are in the edge stack.
-    const plans = await (await baseline).planChange(newPort, ["edge"]);
-    const edge = plans.find((s) => s.stack === "edge")!;
-    const changes = (edge.plan?.resource_changes ?? []).filter((c) => c.change.actions.join() !== "no-op");
-    const replacedGroups = changes.filter((c) => c.type === "aws_lb_target_group");
-    expect(replacedGroups).toHaveLength(2);
-    for (const group of replacedGroups) {
-      expect(group.change.actions).toEqual(["create", "delete"]);
-      expect(group.change.after?.name).not.toEqual(group.change.before?.name);
-      expect(group.change.after).toMatchObject({ port: 9090 });
-    }
-    expect(changes.some((c) => c.change.actions.join() === "delete,create")).toBe(false);
-    expect(changes.find((c) => c.type === "aws_lb_listener_rule")!.change.actions).toEqual(["update"]);
+    it("of a weight shift shows exactly the traffic table and no danger", async () => {
+      const plans = await (await baseline).planChange(shifted(example, { blue: 0, green: 100 }), ["edge", "cluster-blue"]);
+      const summary = summarizePlans(plans);
+      // Before: the refreshed live weights; deployed: the rule's deployed-weights tag (no failover here).
+      expect(summary.traffic).toEqual([
+        { service: "web", cluster: "blue", before: 50, after: 0, deployed: 50 },
+        { service: "web", cluster: "green", before: 50, after: 100, deployed: 50 },
+      ]);
+      expect(summary.dangers).toEqual([]);
+      expect(summary.exitCode).toBe(EXIT_OK);
+      expect(summary.markdown).toContain("| web | blue | 50 → 0 **changed** | 50% → 0% |");
+      expect(summary.markdown).toContain("| edge | 0 | 1 | 0 | 0 |");
+      expect(summary.markdown).toContain("| cluster-blue | 0 | 0 | 0 | 0 | no changes |");
+      expect(summary.markdown).toMatch(/action\[0\]\.forward\[0\]\.target_group\[\d\]\.weight: 50 → (0|100)/);
+    });
 
-    const summary = summarizePlans(plans);
-    const targetGroups = summary.dangers.filter((d) => d.address.startsWith("aws_lb_target_group."));
-    expect(targetGroups.map((d) => [d.severity, d.kind])).toEqual([
-      ["critical", "replace"],
-      ["critical", "replace"],
-    ]);
-    expect(targetGroups[0].reason).toMatch(
-      /^target group of web on (blue|green) replaced while it carries weight 50: the new group has no targets, and its share answers 503, until cluster-\1-k8s is deployed/,
-    );
-    expect(summary.exitCode).toBe(EXIT_DANGER);
-  });
+    it("of an EKS cluster replacement puts that danger first, with what forces it, and exits non-zero", async () => {
+      const replaced = editCluster(example, "blue", (t) => t.replace("nodeGroups:", "serviceIpv4Cidr: 172.21.0.0/16\nnodeGroups:"));
+      // Only the cluster stack changes.
+      const plans = await (await baseline).planChange(replaced, ["cluster-blue"]);
+      const summary = summarizePlans(plans);
+      expect(dangerRows(summary)[0]).toEqual(["critical", "cluster-blue", "aws_eks_cluster", "replace"]);
+      expect(summary.dangers[0].replacePaths).toContain("kubernetes_network_config.0.service_ipv4_cidr");
+      expect(summary.exitCode).toBe(EXIT_DANGER);
+      expect(summary.markdown.indexOf("### ⚠️ Dangers")).toBeLessThan(summary.markdown.indexOf("### Stacks"));
+      expect(summary.markdown).toContain("EKS cluster replaced: its workloads go down");
+      expect(summarizePlans(plans, { allowDangerous: true }).exitCode).toBe(EXIT_OK);
+    });
 
-  it("flags weight moved onto a cluster whose version changes in the same plan", async () => {
-    const upgradedAndShifted = editCluster(shifted(example, { blue: 100, green: 0 }), "blue", (t) => t.replace('"1.33"', '"1.34"'));
-    const summary = summarizePlans(await (await baseline).planChange(upgradedAndShifted));
-    expect(summary.dangers.map((d) => d.reason)).toEqual([
-      "weight on blue rises 50 → 100 while its Kubernetes version changes 1.33 → 1.34 in the same plan: upgrade first, shift later",
-    ]);
-    expect(summary.exitCode).toBe(EXIT_DANGER);
+    it("of a new container port creates each new target group before destroying the old, moves the rule in between, and flags the replacements that carry weight", async () => {
+      const newPort = { ...example, platform: { ...example.platform, text: example.platform.text.replace("containerPort: 8080", "containerPort: 9090") } };
+      // The target groups and the rule are in the edge stack.
+      const plans = await (await baseline).planChange(newPort, ["edge"]);
+      const edge = plans.find((s) => s.stack === "edge")!;
+      const changes = (edge.plan?.resource_changes ?? []).filter((c) => c.change.actions.join() !== "no-op");
+      const replacedGroups = changes.filter((c) => c.type === "aws_lb_target_group");
+      expect(replacedGroups).toHaveLength(2);
+      for (const group of replacedGroups) {
+        expect(group.change.actions).toEqual(["create", "delete"]);
+        expect(group.change.after?.name).not.toEqual(group.change.before?.name);
+        expect(group.change.after).toMatchObject({ port: 9090 });
+      }
+      expect(changes.some((c) => c.change.actions.join() === "delete,create")).toBe(false);
+      expect(changes.find((c) => c.type === "aws_lb_listener_rule")!.change.actions).toEqual(["update"]);
+
+      const summary = summarizePlans(plans);
+      const targetGroups = summary.dangers.filter((d) => d.address.startsWith("aws_lb_target_group."));
+      expect(targetGroups.map((d) => [d.severity, d.kind])).toEqual([
+        ["critical", "replace"],
+        ["critical", "replace"],
+      ]);
+      expect(targetGroups[0].reason).toMatch(
+        /^target group of web on (blue|green) replaced while it carries weight 50: the new group has no targets, and its share answers 503, until cluster-\1-k8s is deployed/,
+      );
+      expect(summary.exitCode).toBe(EXIT_DANGER);
+    });
+
+    it("flags weight moved onto a cluster whose version changes in the same plan", async () => {
+      const upgradedAndShifted = editCluster(shifted(example, { blue: 100, green: 0 }), "blue", (t) => t.replace('"1.33"', '"1.34"'));
+      const summary = summarizePlans(await (await baseline).planChange(upgradedAndShifted, ["edge", "cluster-blue"]));
+      expect(summary.dangers.map((d) => d.reason)).toEqual([
+        "weight on blue rises 50 → 100 while its Kubernetes version changes 1.33 → 1.34 in the same plan: upgrade first, shift later",
+      ]);
+      expect(summary.exitCode).toBe(EXIT_DANGER);
+    });
   });
 });
 

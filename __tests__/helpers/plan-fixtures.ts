@@ -2,7 +2,7 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigSources } from "../../modules/config/load";
-import { runPlans } from "../../modules/plan/runner";
+import { runPlans, StackPlanStatus } from "../../modules/plan/runner";
 import { loadStackPlans, StackPlan } from "../../modules/plan/plan-json";
 import { runTerraform, standInOutputs, TerraformEnvironment } from "../../modules/plan/terraform";
 import { synthFleet } from "./fleet";
@@ -163,40 +163,42 @@ function objectListBlock(type: unknown): SchemaBlock | undefined {
 
 /** Plans of a baseline configuration, from which changes can be planned. */
 export interface PlannedBaseline {
-  /** The baseline's own plans, on empty state: a first deploy. */
+  /** The baseline's own plans, on empty state: a first deploy (the stacks that could not be planned, with why). */
   readonly firstDeploy: StackPlan[];
-  /** Real plans of the change from the baseline to `after`, for the baseline's stacks or those of them given. */
+  /** What the runner returned for the first deploy. */
+  readonly firstDeployStatuses: StackPlanStatus[];
+  /** The baseline's synthesized output, with the first deploy's plans in `plans/`. */
+  readonly outdir: string;
+  /** Real plans of the change from the baseline to `after`, for the planned stacks or those of them given. */
   planChange(after: ConfigSources, stacks?: readonly string[]): Promise<StackPlan[]>;
 }
 
 /**
- * Real Terraform plans of changes: plans `before` on empty state and turns
- * those plans into state as if applied; each change is then planned against
- * that state (offline, no refresh).
+ * Real Terraform plans of changes: plans every stack of `before` that can be
+ * planned offline on empty state, and turns those plans into state as if
+ * applied; each change is then planned against that state (offline, no refresh).
  */
-export async function planBaseline(
-  terraform: TerraformEnvironment,
-  before: ConfigSources,
-  stacks: string[],
-  region: string,
-): Promise<PlannedBaseline> {
+export async function planBaseline(terraform: TerraformEnvironment, before: ConfigSources, region: string): Promise<PlannedBaseline> {
   const base = synthFleet(before);
-  await runPlans({ outdir: base.outdir, terraform, offline: true, region, stacks });
-  const schemas = await resourceSchemas(terraform, path.join(base.outdir, "stacks", stacks[0]));
-  const states = stacks.map((stack) => {
+  const statuses = await runPlans({ outdir: base.outdir, terraform, offline: true, region });
+  const planned = statuses.filter((s) => s.status === "planned").map((s) => s.stack);
+  const schemas = await resourceSchemas(terraform, path.join(base.outdir, "stacks", planned[0]));
+  const states = planned.map((stack) => {
     const plan = JSON.parse(fs.readFileSync(path.join(base.outdir, "plans", `${stack}.json`), "utf8"));
     const outputs = standInOutputs(path.join(base.outdir, "stacks"), stack, region);
     return { stack, state: JSON.stringify(new AppliedState(plan, base.stack(stack), schemas).state(outputs)) };
   });
   return {
     firstDeploy: loadStackPlans(base.outdir),
-    async planChange(after: ConfigSources, planned: readonly string[] = stacks): Promise<StackPlan[]> {
+    firstDeployStatuses: statuses,
+    outdir: base.outdir,
+    async planChange(after: ConfigSources, stacks: readonly string[] = planned): Promise<StackPlan[]> {
       const next = synthFleet(after);
       const stateDir = path.join(path.dirname(next.outdir), "state");
       fs.mkdirSync(stateDir, { recursive: true });
       for (const { stack, state } of states) fs.writeFileSync(path.join(stateDir, `${stack}.tfstate`), state);
-      await runPlans({ outdir: next.outdir, terraform, offline: true, region, stacks: [...planned] });
-      return loadStackPlans(next.outdir).filter((s) => planned.includes(s.stack));
+      await runPlans({ outdir: next.outdir, terraform, offline: true, region, stacks: [...stacks] });
+      return loadStackPlans(next.outdir).filter((s) => stacks.includes(s.stack));
     },
   };
 }

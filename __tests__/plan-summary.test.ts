@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigSources } from "../modules/config/load";
-import { loadStackPlans, StackPlan } from "../modules/plan/plan-json";
+import { loadStackPlans, ResourceChange, StackPlan } from "../modules/plan/plan-json";
 import { EXIT_DANGER, EXIT_NOT_PLANNED, EXIT_OK, MAX_SUMMARY_LENGTH, summarizePlans } from "../modules/plan/summary";
 import { runPlans } from "../modules/plan/runner";
 import { generatedFleetSources } from "../scripts/lib/generated-fleet";
@@ -21,16 +21,10 @@ function dangerRows(summary: ReturnType<typeof summarizePlans>) {
   return summary.dangers.map((d) => [d.severity, d.stack, d.address.split(".")[0], d.kind]);
 }
 
-interface PlannedChange {
-  address: string;
-  type: string;
-  change: { actions: string[]; after: Record<string, unknown> };
-}
-
-function changesOf(plans: readonly StackPlan[], stack: string): PlannedChange[] {
+function changesOf(plans: readonly StackPlan[], stack: string): ResourceChange[] {
   const plan = plans.find((p) => p.stack === stack);
   if (plan?.status !== "planned") throw new Error(`not planned: ${JSON.stringify(plan)}`);
-  return plan.plan!.resource_changes as PlannedChange[];
+  return plan.plan?.resource_changes ?? [];
 }
 
 /**
@@ -138,8 +132,7 @@ describeWithTerraform("real plans of the example", (terraform) => {
       const newPort = { ...example, platform: { ...example.platform, text: example.platform.text.replace("containerPort: 8080", "containerPort: 9090") } };
       // The target groups and the rule are in the edge stack.
       const plans = await (await baseline).planChange(newPort, ["edge"]);
-      const edge = plans.find((s) => s.stack === "edge")!;
-      const changes = (edge.plan?.resource_changes ?? []).filter((c) => c.change.actions.join() !== "no-op");
+      const changes = changesOf(plans, "edge").filter((c) => c.change.actions.join() !== "no-op");
       const replacedGroups = changes.filter((c) => c.type === "aws_lb_target_group");
       expect(replacedGroups).toHaveLength(2);
       for (const group of replacedGroups) {

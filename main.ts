@@ -2,13 +2,13 @@ import * as path from "path";
 import { loadFleetConfigAtRevision } from "./modules/config/git-base";
 import { assertSafeTransition } from "./modules/config/lifecycle";
 import { loadFleetConfig, PLATFORM_FILE } from "./modules/config/load";
-import { findOrphanedClusterStates } from "./modules/orphaned-state";
-import { projectRoot } from "./modules/project-root";
-import { synthesizeFleet } from "./modules/synth";
-import { UserError } from "./modules/user-error";
-import { runCommand } from "./modules/run-command";
+import { findOrphanedClusterStates } from "./modules/synth/orphaned-state";
+import { projectRoot } from "./modules/support/project-root";
+import { synthesizeFleet } from "./modules/synth/synth";
+import { UserError } from "./modules/support/user-error";
+import { runCommand } from "./modules/cli/run-command";
 import { parseCommandLine } from "./modules/cli/args";
-import { counted } from "./modules/wording";
+import { counted } from "./modules/support/wording";
 
 const USAGE = `usage: npm run synth -- [config-dir] [--base <git-revision>]
   config-dir     folder holding platform.yaml and clusters/ (default: the project root)

@@ -5,7 +5,7 @@ import * as path from "path";
 import { ConfigSources } from "../modules/config/load";
 import { stacksToPlan } from "../modules/plan/changed-stacks";
 import { synthesizeAtRevision } from "../modules/plan/synth-at-revision";
-import { projectRoot } from "../modules/project-root";
+import { projectRoot } from "../modules/support/project-root";
 import { generatedFleetSources } from "../scripts/lib/generated-fleet";
 import { exampleSources, shifted, synthFleet, withClusterFile, withS3Backend } from "./helpers/fleet";
 

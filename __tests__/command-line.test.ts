@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { integerFlag, parseCommandLine, UsageError } from "../modules/cli/args";
-import { projectRoot } from "../modules/project-root";
+import { projectRoot } from "../modules/support/project-root";
 import { AsyncRun, runScriptAsync } from "./helpers/run-async";
 import { STACK_TRACE } from "./helpers/stack-trace";
 

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { ConfigSources, parseFleetConfig } from "../modules/config/load";
 import { jsonSchemas } from "../modules/config/json-schema";
-import { projectRoot } from "../modules/project-root";
+import { projectRoot } from "../modules/support/project-root";
 import { clusterText, generatedFleetSources } from "../scripts/lib/generated-fleet";
 import { exampleSources, withClusterFile } from "./helpers/fleet";
 import { problemsOf } from "./helpers/config-problems";
@@ -176,7 +176,7 @@ describe("configuration errors name the file and the field", () => {
     [
       "add-on release the catalogue does not know",
       withCluster0((t) => `${t}addonVersions:\n  vpc-cni: v1.9.0\n`),
-      /clusters\/c00\.yaml: addonVersions\.vpc-cni: v1\.9\.0 is not a vpc-cni release the version catalogue \(modules\/versions\.ts\) knows/,
+      /clusters\/c00\.yaml: addonVersions\.vpc-cni: v1\.9\.0 is not a vpc-cni release the version catalogue \(modules\/config\/versions\.ts\) knows/,
     ],
   ];
 

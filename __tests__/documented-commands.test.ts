@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseFleetConfig } from "../modules/config/load";
-import { projectRoot } from "../modules/project-root";
+import { projectRoot } from "../modules/support/project-root";
 import { AwsStandIn, worldOf } from "../scripts/lib/aws-stand-in";
 import { CliRun, offlineCliEnvironment, runCommandLine, scratchProject, stacksThatReachedAws } from "./helpers/cdktf-cli";
 import { exampleSources } from "./helpers/fleet";

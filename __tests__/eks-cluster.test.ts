@@ -5,7 +5,7 @@ import { EksNodeGroup } from "@cdktf/provider-aws/lib/eks-node-group";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import { EksClusterProps, EksClusterWithNodes } from "../modules/eks-cluster";
+import { EksClusterProps, EksClusterWithNodes } from "../modules/constructs/eks-cluster";
 
 const props: EksClusterProps = {
   clusterName: "t-blue",

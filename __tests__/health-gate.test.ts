@@ -1,7 +1,7 @@
 import { parseFleetConfig } from "../modules/config/load";
 import { enforceGate, healthRefusals } from "../modules/traffic/health-gate";
 import { HealthCounts } from "../modules/traffic/live-fleet";
-import { UserError } from "../modules/user-error";
+import { UserError } from "../modules/support/user-error";
 import { exampleSources } from "./helpers/fleet";
 
 const example = exampleSources();

@@ -7,11 +7,11 @@ import fc from "fast-check";
 import { parse, stringify } from "yaml";
 import { ConfigError, ConfigSources, loadFleetConfig, parseFleetConfig, readConfigSources } from "../modules/config/load";
 import { assertSafeTransition } from "../modules/config/lifecycle";
-import { projectRoot } from "../modules/project-root";
-import { OUTPUT_MARKER, synthesizeFleet } from "../modules/synth";
+import { projectRoot } from "../modules/support/project-root";
+import { OUTPUT_MARKER, synthesizeFleet } from "../modules/synth/synth";
 import { applyShiftToSources, planShift, ShiftRequest } from "../modules/traffic/shift";
 import { verifyShiftedSources, writeShiftedSources } from "../modules/traffic/shift-files";
-import { UserError } from "../modules/user-error";
+import { UserError } from "../modules/support/user-error";
 import { exampleSources } from "./helpers/fleet";
 import { STACK_TRACE } from "./helpers/stack-trace";
 

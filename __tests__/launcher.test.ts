@@ -2,7 +2,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { projectRoot } from "../modules/project-root";
+import { projectRoot } from "../modules/support/project-root";
 
 const root = projectRoot();
 

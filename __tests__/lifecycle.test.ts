@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { checkTransition } from "../modules/config/lifecycle";
 import { ConfigError, ConfigSources, parseFleetConfig } from "../modules/config/load";
-import { projectRoot } from "../modules/project-root";
+import { projectRoot } from "../modules/support/project-root";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { clusterText, generatedFleetSources } from "../scripts/lib/generated-fleet";
 import { resourcesOf, synthFleet, withClusterFile } from "./helpers/fleet";

@@ -1,6 +1,6 @@
 import { ModifyRuleCommandInput } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { parseFleetConfig } from "../modules/config/load";
-import { UserError } from "../modules/user-error";
+import { UserError } from "../modules/support/user-error";
 import { elbClient } from "../modules/traffic/aws-clients";
 import { applyShiftLive } from "../modules/traffic/live-rules";
 import { planShift } from "../modules/traffic/shift";

@@ -3,13 +3,13 @@ import * as path from "path";
 import { Testing } from "cdktf";
 import { EksPodIdentityAssociation } from "@cdktf/provider-aws/lib/eks-pod-identity-association";
 import { Release } from "@cdktf/provider-helm/lib/release";
-import { LoadBalancerController } from "../modules/load-balancer-controller";
+import { LoadBalancerController } from "../modules/constructs/load-balancer-controller";
 import {
   CONTROLLER_DESCRIBE_ACTIONS,
   CONTROLLER_TARGET_ACTIONS,
   LoadBalancerControllerIdentity,
-} from "../modules/load-balancer-controller-identity";
-import { projectRoot } from "../modules/project-root";
+} from "../modules/constructs/load-balancer-controller-identity";
+import { projectRoot } from "../modules/support/project-root";
 
 type Json = { resource: Record<string, Record<string, Record<string, unknown>>> };
 const targetGroupArn = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/t-blue-web/0123456789abcdef";

@@ -1,7 +1,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { projectRoot } from "../modules/project-root";
+import { projectRoot } from "../modules/support/project-root";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { generatedFleetSources } from "../scripts/lib/generated-fleet";
 import { folderFiles } from "./helpers/folder-files";

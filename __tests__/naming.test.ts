@@ -1,4 +1,4 @@
-import { TargetGroupIdentity, targetGroupBindingName, targetGroupName } from "../modules/naming";
+import { TargetGroupIdentity, targetGroupBindingName, targetGroupName } from "../modules/constructs/naming";
 import { CLUSTER_NAME_MAX, FLEET_NAME_MAX, SERVICE_NAME_MAX } from "../modules/config/schema";
 
 const web: TargetGroupIdentity = { fleet: "demo", cluster: "blue", service: "web", port: 8080, protocol: "HTTP", targetType: "ip" };

@@ -4,7 +4,7 @@ import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
 import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
-import { Network, NetworkProps } from "../modules/network";
+import { Network, NetworkProps } from "../modules/constructs/network";
 
 const props: NetworkProps = {
   namePrefix: "t",

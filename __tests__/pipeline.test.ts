@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { SUMMARY_MARKER } from "../modules/plan/summary";
-import { projectRoot } from "../modules/project-root";
+import { projectRoot } from "../modules/support/project-root";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { generatedFleetSources } from "../scripts/lib/generated-fleet";
 import { describeWithTerraform } from "./helpers/terraform-checks";

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { terraformEnvironment } from "../modules/plan/terraform";
-import { projectRoot } from "../modules/project-root";
+import { projectRoot } from "../modules/support/project-root";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { exampleSources } from "./helpers/fleet";
 import { describeWithTerraform } from "./helpers/terraform-checks";

@@ -1,8 +1,9 @@
 import { spawnSync } from "child_process";
 import * as path from "path";
 import { evaluatePolicies, readSynthesizedStacks, SynthesizedStack } from "../modules/policy/evaluate";
-import { POLICY_RULES, ResourceJson } from "../modules/policy/rules";
-import { projectRoot } from "../modules/project-root";
+import type { ResourceJson } from "../modules/policy/rule";
+import { POLICY_RULES } from "../modules/policy/rules";
+import { projectRoot } from "../modules/support/project-root";
 import { generatedFleetSources } from "../scripts/lib/generated-fleet";
 import { exampleSources, synthFleet, withClusterFile } from "./helpers/fleet";
 

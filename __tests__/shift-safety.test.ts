@@ -2,7 +2,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigSources, parseFleetConfig } from "../modules/config/load";
-import { projectRoot } from "../modules/project-root";
+import { projectRoot } from "../modules/support/project-root";
 import { applyShiftToSources, clustersLeftOut, planShift, ShiftRequest } from "../modules/traffic/shift";
 import { verifyShiftedSources, writeShiftedSources } from "../modules/traffic/shift-files";
 import { writeConfigProject } from "../scripts/lib/config-project";

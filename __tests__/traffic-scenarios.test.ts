@@ -1,7 +1,7 @@
 import { ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { projectRoot } from "../modules/project-root";
+import { projectRoot } from "../modules/support/project-root";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { AwsStandIn, worldOf } from "../scripts/lib/aws-stand-in";
 import { exampleSources } from "./helpers/fleet";

@@ -6,7 +6,7 @@ import {
   LOAD_BALANCER_CONTROLLER_CHART,
   SUPPORTED_KUBERNETES_VERSIONS,
   VERSION_CATALOGUE,
-} from "../modules/versions";
+} from "../modules/config/versions";
 import { exampleSources, synthFleet, withClusterFile } from "./helpers/fleet";
 
 describe("the version catalogue", () => {

@@ -4,7 +4,7 @@ import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { Wafv2WebAclAssociation } from "@cdktf/provider-aws/lib/wafv2-web-acl-association";
 import { RoutedService } from "../modules/config/schema";
-import { WeightedAlb, WeightedAlbProps } from "../modules/weighted-alb";
+import { WeightedAlb, WeightedAlbProps } from "../modules/constructs/weighted-alb";
 
 const service: RoutedService = {
   name: "web",

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ConfigSources, parseFleetConfig } from "../modules/config/load";
-import { projectRoot } from "../modules/project-root";
+import { projectRoot } from "../modules/support/project-root";
 import { POD_READINESS_GATE_LABEL } from "../modules/workloads/namespaces";
 import { describeWithTerraform } from "./helpers/terraform-checks";
 import { exampleSources, resourcesOf, StackJson, synthFleet, withClusterFile } from "./helpers/fleet";

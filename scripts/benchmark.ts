@@ -3,12 +3,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ConfigSources, loadFleetConfig, readConfigSources } from "../modules/config/load";
-import { projectRoot } from "../modules/project-root";
-import { synthesizeFleet } from "../modules/synth";
+import { projectRoot } from "../modules/support/project-root";
+import { synthesizeFleet } from "../modules/synth/synth";
 import { writeConfigProject } from "./lib/config-project";
 import { generatedFleetSources } from "./lib/generated-fleet";
 import { parseCommandLine } from "../modules/cli/args";
-import { runCommand } from "../modules/run-command";
+import { runCommand } from "../modules/cli/run-command";
 
 const USAGE = `usage: npm run bench
   wall time, CPU time and peak memory of synth, shift, cdktf synth and offline plans for the example and generated fleets

@@ -1,7 +1,7 @@
 import { loadFleetConfig } from "../modules/config/load";
-import { projectRoot } from "../modules/project-root";
-import { UserError } from "../modules/user-error";
-import { runCommand } from "../modules/run-command";
+import { projectRoot } from "../modules/support/project-root";
+import { UserError } from "../modules/support/user-error";
+import { runCommand } from "../modules/cli/run-command";
 import { parseCommandLine } from "../modules/cli/args";
 
 const USAGE = `usage: npm run ci-settings

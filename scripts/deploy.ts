@@ -2,12 +2,12 @@ import * as path from "path";
 import { loadFleetConfig } from "../modules/config/load";
 import { deployInvocation, runCdktf } from "../modules/deploy/cdktf-commands";
 import { readStackGraph, selectStacks } from "../modules/deploy/stack-graph";
-import { projectRoot } from "../modules/project-root";
-import { runCommand } from "../modules/run-command";
+import { projectRoot } from "../modules/support/project-root";
+import { runCommand } from "../modules/cli/run-command";
 import { rethrowAwsError } from "../modules/traffic/aws-clients";
 import { runPreflight } from "../modules/traffic/preflight";
 import { DEFAULT_IDLE_MINUTES, IDLE_MINUTES_BOUNDS } from "../modules/traffic/idle";
-import { synthesizeFleet } from "../modules/synth";
+import { synthesizeFleet } from "../modules/synth/synth";
 import { integerFlag, parseCommandLine, UsageError } from "../modules/cli/args";
 
 const USAGE = `usage: npm run deploy -- [STACK...] [--only] [--auto-approve] [--force REASON] [--idle-minutes N] [--dry-run] [--config-dir DIR]

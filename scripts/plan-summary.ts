@@ -1,13 +1,13 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseCommandLine } from "../modules/cli/args";
-import { describeFileError } from "../modules/file-errors";
+import { describeFileError } from "../modules/support/file-errors";
 import { changedStackNames, loadStackPlans } from "../modules/plan/plan-json";
 import { plansOlderThanConfig } from "../modules/plan/staleness";
 import { summarizePlans } from "../modules/plan/summary";
-import { projectRoot } from "../modules/project-root";
-import { runCommand } from "../modules/run-command";
-import { UserError } from "../modules/user-error";
+import { projectRoot } from "../modules/support/project-root";
+import { runCommand } from "../modules/cli/run-command";
+import { UserError } from "../modules/support/user-error";
 
 const USAGE = `usage: npm run plan-summary -- [--out FILE] [--allow-dangerous] [--list-changed] [--outdir DIR] [--config-dir DIR]
   --out FILE         write the Markdown summary to FILE (default: print it)

@@ -6,12 +6,12 @@ import { stacksToPlan } from "../modules/plan/changed-stacks";
 import { PLANS_DIR, runPlans } from "../modules/plan/runner";
 import { synthesizeAtRevision } from "../modules/plan/synth-at-revision";
 import { terraformEnvironment } from "../modules/plan/terraform";
-import { projectRoot } from "../modules/project-root";
-import { synthesizeFleet } from "../modules/synth";
-import { runCommand } from "../modules/run-command";
+import { projectRoot } from "../modules/support/project-root";
+import { synthesizeFleet } from "../modules/synth/synth";
+import { runCommand } from "../modules/cli/run-command";
 import { integerFlag, parseCommandLine } from "../modules/cli/args";
 import { selectStacks } from "../modules/deploy/stack-graph";
-import { fleetStackNames } from "../modules/naming";
+import { fleetStackNames } from "../modules/constructs/naming";
 
 const USAGE = `usage: npm run plan -- [--stack NAME]... [--changed-since REV] [--offline] [--plugin-dir DIR] [--concurrency N] [--config-dir DIR]
   --stack NAME         plan only this stack, or the stacks a glob names (repeatable; default every stack)

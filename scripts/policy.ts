@@ -3,9 +3,9 @@ import * as os from "os";
 import * as path from "path";
 import { loadFleetConfig } from "../modules/config/load";
 import { evaluatePolicies, formatPolicyReport, readSynthesizedStacks } from "../modules/policy/evaluate";
-import { projectRoot } from "../modules/project-root";
-import { synthesizeFleet } from "../modules/synth";
-import { runCommand } from "../modules/run-command";
+import { projectRoot } from "../modules/support/project-root";
+import { synthesizeFleet } from "../modules/synth/synth";
+import { runCommand } from "../modules/cli/run-command";
 import { parseCommandLine } from "../modules/cli/args";
 
 const USAGE = `usage: npm run policy -- [config-dir]

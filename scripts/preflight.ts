@@ -1,9 +1,9 @@
 import * as path from "path";
 import { parseFleetConfig, readConfigSources } from "../modules/config/load";
 import { selectStacks } from "../modules/deploy/stack-graph";
-import { fleetStackNames } from "../modules/naming";
-import { projectRoot } from "../modules/project-root";
-import { runCommand } from "../modules/run-command";
+import { fleetStackNames } from "../modules/constructs/naming";
+import { projectRoot } from "../modules/support/project-root";
+import { runCommand } from "../modules/cli/run-command";
 import { rethrowAwsError } from "../modules/traffic/aws-clients";
 import { runPreflight } from "../modules/traffic/preflight";
 import { DEFAULT_IDLE_MINUTES, IDLE_MINUTES_BOUNDS } from "../modules/traffic/idle";

@@ -1,12 +1,12 @@
 import * as path from "path";
 import { assertSafeTransition } from "../modules/config/lifecycle";
 import { ConfigSources, parseFleetConfig, readConfigSources } from "../modules/config/load";
-import { projectRoot } from "../modules/project-root";
+import { projectRoot } from "../modules/support/project-root";
 import { applyShiftToSources, clustersLeftOut, formatShifts, planShift, ShiftRequest, shiftRequestProblem } from "../modules/traffic/shift";
 import { verifyShiftedSources, writeShiftedSources } from "../modules/traffic/shift-files";
 import { cloudWatchClient, elbClient, rethrowAwsError } from "../modules/traffic/aws-clients";
 import type { ProgressiveShiftOptions } from "../modules/traffic/progressive";
-import { runCommand } from "../modules/run-command";
+import { runCommand } from "../modules/cli/run-command";
 import { integerFlag, parseCommandLine, UsageError } from "../modules/cli/args";
 import { MAX_WEIGHT } from "../modules/config/schema";
 

@@ -1,8 +1,8 @@
 import * as path from "path";
 import { parseFleetConfig, readConfigSources } from "../modules/config/load";
-import { projectRoot } from "../modules/project-root";
+import { projectRoot } from "../modules/support/project-root";
 import { integerFlag, parseCommandLine, UsageError } from "../modules/cli/args";
-import { runCommand } from "../modules/run-command";
+import { runCommand } from "../modules/cli/run-command";
 import { AwsStandIn, StandInWorld, worldOf } from "./lib/aws-stand-in";
 
 /** Trouble to start the stand-in with, on a named cluster (and every service it serves). */

@@ -1,7 +1,7 @@
 import * as path from "path";
 import { parseFleetConfig, readConfigSources } from "../modules/config/load";
-import { projectRoot } from "../modules/project-root";
-import { runCommand } from "../modules/run-command";
+import { projectRoot } from "../modules/support/project-root";
+import { runCommand } from "../modules/cli/run-command";
 import { cloudWatchClient, elbClient, rethrowAwsError } from "../modules/traffic/aws-clients";
 import { mermaidPicture } from "../modules/traffic/mermaid";
 import { formatFleetStatus, readFleetStatus } from "../modules/traffic/status";

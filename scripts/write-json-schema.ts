@@ -1,8 +1,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { jsonSchemas } from "../modules/config/json-schema";
-import { projectRoot } from "../modules/project-root";
-import { runCommand } from "../modules/run-command";
+import { projectRoot } from "../modules/support/project-root";
+import { runCommand } from "../modules/cli/run-command";
 import { parseCommandLine } from "../modules/cli/args";
 
 const USAGE = `usage: npm run schema

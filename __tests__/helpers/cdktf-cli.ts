@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { AWS_PROVIDER_VERSION } from "../../modules/plan/terraform";
-import { projectRoot } from "../../modules/project-root";
+import { projectRoot } from "../../modules/support/project-root";
 
 /**
  * Runs command lines as a user types them, with the real cdktf CLI and

@@ -2,9 +2,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ConfigSources, parseFleetConfig, readConfigSources } from "../../modules/config/load";
-import { projectRoot } from "../../modules/project-root";
+import { projectRoot } from "../../modules/support/project-root";
 import { applyShiftToSources, planShift } from "../../modules/traffic/shift";
-import { synthesizeFleet } from "../../modules/synth";
+import { synthesizeFleet } from "../../modules/synth/synth";
 
 /** The example configuration shipped in the repository. */
 export function exampleSources(): ConfigSources {

@@ -1,5 +1,5 @@
 import { parseArgs, ParseArgsConfig } from "util";
-import { UserError } from "../user-error";
+import { UserError } from "../support/user-error";
 
 type OptionsConfig = NonNullable<ParseArgsConfig["options"]>;
 

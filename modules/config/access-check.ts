@@ -1,4 +1,4 @@
-import type { ConfigProblem, LoadedCluster } from "./load";
+import type { ConfigProblem, LoadedCluster } from "./fleet-config";
 import type { PlatformConfig } from "./schema";
 
 /** EKS keeps one access entry per principal; IAM names are unique regardless of case. */

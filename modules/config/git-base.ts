@@ -1,5 +1,5 @@
-import { git, GitError, isCommit } from "../git";
-import { UserError } from "../user-error";
+import { git, GitError, isCommit } from "../support/git";
+import { UserError } from "../support/user-error";
 import { CLUSTERS_DIR, ConfigError, ConfigSources, FleetConfig, isClusterFileName, parseFleetConfig, PLATFORM_FILE } from "./load";
 
 /** Output of a git command in `projectDir`; a failure (git missing, not a repository) is a {@link UserError}. */

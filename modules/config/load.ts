@@ -2,10 +2,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
-import { describeFileError } from "../file-errors";
-import { UserError } from "../user-error";
-import { counted } from "../wording";
+import { describeFileError } from "../support/file-errors";
+import { UserError } from "../support/user-error";
+import { counted } from "../support/wording";
 import { checkClusterAccess } from "./access-check";
+import { ConfigError, ConfigProblem, FleetConfig, LoadedCluster } from "./fleet-config";
 import { cidrContains, cidrSubnet, cidrsOverlap, parseCidr } from "./cidr";
 import {
   ClusterConfig,
@@ -16,6 +17,9 @@ import {
   platformConfigSchema,
 } from "./schema";
 import { checkWorkloads, ProjectFileReader } from "./workload-checks";
+
+export { ConfigError } from "./fleet-config";
+export type { ConfigProblem, FleetConfig, LoadedCluster } from "./fleet-config";
 
 /** File of fleet-wide settings, relative to the project root. */
 export const PLATFORM_FILE = "platform.yaml";
@@ -43,42 +47,6 @@ export function clustersNamed(fleet: FleetConfig, names: readonly string[]): Loa
 /** Clusters that route the service: those giving it a weight, 0 included. */
 export function clustersRouting<T extends { readonly config: ClusterConfig }>(clusters: readonly T[], service: string): T[] {
   return clusters.filter((c) => c.config.weights[service] !== undefined);
-}
-
-/** One problem found in the configuration, located by file and field path. */
-export interface ConfigProblem {
-  /** File relative to the project root, in POSIX form. */
-  readonly file: string;
-  /** Dotted field path such as `nodeGroups[0].minSize`; empty for the whole file. */
-  readonly field: string;
-  readonly message: string;
-}
-
-export class ConfigError extends UserError {
-  constructor(readonly problems: readonly ConfigProblem[]) {
-    super(
-      `invalid configuration (${counted(problems.length, "problem")}):\n` +
-        problems.map((p) => `  ${p.file}${p.field ? `: ${p.field}` : ""}: ${p.message}`).join("\n"),
-    );
-    this.name = "ConfigError";
-  }
-}
-
-export interface LoadedCluster {
-  /** Cluster file relative to the project root. */
-  readonly file: string;
-  readonly config: ClusterConfig;
-}
-
-/** The whole validated configuration of a fleet. */
-export interface FleetConfig {
-  readonly platform: PlatformConfig;
-  /** Subnet CIDRs per AZ, in the order of `platform.availabilityZones`. */
-  readonly subnets: { readonly private: readonly string[]; readonly public: readonly string[] };
-  /** Clusters sorted by name. */
-  readonly clusters: readonly LoadedCluster[];
-  /** Text of each chart's values file, by service name. */
-  readonly chartValues: Readonly<Record<string, string>>;
 }
 
 /** Raw text of the configuration files, keyed by path relative to the project root. */

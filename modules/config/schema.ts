@@ -3,7 +3,7 @@ import { cidrProblem } from "./cidr";
 import { nameMap } from "./name-map";
 import { chartSchema, workloadOverrideSchema, workloadSchema } from "./workload-schema";
 
-import { addonVersionProblem, EKS_ADDONS, SUPPORTED_KUBERNETES_VERSIONS } from "../versions";
+import { addonVersionProblem, EKS_ADDONS, SUPPORTED_KUBERNETES_VERSIONS } from "./versions";
 
 export { SUPPORTED_KUBERNETES_VERSIONS };
 
@@ -339,7 +339,7 @@ export const clusterConfigSchema = z
     nodeGroups: z.array(nodeGroupSchema).min(1),
     /**
      * Versions of the EKS add-ons (e.g. "v1.20.4-eksbuild.2"); the version catalogue's
-     * default for the Kubernetes version when unset (modules/versions.ts), so unpinned
+     * default for the Kubernetes version when unset (modules/config/versions.ts), so unpinned
      * add-ons follow the control plane. A pin must support the Kubernetes version.
      * @default {}
      */

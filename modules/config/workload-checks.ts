@@ -1,5 +1,5 @@
 import { parseDocument } from "yaml";
-import type { ConfigProblem, LoadedCluster } from "./load";
+import type { ConfigProblem, LoadedCluster } from "./fleet-config";
 import { PlatformConfig } from "./schema";
 
 /** Reads a project file by its path relative to the project root; undefined when it does not exist. */

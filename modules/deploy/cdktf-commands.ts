@@ -1,6 +1,6 @@
 import { spawnSync } from "child_process";
-import { projectRoot } from "../project-root";
-import { UserError } from "../user-error";
+import { projectRoot } from "../support/project-root";
+import { UserError } from "../support/user-error";
 import { inDependencyOrder, StackGraph, withDependants, withDependencies } from "./stack-graph";
 
 /** A cdktf CLI invocation: the program, its arguments, and the stacks it runs in the order they run. */

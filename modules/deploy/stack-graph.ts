@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { UserError } from "../user-error";
+import { UserError } from "../support/user-error";
 
 /** The stacks of a synthesized app and the stacks each one reads outputs from. */
 export interface StackGraph {

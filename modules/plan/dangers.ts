@@ -1,4 +1,4 @@
-import { clusterOfStack, EDGE_STACK, inClusterStackName } from "../naming";
+import { clusterOfStack, EDGE_STACK, inClusterStackName } from "../constructs/naming";
 import { ChangeKind, kindOf, managedChanges, StackPlan } from "./plan-json";
 import { TrafficRow } from "./traffic";
 

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
-import { describeFileError } from "../file-errors";
-import { UserError } from "../user-error";
+import { describeFileError } from "../support/file-errors";
+import { UserError } from "../support/user-error";
 import { PLANS_DIR, StackPlanStatus, STATUS_FILE } from "./runner";
 
 export type Json = Record<string, unknown>;

@@ -2,7 +2,7 @@ import { Danger, findDangers } from "./dangers";
 import { ChangeKind, counts, hasChanges, Json, kindOf, managedChanges, ResourceChange, StackPlan } from "./plan-json";
 import { TrafficRow, trafficTable } from "./traffic";
 import { mermaidPicture } from "../traffic/mermaid";
-import { counted } from "../wording";
+import { counted } from "../support/wording";
 
 /** Marks the summary so a workflow can find and update its own comment. */
 export const SUMMARY_MARKER = "<!-- fleet-plan-summary -->";

@@ -3,9 +3,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { loadFleetConfigAtRevision } from "../config/git-base";
-import { git, isCommit } from "../git";
-import { projectRoot } from "../project-root";
-import { synthesizeFleet } from "../synth";
+import { git, isCommit } from "../support/git";
+import { projectRoot } from "../support/project-root";
+import { synthesizeFleet } from "../synth/synth";
 
 /** Files whose change can change every plan without changing any synthesized stack: the installed packages. */
 const FLEET_WIDE_FILES = ["package-lock.json"];

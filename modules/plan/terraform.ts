@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
-import { UserError } from "../user-error";
+import { UserError } from "../support/user-error";
 
 /** AWS provider version the bindings in package.json are generated for. */
 export const AWS_PROVIDER_VERSION = "5.100.0";

@@ -1,5 +1,5 @@
-import { EDGE_STACK } from "../naming";
-import { DEPLOYED_WEIGHTS_TAG, parseWeightsText } from "../traffic/weights";
+import { EDGE_STACK } from "../constructs/naming";
+import { DEPLOYED_WEIGHTS_TAG, parseWeightsText } from "../config/weights";
 import { Json, managedChanges, StackPlan } from "./plan-json";
 
 /** A service's weight on one cluster before and after the plan; undefined where it has none. */

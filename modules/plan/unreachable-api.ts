@@ -22,6 +22,6 @@ export function unreachableApiReason(stack: string, terraformOutput: string): st
   return (
     `the Kubernetes API of ${stack} (${endpoint}) could not be reached from this machine (${cause[0]}): ` +
     "plan it from a runner inside the VPC listed in endpoint.privateAccessCidrs, or from an address in " +
-    'endpoint.publicAccessCidrs (README: "Reaching the cluster APIs")'
+    'endpoint.publicAccessCidrs (docs/pull-requests.md: "Reaching the cluster APIs")'
   );
 }

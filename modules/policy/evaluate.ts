@@ -1,8 +1,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { EXCEPTIONS_KEY, PolicyException } from "./exceptions";
-import { POLICY_RULES, PolicyRule, ResourceJson } from "./rules";
-import { counted } from "../wording";
+import type { PolicyRule, ResourceJson } from "./rule";
+import { POLICY_RULES } from "./rules";
+import { counted } from "../support/wording";
 
 /** A synthesized stack: its name and the parsed cdk.tf.json. */
 export interface SynthesizedStack {

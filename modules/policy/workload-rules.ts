@@ -1,4 +1,4 @@
-import type { PolicyRule, ResourceJson } from "./rules";
+import type { PolicyRule, ResourceJson } from "./rule";
 
 const WORKLOAD_TYPES = ["kubernetes_deployment_v1"];
 

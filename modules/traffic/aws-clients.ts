@@ -2,7 +2,7 @@ import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { FleetConfig, PLATFORM_FILE } from "../config/load";
-import { UserError } from "../user-error";
+import { UserError } from "../support/user-error";
 
 /**
  * The fleet's region, checked against AWS_REGION / AWS_DEFAULT_REGION when

@@ -1,10 +1,10 @@
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { clustersRouting, FleetConfig } from "../config/load";
-import { inClusterStackName, targetGroupName } from "../naming";
-import { targetGroupIdentityOf } from "../weighted-alb";
+import { inClusterStackName, targetGroupName } from "../constructs/naming";
+import { targetGroupIdentityOf } from "../constructs/weighted-alb";
 import { enforceGate, healthRefusals, WeightChange } from "./health-gate";
 import { readLiveFleetIfDeployed, readRouteHealth, targetGroupNameOf } from "./live-fleet";
-import { formatWeights, sameWeights } from "./weights";
+import { formatWeights, sameWeights } from "../config/weights";
 
 export interface EdgeDeployGateOptions {
   /** Deploy despite refusals, for this reason (echoed). */

@@ -1,7 +1,7 @@
 import { FleetConfig } from "../config/load";
-import { UserError } from "../user-error";
+import { UserError } from "../support/user-error";
 import { HEALTH_STATES, HealthCounts } from "./live-fleet";
-import { formatWeights, Weights } from "./weights";
+import { formatWeights, Weights } from "../config/weights";
 
 /** A change of one service's weights that a gate judges. */
 export interface WeightChange {

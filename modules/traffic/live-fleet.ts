@@ -10,9 +10,9 @@ import {
   TargetHealthStateEnum,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { FleetConfig } from "../config/load";
-import { albName } from "../naming";
-import { UserError } from "../user-error";
-import { DEPLOYED_WEIGHTS_TAG, parseWeightsText } from "./weights";
+import { albName } from "../constructs/naming";
+import { UserError } from "../support/user-error";
+import { DEPLOYED_WEIGHTS_TAG, parseWeightsText } from "../config/weights";
 
 /** DescribeTags takes at most this many ARNs per call. */
 const TAGS_PER_CALL = 20;

@@ -3,7 +3,7 @@ import { FleetConfig } from "../config/load";
 import { enforceGate, healthRefusals, WeightChange } from "./health-gate";
 import { LiveFleet, LiveRoute, readLiveFleet, readRouteHealth } from "./live-fleet";
 import { ServiceShift, ShiftError } from "./shift";
-import { formatWeights, sameWeights, Weights } from "./weights";
+import { formatWeights, sameWeights, Weights } from "../config/weights";
 
 export interface LiveShiftOptions {
   /** Apply despite the health gate's refusals, for this reason (echoed). */

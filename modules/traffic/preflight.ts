@@ -1,5 +1,5 @@
 import { FleetConfig } from "../config/load";
-import { EDGE_STACK, clusterStackName } from "../naming";
+import { EDGE_STACK, clusterStackName } from "../constructs/naming";
 import { cloudWatchClient, elbClient } from "./aws-clients";
 import { checkEdgeDeploy } from "./edge-deploy-gate";
 import { checkStandbyDeploy } from "./standby-gate";

@@ -9,7 +9,7 @@ import { assertLiveMatches, writeLiveWeights } from "./live-rules";
 import { errorPercent, readTargetGroupMetrics } from "./metrics";
 import { applyShiftToSources, planShift, ServiceShift, ShiftError } from "./shift";
 import { verifyShiftedSources } from "./shift-files";
-import { formatWeights } from "./weights";
+import { formatWeights } from "../config/weights";
 
 /** Most steps a progressive shift takes (a step of 1 point from 0% to 100%). */
 const MAX_STEPS = 100;

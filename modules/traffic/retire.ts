@@ -3,11 +3,11 @@ import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { clustersNamed, FleetConfig } from "../config/load";
 import { carriesTraffic } from "../config/lifecycle";
-import { clusterStackName, controlPlaneLogGroup, eksClusterName } from "../naming";
+import { clusterStackName, controlPlaneLogGroup, eksClusterName } from "../constructs/naming";
 import { enforceGate } from "./health-gate";
 import { DEFAULT_IDLE_MINUTES, servedRequestRefusals } from "./idle";
 import { readLiveFleet } from "./live-fleet";
-import { UserError } from "../user-error";
+import { UserError } from "../support/user-error";
 
 /** What retiring one cluster removes. */
 export interface Retirement {

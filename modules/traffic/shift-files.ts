@@ -3,7 +3,7 @@ import * as path from "path";
 import { isDeepStrictEqual } from "util";
 import { parseDocument } from "yaml";
 import { ConfigSources, FleetConfig } from "../config/load";
-import { describeFileError } from "../file-errors";
+import { describeFileError } from "../support/file-errors";
 import { describeShifts, ServiceShift, ShiftError } from "./shift";
 
 /** Parsed content of a YAML text, as plain data. */

@@ -1,7 +1,7 @@
 import { parseDocument, isScalar } from "yaml";
 import { clustersNamed, clustersRouting, ConfigSources, FleetConfig } from "../config/load";
 import { MAX_WEIGHT } from "../config/schema";
-import { UserError } from "../user-error";
+import { UserError } from "../support/user-error";
 
 /** What to shift: explicit weights, or all traffic (or a step of it) towards one cluster. */
 export interface ShiftRequest {

@@ -1,7 +1,7 @@
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { FleetConfig } from "../config/load";
-import { clusterStackName } from "../naming";
+import { clusterStackName } from "../constructs/naming";
 import { enforceGate } from "./health-gate";
 import { DEFAULT_IDLE_MINUTES, servedRequestRefusals } from "./idle";
 import { readLiveFleetIfDeployed } from "./live-fleet";

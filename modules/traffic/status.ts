@@ -2,11 +2,11 @@ import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { ClusterConfig } from "../config/schema";
 import { clustersRouting, FleetConfig } from "../config/load";
-import { albName } from "../naming";
+import { albName } from "../constructs/naming";
 import { HEALTH_STATES, HealthCounts, readLiveFleet, readRouteHealth } from "./live-fleet";
 import { readTargetGroupMetrics, TargetGroupMetrics } from "./metrics";
 import { textTable } from "./text-table";
-import { formatWeights, sameWeights } from "./weights";
+import { formatWeights, sameWeights } from "../config/weights";
 
 /** One cluster's part in one service. */
 export interface ClusterRouteStatus {

@@ -2,7 +2,7 @@ import { Construct } from "constructs";
 import { ITerraformDependable } from "cdktf";
 import { Release } from "@cdktf/provider-helm/lib/release";
 import { ChartConfig } from "../config/workload-schema";
-import { terraformLiteral } from "../terraform-literal";
+import { terraformLiteral } from "./terraform-literal";
 
 export interface ServiceChartProps {
   /** Release name: the routed service's name. */

@@ -8,7 +8,7 @@ import { PodDisruptionBudgetV1 } from "@cdktf/provider-kubernetes/lib/pod-disrup
 import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
 import { WorkloadScale } from "../config/lifecycle";
 import { WorkloadConfig } from "../config/workload-schema";
-import { terraformLiteral, terraformLiteralValues } from "../terraform-literal";
+import { terraformLiteral, terraformLiteralValues } from "./terraform-literal";
 
 export interface WorkloadProps {
   /** Name of the Deployment, its pods' `app.kubernetes.io/name`, and of its PodDisruptionBudget and autoscaler. */

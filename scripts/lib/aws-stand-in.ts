@@ -1,9 +1,9 @@
 import * as http from "http";
 import { AddressInfo } from "net";
 import { FleetConfig, clustersRouting } from "../../modules/config/load";
-import { albName, targetGroupName } from "../../modules/naming";
-import { DEPLOYED_WEIGHTS_TAG, formatWeights } from "../../modules/traffic/weights";
-import { targetGroupIdentityOf } from "../../modules/weighted-alb";
+import { albName, targetGroupName } from "../../modules/constructs/naming";
+import { DEPLOYED_WEIGHTS_TAG, formatWeights } from "../../modules/config/weights";
+import { targetGroupIdentityOf } from "../../modules/constructs/weighted-alb";
 
 /**
  * A local stand-in for the parts of the ELBv2 API (Query protocol: form POST,

@@ -4,7 +4,7 @@ import { AssetType, ITerraformDependable, TerraformAsset } from "cdktf";
 import { Release } from "@cdktf/provider-helm/lib/release";
 import { ChartCrds } from "./chart-crds";
 import { CONTROLLER_NAMESPACE, CONTROLLER_SERVICE_ACCOUNT } from "./load-balancer-controller-identity";
-import { projectRoot } from "./project-root";
+import { projectRoot } from "../support/project-root";
 
 /**
  * Ingress class the controller answers to: one no Ingress uses, so that Ingresses

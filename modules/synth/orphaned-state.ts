@@ -1,8 +1,8 @@
 import * as fs from "fs";
 import * as path from "path";
-import { FleetConfig } from "./config/load";
-import { describeFileError } from "./file-errors";
-import { clusterOfStack } from "./naming";
+import { FleetConfig } from "../config/load";
+import { describeFileError } from "../support/file-errors";
+import { clusterOfStack } from "../constructs/naming";
 
 /** A state file of a cluster stack whose cluster file is gone, still holding resources (or unreadable). */
 export interface OrphanedState {

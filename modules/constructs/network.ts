@@ -14,7 +14,7 @@ import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { EncryptionKey, partitionOf } from "./encryption-key";
 import { policyDocument, servicePrincipalTrust } from "./iam";
-import { acceptPolicyException } from "./policy/exceptions";
+import { acceptPolicyException } from "../policy/exceptions";
 
 export interface NetworkProps {
   /** Prefix of the Name tags. */

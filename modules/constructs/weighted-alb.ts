@@ -7,11 +7,11 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { Wafv2WebAclAssociation } from "@cdktf/provider-aws/lib/wafv2-web-acl-association";
-import { RoutedService } from "./config/schema";
-import { cidrsReachingAnywhere } from "./config/cidr";
-import { acceptPolicyException } from "./policy/exceptions";
+import { RoutedService } from "../config/schema";
+import { cidrsReachingAnywhere } from "../config/cidr";
+import { acceptPolicyException } from "../policy/exceptions";
 import { albName, TargetGroupIdentity, targetGroupBindingName, targetGroupName } from "./naming";
-import { DEPLOYED_WEIGHTS_TAG, formatWeights } from "./traffic/weights";
+import { DEPLOYED_WEIGHTS_TAG, formatWeights } from "../config/weights";
 
 /** One cluster's share of a service's traffic. */
 export interface ClusterWeight {

@@ -9,9 +9,9 @@ import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy
 import { LaunchTemplate, LaunchTemplateBlockDeviceMappings } from "@cdktf/provider-aws/lib/launch-template";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { ClusterAccessEntries, ClusterAccessEntriesProps } from "./cluster-access-entries";
-import { NodeGroupConfig } from "./config/schema";
+import { NodeGroupConfig } from "../config/schema";
 import { EncryptionKey, partitionOf } from "./encryption-key";
-import { acceptPolicyException } from "./policy/exceptions";
+import { acceptPolicyException } from "../policy/exceptions";
 import { policyDocument, servicePrincipalTrust } from "./iam";
 import { controlPlaneLogGroup } from "./naming";
 

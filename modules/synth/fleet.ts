@@ -1,5 +1,5 @@
 import { App } from "cdktf";
-import { FleetConfig } from "./config/load";
+import { FleetConfig } from "../config/load";
 import { ClusterStack, EdgeStack, InClusterStack, NetworkStack } from "./stacks";
 
 export interface FleetStacks {

@@ -72,7 +72,7 @@ export function addonVersionProblem(addon: EksAddon, version: string, kubernetes
   const supported = kubernetesVersionsOf(addon, version);
   const suggestion = `; ${VERSION_CATALOGUE[kubernetesVersion].addons[addon]} is the default for ${kubernetesVersion} (remove the pin to use it)`;
   if (!supported) {
-    return `${version} is not a ${addon} release the version catalogue (modules/versions.ts) knows${suggestion}`;
+    return `${version} is not a ${addon} release the version catalogue (modules/config/versions.ts) knows${suggestion}`;
   }
   if (!supported.includes(kubernetesVersion)) {
     return `${addon} ${version} does not support Kubernetes ${kubernetesVersion} (it runs on ${supported.join(", ")})${suggestion}`;

@@ -3,21 +3,21 @@ import { TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { HelmProvider } from "@cdktf/provider-helm/lib/provider";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
-import { configureStateBackend } from "./backend";
-import { ClusterConfig } from "./config/schema";
-import { clustersRouting, FleetConfig } from "./config/load";
-import { effectiveNodeGroups } from "./config/lifecycle";
-import { PLAN_READERS_GROUP } from "./cluster-access-entries";
-import { EksClusterWithNodes } from "./eks-cluster";
-import { kubernetesApiAccess } from "./kubernetes-api-access";
-import { LoadBalancerController } from "./load-balancer-controller";
-import { CONTROLLER_NAMESPACE, LoadBalancerControllerIdentity } from "./load-balancer-controller-identity";
-import { clusterStackName, EDGE_STACK, eksClusterName, inClusterStackName, NETWORK_STACK } from "./naming";
-import { Network } from "./network";
-import { PlanReaderRbac } from "./plan-reader-rbac";
-import { effectiveAddonVersions, VERSION_CATALOGUE } from "./versions";
-import { WeightedAlb, WeightedRoute } from "./weighted-alb";
-import { ClusterServices } from "./workloads/cluster-services";
+import { configureStateBackend } from "../constructs/backend";
+import { ClusterConfig } from "../config/schema";
+import { clustersRouting, FleetConfig } from "../config/load";
+import { effectiveNodeGroups } from "../config/lifecycle";
+import { PLAN_READERS_GROUP } from "../constructs/cluster-access-entries";
+import { EksClusterWithNodes } from "../constructs/eks-cluster";
+import { kubernetesApiAccess } from "../constructs/kubernetes-api-access";
+import { LoadBalancerController } from "../constructs/load-balancer-controller";
+import { CONTROLLER_NAMESPACE, LoadBalancerControllerIdentity } from "../constructs/load-balancer-controller-identity";
+import { clusterStackName, EDGE_STACK, eksClusterName, inClusterStackName, NETWORK_STACK } from "../constructs/naming";
+import { Network } from "../constructs/network";
+import { PlanReaderRbac } from "../constructs/plan-reader-rbac";
+import { effectiveAddonVersions, VERSION_CATALOGUE } from "../config/versions";
+import { WeightedAlb, WeightedRoute } from "../constructs/weighted-alb";
+import { ClusterServices } from "../workloads/cluster-services";
 
 /** A stack with its own state and, for AWS stacks, an AWS provider tagging everything. */
 abstract class FleetStack extends TerraformStack {

@@ -1,5 +1,5 @@
 import { LocalBackend, S3Backend, TerraformStack } from "cdktf";
-import { StateBackendConfig } from "./config/schema";
+import { StateBackendConfig } from "../config/schema";
 
 /** How deep a stack's working directory sits below the project root: cdktf.out/stacks/<stack>. */
 const STACK_DIR_TO_PROJECT_ROOT = "../../..";

@@ -1,4 +1,4 @@
-import { UserError } from "./user-error";
+import { UserError } from "../support/user-error";
 
 /** A {@link UserError}, or a bad command line as `util.parseArgs` reports it. */
 function isUserError(error: unknown): error is Error {

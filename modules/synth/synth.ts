@@ -1,11 +1,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import { App } from "cdktf";
-import { FleetConfig } from "./config/load";
-import { describeFileError } from "./file-errors";
+import { FleetConfig } from "../config/load";
+import { describeFileError } from "../support/file-errors";
 import { buildFleet } from "./fleet";
 import { withoutTokenTraces } from "./token-traces";
-import { UserError } from "./user-error";
+import { UserError } from "../support/user-error";
 
 /** File that marks a folder as written by synth, so that the next synth may replace it. */
 export const OUTPUT_MARKER = ".fleet-synth-output";

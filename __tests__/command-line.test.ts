@@ -3,9 +3,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { integerFlag, parseCommandLine, UsageError } from "../modules/cli/args";
-import { projectRoot } from "../modules/support/project-root";
 import { AsyncRun, runScriptAsync } from "./helpers/run-async";
 import { STACK_TRACE } from "./helpers/stack-trace";
+import { entryPoint } from "./helpers/entry-point";
 
 const USAGE = "usage: test [--step N] [--now] [file]";
 const spec = { usage: USAGE, options: { step: { type: "string" as const }, now: { type: "boolean" as const } }, positionals: { max: 1 } };
@@ -50,23 +50,23 @@ describe("integerFlag", () => {
 
 /** Every command of package.json, compiled (`npm test` compiles first). */
 const COMMANDS: Record<string, string> = {
-  synth: "main.js",
-  shift: "scripts/shift.js",
-  retire: "scripts/retire.js",
-  plan: "scripts/plan.js",
-  "plan-summary": "scripts/plan-summary.js",
-  policy: "scripts/policy.js",
-  "ci-settings": "scripts/ci-settings.js",
-  schema: "scripts/write-json-schema.js",
-  deploy: "scripts/deploy.js",
-  preflight: "scripts/preflight.js",
-  status: "scripts/status.js",
-  bench: "scripts/benchmark.js",
-  "stand-in": "scripts/stand-in.js",
+  synth: "main.ts",
+  shift: "scripts/shift.ts",
+  retire: "scripts/retire.ts",
+  plan: "scripts/plan.ts",
+  "plan-summary": "scripts/plan-summary.ts",
+  policy: "scripts/policy.ts",
+  "ci-settings": "scripts/ci-settings.ts",
+  schema: "scripts/write-json-schema.ts",
+  deploy: "scripts/deploy.ts",
+  preflight: "scripts/preflight.ts",
+  status: "scripts/status.ts",
+  bench: "scripts/benchmark.ts",
+  "stand-in": "scripts/stand-in.ts",
 };
 
 function run(command: string, args: string[]) {
-  return spawnSync(process.execPath, [path.join(projectRoot(), "dist", COMMANDS[command]), ...args], { encoding: "utf8" });
+  return spawnSync(process.execPath, [...entryPoint(COMMANDS[command]), ...args], { encoding: "utf8" });
 }
 
 /** Runs every command with the same arguments, a few at a time: node's start-up dominates. */
@@ -75,7 +75,7 @@ async function runEach(args: string[]): Promise<Record<string, AsyncRun>> {
   const queue = Object.keys(COMMANDS);
   const worker = async () => {
     for (let command = queue.shift(); command; command = queue.shift()) {
-      results[command] = await runScriptAsync(path.join(projectRoot(), "dist", COMMANDS[command]), args);
+      results[command] = await runScriptAsync(COMMANDS[command], args);
     }
   };
   await Promise.all([worker(), worker(), worker()]);

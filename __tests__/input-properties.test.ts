@@ -7,13 +7,13 @@ import fc from "fast-check";
 import { parse, stringify } from "yaml";
 import { ConfigError, ConfigSources, loadFleetConfig, parseFleetConfig, readConfigSources } from "../modules/config/load";
 import { assertSafeTransition } from "../modules/config/lifecycle";
-import { projectRoot } from "../modules/support/project-root";
 import { OUTPUT_MARKER, synthesizeFleet } from "../modules/synth/synth";
 import { applyShiftToSources, planShift, ShiftRequest } from "../modules/traffic/shift";
 import { verifyShiftedSources, writeShiftedSources } from "../modules/traffic/shift-files";
 import { UserError } from "../modules/support/user-error";
 import { exampleSources } from "./helpers/fleet";
 import { STACK_TRACE } from "./helpers/stack-trace";
+import { entryPoint } from "./helpers/entry-point";
 
 /**
  * Generated inputs: every mutated configuration is either synthesized or
@@ -360,12 +360,12 @@ describe("generated shifts", () => {
   });
 
   it("through npm run shift: exit 0 and the files hold the printed weights, or exit 1 with the files unchanged", () => {
-    const script = path.join(projectRoot(), "dist", "scripts", "shift.js");
+    const script = entryPoint("scripts/shift.ts");
     fc.assert(
       fc.property(shiftBase, shiftArgs, (sources, args) => {
         const dir = writeProject(projectOf(sources));
         try {
-          const result = spawnSync(process.execPath, [script, "--config-dir", dir, ...args], { encoding: "utf8" });
+          const result = spawnSync(process.execPath, [...script, "--config-dir", dir, ...args], { encoding: "utf8" });
           expect(result.stderr).not.toMatch(STACK_TRACE);
           const texts = sources.clusters.map((c) => fs.readFileSync(path.join(dir, c.file), "utf8"));
           if (result.status !== 0 || args.includes("--dry-run") || args.includes("--help")) {

@@ -57,6 +57,14 @@ describe("bin/run.js", () => {
     expect(result.stderr).toContain("no scripts/no-such-command.ts in");
   });
 
+  it("is how the tests run the commands: none runs a compiled build, which an edit leaves stale", () => {
+    const tests = fs.readdirSync(path.join(root, "__tests__"), { recursive: true, encoding: "utf8" }).filter((file) => file.endsWith(".ts"));
+    const compiled = tests.filter((file) => /"dist",\s*"(?:scripts|main)|dist\/(?:scripts|main)/.test(fs.readFileSync(path.join(root, "__tests__", file), "utf8")));
+    expect(compiled).toEqual([]);
+    const packageJson = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
+    expect(packageJson.scripts.test).toMatch(/^tsc -p \. --noEmit && jest/);
+  });
+
   it("is how every npm command and cdktf's app run the project", () => {
     const scripts: Record<string, string> = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")).scripts;
     const launched = Object.values(scripts).filter((command) => command.startsWith("node bin/run.js "));

@@ -3,10 +3,10 @@ import * as fs from "fs";
 import * as path from "path";
 import { checkTransition } from "../modules/config/lifecycle";
 import { ConfigError, ConfigSources, parseFleetConfig } from "../modules/config/load";
-import { projectRoot } from "../modules/support/project-root";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { clusterText, generatedFleetSources } from "../scripts/lib/generated-fleet";
 import { resourcesOf, synthFleet, withClusterFile } from "./helpers/fleet";
+import { entryPoint } from "./helpers/entry-point";
 
 const base = generatedFleetSources(2);
 const edit = (sources: ConfigSources, cluster: string, change: (text: string) => string) =>
@@ -128,7 +128,7 @@ describe("standby clusters", () => {
 });
 
 describe("npm run synth", () => {
-  const mainJs = path.join(projectRoot(), "dist", "main.js");
+  const mainTs = entryPoint("main.ts");
   function gitProject(sources: ConfigSources): string {
     const dir = writeConfigProject(sources, "fleet-git-");
     const git = (...args: string[]) => execFileSync("git", ["-C", dir, ...args], { stdio: "ignore" });
@@ -141,18 +141,18 @@ describe("npm run synth", () => {
   it("with --base refuses an unsafe change and leaves the output alone", () => {
     const dir = gitProject(base);
     fs.writeFileSync(path.join(dir, "clusters/c00.yaml"), clusterText("c00", "svc0", 10, "1.34"));
-    const result = spawnSync(process.execPath, [mainJs, dir, "--base", "main"], { encoding: "utf8" });
+    const result = spawnSync(process.execPath, [...mainTs, dir, "--base", "main"], { encoding: "utf8" });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("clusters/c00.yaml: kubernetesVersion: changes 1.33 → 1.34 while c00 carries traffic");
     expect(fs.existsSync(path.join(dir, "cdktf.out"))).toBe(false);
-    const unknownRevision = spawnSync(process.execPath, [mainJs, dir, "--base", "nope"], { encoding: "utf8" });
+    const unknownRevision = spawnSync(process.execPath, [...mainTs, dir, "--base", "nope"], { encoding: "utf8" });
     expect(unknownRevision.stderr).toContain("--base: nope is not a git revision");
   });
 
   it("with --base accepts a safe change", () => {
     const dir = gitProject(drained);
     fs.writeFileSync(path.join(dir, "clusters/c00.yaml"), clusterText("c00", "svc0", 0, "1.34"));
-    const result = spawnSync(process.execPath, [mainJs, dir, "--base", "main"], { encoding: "utf8" });
+    const result = spawnSync(process.execPath, [...mainTs, dir, "--base", "main"], { encoding: "utf8" });
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
   });
@@ -161,7 +161,7 @@ describe("npm run synth", () => {
     const broken = edit(base, "c00", (t) => t.replace("maxSize: 3", "maxSize: 1"));
     const dir = gitProject(broken);
     fs.writeFileSync(path.join(dir, "clusters/c00.yaml"), base.clusters[0].text);
-    const result = spawnSync(process.execPath, [mainJs, dir, "--base", "main"], { encoding: "utf8" });
+    const result = spawnSync(process.execPath, [...mainTs, dir, "--base", "main"], { encoding: "utf8" });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("--base main: the fleet's files at that revision are invalid, so this change cannot be checked against them");
     expect(result.stderr).toContain("  main:clusters/c00.yaml: nodeGroups[0].desiredSize: desiredSize (2) is above maxSize (1)");
@@ -169,7 +169,7 @@ describe("npm run synth", () => {
 
   it("with --base outside a git repository says so, without a stack trace", () => {
     const dir = writeConfigProject(base);
-    const result = spawnSync(process.execPath, [mainJs, dir, "--base", "main"], { encoding: "utf8", env: { ...process.env, GIT_CEILING_DIRECTORIES: path.dirname(dir) } });
+    const result = spawnSync(process.execPath, [...mainTs, dir, "--base", "main"], { encoding: "utf8", env: { ...process.env, GIT_CEILING_DIRECTORIES: path.dirname(dir) } });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("--base: main is not a git revision of");
     expect(result.stderr).not.toMatch(/^\s+at /m);
@@ -184,7 +184,7 @@ describe("npm run synth", () => {
     git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "empty");
     const project = writeConfigProject(base);
     fs.cpSync(project, dir, { recursive: true });
-    const result = spawnSync(process.execPath, [mainJs, dir, "--base", "main"], { encoding: "utf8" });
+    const result = spawnSync(process.execPath, [...mainTs, dir, "--base", "main"], { encoding: "utf8" });
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
     expect(result.stdout).toContain("--base main has no platform.yaml: no fleet to compare with");
@@ -195,7 +195,7 @@ describe("npm run synth", () => {
     fs.mkdirSync(path.join(dir, "state"));
     fs.writeFileSync(path.join(dir, "state", "cluster-old.tfstate"), '{"version": 4, "resources": [');
     fs.writeFileSync(path.join(dir, "state", "cluster-one.tfstate"), JSON.stringify({ version: 4, resources: [{}] }));
-    const result = spawnSync(process.execPath, [mainJs, dir], { encoding: "utf8" });
+    const result = spawnSync(process.execPath, [...mainTs, dir], { encoding: "utf8" });
     expect(result.status).toBe(0);
     expect(result.stderr.trim().split("\n")).toEqual([
       "WARNING: state/cluster-old.tfstate is not valid JSON, so whether cluster old, whose file is gone, still has resources is unknown. " +
@@ -211,7 +211,7 @@ describe("npm run synth", () => {
     fs.writeFileSync(path.join(dir, "state", "cluster-old.tfstate"), state(12));
     fs.writeFileSync(path.join(dir, "state", "cluster-gone.tfstate"), state(0));
     fs.writeFileSync(path.join(dir, "state", "cluster-c00.tfstate"), state(30));
-    const result = spawnSync(process.execPath, [mainJs, dir], { encoding: "utf8" });
+    const result = spawnSync(process.execPath, [...mainTs, dir], { encoding: "utf8" });
     expect(result.status).toBe(0);
     expect(result.stderr.trim().split("\n")).toEqual([
       "WARNING: state/cluster-old.tfstate still holds 12 resources of cluster old, whose file is gone. They keep running and nothing manages them: restore clusters/old.yaml and retire it with npm run retire -- old.",

@@ -1,25 +1,21 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { projectRoot } from "../modules/support/project-root";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { generatedFleetSources } from "../scripts/lib/generated-fleet";
 import { folderFiles } from "./helpers/folder-files";
+import { entryPoint } from "./helpers/entry-point";
 
-/** The compiled app, as `npm run synth` runs it (`npm test` compiles first). */
-const mainJs = path.join(projectRoot(), "dist", "main.js");
+/** The app, as `npm run synth` runs it. */
+const mainTs = entryPoint("main.ts");
 
 function synth(dir: string) {
   const env = { ...process.env };
   delete env.CDKTF_OUTDIR;
-  return spawnSync(process.execPath, [mainJs, dir], { encoding: "utf8", env });
+  return spawnSync(process.execPath, [...mainTs, dir], { encoding: "utf8", env });
 }
 
 describe("npm run synth", () => {
-  beforeAll(() => {
-    if (!fs.existsSync(mainJs)) throw new Error(`${mainJs} is missing: run npm test, which compiles first`);
-  });
-
   it("writes cdktf.out beside the configuration", () => {
     const dir = writeConfigProject(generatedFleetSources(2));
     const result = synth(dir);

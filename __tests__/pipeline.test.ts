@@ -7,9 +7,10 @@ import { projectRoot } from "../modules/support/project-root";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { generatedFleetSources } from "../scripts/lib/generated-fleet";
 import { describeWithTerraform } from "./helpers/terraform-checks";
+import { entryPoint } from "./helpers/entry-point";
 
 const root = projectRoot();
-const script = (name: string) => path.join(root, "dist", "scripts", `${name}.js`);
+const script = (name: string) => entryPoint(`scripts/${name}.ts`);
 
 
 interface Step {
@@ -93,7 +94,7 @@ describe("the GitHub Actions workflow", () => {
 
 describe("npm run ci-settings", () => {
   it("refuses local state, which CI runners would lose", () => {
-    const result = spawnSync(process.execPath, [script("ci-settings")], { encoding: "utf8", cwd: root });
+    const result = spawnSync(process.execPath, [...script("ci-settings")], { encoding: "utf8", cwd: root });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("configure stateBackend: {type: s3");
   });
@@ -103,7 +104,7 @@ describeWithTerraform("npm run plan and plan-summary", (terraform) => {
   it("plan offline into cdktf.out/plans without touching the project's state, then summarize", () => {
     const dir = writeConfigProject(generatedFleetSources(1));
     const mirror = terraform.providerSource === "registry" ? [] : ["--plugin-dir", terraform.providerSource];
-    const plan = spawnSync(process.execPath, [script("plan"), "--offline", "--stack", "edge", ...mirror, "--config-dir", dir], {
+    const plan = spawnSync(process.execPath, [...script("plan"), "--offline", "--stack", "edge", ...mirror, "--config-dir", dir], {
       encoding: "utf8",
     });
     expect(plan.stderr).toBe("");
@@ -113,11 +114,11 @@ describeWithTerraform("npm run plan and plan-summary", (terraform) => {
     expect(fs.existsSync(path.join(dir, "state"))).toBe(false);
 
     const outdir = path.join(dir, "cdktf.out");
-    const summary = spawnSync(process.execPath, [script("plan-summary"), "--outdir", outdir], { encoding: "utf8" });
+    const summary = spawnSync(process.execPath, [...script("plan-summary"), "--outdir", outdir], { encoding: "utf8" });
     expect(summary.status).toBe(0);
     expect(summary.stdout.startsWith(SUMMARY_MARKER)).toBe(true);
     expect(summary.stdout).toContain("| cluster-c00 | – | – | – | – | ⚠️ not planned (skipped): not selected |");
-    const changed = spawnSync(process.execPath, [script("plan-summary"), "--outdir", outdir, "--list-changed"], { encoding: "utf8" });
+    const changed = spawnSync(process.execPath, [...script("plan-summary"), "--outdir", outdir, "--list-changed"], { encoding: "utf8" });
     expect(changed.stdout.trim()).toBe("edge");
   });
 });

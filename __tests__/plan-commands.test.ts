@@ -3,14 +3,13 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { terraformEnvironment } from "../modules/plan/terraform";
-import { projectRoot } from "../modules/support/project-root";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { exampleSources } from "./helpers/fleet";
 import { describeWithTerraform } from "./helpers/terraform-checks";
 import { STACK_TRACE } from "./helpers/stack-trace";
+import { entryPoint } from "./helpers/entry-point";
 
-const dist = path.join(projectRoot(), "dist", "scripts");
-const run = (script: string, args: string[]) => spawnSync(process.execPath, [path.join(dist, script), ...args], { encoding: "utf8" });
+const run = (script: string, args: string[]) => spawnSync(process.execPath, [...entryPoint(`scripts/${script}`), ...args], { encoding: "utf8" });
 
 /** A project whose cdktf.out/plans holds one planned stack, made at `plannedAt`. */
 function plannedProject(plannedAt: Date): string {
@@ -28,7 +27,7 @@ function plannedProject(plannedAt: Date): string {
 describe("npm run plan", () => {
   it("refuses an unknown --stack before synthesizing or planning anything", () => {
     const dir = writeConfigProject(exampleSources());
-    const result = run("plan.js", ["--config-dir", dir, "--stack", "edge", "--stack", "cluster-purple"]);
+    const result = run("plan.ts", ["--config-dir", dir, "--stack", "edge", "--stack", "cluster-purple"]);
     expect(result.status).toBe(1);
     expect(result.stderr.split("\n")[0]).toBe("no stack matches 'cluster-purple'; stacks: cluster-blue, cluster-blue-k8s, cluster-green, cluster-green-k8s, edge, network");
     expect(fs.existsSync(path.join(dir, "cdktf.out"))).toBe(false);
@@ -38,7 +37,7 @@ describe("npm run plan", () => {
 describe("npm run plan-summary", () => {
   it("says to plan first when there are no plans", () => {
     const dir = writeConfigProject(exampleSources());
-    const result = run("plan-summary.js", ["--config-dir", dir]);
+    const result = run("plan-summary.ts", ["--config-dir", dir]);
     expect(result.status).toBe(1);
     expect(result.stderr).toBe(`no plans in ${path.join(dir, "cdktf.out", "plans")}: run npm run plan first\n`);
   });
@@ -46,7 +45,7 @@ describe("npm run plan-summary", () => {
   it("refuses an --out it cannot write, without a stack trace", () => {
     const dir = plannedProject(new Date());
     const out = path.join(dir, "missing", "summary.md");
-    const result = run("plan-summary.js", ["--config-dir", dir, "--out", out]);
+    const result = run("plan-summary.ts", ["--config-dir", dir, "--out", out]);
     expect(result.status).toBe(1);
     expect(result.stderr).toBe(`cannot write the summary to ${out}: does not exist (or a folder on its path does not)\n`);
     expect(result.stderr).not.toMatch(STACK_TRACE);
@@ -55,7 +54,7 @@ describe("npm run plan-summary", () => {
   it("reports a corrupt plan file as a user error", () => {
     const dir = plannedProject(new Date());
     fs.writeFileSync(path.join(dir, "cdktf.out", "plans", "edge.json"), '{"resource_changes": [');
-    const result = run("plan-summary.js", ["--config-dir", dir]);
+    const result = run("plan-summary.ts", ["--config-dir", dir]);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("plans/edge.json: not valid JSON (cut short or edited?); run npm run plan again");
     expect(result.stderr).not.toMatch(STACK_TRACE);
@@ -63,10 +62,10 @@ describe("npm run plan-summary", () => {
 
   it("warns, on stderr and in the summary, when the configuration changed after the plans were made", () => {
     const dir = plannedProject(new Date(Date.now() - 60_000));
-    const fresh = run("plan-summary.js", ["--config-dir", dir]);
+    const fresh = run("plan-summary.ts", ["--config-dir", dir]);
     expect(fresh.stderr).toBe("");
     fs.appendFileSync(path.join(dir, "clusters", "blue.yaml"), "# changed\n");
-    const stale = run("plan-summary.js", ["--config-dir", dir]);
+    const stale = run("plan-summary.ts", ["--config-dir", dir]);
     expect(stale.status).toBe(0);
     expect(stale.stderr).toBe("WARNING: the plans are older than clusters/blue.yaml: run npm run plan again before trusting this summary\n");
     expect(stale.stdout).toMatch(/^> \*\*Warning:\*\* these plans are older than clusters\/blue\.yaml/);

@@ -1,11 +1,10 @@
 import { spawnSync } from "child_process";
-import * as path from "path";
 import { evaluatePolicies, readSynthesizedStacks, SynthesizedStack } from "../modules/policy/evaluate";
 import type { ResourceJson } from "../modules/policy/rule";
 import { POLICY_RULES } from "../modules/policy/rules";
-import { projectRoot } from "../modules/support/project-root";
 import { generatedFleetSources } from "../scripts/lib/generated-fleet";
 import { exampleSources, synthFleet, withClusterFile } from "./helpers/fleet";
+import { entryPoint } from "./helpers/entry-point";
 
 function reportOf(sources: Parameters<typeof synthFleet>[0]) {
   return evaluatePolicies(readSynthesizedStacks(synthFleet(sources).outdir));
@@ -264,7 +263,7 @@ describe("declared exceptions", () => {
 
 describe("npm run policy", () => {
   it("prints findings, accepted exceptions and the rules evaluated, and exits 0 on the example", () => {
-    const result = spawnSync(process.execPath, [path.join(projectRoot(), "dist", "scripts", "policy.js")], { encoding: "utf8" });
+    const result = spawnSync(process.execPath, entryPoint("scripts/policy.ts"), { encoding: "utf8" });
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^policy: 0 findings, 8 accepted exceptions, 40 rules over \d+ resources/);
     expect(result.stdout).toContain("ACCEPTED EXCEPTIONS\n  eks-private-endpoint [CKV_AWS_39, AWS-0040] cluster-blue");

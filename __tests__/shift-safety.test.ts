@@ -2,12 +2,12 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigSources, parseFleetConfig } from "../modules/config/load";
-import { projectRoot } from "../modules/support/project-root";
 import { applyShiftToSources, clustersLeftOut, planShift, ShiftRequest } from "../modules/traffic/shift";
 import { verifyShiftedSources, writeShiftedSources } from "../modules/traffic/shift-files";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { exampleSources, withClusterFile } from "./helpers/fleet";
 import { STACK_TRACE } from "./helpers/stack-trace";
+import { entryPoint } from "./helpers/entry-point";
 
 const example = exampleSources();
 const blue100 = example.clusters[0].text.replace("web: 50", "web: 100");
@@ -25,9 +25,9 @@ function withApi(blueWeights = "  web: 50\n  api: 50\n"): ConfigSources {
   return sources;
 }
 
-const shiftScript = path.join(projectRoot(), "dist", "scripts", "shift.js");
+const shiftScript = entryPoint("scripts/shift.ts");
 function shift(dir: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
-  return spawnSync(process.execPath, [shiftScript, "--config-dir", dir, ...args], { encoding: "utf8", env });
+  return spawnSync(process.execPath, [...shiftScript, "--config-dir", dir, ...args], { encoding: "utf8", env });
 }
 function filesOf(dir: string, sources: ConfigSources): string[] {
   return sources.clusters.map((c) => fs.readFileSync(path.join(dir, c.file), "utf8"));

@@ -2,11 +2,11 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigSources, parseFleetConfig } from "../modules/config/load";
-import { projectRoot } from "../modules/support/project-root";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { generatedFleetSources } from "../scripts/lib/generated-fleet";
 import { applyShiftToSources, formatShifts, planShift, ShiftRequest } from "../modules/traffic/shift";
 import { exampleSources, withClusterFile } from "./helpers/fleet";
+import { entryPoint } from "./helpers/entry-point";
 
 const example = exampleSources();
 const fleet = parseFleetConfig(example);
@@ -92,10 +92,10 @@ describe("applyShiftToSources", () => {
 });
 
 describe("npm run shift", () => {
-  const script = path.join(projectRoot(), "dist", "scripts", "shift.js");
+  const script = entryPoint("scripts/shift.ts");
   const projectCopy = () => writeConfigProject(example);
   const run = (dir: string, args: string[]) =>
-    spawnSync(process.execPath, [script, "--config-dir", dir, ...args], { encoding: "utf8" });
+    spawnSync(process.execPath, [...script, "--config-dir", dir, ...args], { encoding: "utf8" });
 
   it("edits the cluster files in place and prints the change", () => {
     const dir = projectCopy();

@@ -12,16 +12,17 @@ import { writeConfigProject } from "../scripts/lib/config-project";
 import { exampleSources } from "./helpers/fleet";
 import { STACK_TRACE } from "./helpers/stack-trace";
 import { folderFiles } from "./helpers/folder-files";
+import { entryPoint } from "./helpers/entry-point";
 
 const root = projectRoot();
-const mainJs = path.join(root, "dist", "main.js");
+const mainTs = entryPoint("main.ts");
 
 /** `npm run synth` of a project folder, with CDKTF_OUTDIR as the cdktf CLI sets it. */
 function synth(dir: string, outdir?: string) {
   const env = { ...process.env };
   delete env.CDKTF_OUTDIR;
   if (outdir) env.CDKTF_OUTDIR = outdir;
-  return spawnSync(process.execPath, [mainJs, dir], { encoding: "utf8", env, cwd: dir });
+  return spawnSync(process.execPath, [...mainTs, dir], { encoding: "utf8", env, cwd: dir });
 }
 
 describe("the output folder", () => {
@@ -80,7 +81,7 @@ describe("the output folder", () => {
 describe("cdktf synth --output", () => {
   it("refuses a folder of other files through the real cdktf CLI", () => {
     const dir = writeConfigProject(exampleSources());
-    fs.writeFileSync(path.join(dir, "cdktf.json"), JSON.stringify({ language: "typescript", app: `"${process.execPath}" "${mainJs}" .`, output: "cdktf.out", sendCrashReports: "false" }));
+    fs.writeFileSync(path.join(dir, "cdktf.json"), JSON.stringify({ language: "typescript", app: `"${process.execPath}" ${mainTs.map((arg) => `"${arg}"`).join(" ")} .`, output: "cdktf.out", sendCrashReports: "false" }));
     fs.mkdirSync(path.join(dir, "other"));
     fs.writeFileSync(path.join(dir, "other", "file.txt"), "keep\n");
     const cli = path.join(root, "node_modules", ".bin", "cdktf");

@@ -1,7 +1,6 @@
 import { ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { projectRoot } from "../modules/support/project-root";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { AwsStandIn, worldOf } from "../scripts/lib/aws-stand-in";
 import { exampleSources } from "./helpers/fleet";
@@ -27,7 +26,7 @@ afterEach(() => standIn.stop());
 /** Runs a compiled script against the stand-in, on the scratch project. */
 function run(script: string, args: string[], onLine?: (line: string) => void, onStart?: (child: ChildProcess) => void) {
   const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...standIn.environment() };
-  return runScriptAsync(path.join(projectRoot(), "dist", "scripts", `${script}.js`), ["--config-dir", project, ...args], { env, onLine, onStart });
+  return runScriptAsync(`scripts/${script}.ts`, ["--config-dir", project, ...args], { env, onLine, onStart });
 }
 
 const fileWeight = (cluster: string) => /web: (\d+)/.exec(fs.readFileSync(path.join(project, "clusters", `${cluster}.yaml`), "utf8"))![1];

@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from "child_process";
+import { entryPoint } from "./entry-point";
 
 export interface AsyncRun {
   readonly status: number | null;
@@ -15,11 +16,12 @@ export interface AsyncRunOptions {
 }
 
 /**
- * Runs a compiled script with node without blocking this process, so that a
- * server running in the test (the AWS stand-in) can answer it.
+ * Runs one of the project's entry points (`scripts/<name>.ts`) as its npm
+ * script does, without blocking this process, so that a server running in
+ * the test (the AWS stand-in) can answer it.
  */
-export function runScriptAsync(script: string, args: readonly string[], options: AsyncRunOptions = {}): Promise<AsyncRun> {
-  const child = spawn(process.execPath, [script, ...args], { env: options.env ?? process.env });
+export function runScriptAsync(entry: string, args: readonly string[], options: AsyncRunOptions = {}): Promise<AsyncRun> {
+  const child = spawn(process.execPath, [...entryPoint(entry), ...args], { env: options.env ?? process.env });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => {

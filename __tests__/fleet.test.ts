@@ -93,10 +93,11 @@ describe("adding a cluster", () => {
     }
   });
 
-  it("adds only its target group and changes only the listener rule in the edge stack", () => {
+  it("adds only its target group and that group's alarms, and changes only the listener rule in the edge stack", () => {
     const { added, changed, removed } = diffResources(before.stack("edge"), after.stack("edge"));
     expect(removed).toEqual([]);
-    expect(added.map(typeOf)).toEqual(["aws_lb_target_group"]);
+    // Its target group, and the failover's two alarms on it (healthy targets, target 5xx).
+    expect(added.map(typeOf)).toEqual(["aws_cloudwatch_metric_alarm", "aws_cloudwatch_metric_alarm", "aws_lb_target_group"]);
     expect(changed.map(typeOf)).toEqual(["aws_lb_listener_rule"]);
   });
 });

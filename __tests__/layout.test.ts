@@ -18,7 +18,9 @@ function sourcesUnder(folder: string): string[] {
 function importsOf(file: string): string[] {
   const text = fs.readFileSync(path.join(root, file), "utf8");
   const specifiers = [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)["'](\.{1,2}\/[^"']+)["']/g)].map((m) => m[1]);
-  return specifiers.map((specifier) => path.posix.normalize(path.posix.join(path.posix.dirname(file), specifier)) + ".ts");
+  return specifiers
+    .filter((specifier) => !/\.(json|js)$/.test(specifier))
+    .map((specifier) => path.posix.normalize(path.posix.join(path.posix.dirname(file), specifier)) + ".ts");
 }
 
 /** The folder of `modules/` a file belongs to, or undefined for a command (main.ts, scripts/). */

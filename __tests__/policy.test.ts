@@ -23,6 +23,8 @@ describe("the generated Terraform", () => {
       "alb-waf",
       "eks-private-endpoint",
       "eks-private-endpoint",
+      "lambda-dead-letter-queue",
+      "lambda-in-vpc",
       "listener-https",
       "no-public-ingress",
     ]);
@@ -117,7 +119,11 @@ describe("the generated Terraform", () => {
     };
     const report = reportOf(locked);
     expect(report.findings).toEqual([]);
-    expect(report.exceptions).toEqual([]);
+    // The failover function's two are its design's, whatever the configuration (docs/security.md).
+    expect(ruleIds(report.exceptions)).toEqual(["lambda-dead-letter-queue", "lambda-in-vpc"]);
+    const withoutFailover = reportOf({ ...locked, platform: { ...locked.platform, text: `${locked.platform.text}failover:\n  mode: "off"\n` } });
+    expect(withoutFailover.findings).toEqual([]);
+    expect(withoutFailover.exceptions).toEqual([]);
   });
 });
 
@@ -209,6 +215,13 @@ const violations: Record<string, Record<string, ResourceJson>> = {
   "k8s-image-pinned": { "kubernetes_deployment_v1.d": deployment({ container: { image: "registry.example.com/web:latest" } }) },
   "k8s-resources": { "kubernetes_deployment_v1.d": deployment({ container: { resources: { requests: { cpu: "100m" } } } }) },
   "k8s-readiness-probe": { "kubernetes_deployment_v1.d": deployment({ container: { readiness_probe: undefined } }) },
+  "lambda-concurrency-limit": { "aws_lambda_function.f": { runtime: "nodejs22.x", dead_letter_config: { target_arn: "q" }, vpc_config: { subnet_ids: ["s"] } } },
+  "lambda-dead-letter-queue": { "aws_lambda_function.f": { runtime: "nodejs22.x", reserved_concurrent_executions: 1, vpc_config: { subnet_ids: ["s"] } } },
+  "lambda-in-vpc": { "aws_lambda_function.f": { runtime: "nodejs22.x", reserved_concurrent_executions: 1, dead_letter_config: { target_arn: "q" } } },
+  "lambda-supported-runtime": {
+    "aws_lambda_function.f": { runtime: "nodejs18.x", reserved_concurrent_executions: 1, dead_letter_config: { target_arn: "q" }, vpc_config: { subnet_ids: ["s"] } },
+  },
+  "sns-topic-encrypted": { "aws_sns_topic.t": { name: "t" } },
   "target-registration-scoped": {
     "aws_iam_role_policy.p": iamPolicy([
       { Effect: "Allow", Action: ["elasticloadbalancing:RegisterTargets"], Resource: ["arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/*"] },
@@ -265,7 +278,7 @@ describe("npm run policy", () => {
   it("prints findings, accepted exceptions and the rules evaluated, and exits 0 on the example", () => {
     const result = spawnSync(process.execPath, entryPoint("scripts/policy.ts"), { encoding: "utf8" });
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/^policy: 0 findings, 8 accepted exceptions, 40 rules over \d+ resources/);
+    expect(result.stdout).toMatch(/^policy: 0 findings, 10 accepted exceptions, 45 rules over \d+ resources/);
     expect(result.stdout).toContain("ACCEPTED EXCEPTIONS\n  eks-private-endpoint [CKV_AWS_39, AWS-0040] cluster-blue");
     expect(result.stdout).toContain("RULES EVALUATED");
   });

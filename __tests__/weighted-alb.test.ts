@@ -18,6 +18,7 @@ const service: RoutedService = {
   manageNamespace: true,
   minHealthyTargets: 1,
   shiftLimits: { max5xxPercent: 1, maxResponseTimeMs: 1000 },
+  failover: {},
 };
 
 const props: WeightedAlbProps = {

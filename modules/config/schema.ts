@@ -91,6 +91,41 @@ const stateBackendSchema = z.discriminatedUnion("type", [
     .strict(),
 ]);
 
+/** What the automatic failover may do: move traffic, only raise the alarm, or nothing. */
+export const FAILOVER_MODES = ["auto", "alarm-only", "off"] as const;
+
+/** Who hears of every failover, and of every failure it could not move traffic away from. */
+const failoverSubscriptionSchema = z
+  .object({
+    protocol: z.enum(["email", "https", "sqs", "lambda"]),
+    /** An address, an https:// URL, or the queue's or function's ARN. */
+    endpoint: z.string().min(1).max(2048),
+  })
+  .strict()
+  .refine((s) => (s.protocol === "https" ? /^https:\/\/\S+$/.test(s.endpoint) : s.protocol === "email" ? /^[^@\s]+@[^@\s]+$/.test(s.endpoint) : /^arn:aws[a-z-]*:/.test(s.endpoint)), {
+    message: "endpoint does not fit the protocol: an address for email, an https:// URL for https, an ARN for sqs and lambda",
+    path: ["endpoint"],
+  });
+
+const failoverSchema = z
+  .object({
+    /**
+     * `auto`: a function in the edge stack moves a failed cluster's traffic to its healthy peers;
+     * `alarm-only`: it only notifies what it would move; `off`: no function at all.
+     * @default "auto"
+     */
+    mode: z.enum(FAILOVER_MODES).default("auto"),
+    /** Consecutive minutes of target 5xx above `shiftLimits.max5xxPercent` that make a cluster failed. @default 2 */
+    breachMinutes: z.number().int().min(1).max(10).default(2),
+    /** Requests a minute needs before its 5xx share counts. @default 20 */
+    minRequestsPerMinute: z.number().int().min(1).max(1_000_000).default(20),
+    /** Minutes after a failover of a service during which it moves nothing more (against flapping). @default 10 */
+    cooldownMinutes: z.number().int().min(1).max(1440).default(10),
+    /** Subscriptions of the failover's SNS topic. @default [] */
+    notify: z.array(failoverSubscriptionSchema).max(20).default([]),
+  })
+  .strict();
+
 const routedServiceSchema = z
   .object({
     name: awsName("service name", SERVICE_NAME_MAX),
@@ -156,6 +191,8 @@ const routedServiceSchema = z
       })
       .strict()
       .prefault({}),
+    /** This service's failover mode. @default the fleet's `failover.mode` */
+    failover: z.object({ mode: z.enum(FAILOVER_MODES).optional() }).strict().prefault({}),
   })
   .strict()
   .refine((s) => s.hosts !== undefined || s.paths !== undefined, {
@@ -228,6 +265,8 @@ export const platformConfigSchema = z
         planPrincipalArn: iamPrincipalArn.optional(),
       })
       .strict(),
+    /** The automatic failover in the edge stack. @default mode auto, 2 breach minutes, 10 cooldown minutes */
+    failover: failoverSchema.prefault({}),
     /** Where Terraform keeps state. @default local files under `state/` */
     stateBackend: stateBackendSchema.default({ type: "local", directory: "state" }),
     /** Tags on every AWS resource. @default {} */

@@ -180,6 +180,11 @@ export class WeightedAlb extends Construct {
     return this.targetGroup(service, cluster).resource.arn;
   }
 
+  /** The `targetgroup/<name>/<id>` end of that target group's ARN: its CloudWatch dimension. */
+  targetGroupArnSuffix(service: string, cluster: string): string {
+    return this.targetGroup(service, cluster).resource.arnSuffix;
+  }
+
   /** Name of the TargetGroupBinding that fills that target group: a new one with each new target group. */
   targetGroupBindingName(service: string, cluster: string): string {
     return targetGroupBindingName(this.targetGroup(service, cluster).identity);

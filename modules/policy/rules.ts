@@ -1,5 +1,6 @@
 import { cidrsReachingAnywhere } from "../config/cidr";
 import type { PolicyRule, ResourceJson, RuleContext } from "./rule";
+import { FUNCTION_POLICY_RULES } from "./function-rules";
 import { WORKLOAD_POLICY_RULES } from "./workload-rules";
 
 /** TLS policies of the ALB that offer TLS 1.3 and nothing below TLS 1.2. */
@@ -428,5 +429,6 @@ export const POLICY_RULES: readonly PolicyRule[] = [
       return stray.length > 0 ? `target registration allowed on ${stray.join(", ")}` : undefined;
     },
   },
+  ...FUNCTION_POLICY_RULES,
   ...WORKLOAD_POLICY_RULES,
 ];

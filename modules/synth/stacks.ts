@@ -12,11 +12,14 @@ import { EksClusterWithNodes } from "../constructs/eks-cluster";
 import { kubernetesApiAccess } from "../constructs/kubernetes-api-access";
 import { LoadBalancerController } from "../constructs/load-balancer-controller";
 import { CONTROLLER_NAMESPACE, LoadBalancerControllerIdentity } from "../constructs/load-balancer-controller-identity";
-import { clusterStackName, EDGE_STACK, eksClusterName, inClusterStackName, NETWORK_STACK } from "../constructs/naming";
+import { albName, clusterStackName, EDGE_STACK, eksClusterName, inClusterStackName, NETWORK_STACK } from "../constructs/naming";
 import { Network } from "../constructs/network";
 import { PlanReaderRbac } from "../constructs/plan-reader-rbac";
 import { effectiveAddonVersions, VERSION_CATALOGUE } from "../config/versions";
 import { WeightedAlb, WeightedRoute } from "../constructs/weighted-alb";
+import { AutomaticFailover } from "../constructs/automatic-failover";
+import { failoverSettingsOf } from "../config/failover";
+import { functionBundle } from "./function-bundle";
 import { ClusterServices } from "../workloads/cluster-services";
 
 /** A stack with its own state and, for AWS stacks, an AWS provider tagging everything. */
@@ -70,7 +73,10 @@ export function weightedRoutes(fleet: FleetConfig): WeightedRoute[] {
   }));
 }
 
-/** The weighted ALB with a target group per (service, cluster). */
+/** The module and factory of the failover function's handler (modules/traffic/failover-handler.ts). */
+const FAILOVER_HANDLER = { entry: "modules/traffic/failover-handler.ts", factory: "createFailoverHandler" };
+
+/** The weighted ALB with a target group per (service, cluster), and its automatic failover. */
 export class EdgeStack extends FleetStack {
   readonly alb: WeightedAlb;
 
@@ -93,6 +99,30 @@ export class EdgeStack extends FleetStack {
       accessLogsBucket: alb.accessLogsBucket,
       webAclArn: alb.webAclArn,
       routes: weightedRoutes(fleet),
+    });
+    this.addAutomaticFailover(fleet);
+  }
+
+  /** The failover function of the ALB, watching every target group of the services whose failover is not off. */
+  private addAutomaticFailover(fleet: FleetConfig): void {
+    const settings = failoverSettingsOf(fleet);
+    const watched = settings.policies.filter((policy) => policy.mode !== "off");
+    if (watched.length === 0) return;
+    new AutomaticFailover(this, "automatic-failover", {
+      fleetName: fleet.platform.name,
+      accountId: fleet.platform.accountId,
+      region: fleet.platform.region,
+      albName: albName(fleet.platform.name),
+      albArnSuffix: this.alb.loadBalancer.arnSuffix,
+      bundle: functionBundle({ entry: FAILOVER_HANDLER.entry, factory: FAILOVER_HANDLER.factory, settings }),
+      subscriptions: fleet.platform.failover.notify,
+      targetGroups: watched.flatMap((policy) =>
+        clustersRouting(fleet.clusters, policy.service).map(({ config }) => ({
+          ...policy,
+          cluster: config.name,
+          arnSuffix: this.alb.targetGroupArnSuffix(policy.service, config.name),
+        })),
+      ),
     });
   }
 }

@@ -9,7 +9,6 @@ import {
   Rule,
   TargetHealthStateEnum,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { FleetConfig } from "../config/load";
 import { albName } from "../constructs/naming";
 import { UserError } from "../support/user-error";
 import { DEPLOYED_WEIGHTS_TAG, parseWeightsText } from "../config/weights";
@@ -27,6 +26,11 @@ class LiveFleetError extends UserError {
   }
 }
 
+/** What finds a fleet's live ALB: its name and region (a fleet's configuration is one). */
+export interface FleetIdentity {
+  readonly platform: { readonly name: string; readonly region: string };
+}
+
 /** A live listener rule of a service and its weights by cluster. */
 export interface LiveRoute {
   readonly service: string;
@@ -37,6 +41,8 @@ export interface LiveRoute {
   readonly weights: Readonly<Record<string, number>>;
   /** The weights Terraform last deployed (the rule's `deployed-weights` tag); undefined when the tag is missing. */
   readonly deployedWeights?: Readonly<Record<string, number>>;
+  /** Every tag of the rule. */
+  readonly ruleTags: Readonly<Record<string, string>>;
 }
 
 export interface LiveFleet {
@@ -68,7 +74,7 @@ function countedState(state: TargetHealthStateEnum): HealthState {
  * `cluster` tag). Read-only: DescribeLoadBalancers, DescribeListeners,
  * DescribeRules, DescribeTags.
  */
-export async function readLiveFleet(client: ElasticLoadBalancingV2Client, fleet: FleetConfig, services: readonly string[]): Promise<LiveFleet> {
+export async function readLiveFleet(client: ElasticLoadBalancingV2Client, fleet: FleetIdentity, services: readonly string[]): Promise<LiveFleet> {
   const live = await readDeployedRoutes(client, fleet, services, false);
   if (!live) throw new LiveFleetError(`no load balancer named ${albName(fleet.platform.name)} in ${fleet.platform.region}`);
   return live;
@@ -78,13 +84,13 @@ export async function readLiveFleet(client: ElasticLoadBalancingV2Client, fleet:
  * Like {@link readLiveFleet} for what a deploy is about to change: undefined
  * when the ALB does not exist yet, and services without a rule yet left out.
  */
-export async function readLiveFleetIfDeployed(client: ElasticLoadBalancingV2Client, fleet: FleetConfig, services: readonly string[]): Promise<LiveFleet | undefined> {
+export async function readLiveFleetIfDeployed(client: ElasticLoadBalancingV2Client, fleet: FleetIdentity, services: readonly string[]): Promise<LiveFleet | undefined> {
   return readDeployedRoutes(client, fleet, services, true);
 }
 
 async function readDeployedRoutes(
   client: ElasticLoadBalancingV2Client,
-  fleet: FleetConfig,
+  fleet: FleetIdentity,
   services: readonly string[],
   skipMissingRules: boolean,
 ): Promise<LiveFleet | undefined> {
@@ -125,8 +131,9 @@ async function readDeployedRoutes(
       targetGroups.set(cluster, group.TargetGroupArn!);
       weights[cluster] = group.Weight ?? 1;
     }
-    const deployedTag = ruleTags.get(rule.RuleArn!)?.[DEPLOYED_WEIGHTS_TAG];
-    routes.set(service, { service, rule, forward, targetGroups, weights, deployedWeights: deployedTag ? parseWeightsText(deployedTag) : undefined });
+    const tags = ruleTags.get(rule.RuleArn!) ?? {};
+    const deployedTag = tags[DEPLOYED_WEIGHTS_TAG];
+    routes.set(service, { service, rule, forward, targetGroups, weights, deployedWeights: deployedTag ? parseWeightsText(deployedTag) : undefined, ruleTags: tags });
   }
   return { loadBalancerArn, routes };
 }

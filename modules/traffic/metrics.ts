@@ -25,18 +25,27 @@ function targetGroupDimension(targetGroupArn: string): string {
   return targetGroupArn.slice(targetGroupArn.lastIndexOf(":") + 1);
 }
 
+/** One minute of a target group's metrics; a metric without a datapoint that minute is absent. */
+export interface MinuteMetrics {
+  readonly requests?: number;
+  readonly target5xx?: number;
+  /** TargetResponseTime averaged over that minute's requests, seconds. */
+  readonly responseTimeSeconds?: number;
+}
+
 /**
  * RequestCount, HTTPCode_Target_5XX_Count and TargetResponseTime of each
- * target group between `start` and `end` (widened to whole minutes), by ARN.
+ * target group between `start` and `end` (widened to whole minutes), minute
+ * by minute: by ARN, then by the minute's start (epoch milliseconds).
  * Read-only: cloudwatch:GetMetricData.
  */
-export async function readTargetGroupMetrics(
+export async function readMinuteMetrics(
   client: CloudWatchClient,
   loadBalancerArn: string,
   targetGroupArns: readonly string[],
   start: Date,
   end: Date,
-): Promise<Map<string, TargetGroupMetrics>> {
+): Promise<Map<string, Map<number, MinuteMetrics>>> {
   const arns = [...new Set(targetGroupArns)];
   const minute = PERIOD_SECONDS * 1000;
   const startTime = new Date(Math.floor(start.getTime() / minute) * minute);
@@ -57,13 +66,14 @@ export async function readTargetGroupMetrics(
       Stat: stat,
     },
   });
-  const queries = arns.flatMap((arn, i) => [
-    query(`requests${i}`, arn, "RequestCount", "Sum"),
-    query(`errors${i}`, arn, "HTTPCode_Target_5XX_Count", "Sum"),
-    query(`latency${i}`, arn, "TargetResponseTime", "Average"),
-  ]);
+  const metrics = [
+    { key: "requests", name: "RequestCount", stat: "Sum" },
+    { key: "target5xx", name: "HTTPCode_Target_5XX_Count", stat: "Sum" },
+    { key: "responseTimeSeconds", name: "TargetResponseTime", stat: "Average" },
+  ] as const;
+  const queries = arns.flatMap((arn, i) => metrics.map((m) => query(`${m.key}${i}`, arn, m.name, m.stat)));
 
-  const series = new Map<string, Map<number, number>>();
+  const byArn = new Map(arns.map((arn) => [arn, new Map<number, Record<string, number>>()]));
   for (let i = 0; i < queries.length; i += QUERIES_PER_CALL) {
     let nextToken: string | undefined;
     do {
@@ -71,28 +81,49 @@ export async function readTargetGroupMetrics(
         new GetMetricDataCommand({ MetricDataQueries: queries.slice(i, i + QUERIES_PER_CALL), StartTime: startTime, EndTime: endTime, NextToken: nextToken }),
       );
       for (const result of page.MetricDataResults ?? []) {
-        const points = series.get(result.Id!) ?? new Map<number, number>();
-        (result.Timestamps ?? []).forEach((t, j) => points.set(t.getTime(), (result.Values ?? [])[j]));
-        series.set(result.Id!, points);
+        const [, key, index] = /^([a-zA-Z0-9]+?)(\d+)$/.exec(result.Id!)!;
+        const minutes = byArn.get(arns[Number(index)])!;
+        (result.Timestamps ?? []).forEach((t, j) => {
+          const entry = minutes.get(t.getTime()) ?? {};
+          entry[key] = (result.Values ?? [])[j];
+          minutes.set(t.getTime(), entry);
+        });
       }
       nextToken = page.NextToken;
     } while (nextToken);
   }
+  return byArn as Map<string, Map<number, MinuteMetrics>>;
+}
 
-  const sum = (points: Map<number, number> | undefined) => [...(points ?? new Map<number, number>()).values()].reduce((a, b) => a + b, 0);
+/**
+ * RequestCount, HTTPCode_Target_5XX_Count and TargetResponseTime of each
+ * target group between `start` and `end` (widened to whole minutes), by ARN.
+ * Read-only: cloudwatch:GetMetricData.
+ */
+export async function readTargetGroupMetrics(
+  client: CloudWatchClient,
+  loadBalancerArn: string,
+  targetGroupArns: readonly string[],
+  start: Date,
+  end: Date,
+): Promise<Map<string, TargetGroupMetrics>> {
+  const series = await readMinuteMetrics(client, loadBalancerArn, targetGroupArns, start, end);
   return new Map(
-    arns.map((arn, i) => {
-      const requests = series.get(`requests${i}`);
-      const latency = series.get(`latency${i}`) ?? new Map<number, number>();
+    [...series].map(([arn, minutes]) => {
+      let requests = 0;
+      let target5xx = 0;
       // Average over requests: each minute's average weighted by that minute's requests.
       let weighted = 0;
       let counted = 0;
-      for (const [time, average] of latency) {
-        const count = requests?.get(time) ?? 0;
-        weighted += average * count;
-        counted += count;
+      for (const minute of minutes.values()) {
+        requests += minute.requests ?? 0;
+        target5xx += minute.target5xx ?? 0;
+        if (minute.responseTimeSeconds !== undefined) {
+          weighted += minute.responseTimeSeconds * (minute.requests ?? 0);
+          counted += minute.requests ?? 0;
+        }
       }
-      return [arn, { requests: sum(requests), target5xx: sum(series.get(`errors${i}`)), responseTimeSeconds: counted > 0 ? weighted / counted : undefined }];
+      return [arn, { requests, target5xx, responseTimeSeconds: counted > 0 ? weighted / counted : undefined }];
     }),
   );
 }

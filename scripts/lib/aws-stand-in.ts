@@ -8,7 +8,8 @@ import { targetGroupIdentityOf } from "../../modules/constructs/weighted-alb";
 /**
  * A local stand-in for the parts of the ELBv2 API (Query protocol: form POST,
  * XML answers), the CloudWatch API (AWS JSON 1.0) and the CloudWatch Logs API
- * (AWS JSON 1.1) that the traffic commands use, and an STS that refuses every
+ * (AWS JSON 1.1) that the traffic commands use, SNS Publish (Query) for the
+ * failover's notices, and an STS that refuses every
  * identity, so the real AWS SDK reaches it over HTTP through AWS_ENDPOINT_URL.
  * Loopback only; bodies and the call log are bounded.
  */
@@ -54,13 +55,15 @@ export interface StandInWorld {
 }
 
 export interface StandInCall {
-  readonly api: "elbv2" | "cloudwatch" | "logs" | "sts";
+  readonly api: "elbv2" | "cloudwatch" | "logs" | "sts" | "sns";
   readonly action: string;
   readonly input: Record<string, unknown>;
 }
 
 const MAX_BODY_BYTES = 1 << 20;
 const STS_VERSION = "2011-06-15";
+const SNS_VERSION = "2010-03-31";
+const SNS_NAMESPACE = "http://sns.amazonaws.com/doc/2010-03-31/";
 const MAX_CALLS_KEPT = 10_000;
 const ELB_NAMESPACE = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/";
 const ACCOUNT = "111122223333";
@@ -187,6 +190,8 @@ export class AwsStandIn {
         } else if (typeof target === "string" && target.startsWith("Logs_20140328.")) {
           if (request.headers["content-type"] !== "application/x-amz-json-1.1") throw new ApiError("UnsupportedMediaType", "expected AWS JSON 1.1");
           this.answerLogs(target.split(".")[1], JSON.parse(body || "{}"), response);
+        } else if (new URLSearchParams(body).get("Version") === SNS_VERSION) {
+          this.answerSns(new URLSearchParams(body), response);
         } else if (new URLSearchParams(body).get("Version") === STS_VERSION) {
           this.record({ api: "sts", action: new URLSearchParams(body).get("Action") ?? "", input: {} });
           // Every identity is refused: whatever asks STS first (Terraform's AWS provider) stops here.
@@ -258,6 +263,17 @@ export class AwsStandIn {
           })),
         };
       }
+      case "AddTags": {
+        const arns: string[] = input.ResourceArns ?? [];
+        const tags: { Key: string; Value?: string }[] = input.Tags ?? [];
+        for (const arn of arns) {
+          const owner = world.rules.find((r) => r.arn === arn) ?? world.targetGroups.find((g) => g.arn === arn);
+          if (!owner) throw new ApiError("RuleNotFound", `resource ${arn} not found`);
+          if (tags.some((t) => !/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u.test(t.Value ?? ""))) throw new ApiError("ValidationError", "tag values take letters, digits, spaces and _.:/=+-@");
+          for (const tag of tags) owner.tags[tag.Key] = tag.Value ?? "";
+        }
+        return {};
+      }
       case "ModifyRule": {
         const rule = world.rules.find((r) => r.arn === input.RuleArn);
         if (!rule) throw new ApiError("RuleNotFound", `rule ${input.RuleArn} not found`);
@@ -295,6 +311,19 @@ export class AwsStandIn {
     };
   }
 
+  private answerSns(form: URLSearchParams, response: http.ServerResponse): void {
+    const action = form.get("Action") ?? "";
+    const input = unflatten(form);
+    this.record({ api: "sns", action, input });
+    if (action !== "Publish") throw new ApiError("InvalidAction", `the stand-in does not implement ${action}`);
+    if (!input.TopicArn || !input.Message) throw new ApiError("InvalidParameter", "Publish needs TopicArn and Message");
+    response.writeHead(200, { "content-type": "text/xml" });
+    response.end(
+      `<PublishResponse xmlns="${SNS_NAMESPACE}"><PublishResult><MessageId>stand-in-${this.calls.length}</MessageId></PublishResult>` +
+        `<ResponseMetadata><RequestId>stand-in</RequestId></ResponseMetadata></PublishResponse>`,
+    );
+  }
+
   private answerLogs(action: string, input: Record<string, any>, response: http.ServerResponse): void {
     this.record({ api: "logs", action, input });
     const { logGroups } = this.world;
@@ -326,7 +355,8 @@ export class AwsStandIn {
       const metric = query.MetricStat.Metric;
       const dimension = (name: string) => metric.Dimensions.find((d: any) => d.Name === name)?.Value as string | undefined;
       const value = this.metricValue(metric.MetricName, query.MetricStat.Stat, dimension("LoadBalancer"), dimension("TargetGroup"), end - start);
-      return { Id: query.Id, Label: metric.MetricName, StatusCode: "Complete", Timestamps: value === undefined ? [] : [start], Values: value === undefined ? [] : [value] };
+      const points = value === undefined ? [] : spreadOverMinutes(value, query.MetricStat.Stat === "Sum", start, end);
+      return { Id: query.Id, Label: metric.MetricName, StatusCode: "Complete", Timestamps: points.map((p) => p.time), Values: points.map((p) => p.value) };
     });
     response.writeHead(200, { "content-type": "application/x-amz-json-1.0" });
     response.end(JSON.stringify({ MetricDataResults: results, Messages: [] }));
@@ -352,6 +382,17 @@ export class AwsStandIn {
     const weight = rule.forward.find((f) => f.arn === group.arn)!.weight;
     return total === 0 ? 0 : Math.round((rule.requestsPerSecond * seconds * weight) / total);
   }
+}
+
+/**
+ * A window's value as one datapoint a minute, as CloudWatch answers a
+ * 60-second period: a sum split so that the minutes add up to it exactly, an
+ * average the same every minute. Times in epoch seconds.
+ */
+function spreadOverMinutes(value: number, isSum: boolean, start: number, end: number): { time: number; value: number }[] {
+  const minutes = Math.max(1, Math.round((end - start) / 60));
+  const cumulative = (i: number) => Math.round((value * i) / minutes);
+  return Array.from({ length: minutes }, (_, i) => ({ time: start + i * 60, value: isSum ? cumulative(i + 1) - cumulative(i) : value }));
 }
 
 class ApiError extends Error {

@@ -1,0 +1,59 @@
+import type { FleetConfig } from "./fleet-config";
+import type { RoutedService } from "./schema";
+
+/** Environment variable the failover function reads its topic's ARN from. */
+export const FAILOVER_TOPIC_VARIABLE = "FAILOVER_TOPIC_ARN";
+
+/** What the automatic failover may do for a service. */
+export type FailoverMode = "auto" | "alarm-only" | "off";
+
+/** How one service's failover judges its clusters. */
+export interface FailoverPolicy {
+  readonly service: string;
+  /** `auto` moves traffic, `alarm-only` only reports what it would move, `off` does not look. */
+  readonly mode: FailoverMode;
+  /** A weighted cluster with fewer healthy targets than this has failed. */
+  readonly minHealthyTargets: number;
+  /** A minute whose target 5xx share is above this percentage is a bad minute. */
+  readonly max5xxPercent: number;
+  /** Consecutive bad minutes (each with at least `minRequestsPerMinute` requests) that make a 5xx failure. */
+  readonly breachMinutes: number;
+  /** Minutes after a failover of the service during which it moves nothing more. */
+  readonly cooldownMinutes: number;
+  /** Requests a minute needs before its 5xx share counts: a handful of requests is noise. */
+  readonly minRequestsPerMinute: number;
+}
+
+/** Everything the failover needs to know of the fleet, as the function in the edge stack receives it. */
+export interface FailoverSettings {
+  /** The fleet's name: its ALB and listener rules are found by it. */
+  readonly fleet: string;
+  readonly region: string;
+  /** One per service, sorted by service name. */
+  readonly policies: readonly FailoverPolicy[];
+}
+
+/** A service's failover mode: its own, or the fleet's. */
+export function failoverModeOf(fleet: FleetConfig, service: RoutedService): FailoverMode {
+  return service.failover.mode ?? fleet.platform.failover.mode;
+}
+
+/** The failover settings of a fleet's configuration. */
+export function failoverSettingsOf(fleet: FleetConfig): FailoverSettings {
+  const { failover } = fleet.platform;
+  return {
+    fleet: fleet.platform.name,
+    region: fleet.platform.region,
+    policies: [...fleet.platform.services]
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((service) => ({
+        service: service.name,
+        mode: failoverModeOf(fleet, service),
+        minHealthyTargets: service.minHealthyTargets,
+        max5xxPercent: service.shiftLimits.max5xxPercent,
+        breachMinutes: failover.breachMinutes,
+        cooldownMinutes: failover.cooldownMinutes,
+        minRequestsPerMinute: failover.minRequestsPerMinute,
+      })),
+  };
+}

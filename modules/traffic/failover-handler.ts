@@ -1,0 +1,44 @@
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { FAILOVER_TOPIC_VARIABLE, FailoverSettings } from "../config/failover";
+import { runFailover } from "./failover";
+
+/** Every AWS call of the function gives up after these, so a hung endpoint cannot hold the one running instance. */
+const CLIENT_SETTINGS = { maxAttempts: 3, requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 } };
+
+/** What the function answers: the services it moved, and whether a failed cluster still carries traffic. */
+export interface FailoverResult {
+  readonly moved: readonly string[];
+  readonly unresolved: boolean;
+}
+
+/** True for an invocation by a CloudWatch alarm (its state change), false for the schedule's. */
+function startedByAlarm(event: unknown): boolean {
+  return typeof event === "object" && event !== null && "alarmData" in event;
+}
+
+/**
+ * The handler of the failover function in the edge stack: one
+ * {@link runFailover} per invocation, every minute on its schedule and at once
+ * when an alarm of a target group fires. It logs what it saw and did, and
+ * publishes every failover to the topic (and, when an alarm started it, a
+ * failure it left in place and why). An error reading the live fleet moves
+ * nothing and fails the invocation.
+ */
+export function createFailoverHandler(settings: FailoverSettings): (event: unknown) => Promise<FailoverResult> {
+  const elb = new ElasticLoadBalancingV2Client({ region: settings.region, ...CLIENT_SETTINGS });
+  const cloudWatch = new CloudWatchClient({ region: settings.region, ...CLIENT_SETTINGS });
+  const sns = new SNSClient({ region: settings.region, ...CLIENT_SETTINGS });
+  return async (event) => {
+    const topicArn = process.env[FAILOVER_TOPIC_VARIABLE];
+    const run = await runFailover({ elb, cloudWatch }, settings, {
+      now: new Date(),
+      actor: "automatic-failover",
+      notify: topicArn ? async (subject, message) => void (await sns.send(new PublishCommand({ TopicArn: topicArn, Subject: subject, Message: message }))) : undefined,
+      notifyHeld: startedByAlarm(event),
+    });
+    for (const line of run.lines) console.log(line);
+    return { moved: run.moved, unresolved: run.unresolved };
+  };
+}

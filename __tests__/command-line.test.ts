@@ -5,6 +5,7 @@ import * as path from "path";
 import { integerFlag, parseCommandLine, UsageError } from "../modules/cli/args";
 import { AsyncRun, runScriptAsync } from "./helpers/run-async";
 import { STACK_TRACE } from "./helpers/stack-trace";
+import { projectRoot } from "../modules/support/project-root";
 import { entryPoint } from "./helpers/entry-point";
 
 const USAGE = "usage: test [--step N] [--now] [file]";
@@ -48,11 +49,12 @@ describe("integerFlag", () => {
   });
 });
 
-/** Every command of package.json, compiled (`npm test` compiles first). */
+/** Every command of package.json, by the entry point its npm script runs. */
 const COMMANDS: Record<string, string> = {
   synth: "main.ts",
   shift: "scripts/shift.ts",
   retire: "scripts/retire.ts",
+  failover: "scripts/failover.ts",
   plan: "scripts/plan.ts",
   "plan-summary": "scripts/plan-summary.ts",
   policy: "scripts/policy.ts",
@@ -84,6 +86,12 @@ async function runEach(args: string[]): Promise<Record<string, AsyncRun>> {
 
 
 describe("every command", () => {
+  it("is in this list: every npm script that runs one of the project's entry points", () => {
+    const scripts: Record<string, string> = JSON.parse(fs.readFileSync(path.join(projectRoot(), "package.json"), "utf8")).scripts;
+    const launched = Object.entries(scripts).filter(([, command]) => command.startsWith("node bin/run.js "));
+    expect(Object.fromEntries(launched.map(([name, command]) => [name, command.split(" ")[2]]))).toEqual(COMMANDS);
+  });
+
   it("answers --help with its usage and exit 0", async () => {
     const results = await runEach(["--help"]);
     for (const [command, result] of Object.entries(results)) {

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -11,7 +11,8 @@ import { parseCommandLine } from "../modules/cli/args";
 import { runCommand } from "../modules/cli/run-command";
 
 const USAGE = `usage: npm run bench
-  wall time, CPU time and peak memory of synth, shift, cdktf synth and offline plans for the example and generated fleets
+  wall time, CPU time and peak memory of synth, shift, cdktf synth and offline plans for the example and generated fleets,
+  and the automatic failover's run and worst-case time from failed targets to ModifyRule
   BENCH_RUNS (default 5), BENCH_PLAN_RUNS (default 5), BENCH_CLUSTERS (default 10,50; empty: the example only); plans need TF_PLUGIN_DIR or the registry`;
 
 /**
@@ -55,8 +56,8 @@ function childrenCpuSeconds(): number | undefined {
 }
 
 /** Runs a command as a user would, with every Node process in it reporting its peak memory. */
-function measure(command: string, args: string[], cwd: string): Measurement {
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --require ${reporter}`.trim() };
+function measure(command: string, args: string[], cwd: string, extraEnv: NodeJS.ProcessEnv = {}): Measurement {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --require ${reporter}`.trim() };
   delete env.CDKTF_OUTDIR;
   const start = process.hrtime.bigint();
   const cpuBefore = childrenCpuSeconds();
@@ -157,13 +158,66 @@ function benchCase(name: string, sources: ConfigSources): void {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-runCommand(() => {
+/** Seconds between two runs of the failover function (its EventBridge schedule, rate(1 minute)). */
+const FAILOVER_SCHEDULE_SECONDS = 60;
+
+/**
+ * How long traffic stays on a cluster whose targets all failed, with the
+ * example's settings: the ALB's health checks take interval × unhealthy
+ * threshold to mark the targets unhealthy, the function's next scheduled run
+ * comes at most a minute later (an alarm may start it sooner), and the run
+ * itself is measured: `npm run failover -- --once`, from a cold start, against
+ * a stand-in whose blue targets are unhealthy, until its ModifyRule is answered.
+ */
+async function failoverBench(sources: ConfigSources): Promise<void> {
+  const dir = benchProject(sources);
+  const healthCheck = loadFleetConfig(dir).platform.services[0].healthCheck;
+  const results: Measurement[] = [];
+  for (let run = 0; run < RUNS; run++) results.push(await measureFailoverRun(dir));
+  const runs = repeat(RUNS, () => results.shift()!);
+  const detection = healthCheck.intervalSeconds * healthCheck.unhealthyThreshold;
+  const worst = detection + FAILOVER_SCHEDULE_SECONDS + runs.seconds;
+  console.log("\nautomatic failover, example settings".padEnd(49) + "     wall       cpu  memory");
+  report("npm run failover -- --once (blue down)", runs, "against the stand-in, from a cold start");
+  console.log(
+    `  targets failed → ModifyRule, worst case: health checks ${healthCheck.intervalSeconds} s × ${healthCheck.unhealthyThreshold}` +
+      ` + schedule ≤ ${FAILOVER_SCHEDULE_SECONDS} s + run ${runs.seconds.toFixed(2)} s = ${worst.toFixed(1)} s  target ≤ 90 s`,
+  );
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** One `npm run failover -- --once` against a fresh stand-in process whose blue targets are unhealthy. */
+async function measureFailoverRun(dir: string): Promise<Measurement> {
+  const standIn = spawn(process.execPath, [path.join(root, "bin", "run.js"), "scripts/stand-in.ts", "--scenario", "unhealthy", "--cluster", "blue", "--config-dir", dir], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  try {
+    const printed = await new Promise<string>((resolve, reject) => {
+      let text = "";
+      standIn.stdout.on("data", (chunk: Buffer) => {
+        text += chunk.toString();
+        if (text.includes("export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=")) resolve(text);
+      });
+      standIn.on("exit", () => reject(new Error(`the stand-in stopped: ${text}`)));
+    });
+    const env = Object.fromEntries([...printed.matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1], m[2]]));
+    const m = measure(npm, ["run", "failover", "--", "--once", "--config-dir", dir], root, env);
+    if (!m.stdout.includes("web: moved")) throw new Error(`the failover did not move web:\n${m.stdout}`);
+    return m;
+  } finally {
+    standIn.kill();
+  }
+}
+
+runCommand(async () => {
   if (!parseCommandLine({ usage: USAGE, options: {} })) return;
   console.log(
     `benchmark: node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(1)}; ` +
       `median of ${RUNS} runs, plans ${PLAN_RUNS}; cpu: the whole process tree; memory: peak RSS of the largest Node process`,
   );
   benchCase("example", readConfigSources(root));
+  await failoverBench(readConfigSources(root));
   for (const count of CLUSTER_COUNTS) benchCase(`generated fleet`, generatedFleetSources(count));
   console.log(`\nload average at the end ${os.loadavg()[0].toFixed(1)} (other work on the machine slows every figure)`);
 });

@@ -111,6 +111,10 @@ class AppliedState {
       return expression.replace(token, (_m, address: string, attributePath: string) => String(this.valueAt(address, attributePath)));
     }
     if (Array.isArray(expression)) return expression.map((e) => this.resolve(e, Array.isArray(type) ? type[1] : undefined));
+    // A map set from references (alarm dimensions, a function's environment variables).
+    if (expression !== null && typeof expression === "object") {
+      return Object.fromEntries(Object.entries(expression).map(([key, value]) => [key, this.resolve(value, Array.isArray(type) ? type[1] : undefined)]));
+    }
     return expression;
   }
 

@@ -40,7 +40,8 @@ export function functionBundle(props: FunctionBundleProps): FunctionBundle {
   const root = projectRoot();
   const settings = JSON.stringify(props.settings, null, 2) + "\n";
   const key = sourceKey(root, props, settings);
-  const file = path.join(root, "dist", "function-bundles", `${path.basename(props.entry, ".ts")}-${key.slice(0, 16)}.zip`);
+  // The file's name is the same whatever the key: Terraform sees the package's path, which may change only with its bytes.
+  const file = path.join(root, "dist", "function-bundles", key.slice(0, 16), `${path.basename(props.entry, ".ts")}.zip`);
   let zip: Buffer;
   try {
     zip = fs.readFileSync(file);

@@ -6,6 +6,7 @@ import { albName } from "../constructs/naming";
 import { HEALTH_STATES, HealthCounts, readLiveFleet, readRouteHealth } from "./live-fleet";
 import { readTargetGroupMetrics, TargetGroupMetrics } from "./metrics";
 import { textTable } from "./text-table";
+import { lastFailoverOf } from "./failover";
 import { formatWeights, sameWeights } from "../config/weights";
 
 /** One cluster's part in one service. */
@@ -33,6 +34,8 @@ export interface ServiceStatus {
   readonly liveWeights: Readonly<Record<string, number>>;
   /** Weights Terraform last deployed (the rule's tag); undefined when the rule has no such tag. */
   readonly deployedWeights?: Readonly<Record<string, number>>;
+  /** The last automatic failover recorded on the rule (`<time> from=<clusters> by=<who>`), until a deploy of edge clears it. */
+  readonly lastFailover?: string;
   /** Some cluster with live weight has at least minHealthyTargets healthy targets. */
   readonly healthyCapacity: boolean;
   readonly clusters: readonly ClusterRouteStatus[];
@@ -110,6 +113,7 @@ export async function readFleetStatus(elb: ElasticLoadBalancingV2Client, fleet: 
       fileWeights,
       liveWeights: route.weights,
       deployedWeights: route.deployedWeights,
+      lastFailover: lastFailoverOf(route)?.text,
       healthyCapacity: clusters.some((c) => (c.liveWeight ?? 0) > 0 && (c.health?.healthy ?? 0) >= service.minHealthyTargets),
       clusters,
     };
@@ -118,8 +122,9 @@ export async function readFleetStatus(elb: ElasticLoadBalancingV2Client, fleet: 
   const problems: string[] = [];
   for (const s of serviceStatuses) {
     if (s.drift) {
+      const madeBy = s.lastFailover ? `the automatic failover (${s.lastFailover})` : "a change made live (shift --now)";
       const cause = s.liveFailover
-        ? `a change made live (shift --now) that is not deployed from the files; last deployed ${formatWeights(s.deployedWeights!)}`
+        ? `${madeBy} that is not deployed from the files; last deployed ${formatWeights(s.deployedWeights!)}`
         : "the files differ from what is deployed: deploy edge, or bring the files in line";
       problems.push(`${s.service}: DRIFT live ${formatWeights(s.liveWeights)}, files ${formatWeights(s.fileWeights)} (${cause})`);
     }
@@ -164,6 +169,7 @@ export function formatFleetStatus(status: FleetStatus): string {
   if (status.metricsError) lines.push("", `request counts unavailable: ${status.metricsError}`);
   const unavailable = status.services.flatMap((s) => s.clusters.filter((c) => (c.health?.unavailable ?? 0) > 0).map((c) => `${s.service}/${c.cluster}`));
   if (unavailable.length > 0) lines.push("", `health unavailable (health checks off?) for ${unavailable.join(", ")}`);
+  for (const s of status.services.filter((s) => s.lastFailover)) lines.push("", `${s.service}: last automatic failover ${s.lastFailover}`);
   const undeployed = status.services.filter((s) => s.liveFailover && !s.drift);
   for (const s of undeployed) lines.push("", `${s.service}: files and live agree; Terraform last deployed ${formatWeights(s.deployedWeights!)}: merge the files and deploy edge`);
   lines.push("", ...(status.problems.length > 0 ? status.problems : ["no drift; every service has healthy capacity"]));

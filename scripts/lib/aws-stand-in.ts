@@ -107,6 +107,8 @@ export function worldOf(fleet: FleetConfig, targetsPerGroup = 2): StandInWorld {
 /** The stand-in server. `url` is set once `start` resolves. */
 export class AwsStandIn {
   readonly calls: StandInCall[] = [];
+  /** Sees each call as it arrives, before it is answered: to change the world in between two calls. */
+  onCall?: (call: StandInCall) => void;
   /** Rule ARNs whose ModifyRule is refused (AccessDenied), to try failures. */
   readonly refusedRules = new Set<string>();
   url = "";
@@ -216,6 +218,7 @@ export class AwsStandIn {
 
   private record(call: StandInCall): void {
     if (this.calls.length < MAX_CALLS_KEPT) this.calls.push(call);
+    this.onCall?.(call);
   }
 
   private answerElb(form: URLSearchParams, response: http.ServerResponse): void {

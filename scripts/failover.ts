@@ -1,0 +1,39 @@
+import * as os from "os";
+import * as path from "path";
+import { failoverSettingsOf } from "../modules/config/failover";
+import { parseFleetConfig, readConfigSources } from "../modules/config/load";
+import { parseCommandLine, UsageError } from "../modules/cli/args";
+import { runCommand } from "../modules/cli/run-command";
+import { projectRoot } from "../modules/support/project-root";
+import { cloudWatchClient, elbClient, rethrowAwsError } from "../modules/traffic/aws-clients";
+import { runFailover } from "../modules/traffic/failover";
+
+const USAGE = `usage: npm run failover -- --once [--dry-run] [--config-dir DIR]
+  runs the automatic failover's decision once against the live fleet, as the function in the edge
+  stack does every minute: a weighted cluster with fewer healthy targets than minHealthyTargets, or
+  with target 5xx above shiftLimits.max5xxPercent for failover.breachMinutes, loses its weight to its
+  serving peers; nothing moves when no peer serves, in the cooldown, or in alarm-only mode
+  --once           run once (required: a schedule that runs it is the edge stack's function, or yours)
+  --dry-run        decide and print, change nothing
+  --config-dir DIR folder holding platform.yaml and clusters/ (default: the project root)
+exits 1 when a failed cluster still carries traffic (nothing could be moved, or it was not tried)`;
+
+async function main(): Promise<void> {
+  const commandLine = parseCommandLine({
+    usage: USAGE,
+    options: { once: { type: "boolean", default: false }, "dry-run": { type: "boolean", default: false }, "config-dir": { type: "string" } },
+  });
+  if (!commandLine) return;
+  const { values } = commandLine;
+  if (!values.once) throw new UsageError("give --once: each run decides once", USAGE);
+  const fleet = parseFleetConfig(readConfigSources(path.resolve(values["config-dir"] ?? projectRoot())));
+  const run = await runFailover({ elb: await elbClient(fleet), cloudWatch: await cloudWatchClient(fleet) }, failoverSettingsOf(fleet), {
+    now: new Date(),
+    actor: `${os.userInfo().username}-failover-once`,
+    dryRun: values["dry-run"],
+  });
+  for (const line of run.lines) console.log(line);
+  if (run.unresolved) process.exitCode = 1;
+}
+
+runCommand(() => main().catch(rethrowAwsError));

@@ -83,7 +83,7 @@ describe("stacks to plan since a base synthesis", () => {
         fs.writeFileSync(file, JSON.stringify(json));
       };
       edit("cluster-green", (json) => (json.data = { ...json.data, aws_vpcs: { all: {} } }));
-      if (edgeChange) edit("edge", (json) => (json.resource = { ...json.resource, aws_sns_topic: { alerts: { name: "alerts" } } }));
+      if (edgeChange) edit("edge", (json) => (json.resource = { ...json.resource, aws_sns_topic: { ...(json.resource.aws_sns_topic as object), alerts: { name: "alerts" } } }));
       return copy;
     };
     const selection = stacksToPlan(withLiveData(exampleOut, true), withLiveData(exampleOut, false));

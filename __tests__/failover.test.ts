@@ -31,7 +31,7 @@ describe("the failover's decision", () => {
     expect(decision).toEqual({
       kind: "failover",
       service: "web",
-      failed: [{ cluster: "blue", reason: "1 healthy target, fewer than minHealthyTargets 2" }],
+      failed: [{ cluster: "blue", cause: "unhealthy", reason: "1 healthy target, fewer than minHealthyTargets 2" }],
       before: { blue: 50, green: 30, purple: 20 },
       after: { blue: 0, green: 30, purple: 20 },
     });
@@ -115,7 +115,7 @@ describe("the failover function against the live API (the SDK over HTTP to the s
     const result = await createFailoverHandler(settings)({ "detail-type": "Scheduled Event" });
     expect(result).toEqual({ moved: ["web"], unresolved: false });
     expect(standIn.weights("web")).toEqual({ blue: 0, green: 50 });
-    expect(standIn.rule("web").tags[LAST_FAILOVER_TAG]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z from=blue by=automatic-failover$/);
+    expect(standIn.rule("web").tags[LAST_FAILOVER_TAG]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z from=blue why=unhealthy by=automatic-failover$/);
     expect(published()).toEqual([
       {
         TopicArn: topicArn,
@@ -218,8 +218,8 @@ describe("npm run failover", () => {
     expect(once.status).toBe(0);
     expect(standIn.weights("web")).toEqual({ blue: 0, green: 50 });
     const status = await runScriptAsync("scripts/status.ts", ["--config-dir", project, "--minutes", "0"], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...standIn.environment() } });
-    expect(status.stdout).toMatch(/web: DRIFT live blue=0 green=50, files blue=50 green=50 \(the automatic failover \(\S+ from=blue by=\S+-failover-once\) that is not deployed/);
-    expect(status.stdout).toMatch(/web: last automatic failover \S+ from=blue by=\S+-failover-once/);
+    expect(status.stdout).toMatch(/web: DRIFT live blue=0 green=50, files blue=50 green=50 \(the automatic failover \(\S+ from=blue why=unhealthy by=\S+-failover-once\) that is not deployed/);
+    expect(status.stdout).toMatch(/web: last automatic failover \S+ from=blue why=unhealthy by=\S+-failover-once/);
     expect(status.status).toBe(1);
   });
 

@@ -185,7 +185,7 @@ export class AutomaticFailover extends Construct {
     const dimensions = { LoadBalancer: albArnSuffix, TargetGroup: group.arnSuffix };
     const id = `${group.service}-${group.cluster}`;
     new CloudwatchMetricAlarm(this, `healthy-${id}`, {
-      alarmName: `${prefix}healthy`,
+      alarmName: `${prefix}-healthy`,
       alarmDescription: `${group.service} in ${group.cluster}: fewer than ${group.minHealthyTargets} healthy targets; runs the failover`,
       namespace: "AWS/ApplicationELB",
       metricName: "HealthyHostCount",
@@ -200,7 +200,7 @@ export class AutomaticFailover extends Construct {
     });
     const metric = (metricName: string) => ({ namespace: "AWS/ApplicationELB", metricName, dimensions, period: 60, stat: "Sum" });
     new CloudwatchMetricAlarm(this, `target-5xx-${id}`, {
-      alarmName: `${prefix}5xx`,
+      alarmName: `${prefix}-5xx`,
       alarmDescription: `${group.service} in ${group.cluster}: target 5xx above ${group.max5xxPercent} % for ${group.breachMinutes} minutes; runs the failover`,
       evaluationPeriods: group.breachMinutes,
       datapointsToAlarm: group.breachMinutes,

@@ -77,15 +77,15 @@ function bundleFiles(root: string, props: FunctionBundleProps, settings: string)
     const file = pending.pop()!;
     if (seen.has(file)) continue;
     seen.add(file);
-    const inPackage = path.relative(root, file).split(path.sep).join("/");
+    const inPackage = pathInPackage(root, file);
     const code = file.endsWith(".ts") ? swc.transformSync(fs.readFileSync(file, "utf8"), { ...SWC_OPTIONS, filename: file }).code : fs.readFileSync(file, "utf8");
     files.set(inPackage.replace(/\.ts$/, ".js"), Buffer.from(code));
     for (const match of code.matchAll(/\brequire\(\s*["']([^"']+)["']\s*\)/g)) {
       const required = resolveRequire(root, file, match[1]);
       if (required) pending.push(required);
     }
-    const packageJson = nearestPackageJson(root, file);
-    if (packageJson) files.set(path.relative(root, packageJson).split(path.sep).join("/"), fs.readFileSync(packageJson));
+    const packageJson = nearestPackageJson(file);
+    if (packageJson) files.set(pathInPackage(root, packageJson), fs.readFileSync(packageJson));
   }
   const entry = `./${props.entry.replace(/\.ts$/, ".js")}`;
   files.set("index.js", Buffer.from(`"use strict";\nexports.handler = require(${JSON.stringify(entry)}).${props.factory}(require("./settings.json"));\n`));
@@ -107,15 +107,29 @@ function resolveRequire(root: string, from: string, specifier: string): string |
   } catch {
     throw new Error(`${path.relative(root, from)} requires ${specifier}, which cannot be found for the function's package`);
   }
-  if (path.relative(root, resolved).startsWith("..")) throw new Error(`${path.relative(root, from)} requires ${specifier} from outside the project (${resolved})`);
+  if (!resolved.split(path.sep).includes("node_modules") && path.relative(root, resolved).startsWith("..")) {
+    throw new Error(`${path.relative(root, from)} requires ${specifier} from outside the project (${resolved})`);
+  }
   return resolved;
 }
 
+/**
+ * Where a file goes in the package: the project's own files at their path
+ * from the project root; an npm package's from its `node_modules` folder on,
+ * wherever that folder really is (a checkout may link to another's).
+ */
+function pathInPackage(root: string, file: string): string {
+  const relative = path.relative(root, file);
+  if (!relative.startsWith("..")) return relative.split(path.sep).join("/");
+  const parts = file.split(path.sep);
+  return parts.slice(parts.indexOf("node_modules")).join("/");
+}
+
 /** The package.json of the npm package a file belongs to, which Node reads to resolve it; undefined for the project's own files. */
-function nearestPackageJson(root: string, file: string): string | undefined {
-  const relative = path.relative(root, file).split(path.sep);
-  const at = relative.lastIndexOf("node_modules");
+function nearestPackageJson(file: string): string | undefined {
+  const parts = file.split(path.sep);
+  const at = parts.lastIndexOf("node_modules");
   if (at < 0) return undefined;
-  const depth = relative[at + 1].startsWith("@") ? 3 : 2;
-  return path.join(root, ...relative.slice(0, at + depth), "package.json");
+  const depth = parts[at + 1].startsWith("@") ? 3 : 2;
+  return parts.slice(0, at + depth).concat("package.json").join(path.sep);
 }

@@ -4,6 +4,19 @@ import * as zlib from "zlib";
 const FIXED_DOS_TIME = 0;
 const FIXED_DOS_DATE = (0 << 9) | (1 << 5) | 1;
 
+/** Version needed, flags, method, time, date, CRC-32, sizes and name length: the fields every zip entry record repeats. */
+function writeEntryFields(record: Buffer, at: number, fields: { crc: number; compressedSize: number; size: number; nameLength: number }): void {
+  record.writeUInt16LE(20, at); // version needed: 2.0
+  record.writeUInt16LE(0x0800, at + 2); // UTF-8 names
+  record.writeUInt16LE(8, at + 4); // deflate
+  record.writeUInt16LE(FIXED_DOS_TIME, at + 6);
+  record.writeUInt16LE(FIXED_DOS_DATE, at + 8);
+  record.writeUInt32LE(fields.crc, at + 10);
+  record.writeUInt32LE(fields.compressedSize, at + 14);
+  record.writeUInt32LE(fields.size, at + 18);
+  record.writeUInt16LE(fields.nameLength, at + 22);
+}
+
 /**
  * A zip archive of the given files (path inside the archive → content),
  * deflated, in sorted path order, with fixed timestamps and permissions:
@@ -18,30 +31,15 @@ export function zipArchive(files: ReadonlyMap<string, Buffer>): Buffer {
     const nameBytes = Buffer.from(name, "utf8");
     const deflated = zlib.deflateRawSync(content, { level: 9 });
     const crc = zlib.crc32(content);
+    // The local header and the central directory entry share these fields, at different offsets.
+    const fields = { crc, compressedSize: deflated.length, size: content.length, nameLength: nameBytes.length };
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4); // version needed: 2.0
-    local.writeUInt16LE(0x0800, 6); // UTF-8 names
-    local.writeUInt16LE(8, 8); // deflate
-    local.writeUInt16LE(FIXED_DOS_TIME, 10);
-    local.writeUInt16LE(FIXED_DOS_DATE, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(deflated.length, 18);
-    local.writeUInt32LE(content.length, 22);
-    local.writeUInt16LE(nameBytes.length, 26);
-    local.writeUInt16LE(0, 28);
+    writeEntryFields(local, 4, fields);
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
     central.writeUInt16LE((3 << 8) | 20, 4); // made by: Unix, 2.0
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0x0800, 8);
-    central.writeUInt16LE(8, 10);
-    central.writeUInt16LE(FIXED_DOS_TIME, 12);
-    central.writeUInt16LE(FIXED_DOS_DATE, 14);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(deflated.length, 20);
-    central.writeUInt32LE(content.length, 24);
-    central.writeUInt16LE(nameBytes.length, 28);
+    writeEntryFields(central, 6, fields);
     central.writeUInt32LE(((0o100644 << 16) >>> 0), 38); // a regular file, rw-r--r--
     central.writeUInt32LE(offset, 42);
     locals.push(local, nameBytes, deflated);

@@ -33,6 +33,8 @@ export interface ServiceObservation {
 /** A weighted cluster found failed, and why. */
 export interface FailedCluster {
   readonly cluster: string;
+  /** What failed: too few healthy targets, or too many target 5xx for too long. */
+  readonly cause: "unhealthy" | "5xx";
   readonly reason: string;
 }
 
@@ -46,9 +48,10 @@ export type FailoverDecision =
   | { readonly kind: "held"; readonly service: string; readonly failed: readonly FailedCluster[]; readonly reason: string };
 
 /** Why a weighted cluster has failed, or undefined when it serves. */
-function failureOf(policy: FailoverPolicy, observation: ClusterObservation): string | undefined {
+function failureOf(policy: FailoverPolicy, observation: ClusterObservation): Omit<FailedCluster, "cluster"> | undefined {
   if (observation.healthy < policy.minHealthyTargets) {
-    return `${observation.healthy} healthy target${observation.healthy === 1 ? "" : "s"}, fewer than minHealthyTargets ${policy.minHealthyTargets}`;
+    const targets = `${observation.healthy} healthy target${observation.healthy === 1 ? "" : "s"}`;
+    return { cause: "unhealthy", reason: `${targets}, fewer than minHealthyTargets ${policy.minHealthyTargets}` };
   }
   const minutes = observation.minutes;
   if (!minutes || minutes.length < policy.breachMinutes) return undefined;
@@ -57,7 +60,8 @@ function failureOf(policy: FailoverPolicy, observation: ClusterObservation): str
     minute !== undefined && minute.requests >= policy.minRequestsPerMinute && (minute.target5xx / minute.requests) * 100 > policy.max5xxPercent;
   if (!recent.every(bad)) return undefined;
   const shares = recent.map((m) => `${((m!.target5xx / m!.requests) * 100).toFixed(1)} %`).join(", ");
-  return `target 5xx above ${policy.max5xxPercent} % for ${policy.breachMinutes} consecutive minute${policy.breachMinutes === 1 ? "" : "s"} (${shares})`;
+  const minutesText = `${policy.breachMinutes} consecutive minute${policy.breachMinutes === 1 ? "" : "s"}`;
+  return { cause: "5xx", reason: `target 5xx above ${policy.max5xxPercent} % for ${minutesText} (${shares})` };
 }
 
 /**
@@ -77,8 +81,8 @@ export function decideFailover(policy: FailoverPolicy, observed: ServiceObservat
   const weighted = clusters.filter((cluster) => observed.clusters[cluster].weight > 0);
   const failed: FailedCluster[] = [];
   for (const cluster of weighted) {
-    const reason = failureOf(policy, observed.clusters[cluster]);
-    if (reason) failed.push({ cluster, reason });
+    const failure = failureOf(policy, observed.clusters[cluster]);
+    if (failure) failed.push({ cluster, ...failure });
   }
   if (failed.length === 0) return { kind: "steady", service };
 

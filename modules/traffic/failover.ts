@@ -9,7 +9,7 @@ import { MinuteMetrics, readMinuteMetrics } from "./metrics";
 
 /**
  * Tag on a listener rule recording the last failover of its service:
- * `<ISO time> from=<cluster>[+<cluster>] by=<who>`. Terraform owns the rule's
+ * `<ISO time> from=<cluster>[+<cluster>] why=<unhealthy|5xx>[+...] by=<who>`. Terraform owns the rule's
  * tags, so the deploy that brings the files in line with the failover clears it.
  */
 export const LAST_FAILOVER_TAG = "last-failover";
@@ -24,7 +24,8 @@ export function lastFailoverOf(route: LiveRoute): { readonly at: Date; readonly 
 /** The record of a failover, as a tag value (letters, digits, spaces and `_.:/=+-@` only). */
 function failoverRecord(decision: Extract<FailoverDecision, { kind: "failover" }>, now: Date, actor: string): string {
   const from = decision.failed.map((f) => f.cluster).join("+");
-  return `${now.toISOString()} from=${from} by=${actor.replace(/[^\p{L}\p{N}_.:/=+\-@]/gu, "-")}`.slice(0, 256);
+  const why = decision.failed.map((f) => f.cause).join("+");
+  return `${now.toISOString()} from=${from} why=${why} by=${actor.replace(/[^\p{L}\p{N}_.:/=+\-@]/gu, "-")}`.slice(0, 256);
 }
 
 export interface FailoverClients {

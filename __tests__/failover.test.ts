@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "child_process";
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -14,6 +14,7 @@ import { writeConfigProject } from "../scripts/lib/config-project";
 import { AwsStandIn, worldOf } from "../scripts/lib/aws-stand-in";
 import { exampleSources } from "./helpers/fleet";
 import { runScriptAsync } from "./helpers/run-async";
+import { zipEntries } from "./helpers/zip-entries";
 
 const policy: FailoverPolicy = { service: "web", mode: "auto", minHealthyTargets: 2, max5xxPercent: 1, breachMinutes: 2, cooldownMinutes: 10, minRequestsPerMinute: 20 };
 const now = new Date("2026-12-01T12:00:30Z");
@@ -247,8 +248,10 @@ describe("the function's package", () => {
   it("runs on its own, with only the runtime's AWS SDK beside it, and moves traffic through the live API", async () => {
     const bundle = functionBundle(props);
     const task = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-function-"));
-    const unzip = spawnSync("unzip", ["-q", bundle.path, "-d", task]);
-    if (unzip.error) throw new Error(`unzip is needed to open the package: ${unzip.error.message}`);
+    for (const [name, content] of zipEntries(fs.readFileSync(bundle.path))) {
+      fs.mkdirSync(path.dirname(path.join(task, name)), { recursive: true });
+      fs.writeFileSync(path.join(task, name), content);
+    }
     // What the Lambda runtime provides: the AWS SDK v3 and its dependencies, none of the project's other packages.
     const runtime = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-runtime-"));
     const bundled = new Set(fs.readdirSync(path.join(task, "node_modules")));

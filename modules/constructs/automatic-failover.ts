@@ -75,7 +75,6 @@ export class AutomaticFailover extends Construct {
       accountId: props.accountId,
       region: props.region,
       logGroupNamePattern: logGroupName,
-      servicePrincipals: ["cloudwatch.amazonaws.com"],
     }).key;
     const logGroup = new CloudwatchLogGroup(this, "log-group", { name: logGroupName, retentionInDays: props.logRetentionDays ?? 365, kmsKeyId: key.arn });
     this.topic = new SnsTopic(this, "topic", { name, kmsMasterKeyId: key.arn });

@@ -19,13 +19,6 @@ export interface EncryptionKeyProps {
    * @default no log group may use the key
    */
   readonly logGroupNamePattern?: string;
-  /**
-   * AWS services (in this account) that may encrypt and decrypt with the key
-   * for the resources they act on, e.g. `cloudwatch.amazonaws.com` publishing
-   * an alarm to an encrypted SNS topic.
-   * @default none
-   */
-  readonly servicePrincipals?: readonly string[];
 }
 
 /**
@@ -60,16 +53,6 @@ export class EncryptionKey extends Construct {
             "kms:EncryptionContext:aws:logs:arn": `arn:${partition}:logs:${props.region}:${props.accountId}:log-group:${props.logGroupNamePattern}`,
           },
         },
-      });
-    }
-    if (props.servicePrincipals && props.servicePrincipals.length > 0) {
-      statements.push({
-        Sid: "AwsServices",
-        Effect: "Allow",
-        Principal: { Service: [...props.servicePrincipals] },
-        Action: ["kms:Decrypt", "kms:GenerateDataKey"],
-        Resource: "*",
-        Condition: { StringEquals: { "aws:SourceAccount": props.accountId } },
       });
     }
     this.key = new KmsKey(this, "key", {

@@ -22,6 +22,8 @@ export interface WorkloadProps {
   /** Probe path when the workload names none: the target group's health-check path. */
   readonly healthCheckPath: string;
   readonly workload: WorkloadConfig;
+  /** Seconds from a pod's stop to its SIGKILL: beyond its preStop sleep and the target group's deregistration delay. */
+  readonly terminationGracePeriodSeconds: number;
   /** Pods in this cluster (overrides and standby applied). */
   readonly scale: WorkloadScale;
   /** Variables set by the fleet, such as the cluster's name. */
@@ -35,7 +37,8 @@ const CONFIG_VOLUME = "config";
 /**
  * A service's pods in one cluster as Kubernetes provider resources: a
  * Deployment (non-root, read-only root filesystem, spread across zones,
- * readiness on the health-check path), its Service, a PodDisruptionBudget, a
+ * readiness on the health-check path, stopping only after a preStop sleep so
+ * that the ALB has stopped sending to it), its Service, a PodDisruptionBudget, a
  * ConfigMap of its files and, when it autoscales, a HorizontalPodAutoscaler.
  */
 export class Workload extends Construct {
@@ -84,6 +87,7 @@ export class Workload extends Construct {
           },
           spec: {
             automountServiceAccountToken: false,
+            terminationGracePeriodSeconds: props.terminationGracePeriodSeconds,
             securityContext: {
               runAsNonRoot: true,
               runAsUser: workload.runAsUser === undefined ? undefined : String(workload.runAsUser),
@@ -114,6 +118,11 @@ export class Workload extends Construct {
                     ...(workload.resources.limits.cpu ? { cpu: workload.resources.limits.cpu } : {}),
                   },
                 },
+                // The pod leaves the target group as it starts stopping, but the ALB sends it requests for
+                // a few seconds more: the sleep keeps it serving them before SIGTERM. An exec, since the
+                // provider's kubernetes_deployment_v1 (2.38) has no field for Kubernetes' own sleep action.
+                lifecycle:
+                  workload.preStopSleepSeconds > 0 ? { preStop: [{ exec: { command: ["sleep", String(workload.preStopSleepSeconds)] } }] } : undefined,
                 readinessProbe: httpProbe(workload.readinessProbe),
                 livenessProbe: workload.livenessProbe ? httpProbe(workload.livenessProbe) : undefined,
                 securityContext: {

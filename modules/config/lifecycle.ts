@@ -71,9 +71,10 @@ export function checkTransition(base: FleetConfig, next: FleetConfig): ConfigPro
   const baseByName = new Map(base.clusters.map((c) => [c.config.name, c]));
   const nextNames = new Set(next.clusters.map((c) => c.config.name));
 
+  const baseServices = new Set(base.platform.services.map((s) => s.name));
   for (const cluster of next.clusters) {
     const before = baseByName.get(cluster.config.name);
-    if (before) problems.push(...checkClusterChange(before, cluster));
+    if (before) problems.push(...checkClusterChange(before, cluster), ...checkNewRoutes(before, cluster, baseServices));
     else problems.push(...checkNewCluster(cluster));
   }
   for (const removed of base.clusters.filter((c) => !nextNames.has(c.config.name))) {
@@ -89,14 +90,30 @@ export function checkTransition(base: FleetConfig, next: FleetConfig): ConfigPro
   return problems;
 }
 
-function checkNewCluster({ file, config }: LoadedCluster): ConfigProblem[] {
+/**
+ * Weights above 0 on routes the fleet does not have yet: the edge stack applies
+ * before the cluster's TargetGroupBinding fills the new target group, so its
+ * share would answer 503 for the whole deploy.
+ */
+function newRouteWeights({ file, config }: LoadedCluster, isNew: (service: string) => boolean, why: (service: string) => string): ConfigProblem[] {
   return Object.entries(config.weights)
-    .filter(([, weight]) => weight > 0)
-    .map(([service, weight]) => ({
-      file,
-      field: `weights.${service}`,
-      message: `is ${weight}, but ${config.name} is a new cluster: it starts at weight 0 and gets traffic in a later change, once it is deployed and healthy`,
-    }));
+    .filter(([service, weight]) => weight > 0 && isNew(service))
+    .map(([service, weight]) => ({ file, field: `weights.${service}`, message: `is ${weight}, but ${why(service)}` }));
+}
+
+function checkNewCluster(cluster: LoadedCluster): ConfigProblem[] {
+  const { name } = cluster.config;
+  return newRouteWeights(cluster, () => true, () => `${name} is a new cluster: it starts at weight 0 and gets traffic in a later change, once it is deployed and healthy`);
+}
+
+/** A service the fleet already routes, newly routed to an existing cluster. (A service new to the fleet has no traffic to lose.) */
+function checkNewRoutes(before: LoadedCluster, after: LoadedCluster, baseServices: ReadonlySet<string>): ConfigProblem[] {
+  const { name } = after.config;
+  return newRouteWeights(
+    after,
+    (service) => baseServices.has(service) && before.config.weights[service] === undefined,
+    (service) => `${service} is newly routed to ${name}: a new route starts at weight 0; deploy it, then shift traffic to it in a later change (npm run shift, health-gated)`,
+  );
 }
 
 function checkClusterChange(before: LoadedCluster, after: LoadedCluster): ConfigProblem[] {

@@ -1,6 +1,6 @@
-import { ConfigError, ConfigProblem, FleetConfig, LoadedCluster } from "./load";
+import { ConfigError, ConfigProblem, FleetConfig, LoadedCluster, PLATFORM_FILE } from "./load";
+import { checkTargetGroupsDuringChange } from "./quotas";
 import { CLUSTER_STATES, ClusterConfig, NodeGroupConfig } from "./schema";
-import { WorkloadConfig } from "./workload-schema";
 
 type ClusterState = (typeof CLUSTER_STATES)[number];
 
@@ -28,36 +28,6 @@ export function effectiveNodeGroups(cluster: ClusterConfig): NodeGroupConfig[] {
   }));
 }
 
-/** Pods of one service in one cluster, and the autoscaler's bounds when it autoscales. */
-export interface WorkloadScale {
-  readonly replicas: number;
-  readonly autoscaling?: { readonly minReplicas: number; readonly maxReplicas: number };
-}
-
-/** Pods a standby cluster keeps of each workload: one to validate it with (standby keeps at least one node). */
-const STANDBY_REPLICAS = 1;
-
-/**
- * A workload's scale in one cluster: the cluster file's overrides over the
- * service's settings; on standby at most {@link STANDBY_REPLICAS}, without autoscaling.
- */
-export function effectiveWorkloadScale(cluster: ClusterConfig, service: string, workload: WorkloadConfig): WorkloadScale {
-  const override = cluster.workloads[service] ?? {};
-  const minReplicas = override.minReplicas ?? workload.minReplicas;
-  const maxReplicas = override.maxReplicas ?? workload.maxReplicas;
-  const replicas = override.replicas ?? minReplicas ?? workload.replicas;
-  if (cluster.state === "standby") return { replicas: Math.min(replicas, STANDBY_REPLICAS) };
-  if (minReplicas === undefined || maxReplicas === undefined) return { replicas };
-  return { replicas, autoscaling: { minReplicas, maxReplicas } };
-}
-
-/** Replicas a chart is told to run in one cluster: the cluster file's override, or the standby count; undefined leaves the chart's values. */
-export function effectiveChartReplicas(cluster: ClusterConfig, service: string): number | undefined {
-  const replicas = cluster.workloads[service]?.replicas;
-  if (cluster.state === "standby") return Math.min(replicas ?? Infinity, STANDBY_REPLICAS);
-  return replicas;
-}
-
 function minorOf(version: string): number {
   return Number(version.split(".")[1]);
 }
@@ -77,6 +47,7 @@ export function checkTransition(base: FleetConfig, next: FleetConfig): ConfigPro
     if (before) problems.push(...checkClusterChange(before, cluster), ...checkNewRoutes(before, cluster, baseServices));
     else problems.push(...checkNewCluster(cluster));
   }
+  problems.push(...checkTargetGroupsDuringChange(PLATFORM_FILE, base, next));
   for (const removed of base.clusters.filter((c) => !nextNames.has(c.config.name))) {
     const { config } = removed;
     if (config.state !== "retiring" || carriesTraffic(config)) {

@@ -9,8 +9,6 @@ export { SUPPORTED_KUBERNETES_VERSIONS };
 
 /** An ALB forward action takes at most this many target groups. */
 export const MAX_TARGET_GROUPS_PER_FORWARD = 5;
-/** Listener rules an ALB takes, default rules not counted. */
-export const MAX_RULES_PER_ALB = 100;
 /** Largest weight an ALB forward action accepts for one target group. */
 export const MAX_WEIGHT = 999;
 

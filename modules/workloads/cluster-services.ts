@@ -1,6 +1,6 @@
 import { Construct } from "constructs";
 import { dependable, ITerraformDependable, TerraformResource } from "cdktf";
-import { effectiveChartReplicas, effectiveWorkloadScale } from "../config/lifecycle";
+import { effectiveChartReplicas, effectiveWorkloadScale } from "../config/scale";
 import { ClusterConfig, RoutedService, terminationGracePeriodOf } from "../config/schema";
 import { ServiceNamespaces } from "./namespaces";
 import { ServiceChart } from "./service-chart";

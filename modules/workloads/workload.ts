@@ -6,7 +6,8 @@ import { DeploymentV1 } from "@cdktf/provider-kubernetes/lib/deployment-v1";
 import { HorizontalPodAutoscalerV2 } from "@cdktf/provider-kubernetes/lib/horizontal-pod-autoscaler-v2";
 import { PodDisruptionBudgetV1 } from "@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1";
 import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
-import { WorkloadScale } from "../config/lifecycle";
+import { ROLLOUT_MAX_SURGE_PERCENT } from "../config/quotas";
+import { WorkloadScale } from "../config/scale";
 import { WorkloadConfig } from "../config/workload-schema";
 import { terraformLiteral, terraformLiteralValues } from "./terraform-literal";
 
@@ -78,7 +79,7 @@ export class Workload extends Construct {
         replicas: String(props.scale.replicas),
         selector: { matchLabels: selector },
         // Never below the wanted count while rolling: a new pod is ready only once healthy in the target group.
-        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: "0", maxSurge: "25%" } },
+        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: "0", maxSurge: `${ROLLOUT_MAX_SURGE_PERCENT}%` } },
         template: {
           metadata: {
             labels,

@@ -122,7 +122,7 @@ describe("EksClusterWithNodes", () => {
       metadata_options: { http_endpoint: "enabled", http_tokens: "required", http_put_response_hop_limit: 1 },
     });
     expect(text).toHaveResourceWithProperties(EksNodeGroup, {
-      node_group_name: "general",
+      node_group_name_prefix: "general-",
       scaling_config: { min_size: 1, desired_size: 2, max_size: 3 },
       ami_type: "AL2023_x86_64_STANDARD",
     });

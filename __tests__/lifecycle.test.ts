@@ -85,6 +85,25 @@ describe("cluster lifecycle, checked against the previous configuration", () => 
     ]);
   });
 
+  it("routes an existing service to an existing cluster at weight 0 first: edge would apply before the cluster's binding exists", () => {
+    const six = generatedFleetSources(6);
+    const routeSvc1 = (weight: number) => edit(six, "c00", (t) => t.replace("svc0: 10", `svc0: 10\n  svc1: ${weight}`));
+    expect(transitionProblems(six, routeSvc1(0))).toEqual([]);
+    expect(transitionProblems(six, routeSvc1(7))).toEqual([
+      "clusters/c00.yaml: weights.svc1: is 7, but svc1 is newly routed to c00: a new route starts at weight 0; deploy it, then shift traffic to it in a later change (npm run shift, health-gated)",
+    ]);
+    // Then shifting it up is an ordinary change.
+    expect(transitionProblems(routeSvc1(0), routeSvc1(7))).toEqual([]);
+  });
+
+  it("lets a service new to the fleet start with weight where its clusters already run", () => {
+    const withSvc9 = (sources: ConfigSources) => ({
+      ...sources,
+      platform: { ...sources.platform, text: `${sources.platform.text}  - name: svc9\n    servicePort: 80\n    containerPort: 9090\n    hosts: [svc9.example.com]\n    priority: 99\n` },
+    });
+    expect(transitionProblems(base, edit(withSvc9(base), "c00", (t) => t.replace("svc0: 10", "svc0: 10\n  svc9: 5")))).toEqual([]);
+  });
+
   it("removes only a retiring cluster without traffic", () => {
     const withoutC00 = { ...base, clusters: base.clusters.filter((c) => c.file !== "clusters/c00.yaml") };
     expect(transitionProblems(base, withoutC00)).toEqual([
@@ -147,6 +166,15 @@ describe("npm run synth", () => {
     expect(fs.existsSync(path.join(dir, "cdktf.out"))).toBe(false);
     const unknownRevision = spawnSync(process.execPath, [...mainTs, dir, "--base", "nope"], { encoding: "utf8" });
     expect(unknownRevision.stderr).toContain("--base: nope is not a git revision");
+  });
+
+  it("with --base refuses a new route with weight, saying to start at 0", () => {
+    const dir = gitProject(generatedFleetSources(6));
+    fs.writeFileSync(path.join(dir, "clusters/c00.yaml"), clusterText("c00", "svc0", 10).replace("svc0: 10", "svc0: 10\n  svc1: 7"));
+    const result = spawnSync(process.execPath, [...mainTs, dir, "--base", "main"], { encoding: "utf8" });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("clusters/c00.yaml: weights.svc1: is 7, but svc1 is newly routed to c00: a new route starts at weight 0");
+    expect(fs.existsSync(path.join(dir, "cdktf.out"))).toBe(false);
   });
 
   it("with --base accepts a safe change", () => {

@@ -105,6 +105,14 @@ describe("LoadBalancerController", () => {
     });
   });
 
+  it("keeps its webhook certificate across release upgrades, so running pods and the API server agree on the CA", () => {
+    const values = JSON.parse((controller.values as string[])[0]);
+    expect(values.keepTLSSecret).toBe(true);
+    // Reused only without cert-manager, and only when no certificate is given in the values.
+    expect(values.enableCertManager).toBeUndefined();
+    expect(values.webhookTLS).toBeUndefined();
+  });
+
   it("binds each service to its target group after the controller is ready", () => {
     expect(bindings).toMatchObject({ namespace: "web", depends_on: [expect.stringMatching(/^helm_release\./)] });
     // The namespace is the fleet's (labelled for readiness gates) or managed elsewhere, never Helm's.

@@ -50,6 +50,11 @@ describe("the GitHub Actions workflow", () => {
     expect(plan.permissions?.["pull-requests"]).toBe("write");
   });
 
+  it("asks for deploy credentials that outlast serial EKS applies, as long as the role allows", () => {
+    const credentials = deploy.steps.find((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"));
+    expect(credentials?.with?.["role-duration-seconds"]).toBe("${{ vars.AWS_ROLE_DURATION_SECONDS || 3600 }}");
+  });
+
   it("posts one sticky comment, found by the summary's marker", () => {
     const comment = plan.steps.find((s) => s.uses?.startsWith("actions/github-script@"));
     expect(comment?.with?.script).toContain(`const marker = "${SUMMARY_MARKER}"`);

@@ -155,6 +155,28 @@ describeWithTerraform("real plans of the example", (terraform) => {
       expect(summary.exitCode).toBe(EXIT_DANGER);
     });
 
+    it("of new instance types creates the new node group before destroying the only one, and plans nothing when unchanged", async () => {
+      const newTypes = editCluster(example, "blue", (t) => t.replace("instanceTypes: [m6i.large]", "instanceTypes: [m7i.large]"));
+      const plans = await (await baseline).planChange(newTypes, ["cluster-blue"]);
+      const changes = changesOf(plans, "cluster-blue").filter((c) => c.change.actions.join() !== "no-op");
+      const groups = changes.filter((c) => c.type === "aws_eks_node_group");
+      expect(groups.map((c) => c.change.actions)).toEqual([["create", "delete"]]);
+      expect(groups[0].change.after).toMatchObject({ instance_types: ["m7i.large"], node_group_name_prefix: "general-" });
+      expect(groups[0].change.replace_paths).toContainEqual(["instance_types"]);
+      expect(changes.some((c) => c.change.actions.join() === "delete,create")).toBe(false);
+      const unchanged = changesOf(await (await baseline).planChange(example, ["cluster-blue"]), "cluster-blue");
+      expect(unchanged.filter((c) => c.change.actions.join() !== "no-op")).toEqual([]);
+    });
+
+    it("replaces a node group applied with a fixed name once, new before old, and nothing else", async () => {
+      const fixedName = (stack: string, state: string) =>
+        stack !== "cluster-blue" ? state : state.replace('"node_group_name_prefix":"general-"', '"node_group_name_prefix":""').replace(/"node_group_name":"[^"]*"/, '"node_group_name":"general"');
+      const changes = changesOf(await (await baseline).planChange(example, ["cluster-blue"], fixedName), "cluster-blue").filter((c) => c.change.actions.join() !== "no-op");
+      expect(changes.map((c) => [c.type, c.change.actions, c.change.replace_paths, c.change.before?.node_group_name])).toEqual([
+        ["aws_eks_node_group", ["create", "delete"], [["node_group_name_prefix"]], "general"],
+      ]);
+    });
+
     it("flags weight moved onto a cluster whose version changes in the same plan", async () => {
       const upgradedAndShifted = editCluster(shifted(example, { blue: 100, green: 0 }), "blue", (t) => t.replace('"1.33"', '"1.34"'));
       const summary = summarizePlans(await (await baseline).planChange(upgradedAndShifted, ["edge", "cluster-blue"]));

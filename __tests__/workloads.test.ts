@@ -112,6 +112,12 @@ describe("the example's web service in cluster-blue-k8s", () => {
     expect(spec.template.spec.automount_service_account_token).toBe(false);
   });
 
+  it("drains before stopping: a preStop sleep, then SIGTERM, with a grace period beyond the deregistration delay", () => {
+    // 15 s preStop sleep, the target group's 30 s deregistration delay, 10 s more to finish requests.
+    expect(container.lifecycle).toEqual({ pre_stop: [{ exec: { command: ["sleep", "15"] } }] });
+    expect(spec.template.spec.termination_grace_period_seconds).toBe(55);
+  });
+
   it("spreads pods across zones and keeps all of them through voluntary disruptions but one", () => {
     expect(spec.template.spec.topology_spread_constraint).toEqual([
       { topology_key: "topology.kubernetes.io/zone", max_skew: 1, when_unsatisfiable: "ScheduleAnyway", label_selector: [{ match_labels: { "app.kubernetes.io/name": "web" } }] },
@@ -245,6 +251,19 @@ describe("workload options", () => {
     expect(only(synthFleet(sources).stack("cluster-blue-k8s"), "kubernetes_config_map_v1").data).toEqual({ constructor: "a", toString: "b" });
   });
 
+  it("takes the preStop sleep and grace period from the workload, the grace period's default following both delays", () => {
+    const deploymentOf = (lines: string, delay = "") => {
+      const sources = editPlatform(withWebRunner(example, `    workload:\n      image: a.io/b:1.0\n${lines}`), (t) => t.replace("priority: 100", `priority: 100${delay}`));
+      return (only(synthFleet(sources).stack("cluster-blue-k8s"), "kubernetes_deployment_v1").spec as { template: { spec: Record<string, unknown> & { container: Record<string, unknown>[] } } }).template.spec;
+    };
+    const noSleep = deploymentOf("      preStopSleepSeconds: 0\n", "\n    deregistrationDelaySeconds: 120");
+    expect(noSleep.container[0].lifecycle).toBeUndefined();
+    expect(noSleep.termination_grace_period_seconds).toBe(130);
+    const explicit = deploymentOf("      preStopSleepSeconds: 5\n      terminationGracePeriodSeconds: 36\n");
+    expect(explicit.container[0].lifecycle).toEqual({ pre_stop: [{ exec: { command: ["sleep", "5"] } }] });
+    expect(explicit.termination_grace_period_seconds).toBe(36);
+  });
+
   it("takes autoscaler bounds from the cluster file", () => {
     const stack = synthFleet(editCluster(autoscaled, "green", (t) => `${t}workloads:\n  web: { minReplicas: 2, maxReplicas: 4 }\n`)).stack("cluster-green-k8s");
     expect(only(stack, "kubernetes_horizontal_pod_autoscaler_v2").spec).toMatchObject({ min_replicas: 2, max_replicas: 4 });
@@ -331,6 +350,11 @@ describe("workload configuration errors name the file and the field", () => {
       "a variable named __proto__",
       workload(["image: a.io/b:1.0", "env: { __proto__: x }"]),
       /^platform\.yaml: services\[0\]\.workload\.env\.__proto__: "__proto__" cannot be used as a key$/,
+    ],
+    [
+      "a grace period that ends before the target group has drained",
+      workload(["image: a.io/b:1.0", "preStopSleepSeconds: 20", "terminationGracePeriodSeconds: 50"]),
+      /^platform\.yaml: services\[0\]\.workload\.terminationGracePeriodSeconds: 50 s ends before the pod has drained: it must exceed preStopSleepSeconds \(20\) plus the target group's deregistrationDelaySeconds \(30\)/,
     ],
     ["a relative writable directory", workload(["image: a.io/b:1.0", "writableDirs: [tmp]"]), /^platform\.yaml: services\[0\]\.workload\.writableDirs\[0\]: must be an absolute path/],
     [

@@ -17,7 +17,8 @@ const USAGE = `usage: npm run deploy -- [STACK...] [--only] [--auto-approve] [--
   --force REASON  deploy despite the live checks' refusals, for this reason (echoed)
   --idle-minutes N how long a cluster going to standby must have served no requests (${IDLE_MINUTES_BOUNDS.min}-${IDLE_MINUTES_BOUNDS.max}, default ${DEFAULT_IDLE_MINUTES})
   --dry-run       print the cdktf command and the order, check and deploy nothing
-  Before deploying, reads the live fleet (npm run preflight): edge must not revert a live failover
+  Before deploying, reads the live fleet (npm run preflight): the caller must reach the Kubernetes API
+  of the clusters whose in-cluster stacks are deployed; edge must not revert a live failover
   nor give weight to unhealthy target groups; a cluster going to standby must be idle.`;
 
 /**

@@ -15,6 +15,8 @@ const USAGE = `usage: npm run preflight -- <stack>... [--force REASON] [--idle-m
                    weight to a cluster with fewer healthy targets than minHealthyTargets
   cluster-<name>   with state: standby, refuses while the cluster has live weight or served requests
                    in the last --idle-minutes
+  cluster-<name>-k8s refuses, before anything else, a caller (STS) that is neither the deployer
+                   (clusterAccess.deployerPrincipalArn) nor in the cluster's adminPrincipalArns
   --force REASON   pass despite refusals, for this reason (echoed)
   --idle-minutes N how long a standby cluster must have served no requests (${IDLE_MINUTES_BOUNDS.min}-${IDLE_MINUTES_BOUNDS.max}, default ${DEFAULT_IDLE_MINUTES})
   --config-dir DIR folder holding platform.yaml and clusters/ (default: the project root)`;

@@ -14,9 +14,10 @@ const SCENARIOS: Record<string, (world: StandInWorld, cluster: string) => void> 
 };
 
 const USAGE = `usage: npm run stand-in -- [--port N] [--scenario ${Object.keys(SCENARIOS).join("|")}] [--cluster NAME] [--config-dir DIR]
-  serves a local ELBv2, CloudWatch and CloudWatch Logs stand-in for the fleet until interrupted (port 0: any free port)`;
+  serves a local ELBv2, CloudWatch, CloudWatch Logs and STS stand-in for the fleet until interrupted (port 0: any free port);
+  STS tells the fleet's commands they run as the deployer`;
 
-/** Serves the ELBv2, CloudWatch and CloudWatch Logs stand-in for the configuration in --config-dir until interrupted. */
+/** Serves the ELBv2, CloudWatch, CloudWatch Logs and STS stand-in for the configuration in --config-dir until interrupted. */
 async function main(): Promise<void> {
   const commandLine = parseCommandLine({
     usage: USAGE,
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
   apply(world, values.cluster);
   const standIn = new AwsStandIn(world);
   await standIn.start(port);
-  console.log(`ELBv2, CloudWatch and CloudWatch Logs stand-in for fleet ${fleet.platform.name} (${values.scenario}${values.scenario === "healthy" ? "" : ` on ${values.cluster}`}) at ${standIn.url}; in another shell:`);
+  console.log(`ELBv2, CloudWatch, CloudWatch Logs and STS stand-in for fleet ${fleet.platform.name} (${values.scenario}${values.scenario === "healthy" ? "" : ` on ${values.cluster}`}) at ${standIn.url}; in another shell:`);
   for (const [name, value] of Object.entries(standIn.environment())) console.log(`export ${name}=${value}`);
   process.on("SIGINT", () => void standIn.stop().then(() => process.exit(0)));
 }

@@ -173,8 +173,11 @@ export interface PlannedBaseline {
   readonly firstDeployStatuses: StackPlanStatus[];
   /** The baseline's synthesized output, with the first deploy's plans in `plans/`. */
   readonly outdir: string;
-  /** Real plans of the change from the baseline to `after`, for the planned stacks or those of them given. */
-  planChange(after: ConfigSources, stacks?: readonly string[]): Promise<StackPlan[]>;
+  /**
+   * Real plans of the change from the baseline to `after`, for the planned stacks or those of them given;
+   * `editState` changes a stack's state text first (to stand for what an older version applied).
+   */
+  planChange(after: ConfigSources, stacks?: readonly string[], editState?: (stack: string, state: string) => string): Promise<StackPlan[]>;
 }
 
 /**
@@ -196,11 +199,11 @@ export async function planBaseline(terraform: TerraformEnvironment, before: Conf
     firstDeploy: loadStackPlans(base.outdir),
     firstDeployStatuses: statuses,
     outdir: base.outdir,
-    async planChange(after: ConfigSources, stacks: readonly string[] = planned): Promise<StackPlan[]> {
+    async planChange(after: ConfigSources, stacks: readonly string[] = planned, editState = (_: string, state: string) => state): Promise<StackPlan[]> {
       const next = synthFleet(after);
       const stateDir = path.join(path.dirname(next.outdir), "state");
       fs.mkdirSync(stateDir, { recursive: true });
-      for (const { stack, state } of states) fs.writeFileSync(path.join(stateDir, `${stack}.tfstate`), state);
+      for (const { stack, state } of states) fs.writeFileSync(path.join(stateDir, `${stack}.tfstate`), editState(stack, state));
       await runPlans({ outdir: next.outdir, terraform, offline: true, region, stacks: [...stacks] });
       return loadStackPlans(next.outdir).filter((s) => stacks.includes(s.stack));
     },

@@ -1,6 +1,6 @@
-import { ConfigError, ConfigProblem, FleetConfig, LoadedCluster } from "./load";
+import { ConfigError, ConfigProblem, FleetConfig, LoadedCluster, PLATFORM_FILE } from "./load";
+import { checkTargetGroupsDuringChange } from "./quotas";
 import { CLUSTER_STATES, ClusterConfig, NodeGroupConfig } from "./schema";
-import { WorkloadConfig } from "./workload-schema";
 
 type ClusterState = (typeof CLUSTER_STATES)[number];
 
@@ -28,36 +28,6 @@ export function effectiveNodeGroups(cluster: ClusterConfig): NodeGroupConfig[] {
   }));
 }
 
-/** Pods of one service in one cluster, and the autoscaler's bounds when it autoscales. */
-export interface WorkloadScale {
-  readonly replicas: number;
-  readonly autoscaling?: { readonly minReplicas: number; readonly maxReplicas: number };
-}
-
-/** Pods a standby cluster keeps of each workload: one to validate it with (standby keeps at least one node). */
-const STANDBY_REPLICAS = 1;
-
-/**
- * A workload's scale in one cluster: the cluster file's overrides over the
- * service's settings; on standby at most {@link STANDBY_REPLICAS}, without autoscaling.
- */
-export function effectiveWorkloadScale(cluster: ClusterConfig, service: string, workload: WorkloadConfig): WorkloadScale {
-  const override = cluster.workloads[service] ?? {};
-  const minReplicas = override.minReplicas ?? workload.minReplicas;
-  const maxReplicas = override.maxReplicas ?? workload.maxReplicas;
-  const replicas = override.replicas ?? minReplicas ?? workload.replicas;
-  if (cluster.state === "standby") return { replicas: Math.min(replicas, STANDBY_REPLICAS) };
-  if (minReplicas === undefined || maxReplicas === undefined) return { replicas };
-  return { replicas, autoscaling: { minReplicas, maxReplicas } };
-}
-
-/** Replicas a chart is told to run in one cluster: the cluster file's override, or the standby count; undefined leaves the chart's values. */
-export function effectiveChartReplicas(cluster: ClusterConfig, service: string): number | undefined {
-  const replicas = cluster.workloads[service]?.replicas;
-  if (cluster.state === "standby") return Math.min(replicas ?? Infinity, STANDBY_REPLICAS);
-  return replicas;
-}
-
 function minorOf(version: string): number {
   return Number(version.split(".")[1]);
 }
@@ -71,11 +41,13 @@ export function checkTransition(base: FleetConfig, next: FleetConfig): ConfigPro
   const baseByName = new Map(base.clusters.map((c) => [c.config.name, c]));
   const nextNames = new Set(next.clusters.map((c) => c.config.name));
 
+  const baseServices = new Set(base.platform.services.map((s) => s.name));
   for (const cluster of next.clusters) {
     const before = baseByName.get(cluster.config.name);
-    if (before) problems.push(...checkClusterChange(before, cluster));
+    if (before) problems.push(...checkClusterChange(before, cluster), ...checkNewRoutes(before, cluster, baseServices));
     else problems.push(...checkNewCluster(cluster));
   }
+  problems.push(...checkTargetGroupsDuringChange(PLATFORM_FILE, base, next));
   for (const removed of base.clusters.filter((c) => !nextNames.has(c.config.name))) {
     const { config } = removed;
     if (config.state !== "retiring" || carriesTraffic(config)) {
@@ -89,14 +61,30 @@ export function checkTransition(base: FleetConfig, next: FleetConfig): ConfigPro
   return problems;
 }
 
-function checkNewCluster({ file, config }: LoadedCluster): ConfigProblem[] {
+/**
+ * Weights above 0 on routes the fleet does not have yet: the edge stack applies
+ * before the cluster's TargetGroupBinding fills the new target group, so its
+ * share would answer 503 for the whole deploy.
+ */
+function newRouteWeights({ file, config }: LoadedCluster, isNew: (service: string) => boolean, why: (service: string) => string): ConfigProblem[] {
   return Object.entries(config.weights)
-    .filter(([, weight]) => weight > 0)
-    .map(([service, weight]) => ({
-      file,
-      field: `weights.${service}`,
-      message: `is ${weight}, but ${config.name} is a new cluster: it starts at weight 0 and gets traffic in a later change, once it is deployed and healthy`,
-    }));
+    .filter(([service, weight]) => weight > 0 && isNew(service))
+    .map(([service, weight]) => ({ file, field: `weights.${service}`, message: `is ${weight}, but ${why(service)}` }));
+}
+
+function checkNewCluster(cluster: LoadedCluster): ConfigProblem[] {
+  const { name } = cluster.config;
+  return newRouteWeights(cluster, () => true, () => `${name} is a new cluster: it starts at weight 0 and gets traffic in a later change, once it is deployed and healthy`);
+}
+
+/** A service the fleet already routes, newly routed to an existing cluster. (A service new to the fleet has no traffic to lose.) */
+function checkNewRoutes(before: LoadedCluster, after: LoadedCluster, baseServices: ReadonlySet<string>): ConfigProblem[] {
+  const { name } = after.config;
+  return newRouteWeights(
+    after,
+    (service) => baseServices.has(service) && before.config.weights[service] === undefined,
+    (service) => `${service} is newly routed to ${name}: a new route starts at weight 0; deploy it, then shift traffic to it in a later change (npm run shift, health-gated)`,
+  );
 }
 
 function checkClusterChange(before: LoadedCluster, after: LoadedCluster): ConfigProblem[] {

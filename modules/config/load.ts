@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { LineCounter, parseDocument } from "yaml";
+import { LineCounter } from "yaml";
 import { z } from "zod";
 import { describeFileError } from "../support/file-errors";
 import { UserError } from "../support/user-error";
@@ -11,12 +11,13 @@ import { cidrContains, cidrSubnet, cidrsOverlap, parseCidr } from "./cidr";
 import {
   ClusterConfig,
   clusterConfigSchema,
-  MAX_RULES_PER_ALB,
   MAX_TARGET_GROUPS_PER_FORWARD,
   PlatformConfig,
   platformConfigSchema,
 } from "./schema";
+import { checkQuotas } from "./quotas";
 import { checkWorkloads, ProjectFileReader } from "./workload-checks";
+import { parseYamlDocument } from "./yaml-document";
 
 export { ConfigError } from "./fleet-config";
 export type { ConfigProblem, FleetConfig, LoadedCluster } from "./fleet-config";
@@ -139,6 +140,7 @@ export function parseFleetConfig(sources: ConfigSources): FleetConfig {
   checkClusters(platform, clusters, problems);
   problems.push(...checkClusterAccess(sources.platform.file, platform, clusters));
   const chartValues = checkWorkloads(sources.platform.file, platform, clusters, sources.readFile ?? (() => undefined), problems);
+  problems.push(...checkQuotas(sources.platform.file, platform, clusters, chartValues));
   if (problems.length > 0) {
     throw new ConfigError(problems);
   }
@@ -157,7 +159,7 @@ function parseFile<T extends z.ZodType>(
   problems: ConfigProblem[],
 ): z.output<T> | undefined {
   const lines = new LineCounter();
-  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
+  const document = parseYamlDocument(text, lines);
   if (document.errors.length > 0) {
     for (const error of document.errors) {
       const { line, col } = lines.linePos(error.pos[0]);
@@ -316,9 +318,6 @@ function checkServices(file: string, platform: PlatformConfig, problems: ConfigP
     }
     priorities.set(service.priority, i);
   });
-  if (platform.services.length > MAX_RULES_PER_ALB) {
-    problems.push({ file, field: "services", message: `${platform.services.length} services need ${platform.services.length} listener rules; an ALB takes at most ${MAX_RULES_PER_ALB}` });
-  }
   if (!platform.alb.httpOnly && !platform.alb.certificateArn) {
     problems.push({ file, field: "alb.certificateArn", message: "is required for the HTTPS listener; set alb.httpOnly: true to serve plain HTTP instead" });
   }

@@ -9,8 +9,6 @@ export { SUPPORTED_KUBERNETES_VERSIONS };
 
 /** An ALB forward action takes at most this many target groups. */
 export const MAX_TARGET_GROUPS_PER_FORWARD = 5;
-/** Listener rules an ALB takes, default rules not counted. */
-export const MAX_RULES_PER_ALB = 100;
 /** Largest weight an ALB forward action accepts for one target group. */
 export const MAX_WEIGHT = 999;
 
@@ -202,7 +200,29 @@ const routedServiceSchema = z
   .refine((s) => s.workload === undefined || s.chart === undefined, {
     message: "give `workload` or `chart`, not both",
     path: ["chart"],
+  })
+  .superRefine((s, ctx) => {
+    const grace = s.workload?.terminationGracePeriodSeconds;
+    if (grace === undefined || grace > drainSeconds(s)) return;
+    ctx.addIssue({
+      code: "custom",
+      path: ["workload", "terminationGracePeriodSeconds"],
+      message: `${grace} s ends before the pod has drained: it must exceed preStopSleepSeconds (${s.workload!.preStopSleepSeconds}) plus the target group's deregistrationDelaySeconds (${s.deregistrationDelaySeconds}), ${drainSeconds(s)} s; leave it unset for ${drainSeconds(s) + GRACE_MARGIN_SECONDS}`,
+    });
   });
+
+/** Seconds a stopping pod of the service may still receive requests: its preStop sleep, then the target group's deregistration delay. */
+function drainSeconds(service: { readonly deregistrationDelaySeconds: number; readonly workload?: { readonly preStopSleepSeconds: number } }): number {
+  return (service.workload?.preStopSleepSeconds ?? 0) + service.deregistrationDelaySeconds;
+}
+
+/** Seconds the default grace period leaves beyond {@link drainSeconds} for the process to exit. */
+const GRACE_MARGIN_SECONDS = 10;
+
+/** A workload's grace period: its own, or {@link drainSeconds} and a margin. */
+export function terminationGracePeriodOf(service: RoutedService): number {
+  return service.workload?.terminationGracePeriodSeconds ?? drainSeconds(service) + GRACE_MARGIN_SECONDS;
+}
 
 export const platformConfigSchema = z
   .object({

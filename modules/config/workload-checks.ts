@@ -1,6 +1,6 @@
-import { parseDocument } from "yaml";
 import type { ConfigProblem, LoadedCluster } from "./fleet-config";
 import { PlatformConfig } from "./schema";
+import { parseYamlDocument } from "./yaml-document";
 
 /** Reads a project file by its path relative to the project root; undefined when it does not exist. */
 export type ProjectFileReader = (file: string) => string | undefined;
@@ -81,7 +81,7 @@ function readChartValues(file: string, platform: PlatformConfig, readFile: Proje
       problems.push({ file, field, message: `${valuesFile} does not exist` });
       return;
     }
-    const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+    const document = parseYamlDocument(text);
     const content: unknown = document.errors.length === 0 ? document.toJS() : undefined;
     if (document.errors.length > 0 || (content !== null && (typeof content !== "object" || Array.isArray(content)))) {
       problems.push({ file, field, message: `${valuesFile} is not a YAML mapping of chart values${document.errors.length > 0 ? `: ${document.errors[0].message.split("\n")[0]}` : ""}` });

@@ -120,6 +120,19 @@ export const workloadSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * Seconds a stopping pod keeps serving before it gets SIGTERM: a preStop `sleep` (run in the
+     * container, so the image needs a `sleep` on its PATH) covering the time the controller and the
+     * ALB take to stop sending it new requests. 0: no preStop hook, for images without `sleep`.
+     * @default 15
+     */
+    preStopSleepSeconds: z.number().int().min(0).max(600).default(15),
+    /**
+     * Seconds between a pod's stop and its SIGKILL; must exceed preStopSleepSeconds plus the target
+     * group's deregistrationDelaySeconds, so requests in flight finish.
+     * @default preStopSleepSeconds + deregistrationDelaySeconds + 10
+     */
+    terminationGracePeriodSeconds: z.number().int().min(1).max(7200).optional(),
     /** Writable empty directories: the root filesystem is read-only. @default ["/tmp"] */
     writableDirs: z.array(absolutePath).default(["/tmp"]),
     /** User ID to run as, for images whose user is not numeric; never 0. */

@@ -13,7 +13,7 @@ import { NodeGroupConfig } from "../config/schema";
 import { EncryptionKey, partitionOf } from "./encryption-key";
 import { acceptPolicyException } from "../policy/exceptions";
 import { policyDocument, servicePrincipalTrust } from "./iam";
-import { controlPlaneLogGroup } from "./naming";
+import { controlPlaneLogGroup, nodeGroupNamePrefix } from "./naming";
 
 /** Every control-plane log type EKS has. */
 export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
@@ -207,7 +207,10 @@ export class EksClusterWithNodes extends Construct {
       });
       return new EksNodeGroup(this, `node-group-${group.name}`, {
         clusterName: this.cluster.name,
-        nodeGroupName: group.name,
+        // A change of instance types, capacity type or AMI type replaces a node group. Named by a
+        // prefix (EKS adds a unique suffix), the new group is created before the old one is
+        // destroyed, so the cluster never runs without nodes; a fixed name would destroy it first.
+        nodeGroupNamePrefix: nodeGroupNamePrefix(group.name),
         nodeRoleArn: nodeRole.arn,
         subnetIds: props.privateSubnetIds,
         version: this.cluster.version,
@@ -219,6 +222,7 @@ export class EksClusterWithNodes extends Construct {
         updateConfig: { maxUnavailablePercentage: 33 },
         launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.toString() },
         dependsOn: [...nodePolicies, ...addonsBeforeNodes],
+        lifecycle: { createBeforeDestroy: true },
       });
     });
 

@@ -32,6 +32,21 @@ export const CONTROLLER_DESCRIBE_ACTIONS = [
 /** Calls that change targets; allowed only on this cluster's target groups. */
 export const CONTROLLER_TARGET_ACTIONS = ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"];
 
+/** Characters IAM takes in a role's inline policies together, whitespace not counted. */
+export const MAX_INLINE_POLICY_CHARACTERS = 10_240;
+
+/**
+ * The controller's policy: Describe calls anywhere, target changes in these
+ * target groups only (a cluster that routes no service has none, and IAM
+ * refuses a statement on no resource). Its size grows with each ARN.
+ */
+export function controllerPolicy(targetGroupArns: string[]): string {
+  return policyDocument([
+    { Sid: "Describe", Effect: "Allow", Action: CONTROLLER_DESCRIBE_ACTIONS, Resource: "*" },
+    ...(targetGroupArns.length > 0 ? [{ Sid: "RegisterTargets", Effect: "Allow" as const, Action: CONTROLLER_TARGET_ACTIONS, Resource: targetGroupArns }] : []),
+  ]);
+}
+
 export interface LoadBalancerControllerIdentityProps {
   /** EKS cluster the controller runs in. */
   readonly clusterName: string;
@@ -58,13 +73,7 @@ export class LoadBalancerControllerIdentity extends Construct {
     new IamRolePolicy(this, "policy", {
       role: this.role.id,
       name: "target-group-binding",
-      policy: policyDocument([
-        { Sid: "Describe", Effect: "Allow", Action: CONTROLLER_DESCRIBE_ACTIONS, Resource: "*" },
-        // A cluster that routes no service has no target group, and IAM refuses a statement on no resource.
-        ...(props.targetGroupArns.length > 0
-          ? [{ Sid: "RegisterTargets", Effect: "Allow" as const, Action: CONTROLLER_TARGET_ACTIONS, Resource: props.targetGroupArns }]
-          : []),
-      ]),
+      policy: controllerPolicy(props.targetGroupArns),
     });
     new EksPodIdentityAssociation(this, "pod-identity", {
       clusterName: props.clusterName,

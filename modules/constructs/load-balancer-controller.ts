@@ -87,6 +87,12 @@ export class LoadBalancerController extends Construct {
           replicaCount: props.replicas ?? 2,
           podDisruptionBudget: { maxUnavailable: 1 },
           serviceAccount: { create: true, name: CONTROLLER_SERVICE_ACCOUNT },
+          // The chart generates a new webhook CA and certificate on every upgrade unless told to reuse
+          // its Secret (`keepTLSSecret`, in values.yaml since chart 1.3.0, false by default in 3.5.0):
+          // the API server would get the new CA at once while running pods still serve the old
+          // certificate, so the TargetGroupBinding webhooks (failurePolicy Fail) would refuse
+          // requests and the pod readiness-gate webhook (Ignore) would be skipped in silence.
+          keepTLSSecret: true,
           ...TARGET_GROUP_BINDINGS_ONLY,
         }),
       ];

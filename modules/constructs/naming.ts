@@ -60,6 +60,14 @@ export function targetGroupBindingName(identity: TargetGroupIdentity): string {
   return `${identity.service}-${targetGroupGeneration(identity)}`;
 }
 
+/**
+ * Prefix of a node group's EKS name, `<group>-`: Terraform adds a unique suffix,
+ * so that a replacement group can exist beside the one it replaces.
+ */
+export function nodeGroupNamePrefix(group: string): string {
+  return `${group}-`;
+}
+
 /** An EKS cluster's control-plane log group, which EKS writes to by this name. */
 export function controlPlaneLogGroup(eksCluster: string): string {
   return `/aws/eks/${eksCluster}/cluster`;

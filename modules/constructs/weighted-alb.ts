@@ -11,7 +11,8 @@ import { RoutedService } from "../config/schema";
 import { cidrsReachingAnywhere } from "../config/cidr";
 import { acceptPolicyException } from "../policy/exceptions";
 import { albName, TargetGroupIdentity, targetGroupBindingName, targetGroupName } from "./naming";
-import { DEPLOYED_WEIGHTS_TAG, formatWeights } from "../config/weights";
+import { listenerRuleTags, targetGroupTags } from "../config/tags";
+import { formatWeights } from "../config/weights";
 
 /** One cluster's share of a service's traffic. */
 export interface ClusterWeight {
@@ -218,7 +219,7 @@ export class WeightedAlb extends Construct {
           healthyThreshold: service.healthCheck.healthyThreshold,
           unhealthyThreshold: service.healthCheck.unhealthyThreshold,
         },
-        tags: { fleet: fleetName, cluster, service: service.name },
+        tags: targetGroupTags(fleetName, cluster, service.name),
         lifecycle: { createBeforeDestroy: true },
       });
       this.targetGroups.set(`${service.name}/${cluster}`, { resource: targetGroup, identity });
@@ -233,11 +234,7 @@ export class WeightedAlb extends Construct {
       priority: service.priority,
       condition: conditions,
       action: [{ type: "forward", forward: { targetGroup: forwardTo } }],
-      tags: {
-        fleet: fleetName,
-        service: service.name,
-        [DEPLOYED_WEIGHTS_TAG]: formatWeights(Object.fromEntries(clusters.map(({ cluster, weight }) => [cluster, weight]))),
-      },
+      tags: listenerRuleTags(fleetName, service.name, formatWeights(Object.fromEntries(clusters.map(({ cluster, weight }) => [cluster, weight])))),
     });
   }
 }

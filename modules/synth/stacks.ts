@@ -7,6 +7,7 @@ import { configureStateBackend } from "../constructs/backend";
 import { ClusterConfig } from "../config/schema";
 import { clustersRouting, FleetConfig } from "../config/load";
 import { effectiveNodeGroups } from "../config/lifecycle";
+import { clusterDefaultTags, fleetDefaultTags } from "../config/tags";
 import { PLAN_READERS_GROUP } from "../constructs/cluster-access-entries";
 import { EksClusterWithNodes } from "../constructs/eks-cluster";
 import { kubernetesApiAccess } from "../constructs/kubernetes-api-access";
@@ -38,7 +39,7 @@ abstract class FleetStack extends TerraformStack {
     new AwsProvider(this, "aws", {
       region: fleet.platform.region,
       allowedAccountIds: [fleet.platform.accountId],
-      defaultTags: [{ tags: { fleet: fleet.platform.name, "managed-by": "cdktf", ...fleet.platform.tags, ...extraTags } }],
+      defaultTags: [{ tags: { ...fleetDefaultTags(fleet.platform.name), ...fleet.platform.tags, ...extraTags } }],
     });
   }
 }
@@ -137,7 +138,7 @@ export class ClusterStack extends FleetStack {
 
   constructor(scope: Construct, fleet: FleetConfig, cluster: ClusterConfig, network: NetworkStack, edge: EdgeStack) {
     super(scope, clusterStackName(cluster.name), fleet);
-    this.addAwsProvider(fleet, { cluster: cluster.name, ...cluster.tags });
+    this.addAwsProvider(fleet, { ...clusterDefaultTags(cluster.name), ...cluster.tags });
     const services = routedServices(fleet, cluster);
     this.eks = new EksClusterWithNodes(this, "eks", {
       clusterName: eksClusterName(fleet.platform.name, cluster.name),

@@ -3,6 +3,7 @@ import * as path from "path";
 import { App } from "cdktf";
 import { FleetConfig } from "../config/load";
 import { describeFileError } from "../support/file-errors";
+import { assertControllerPoliciesFit } from "./controller-policy-size";
 import { buildFleet } from "./fleet";
 import { withoutTokenTraces } from "./token-traces";
 import { UserError } from "../support/user-error";
@@ -43,6 +44,7 @@ function replaceProblem(fleet: FleetConfig, outdir: string): string | undefined 
  * replace a folder synth did not make, or one overlapping local state.
  */
 export function synthesizeFleet(fleet: FleetConfig, outdir: string): void {
+  assertControllerPoliciesFit(fleet);
   const target = path.resolve(outdir);
   let problem: string | undefined;
   try {

@@ -1,6 +1,7 @@
 import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import type { STSClient } from "@aws-sdk/client-sts";
 import { FleetConfig, PLATFORM_FILE } from "../config/load";
 import { UserError } from "../support/user-error";
 
@@ -37,6 +38,12 @@ export async function cloudWatchClient(fleet: FleetConfig): Promise<CloudWatchCl
 export async function logsClient(fleet: FleetConfig): Promise<CloudWatchLogsClient> {
   const { CloudWatchLogsClient } = await import("@aws-sdk/client-cloudwatch-logs");
   return new CloudWatchLogsClient({ region: fleetRegion(fleet) });
+}
+
+/** STS client for the fleet's region, answering within seconds (AWS_ENDPOINT_URL_STS and the other standard settings apply). */
+export async function stsClient(fleet: FleetConfig): Promise<STSClient> {
+  const { STSClient } = await import("@aws-sdk/client-sts");
+  return new STSClient({ region: fleetRegion(fleet), requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000 } });
 }
 
 /**

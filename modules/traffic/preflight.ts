@@ -1,6 +1,7 @@
 import { FleetConfig } from "../config/load";
 import { EDGE_STACK, clusterStackName } from "../constructs/naming";
-import { cloudWatchClient, elbClient } from "./aws-clients";
+import { cloudWatchClient, elbClient, stsClient } from "./aws-clients";
+import { checkCaller } from "./caller-check";
 import { checkEdgeDeploy } from "./edge-deploy-gate";
 import { checkStandbyDeploy } from "./standby-gate";
 
@@ -15,16 +16,18 @@ export interface PreflightOptions {
  * Checks the live fleet before `stacks` are deployed: `edge` must not revert
  * a live failover nor give weight to unhealthy target groups; a
  * `cluster-<name>` going to `standby` must be idle. Throws a refusal; returns
- * the lines saying what was checked.
+ * the lines saying what was checked. First of all, the caller must have
+ * access to the clusters whose in-cluster stacks are deployed.
  */
 export async function runPreflight(fleet: FleetConfig, stacks: readonly string[], options: PreflightOptions = {}): Promise<string[]> {
+  // First, before anything is created: can the caller reach the clusters whose in-cluster stacks are deployed?
+  const lines = await checkCaller(() => stsClient(fleet), fleet, stacks, { forceReason: options.forceReason });
   // Standby scales the node groups of cluster-<name>; its -k8s stack is not gated.
   const gated = fleet.clusters
     .filter(({ config }) => config.state === "standby" && stacks.includes(clusterStackName(config.name)))
     .map(({ config }) => config.name);
-  if (!stacks.includes(EDGE_STACK) && gated.length === 0) return [];
+  if (!stacks.includes(EDGE_STACK) && gated.length === 0) return lines;
 
-  const lines: string[] = [];
   const elb = await elbClient(fleet);
   if (stacks.includes(EDGE_STACK)) lines.push(...(await checkEdgeDeploy(elb, fleet, { forceReason: options.forceReason })));
   for (const cluster of gated) {

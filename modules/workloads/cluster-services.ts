@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import { dependable, ITerraformDependable, TerraformResource } from "cdktf";
-import { effectiveChartReplicas, effectiveWorkloadScale } from "../config/lifecycle";
-import { ClusterConfig, RoutedService } from "../config/schema";
+import { effectiveChartReplicas, effectiveWorkloadScale } from "../config/scale";
+import { ClusterConfig, RoutedService, terminationGracePeriodOf } from "../config/schema";
 import { ServiceNamespaces } from "./namespaces";
 import { ServiceChart } from "./service-chart";
 import { Workload } from "./workload";
@@ -44,6 +44,7 @@ export class ClusterServices extends Construct {
             containerPort: service.containerPort,
             healthCheckPath: service.healthCheck.path,
             workload: service.workload,
+            terminationGracePeriodSeconds: terminationGracePeriodOf(service),
             scale: effectiveWorkloadScale(cluster, service.name, service.workload),
             fleetEnv: { CLUSTER_NAME: cluster.name, FLEET_NAME: props.fleetName },
             dependsOn,

@@ -6,7 +6,8 @@ import { DeploymentV1 } from "@cdktf/provider-kubernetes/lib/deployment-v1";
 import { HorizontalPodAutoscalerV2 } from "@cdktf/provider-kubernetes/lib/horizontal-pod-autoscaler-v2";
 import { PodDisruptionBudgetV1 } from "@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1";
 import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
-import { WorkloadScale } from "../config/lifecycle";
+import { ROLLOUT_MAX_SURGE_PERCENT } from "../config/quotas";
+import { WorkloadScale } from "../config/scale";
 import { WorkloadConfig } from "../config/workload-schema";
 import { terraformLiteral, terraformLiteralValues } from "./terraform-literal";
 
@@ -22,6 +23,8 @@ export interface WorkloadProps {
   /** Probe path when the workload names none: the target group's health-check path. */
   readonly healthCheckPath: string;
   readonly workload: WorkloadConfig;
+  /** Seconds from a pod's stop to its SIGKILL: beyond its preStop sleep and the target group's deregistration delay. */
+  readonly terminationGracePeriodSeconds: number;
   /** Pods in this cluster (overrides and standby applied). */
   readonly scale: WorkloadScale;
   /** Variables set by the fleet, such as the cluster's name. */
@@ -35,7 +38,8 @@ const CONFIG_VOLUME = "config";
 /**
  * A service's pods in one cluster as Kubernetes provider resources: a
  * Deployment (non-root, read-only root filesystem, spread across zones,
- * readiness on the health-check path), its Service, a PodDisruptionBudget, a
+ * readiness on the health-check path, stopping only after a preStop sleep so
+ * that the ALB has stopped sending to it), its Service, a PodDisruptionBudget, a
  * ConfigMap of its files and, when it autoscales, a HorizontalPodAutoscaler.
  */
 export class Workload extends Construct {
@@ -75,7 +79,7 @@ export class Workload extends Construct {
         replicas: String(props.scale.replicas),
         selector: { matchLabels: selector },
         // Never below the wanted count while rolling: a new pod is ready only once healthy in the target group.
-        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: "0", maxSurge: "25%" } },
+        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: "0", maxSurge: `${ROLLOUT_MAX_SURGE_PERCENT}%` } },
         template: {
           metadata: {
             labels,
@@ -84,6 +88,7 @@ export class Workload extends Construct {
           },
           spec: {
             automountServiceAccountToken: false,
+            terminationGracePeriodSeconds: props.terminationGracePeriodSeconds,
             securityContext: {
               runAsNonRoot: true,
               runAsUser: workload.runAsUser === undefined ? undefined : String(workload.runAsUser),
@@ -114,6 +119,11 @@ export class Workload extends Construct {
                     ...(workload.resources.limits.cpu ? { cpu: workload.resources.limits.cpu } : {}),
                   },
                 },
+                // The pod leaves the target group as it starts stopping, but the ALB sends it requests for
+                // a few seconds more: the sleep keeps it serving them before SIGTERM. An exec, since the
+                // provider's kubernetes_deployment_v1 (2.38) has no field for Kubernetes' own sleep action.
+                lifecycle:
+                  workload.preStopSleepSeconds > 0 ? { preStop: [{ exec: { command: ["sleep", String(workload.preStopSleepSeconds)] } }] } : undefined,
                 readinessProbe: httpProbe(workload.readinessProbe),
                 livenessProbe: workload.livenessProbe ? httpProbe(workload.livenessProbe) : undefined,
                 securityContext: {

@@ -9,8 +9,9 @@ import { targetGroupIdentityOf } from "../../modules/constructs/weighted-alb";
  * A local stand-in for the parts of the ELBv2 API (Query protocol: form POST,
  * XML answers), the CloudWatch API (AWS JSON 1.0) and the CloudWatch Logs API
  * (AWS JSON 1.1) that the traffic commands use, SNS Publish (Query) for the
- * failover's notices, and an STS that refuses every
- * identity, so the real AWS SDK reaches it over HTTP through AWS_ENDPOINT_URL.
+ * failover's notices, and an STS that tells the fleet's commands who they are
+ * but refuses every other client (Terraform's AWS provider stops at its first
+ * call), so the real AWS SDK reaches it over HTTP through AWS_ENDPOINT_URL.
  * Loopback only; bodies and the call log are bounded.
  */
 
@@ -52,6 +53,8 @@ export interface StandInWorld {
   readonly targetGroups: StandInTargetGroup[];
   /** CloudWatch Logs log group names. */
   readonly logGroups: Set<string>;
+  /** The identity STS GetCallerIdentity returns to the AWS SDK for JavaScript (the fleet's commands). */
+  caller: { arn: string; account: string };
 }
 
 export interface StandInCall {
@@ -101,7 +104,22 @@ export function worldOf(fleet: FleetConfig, targetsPerGroup = 2): StandInWorld {
       requestsPerSecond: 50,
     };
   });
-  return { deployed: true, loadBalancer: { arn: arn("loadbalancer", lbId), name: albName(fleetName) }, listenerArn, rules, targetGroups, logGroups: new Set() };
+  return {
+    deployed: true,
+    loadBalancer: { arn: arn("loadbalancer", lbId), name: albName(fleetName) },
+    listenerArn,
+    rules,
+    targetGroups,
+    logGroups: new Set(),
+    caller: sessionOf(fleet.platform.clusterAccess.deployerPrincipalArn),
+  };
+}
+
+/** The identity STS gives a session of an IAM principal: an assumed-role session for a role, the user itself for a user. */
+export function sessionOf(principalArn: string, session = "stand-in"): { arn: string; account: string } {
+  const [, partition, , , account, resource] = principalArn.split(":");
+  const role = /^role\/(?:.*\/)?([^/]+)$/.exec(resource)?.[1];
+  return { arn: role ? `arn:${partition}:sts::${account}:assumed-role/${role}/${session}` : principalArn, account };
 }
 
 /** The stand-in server. `url` is set once `start` resolves. */
@@ -195,9 +213,7 @@ export class AwsStandIn {
         } else if (new URLSearchParams(body).get("Version") === SNS_VERSION) {
           this.answerSns(new URLSearchParams(body), response);
         } else if (new URLSearchParams(body).get("Version") === STS_VERSION) {
-          this.record({ api: "sts", action: new URLSearchParams(body).get("Action") ?? "", input: {} });
-          // Every identity is refused: whatever asks STS first (Terraform's AWS provider) stops here.
-          throw new ApiError("InvalidClientTokenId", "The security token included in the request is invalid.", 403);
+          this.answerSts(new URLSearchParams(body).get("Action") ?? "", String(request.headers["user-agent"] ?? ""), response);
         } else {
           this.answerElb(new URLSearchParams(body), response);
         }
@@ -324,6 +340,20 @@ export class AwsStandIn {
     response.end(
       `<PublishResponse xmlns="${SNS_NAMESPACE}"><PublishResult><MessageId>stand-in-${this.calls.length}</MessageId></PublishResult>` +
         `<ResponseMetadata><RequestId>stand-in</RequestId></ResponseMetadata></PublishResponse>`,
+    );
+  }
+
+  private answerSts(action: string, userAgent: string, response: http.ServerResponse): void {
+    this.record({ api: "sts", action, input: {} });
+    // Only the fleet's commands learn who they are: any other client (Terraform's AWS provider) stops at its first call.
+    if (!userAgent.startsWith("aws-sdk-js/")) throw new ApiError("InvalidClientTokenId", "The security token included in the request is invalid.", 403);
+    if (action !== "GetCallerIdentity") throw new ApiError("InvalidAction", `the stand-in does not implement ${action}`);
+    const { arn, account } = this.world.caller;
+    const result = { Arn: arn, UserId: `AROASTANDIN:${arn.split("/").pop()}`, Account: account };
+    response.writeHead(200, { "content-type": "text/xml" });
+    response.end(
+      `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/${STS_VERSION}/"><GetCallerIdentityResult>${toXml(result)}</GetCallerIdentityResult>` +
+        `<ResponseMetadata><RequestId>stand-in</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
     );
   }
 

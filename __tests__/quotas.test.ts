@@ -1,0 +1,146 @@
+import { checkTransition } from "../modules/config/lifecycle";
+import { ConfigError, ConfigSources, parseFleetConfig } from "../modules/config/load";
+import { clusterText, generatedFleetSources } from "../scripts/lib/generated-fleet";
+import { problemsOf } from "./helpers/config-problems";
+import { exampleSources, resourcesOf, synthFleet, withClusterFile } from "./helpers/fleet";
+
+const example = exampleSources();
+const editPlatform = (sources: ConfigSources, edit: (text: string) => string): ConfigSources => ({
+  ...sources,
+  platform: { ...sources.platform, text: edit(sources.platform.text) },
+});
+const editCluster = (sources: ConfigSources, name: string, edit: (text: string) => string): ConfigSources =>
+  withClusterFile(sources, `clusters/${name}.yaml`, edit(sources.clusters.find((c) => c.file === `clusters/${name}.yaml`)!.text));
+const accepted = (sources: ConfigSources) => expect(() => parseFleetConfig(sources)).not.toThrow();
+const tagLines = (count: number, prefix = "t") => Array.from({ length: count }, (_, i) => `  ${prefix}${i}: v`).join("\n");
+
+describe("ALB quotas are refused at synth, naming the file, the field and the limit", () => {
+  it("target groups per ALB: 102 refused, 100 accepted", () => {
+    expect(problemsOf(generatedFleetSources(102))).toEqual([
+      "platform.yaml: services: the services' routes need 102 target groups (one per service and cluster giving it a weight); an ALB takes at most 100: route services to fewer clusters, or remove services",
+    ]);
+    accepted(generatedFleetSources(100));
+  });
+
+  it("target groups per ALB while a change applies: replacements are created before the groups they replace", () => {
+    // 98 target groups; svc0 is routed to 5 clusters, and a new container port replaces its 5 groups.
+    const base = generatedFleetSources(98);
+    const newPort = editPlatform(base, (t) => t.replace("containerPort: 8080", "containerPort: 7000"));
+    expect(checkTransition(parseFleetConfig(base), parseFleetConfig(newPort)).map((p) => `${p.file}: ${p.field}: ${p.message}`)).toEqual([
+      "platform.yaml: services: the change needs 103 target groups at once while it applies (98 after it, and 5 of the deployed ones replaced by a new container port or removed, which go only once the new ones exist); an ALB takes at most 100: make the change in smaller steps",
+    ]);
+    const smaller = generatedFleetSources(95);
+    expect(checkTransition(parseFleetConfig(smaller), parseFleetConfig(editPlatform(smaller, (t) => t.replace("containerPort: 8080", "containerPort: 7000"))))).toEqual([]);
+  });
+
+  it("condition values and match evaluations per rule: 3 hosts with 3 paths refused, as 2 hosts with 3 paths; 2 with 2 accepted", () => {
+    const conditions = (hosts: number, paths: number) =>
+      editPlatform(example, (t) =>
+        t.replace('    paths: ["/*"]', `    hosts: [${Array.from({ length: hosts }, (_, i) => `h${i}.example.com`).join(", ")}]\n    paths: [${Array.from({ length: paths }, (_, i) => `/p${i}/*`).join(", ")}]`),
+      );
+    expect(problemsOf(conditions(3, 3))).toEqual([
+      "platform.yaml: services[0].paths: 3 hosts and 3 paths make 6 condition values and 9 match evaluations (each host with each path) of one listener rule; an ALB rule takes at most 5 of each: use wildcards (*.example.com, /api/*) or split the service",
+    ]);
+    expect(problemsOf(conditions(2, 3))[0]).toContain("5 condition values and 6 match evaluations");
+    accepted(conditions(2, 2));
+    accepted(conditions(1, 4));
+  });
+
+  it("listener rules per ALB: 101 services refused", () => {
+    const services = Array.from({ length: 101 }, (_, i) => `  - { name: s${i}, servicePort: 80, containerPort: 8080, paths: ["/s${i}/*"], priority: ${i + 1} }`).join("\n");
+    const many = editPlatform(example, (t) => t.replace(/services:\n[\s\S]*$/, `services:\n${services}\n`));
+    const routed = editCluster(editCluster(many, "blue", (t) => t.replace("web: 50", "s0: 50")), "green", (t) => t.replace("web: 50", "s0: 50"));
+    expect(problemsOf(routed).filter((p) => p.startsWith("platform.yaml: services: "))).toEqual([
+      "platform.yaml: services: 101 services need 101 listener rules; an ALB takes at most 100",
+    ]);
+  });
+
+  it("targets per ALB: replicas in every cluster with a rollout's surge, autoscaled workloads at maxReplicas", () => {
+    const replicas = (count: number) => editPlatform(example, (t) => t.replace("      replicas: 2", `      replicas: ${count}`));
+    // 2 clusters × (400 + 25% surge) = 1,000: the limit itself.
+    accepted(replicas(400));
+    expect(problemsOf(replicas(401))).toEqual([
+      "platform.yaml: services: the services register up to 1004 targets in the ALB's target groups (pods per cluster, autoscaled ones at maxReplicas, with a rollout's 25% surge; most: web in blue 502, web in green 502); an ALB takes at most 1,000 targets: lower replicas or maxReplicas, or route services to fewer clusters",
+    ]);
+    const autoscaled = editPlatform(example, (t) => t.replace("      replicas: 2", "      minReplicas: 2\n      maxReplicas: 450"));
+    expect(problemsOf(autoscaled)[0]).toContain("up to 1126 targets");
+    // The cluster file's bounds count, not the service's.
+    accepted(editCluster(autoscaled, "green", (t) => `${t}workloads:\n  web: { minReplicas: 2, maxReplicas: 300 }\n`));
+  });
+
+  it("targets per ALB count a chart's replicas from its values file or the cluster file", () => {
+    const withChart = (values: string) => ({
+      ...editPlatform(example, (t) => t.replace(/    workload:[\s\S]*$/, "    chart: { repository: https://c.example.com, name: web, version: 1.0.0, valuesFile: web.yaml }\n")),
+      readFile: (file: string) => (file === "web.yaml" ? values : undefined),
+    });
+    expect(problemsOf(withChart("replicaCount: 420\n"))[0]).toContain("up to 1050 targets");
+    accepted(editCluster(withChart("replicaCount: 420\n"), "green", (t) => `${t}workloads:\n  web: { replicas: 2 }\n`));
+  });
+});
+
+describe("tags per resource", () => {
+  const withTags = (sources: ConfigSources, count: number) => editPlatform(sources, (t) => `${t}tags:\n${tagLines(count)}\n`);
+
+  it("counts the fleet's own tags: 46 of platform.yaml fit a target group's 50, 47 do not", () => {
+    accepted(withTags(example, 46));
+    expect(problemsOf(withTags(example, 47))).toEqual([
+      "platform.yaml: tags: 47 tags and the fleet's own put 51 tags on a resource (such as a target group: fleet, managed-by, cluster, service); AWS takes at most 50 tags per resource",
+    ]);
+  });
+
+  it("counts a cluster's tags with the fleet's, a key in both once", () => {
+    const clusterTags = (sources: ConfigSources, lines: string) => editCluster(sources, "blue", (t) => `${t}tags:\n${lines}\n`);
+    expect(problemsOf(clusterTags(withTags(example, 40), tagLines(8, "c")))).toEqual([
+      "clusters/blue.yaml: tags: 8 tags, with platform.yaml's 40 and the fleet's own (fleet, managed-by, cluster), put 51 tags on each of this cluster's resources; AWS takes at most 50 tags per resource",
+    ]);
+    accepted(clusterTags(withTags(example, 40), `${tagLines(7, "c")}\n  t0: again`));
+  });
+
+  it("refuses 40,000 tags in seconds", () => {
+    const started = Date.now();
+    expect(problemsOf(withTags(example, 40_000))[0]).toMatch(/^platform\.yaml: tags: 40000 tags and the fleet's own put 40004 tags/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it("still refuses a key given twice in a mapping, where it is", () => {
+    expect(problemsOf(editPlatform(example, (t) => `${t}tags:\n  a: 1\n  b: 2\n  a: 3\n`))).toEqual([
+      "platform.yaml: : invalid YAML: line 60, column 3: Map keys must be unique",
+    ]);
+  });
+});
+
+describe("the Load Balancer Controller's inline IAM policy", () => {
+  /** One cluster routing `count` services, with the longest names AWS names allow. */
+  function oneClusterRouting(count: number): ConfigSources {
+    const names = Array.from({ length: count }, (_, i) => `service${String(i).padStart(4, "0")}`);
+    const base = generatedFleetSources(1);
+    const services = names.map((name, i) => `  - { name: ${name}, servicePort: 80, containerPort: 8080, hosts: [${name}.example.com], priority: ${i + 1} }`).join("\n");
+    const platform = base.platform.text.replace("name: gen", "name: fleetabc").replace(/services:\n[\s\S]*$/, `services:\n${services}\n`);
+    const cluster = clusterText("clusterabcd", names[0], 1).replace(/weights:\n[\s\S]*$/, `weights:\n${names.map((n) => `  ${n}: 1`).join("\n")}\n`);
+    return { platform: { file: "platform.yaml", text: platform }, clusters: [{ file: "clusters/clusterabcd.yaml", text: cluster }] };
+  }
+
+  it("is refused when the target group ARNs it lists exceed IAM's 10,240 characters", () => {
+    let error: unknown;
+    try {
+      synthFleet(oneClusterRouting(90));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      {
+        file: "clusters/clusterabcd.yaml",
+        field: "weights",
+        message:
+          "routes 90 services: the Load Balancer Controller's IAM policy lists each one's target group ARN, 11,145 characters; IAM takes at most 10,240 in a role's inline policies: route fewer services to clusterabcd",
+      },
+    ]);
+  });
+
+  it("is synthesized when they fit, and lists one ARN per target group", () => {
+    const fleet = synthFleet(oneClusterRouting(80));
+    const policy = JSON.parse(Object.values(resourcesOf(fleet.stack("cluster-clusterabcd"), "aws_iam_role_policy")).find((p) => p.name === "target-group-binding")!.policy as string);
+    expect(policy.Statement[1].Resource).toHaveLength(80);
+  });
+});

@@ -1,0 +1,41 @@
+import { DEPLOYED_WEIGHTS_TAG } from "./weights";
+
+/** AWS takes at most this many tags on one resource. */
+export const MAX_TAGS_PER_RESOURCE = 50;
+
+/** Tags the AWS providers put on every resource of the fleet (default tags), before platform.yaml's `tags`. */
+export function fleetDefaultTags(fleet: string): Record<string, string> {
+  return { fleet, "managed-by": "cdktf" };
+}
+
+/** Tags the AWS provider of a cluster's stack adds to every resource, before the cluster file's `tags`. */
+export function clusterDefaultTags(cluster: string): Record<string, string> {
+  return { cluster };
+}
+
+/** A target group's own tags: live commands find its service and cluster by them. */
+export function targetGroupTags(fleet: string, cluster: string, service: string): Record<string, string> {
+  return { fleet, cluster, service };
+}
+
+/** A listener rule's own tags: its service, and the weights last deployed. */
+export function listenerRuleTags(fleet: string, service: string, deployedWeights: string): Record<string, string> {
+  return { fleet, service, [DEPLOYED_WEIGHTS_TAG]: deployedWeights };
+}
+
+/** The most tags a network resource sets of its own: a subnet's `Name` and its Kubernetes role (modules/constructs/network.ts). */
+const SUBNET_TAG_KEYS = ["Name", "kubernetes.io/role/elb"];
+
+/**
+ * Tag keys of the resource of a fleet-wide stack (network, edge) carrying the
+ * most of the fleet's own tags, default tags included.
+ */
+export function fleetWideOwnTagKeys(): string[][] {
+  const defaults = Object.keys(fleetDefaultTags(""));
+  return [Object.keys(targetGroupTags("", "", "")), Object.keys(listenerRuleTags("", "", "")), SUBNET_TAG_KEYS].map((own) => [...new Set([...defaults, ...own])]);
+}
+
+/** Tag keys every resource of a cluster's AWS stack carries of the fleet's own. */
+export function clusterOwnTagKeys(): string[] {
+  return [...Object.keys(fleetDefaultTags("")), ...Object.keys(clusterDefaultTags(""))];
+}

@@ -28,15 +28,16 @@ describe("the automatic failover in the edge stack", () => {
     const schedule = only(resourcesOf(edge, "aws_scheduler_schedule")) as Record<string, any>;
     expect(schedule).toMatchObject({ schedule_expression: "rate(1 minute)", flexible_time_window: { mode: "OFF" } });
     const alarms = Object.values(resourcesOf(edge, "aws_cloudwatch_metric_alarm")) as Record<string, any>[];
-    expect(alarms.map((a) => a.alarm_name).sort()).toEqual(["demo-failover-web-blue-5xx", "demo-failover-web-blue-healthy", "demo-failover-web-green-5xx", "demo-failover-web-green-healthy"]);
-    const healthy = alarms.find((a) => a.alarm_name === "demo-failover-web-blue-healthy")!;
+    expect(alarms.map((a) => a.alarm_name).sort()).toEqual(["demo-failover.web.blue.5xx", "demo-failover.web.blue.healthy", "demo-failover.web.green.5xx", "demo-failover.web.green.healthy"]);
+    const healthy = alarms.find((a) => a.alarm_name === "demo-failover.web.blue.healthy")!;
     expect(healthy).toMatchObject({ metric_name: "HealthyHostCount", statistic: "Minimum", threshold: 1, comparison_operator: "LessThanThreshold", period: 60 });
-    const errors = alarms.find((a) => a.alarm_name === "demo-failover-web-blue-5xx")!;
+    const errors = alarms.find((a) => a.alarm_name === "demo-failover.web.blue.5xx")!;
     expect(errors).toMatchObject({ threshold: 1, evaluation_periods: 2, datapoints_to_alarm: 2, comparison_operator: "GreaterThanThreshold" });
     expect(errors.metric_query.find((q: any) => q.return_data).expression).toBe("IF(requests >= 20, 100 * errors / requests, 0)");
     for (const alarm of alarms) expect(alarm.alarm_actions).toEqual(["${aws_lambda_function.automatic-failover_function_DD9BA613.arn}"]);
+    expect(only(resourcesOf(edge, "aws_lambda_function_event_invoke_config"))).toMatchObject({ maximum_retry_attempts: 0, maximum_event_age_in_seconds: 60 });
     const permission = only(resourcesOf(edge, "aws_lambda_permission")) as Record<string, any>;
-    expect(permission).toMatchObject({ principal: "lambda.alarms.cloudwatch.amazonaws.com", source_arn: "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:demo-failover-*" });
+    expect(permission).toMatchObject({ principal: "lambda.alarms.cloudwatch.amazonaws.com", source_arn: "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:demo-failover.*" });
   });
 
   it("may change only this ALB's listener rules, and only read the rest", () => {
@@ -69,6 +70,9 @@ describe("the automatic failover in the edge stack", () => {
     expect(Object.values(resourcesOf(alarmOnly, "aws_sns_topic_subscription"))).toEqual([
       expect.objectContaining({ protocol: "email", endpoint: "ops@example.com" }),
     ]);
+    // Only telling: no statement lets it change a rule.
+    const policy = JSON.parse((Object.values(resourcesOf(alarmOnly, "aws_iam_role_policy")).find((p: any) => p.name === "failover") as any).policy);
+    expect(policy.Statement.map((s: any) => s.Sid)).toEqual(["Read", "Notify", "EncryptedTopic", "Log"]);
   });
 
   it("refuses settings that cannot work, naming the field", () => {

@@ -3,12 +3,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import fc from "fast-check";
-import { FailoverPolicy, failoverSettingsOf } from "../modules/config/failover";
+import { FailoverPolicy, failoverSettingsOf, LAST_FAILOVER_TAG } from "../modules/config/failover";
 import { parseFleetConfig } from "../modules/config/load";
 import { functionBundle } from "../modules/synth/function-bundle";
 import { decideFailover, ServiceObservation } from "../modules/traffic/failover-decision";
 import { createFailoverHandler } from "../modules/traffic/failover-handler";
-import { LAST_FAILOVER_TAG } from "../modules/traffic/failover";
 import { projectRoot } from "../modules/support/project-root";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { AwsStandIn, worldOf } from "../scripts/lib/aws-stand-in";
@@ -20,7 +19,7 @@ const policy: FailoverPolicy = { service: "web", mode: "auto", minHealthyTargets
 const now = new Date("2026-12-01T12:00:30Z");
 const calm = [{ requests: 600, target5xx: 0 }, { requests: 600, target5xx: 1 }];
 const spiking = [{ requests: 600, target5xx: 60 }, { requests: 600, target5xx: 90 }];
-const observed = (clusters: ServiceObservation["clusters"], lastFailoverAt?: Date): ServiceObservation => ({ service: "web", clusters, lastFailoverAt });
+const observed = (clusters: ServiceObservation["clusters"], lastFailover?: ServiceObservation["lastFailover"]): ServiceObservation => ({ service: "web", clusters, lastFailover });
 
 describe("the failover's decision", () => {
   it("moves a cluster with too few healthy targets to 0; its serving peers keep their weights and so take its share in proportion", () => {
@@ -46,8 +45,17 @@ describe("the failover's decision", () => {
     expect(decideFailover(policy, observed({ blue: { weight: 50, healthy: 2, minutes: calm }, green: { weight: 50, healthy: 2, minutes: oneMinute } }), now).kind).toBe("steady");
   });
 
+  it("judges the newest minutes that have data: ALB datapoints arrive minutes late", () => {
+    const late = [calm[0], ...spiking, undefined, undefined, undefined];
+    expect(decideFailover(policy, observed({ blue: { weight: 50, healthy: 2, minutes: calm }, green: { weight: 50, healthy: 2, minutes: late } }), now)).toMatchObject({
+      kind: "failover",
+      after: { blue: 50, green: 0 },
+    });
+  });
+
   it("concludes no 5xx failure from missing minutes, unread metrics or a handful of requests (fails closed)", () => {
-    for (const minutes of [[undefined, spiking[1]], undefined, [{ requests: 10, target5xx: 9 }, { requests: 10, target5xx: 9 }]]) {
+    const gap = [spiking[0], undefined, spiking[1], undefined];
+    for (const minutes of [[undefined, spiking[1]], gap, undefined, [{ requests: 10, target5xx: 9 }, { requests: 10, target5xx: 9 }]]) {
       expect(decideFailover(policy, observed({ blue: { weight: 50, healthy: 2, minutes: calm }, green: { weight: 50, healthy: 2, minutes } }), now).kind).toBe("steady");
     }
   });
@@ -62,11 +70,20 @@ describe("the failover's decision", () => {
     expect(decision.kind === "held" && decision.failed.map((f) => f.cluster)).toEqual(["blue", "green"]);
   });
 
-  it("holds within the cooldown after the last failover, and in alarm-only mode; looks at nothing when off", () => {
-    const failing = observed({ blue: { weight: 50, healthy: 0 }, green: { weight: 50, healthy: 2 } }, new Date("2026-12-01T11:55:00Z"));
-    expect(decideFailover(policy, failing, now)).toMatchObject({ kind: "held", reason: "in the cooldown after the failover at 2026-12-01T11:55:00.000Z, until 2026-12-01T12:05:00.000Z" });
+  it("does not move a cluster again within the cooldown after moving it off, but moves another; holds in alarm-only mode; looks at nothing when off", () => {
+    const failing = observed({ blue: { weight: 50, healthy: 0 }, green: { weight: 50, healthy: 2 } }, { at: new Date("2026-12-01T11:55:00Z"), clusters: ["blue"] });
+    expect(decideFailover(policy, failing, now)).toMatchObject({
+      kind: "held",
+      reason: "moved off at 2026-12-01T11:55:00.000Z and given weight back since: in the cooldown until 2026-12-01T12:05:00.000Z, a person decides",
+    });
     expect(decideFailover(policy, failing, new Date("2026-12-01T12:05:00Z")).kind).toBe("failover");
-    expect(decideFailover({ ...policy, mode: "alarm-only" }, { ...failing, lastFailoverAt: undefined }, now)).toMatchObject({
+    expect(decideFailover(policy, { ...failing, lastFailover: { at: new Date("2026-12-01T11:55:00Z"), clusters: ["green"] } }, now).kind).toBe("failover");
+    const both = observed(
+      { blue: { weight: 40, healthy: 0 }, green: { weight: 30, healthy: 0 }, purple: { weight: 30, healthy: 2 } },
+      { at: new Date("2026-12-01T11:55:00Z"), clusters: ["blue"] },
+    );
+    expect(decideFailover(policy, both, now)).toMatchObject({ kind: "failover", after: { blue: 40, green: 0, purple: 30 }, heldBack: { failed: [{ cluster: "blue" }] } });
+    expect(decideFailover({ ...policy, mode: "alarm-only" }, { ...failing, lastFailover: undefined }, now)).toMatchObject({
       kind: "held",
       reason: "alarm-only: would move to blue=0 green=50 (now blue=50 green=50)",
     });
@@ -147,18 +164,28 @@ describe("the failover function against the live API (the SDK over HTTP to the s
     expect(published()[0].Message).toContain("NOT moved: no weighted peer has enough healthy targets");
   });
 
-  it("does not flap: within the cooldown a second failure moves nothing, even after a person gave the traffic back", async () => {
+  it("does not flap: a cluster given its traffic back and failing again within the cooldown is left to a person; another cluster is moved", async () => {
     setHealth("blue", "unhealthy");
     await createFailoverHandler(settings)({});
     expect(standIn.weights("web")).toEqual({ blue: 0, green: 50 });
-    // A person shifts back after checking blue, then green fails too soon after.
-    setHealth("blue", "healthy");
+    // A person shifts back after checking blue, and blue fails again soon after.
     standIn.rule("web").forward.forEach((f) => (f.weight = 50));
-    setHealth("green", "unhealthy");
     const again = await createFailoverHandler(settings)({});
     expect(again).toEqual({ moved: [], unresolved: true });
     expect(standIn.weights("web")).toEqual({ blue: 50, green: 50 });
     expect(modifyRuleCalls()).toBe(1);
+    // Green failing is another failure: blue serves again, so green's share moves to it.
+    setHealth("blue", "healthy");
+    setHealth("green", "unhealthy");
+    expect(await createFailoverHandler(settings)({})).toEqual({ moved: ["web"], unresolved: false });
+    expect(standIn.weights("web")).toEqual({ blue: 50, green: 0 });
+  });
+
+  it("judges 5xx from datapoints that arrive minutes late, as CloudWatch's do", async () => {
+    standIn.metricDelaySeconds = 150;
+    standIn.targetGroup("green", "web").errorRate = 0.2;
+    expect((await createFailoverHandler(settings)({})).moved).toEqual(["web"]);
+    expect(standIn.weights("web")).toEqual({ blue: 50, green: 0 });
   });
 
   it("yields to a person's shift made between its read and its write", async () => {
@@ -176,7 +203,7 @@ describe("the failover function against the live API (the SDK over HTTP to the s
   it("fails closed: a refused ModifyRule fails the run and leaves the rule; unreadable metrics judge health only", async () => {
     setHealth("blue", "unhealthy");
     standIn.refusedRules.add(standIn.rule("web").arn);
-    await expect(createFailoverHandler(settings)({})).rejects.toThrow(/changing the live rules failed: .*not authorized/);
+    await expect(createFailoverHandler(settings)({})).rejects.toThrow(/^web: moving its traffic failed: changing the live rules failed: .*not authorized/);
     expect(standIn.weights("web")).toEqual({ blue: 50, green: 50 });
 
     standIn.refusedRules.clear();
@@ -252,12 +279,13 @@ describe("the function's package", () => {
       fs.mkdirSync(path.dirname(path.join(task, name)), { recursive: true });
       fs.writeFileSync(path.join(task, name), content);
     }
-    // What the Lambda runtime provides: the AWS SDK v3 and its dependencies, none of the project's other packages.
+    // What the Lambda runtime provides: the AWS SDK v3 and what it depends on, none of the project's other packages.
     const runtime = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-runtime-"));
-    const bundled = new Set(fs.readdirSync(path.join(task, "node_modules")));
-    for (const entry of fs.readdirSync(path.join(projectRoot(), "node_modules"))) {
-      if (!bundled.has(entry) && !entry.startsWith(".")) fs.symlinkSync(path.join(projectRoot(), "node_modules", entry), path.join(runtime, entry));
+    for (const name of awsSdkAndItsDependencies()) {
+      fs.mkdirSync(path.dirname(path.join(runtime, name)), { recursive: true });
+      fs.symlinkSync(path.join(projectRoot(), "node_modules", name), path.join(runtime, name));
     }
+    expect(fs.existsSync(path.join(runtime, "zod"))).toBe(false);
     const standIn = new AwsStandIn(worldOf(parseFleetConfig(exampleSources())));
     await standIn.start();
     try {
@@ -272,6 +300,19 @@ describe("the function's package", () => {
     }
   });
 });
+
+/** The installed packages of the AWS SDK v3 (`@aws-sdk/*`, `@smithy/*`) and, transitively, their dependencies. */
+function awsSdkAndItsDependencies(): string[] {
+  const modules = path.join(projectRoot(), "node_modules");
+  const pending = ["@aws-sdk", "@smithy"].flatMap((scope) => fs.readdirSync(path.join(modules, scope)).map((name) => `${scope}/${name}`));
+  const found = new Set<string>();
+  for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
+    if (found.has(name) || !fs.existsSync(path.join(modules, name, "package.json"))) continue;
+    found.add(name);
+    pending.push(...Object.keys(JSON.parse(fs.readFileSync(path.join(modules, name, "package.json"), "utf8")).dependencies ?? {}));
+  }
+  return [...found].sort();
+}
 
 /** Runs `node -e code` in a folder without blocking this process (the stand-in answers it). */
 function runNode(cwd: string, code: string, env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {

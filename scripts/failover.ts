@@ -31,8 +31,8 @@ async function main(): Promise<void> {
     now: new Date(),
     actor: `${os.userInfo().username}-failover-once`,
     dryRun: values["dry-run"],
+    log: (line) => console.log(line),
   });
-  for (const line of run.lines) console.log(line);
   if (run.unresolved) process.exitCode = 1;
 }
 

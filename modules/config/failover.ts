@@ -4,6 +4,14 @@ import type { RoutedService } from "./schema";
 /** Environment variable the failover function reads its topic's ARN from. */
 export const FAILOVER_TOPIC_VARIABLE = "FAILOVER_TOPIC_ARN";
 
+/**
+ * Tag on a listener rule recording the last failover of its service:
+ * `<ISO time> from=<cluster>[+<cluster>] why=<unhealthy|5xx>[+...] by=<who>`.
+ * Terraform owns the rule's tags, so the deploy that brings the files in line
+ * with the failover clears it.
+ */
+export const LAST_FAILOVER_TAG = "last-failover";
+
 /** What the automatic failover may do for a service. */
 export type FailoverMode = "auto" | "alarm-only" | "off";
 

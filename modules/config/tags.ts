@@ -1,3 +1,4 @@
+import { LAST_FAILOVER_TAG } from "./failover";
 import { DEPLOYED_WEIGHTS_TAG } from "./weights";
 
 /** AWS takes at most this many tags on one resource. */
@@ -32,7 +33,9 @@ const SUBNET_TAG_KEYS = ["Name", "kubernetes.io/role/elb"];
  */
 export function fleetWideOwnTagKeys(): string[][] {
   const defaults = Object.keys(fleetDefaultTags(""));
-  return [Object.keys(targetGroupTags("", "", "")), Object.keys(listenerRuleTags("", "", "")), SUBNET_TAG_KEYS].map((own) => [...new Set([...defaults, ...own])]);
+  // The failover adds its record to a listener rule when it moves traffic.
+  const ruleKeys = [...Object.keys(listenerRuleTags("", "", "")), LAST_FAILOVER_TAG];
+  return [Object.keys(targetGroupTags("", "", "")), ruleKeys, SUBNET_TAG_KEYS].map((own) => [...new Set([...defaults, ...own])]);
 }
 
 /** Tag keys every resource of a cluster's AWS stack carries of the fleet's own. */

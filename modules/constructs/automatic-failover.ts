@@ -1,3 +1,4 @@
+import { createHash } from "crypto";
 import { Construct } from "constructs";
 import { AssetType, TerraformAsset } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
@@ -5,6 +6,7 @@ import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
+import { LambdaFunctionEventInvokeConfig } from "@cdktf/provider-aws/lib/lambda-function-event-invoke-config";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { SchedulerSchedule } from "@cdktf/provider-aws/lib/scheduler-schedule";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
@@ -46,6 +48,8 @@ export interface AutomaticFailoverProps {
   readonly bundle: { readonly path: string; readonly sha256: string };
   /** Target groups whose alarms start the function at once. */
   readonly targetGroups: readonly WatchedTargetGroup[];
+  /** Some service's mode is `auto`: the function may change the rules; with `alarm-only` everywhere it only reads and tells. */
+  readonly movesTraffic: boolean;
   /** Subscriptions of the topic told of every failover. @default none */
   readonly subscriptions?: readonly { readonly protocol: string; readonly endpoint: string }[];
   /** Days the function's log is kept. @default 365 */
@@ -68,7 +72,8 @@ export class AutomaticFailover extends Construct {
     const name = `${props.fleetName}-failover`;
     const partition = partitionOf(props.region);
     const logGroupName = `/aws/lambda/${name}`;
-    const alarmPrefix = `${name}-`;
+    // Alarm names join fleet, service and cluster with dots, which none of these names holds: no two can collide.
+    const alarmPrefix = `${name}.`;
 
     const key = new EncryptionKey(this, "key", {
       description: `${name}: its log and its topic`,
@@ -78,9 +83,11 @@ export class AutomaticFailover extends Construct {
     }).key;
     const logGroup = new CloudwatchLogGroup(this, "log-group", { name: logGroupName, retentionInDays: props.logRetentionDays ?? 365, kmsKeyId: key.arn });
     this.topic = new SnsTopic(this, "topic", { name, kmsMasterKeyId: key.arn });
-    (props.subscriptions ?? []).forEach((subscription, index) => {
-      new SnsTopicSubscription(this, `subscription-${index}`, { topicArn: this.topic.arn, protocol: subscription.protocol, endpoint: subscription.endpoint });
-    });
+    for (const subscription of props.subscriptions ?? []) {
+      // Keyed by what it subscribes, so removing one leaves the others (and their confirmations) alone.
+      const key = createHash("sha256").update(`${subscription.protocol}\0${subscription.endpoint}`).digest("hex").slice(0, 12);
+      new SnsTopicSubscription(this, `subscription-${key}`, { topicArn: this.topic.arn, protocol: subscription.protocol, endpoint: subscription.endpoint });
+    }
 
     const role = new IamRole(this, "role", {
       name,
@@ -104,12 +111,16 @@ export class AutomaticFailover extends Construct {
           ],
           Resource: "*",
         },
-        {
-          Sid: "ListenerRulesOfThisAlb",
-          Effect: "Allow",
-          Action: ["elasticloadbalancing:ModifyRule", "elasticloadbalancing:AddTags"],
-          Resource: `arn:${partition}:elasticloadbalancing:${props.region}:${props.accountId}:listener-rule/app/${props.albName}/*`,
-        },
+        ...(props.movesTraffic
+          ? [
+              {
+                Sid: "ListenerRulesOfThisAlb",
+                Effect: "Allow" as const,
+                Action: ["elasticloadbalancing:ModifyRule", "elasticloadbalancing:AddTags"],
+                Resource: `arn:${partition}:elasticloadbalancing:${props.region}:${props.accountId}:listener-rule/app/${props.albName}/*`,
+              },
+            ]
+          : []),
         { Sid: "Notify", Effect: "Allow", Action: ["sns:Publish"], Resource: this.topic.arn },
         { Sid: "EncryptedTopic", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: key.arn },
         { Sid: "Log", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${logGroup.arn}:*` },
@@ -133,6 +144,8 @@ export class AutomaticFailover extends Construct {
       loggingConfig: { logFormat: "Text", logGroup: logGroup.name },
       dependsOn: [logGroup],
     });
+    // An invocation that failed or waited is not replayed: each run judges the live state of its own minute.
+    new LambdaFunctionEventInvokeConfig(this, "invoke-config", { functionName: this.function.functionName, maximumRetryAttempts: 0, maximumEventAgeInSeconds: 60 });
     acceptPolicyException(
       this.function,
       "lambda-dead-letter-queue",
@@ -175,16 +188,16 @@ export class AutomaticFailover extends Construct {
       sourceArn: `arn:${partition}:cloudwatch:${props.region}:${props.accountId}:alarm:${alarmPrefix}*`,
     });
     for (const group of props.targetGroups) {
-      this.addAlarms(`${alarmPrefix}${group.service}-${group.cluster}`, props.albArnSuffix, group);
+      this.addAlarms(`${alarmPrefix}${group.service}.${group.cluster}`, props.albArnSuffix, group);
     }
   }
 
   /** The two alarms of a target group: too few healthy targets, and too many 5xx for too long. */
   private addAlarms(prefix: string, albArnSuffix: string, group: WatchedTargetGroup): void {
     const dimensions = { LoadBalancer: albArnSuffix, TargetGroup: group.arnSuffix };
-    const id = `${group.service}-${group.cluster}`;
+    const id = `${group.service}_${group.cluster}`;
     new CloudwatchMetricAlarm(this, `healthy-${id}`, {
-      alarmName: `${prefix}-healthy`,
+      alarmName: `${prefix}.healthy`,
       alarmDescription: `${group.service} in ${group.cluster}: fewer than ${group.minHealthyTargets} healthy targets; runs the failover`,
       namespace: "AWS/ApplicationELB",
       metricName: "HealthyHostCount",
@@ -199,7 +212,7 @@ export class AutomaticFailover extends Construct {
     });
     const metric = (metricName: string) => ({ namespace: "AWS/ApplicationELB", metricName, dimensions, period: 60, stat: "Sum" });
     new CloudwatchMetricAlarm(this, `target-5xx-${id}`, {
-      alarmName: `${prefix}-5xx`,
+      alarmName: `${prefix}.5xx`,
       alarmDescription: `${group.service} in ${group.cluster}: target 5xx above ${group.max5xxPercent} % for ${group.breachMinutes} minutes; runs the failover`,
       evaluationPeriods: group.breachMinutes,
       datapointsToAlarm: group.breachMinutes,

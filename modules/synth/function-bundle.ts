@@ -34,7 +34,7 @@ export interface FunctionBundleProps {
  * packages they require (the runtime's AWS SDK aside). The same sources and
  * settings give the same bytes. Packages are kept in `dist/function-bundles/`
  * by a hash of what they are made from, so a synth that changed none of it
- * makes nothing.
+ * makes nothing; those not made for a day are removed.
  */
 export function functionBundle(props: FunctionBundleProps): FunctionBundle {
   const root = projectRoot();
@@ -51,8 +51,18 @@ export function functionBundle(props: FunctionBundleProps): FunctionBundle {
     const temporary = `${file}.${process.pid}.tmp`;
     fs.writeFileSync(temporary, zip);
     fs.renameSync(temporary, file);
+    removeStalePackages(path.dirname(path.dirname(file)));
   }
   return { path: file, sha256: createHash("sha256").update(zip).digest("base64") };
+}
+
+/** A package not made for a day is from sources long changed: removed (a younger one may still be in use by a synth running beside). */
+function removeStalePackages(folder: string): void {
+  const dayAgo = Date.now() - 24 * 3600 * 1000;
+  for (const entry of fs.readdirSync(folder, { withFileTypes: true })) {
+    const full = path.join(folder, entry.name);
+    if (entry.isDirectory() && fs.statSync(full).mtimeMs < dayAgo) fs.rmSync(full, { recursive: true, force: true });
+  }
 }
 
 /** What a package is made from: the transpiler, the project's sources and lock file, the settings. */

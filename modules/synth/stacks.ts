@@ -117,6 +117,7 @@ export class EdgeStack extends FleetStack {
       albArnSuffix: this.alb.loadBalancer.arnSuffix,
       bundle: functionBundle({ entry: FAILOVER_HANDLER.entry, factory: FAILOVER_HANDLER.factory, settings }),
       subscriptions: fleet.platform.failover.notify,
+      movesTraffic: watched.some((policy) => policy.mode === "auto"),
       targetGroups: watched.flatMap((policy) =>
         clustersRouting(fleet.clusters, policy.service).map(({ config }) => ({
           ...policy,

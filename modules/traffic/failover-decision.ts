@@ -14,9 +14,10 @@ export interface ClusterObservation {
   /** Healthy targets in its target group. */
   readonly healthy: number;
   /**
-   * The last `breachMinutes` complete minutes, oldest first; undefined for a
-   * minute without a datapoint, and the whole list undefined when the metrics
-   * could not be read (a 5xx failure is then never concluded).
+   * The last complete minutes, oldest first ({@link metricMinutesToRead} of
+   * them: ALB datapoints arrive a minute or two late); undefined for a minute
+   * without a datapoint, and the whole list undefined when the metrics could
+   * not be read (a 5xx failure is then never concluded).
    */
   readonly minutes?: readonly (MinuteOfRequests | undefined)[];
 }
@@ -26,8 +27,16 @@ export interface ServiceObservation {
   readonly service: string;
   /** By cluster name. */
   readonly clusters: Readonly<Record<string, ClusterObservation>>;
-  /** When the failover last moved this service's traffic, from the rule's record. */
-  readonly lastFailoverAt?: Date;
+  /** The last failover of this service, from the rule's record: when, and which clusters it moved off. */
+  readonly lastFailover?: { readonly at: Date; readonly clusters: readonly string[] };
+}
+
+/** Minutes an ALB datapoint may arrive late: the newest minutes are judged only once they have data. */
+const METRIC_LAG_MINUTES = 3;
+
+/** How many of the last complete minutes to read for a policy: its breach minutes and the metrics' lag. */
+export function metricMinutesToRead(policy: FailoverPolicy): number {
+  return policy.breachMinutes + METRIC_LAG_MINUTES;
 }
 
 /** A weighted cluster found failed, and why. */
@@ -42,8 +51,18 @@ export interface FailedCluster {
 export type FailoverDecision =
   /** Nothing failed: nothing to do. */
   | { readonly kind: "steady"; readonly service: string }
-  /** Move: the failed clusters' weights go to 0, the healthy peers keep theirs and so take the failed share in proportion. */
-  | { readonly kind: "failover"; readonly service: string; readonly failed: readonly FailedCluster[]; readonly before: Weights; readonly after: Weights }
+  /**
+   * Move: the failed clusters' weights go to 0, the healthy peers keep theirs and so take the failed
+   * share in proportion; `heldBack`, failed clusters the cooldown keeps where they are.
+   */
+  | {
+      readonly kind: "failover";
+      readonly service: string;
+      readonly failed: readonly FailedCluster[];
+      readonly before: Weights;
+      readonly after: Weights;
+      readonly heldBack?: { readonly failed: readonly FailedCluster[]; readonly reason: string };
+    }
   /** A cluster failed but nothing moves, for the reason given (no healthy peer, cooldown, alarm-only). */
   | { readonly kind: "held"; readonly service: string; readonly failed: readonly FailedCluster[]; readonly reason: string };
 
@@ -53,9 +72,12 @@ function failureOf(policy: FailoverPolicy, observation: ClusterObservation): Omi
     const targets = `${observation.healthy} healthy target${observation.healthy === 1 ? "" : "s"}`;
     return { cause: "unhealthy", reason: `${targets}, fewer than minHealthyTargets ${policy.minHealthyTargets}` };
   }
-  const minutes = observation.minutes;
-  if (!minutes || minutes.length < policy.breachMinutes) return undefined;
-  const recent = minutes.slice(-policy.breachMinutes);
+  // The newest breach minutes that have data, consecutive: a minute without data in between is no bad minute.
+  const minutes = observation.minutes ?? [];
+  let newest = minutes.length - 1;
+  while (newest >= 0 && minutes[newest] === undefined) newest--;
+  if (newest + 1 < policy.breachMinutes) return undefined;
+  const recent = minutes.slice(newest + 1 - policy.breachMinutes, newest + 1);
   const bad = (minute: MinuteOfRequests | undefined) =>
     minute !== undefined && minute.requests >= policy.minRequestsPerMinute && (minute.target5xx / minute.requests) * 100 > policy.max5xxPercent;
   if (!recent.every(bad)) return undefined;
@@ -70,9 +92,10 @@ function failureOf(policy: FailoverPolicy, observation: ClusterObservation): Omi
  * whose target 5xx share breached the limit for `breachMinutes` consecutive
  * minutes, has failed; its weight goes to 0 and the weighted peers that serve
  * (enough healthy targets, no breach) take its share in proportion to their
- * weights. Nothing moves when no weighted peer serves, within the cooldown
- * after the last failover, or in `alarm-only` mode. It never raises a weight:
- * giving traffic back is a person's decision.
+ * weights. Nothing moves when no weighted peer serves, or in `alarm-only`
+ * mode; a cluster moved off within the cooldown (and given its weight back
+ * since) is not moved again. It never raises a weight: giving traffic back is
+ * a person's decision.
  */
 export function decideFailover(policy: FailoverPolicy, observed: ServiceObservation, now: Date): FailoverDecision {
   const service = observed.service;
@@ -90,16 +113,17 @@ export function decideFailover(policy: FailoverPolicy, observed: ServiceObservat
   if (peers.length === 0) {
     return { kind: "held", service, failed, reason: "no weighted peer has enough healthy targets: moving would make things worse, so nothing moves" };
   }
+  const last = observed.lastFailover;
+  const until = last ? new Date(last.at.getTime() + policy.cooldownMinutes * 60_000) : undefined;
+  const cooling = failed.filter((f) => last && until && now < until && last.clusters.includes(f.cluster));
+  const cooldown = `moved off at ${last?.at.toISOString()} and given weight back since: in the cooldown until ${until?.toISOString()}, a person decides`;
+  const movable = failed.filter((f) => !cooling.includes(f));
+  if (movable.length === 0) return { kind: "held", service, failed, reason: cooldown };
+
   const before: Weights = Object.fromEntries(clusters.map((cluster) => [cluster, observed.clusters[cluster].weight]));
-  const after: Weights = Object.fromEntries(clusters.map((cluster) => [cluster, failed.some((f) => f.cluster === cluster) ? 0 : before[cluster]]));
-  if (observed.lastFailoverAt) {
-    const until = new Date(observed.lastFailoverAt.getTime() + policy.cooldownMinutes * 60_000);
-    if (now < until) {
-      return { kind: "held", service, failed, reason: `in the cooldown after the failover at ${observed.lastFailoverAt.toISOString()}, until ${until.toISOString()}` };
-    }
-  }
+  const after: Weights = Object.fromEntries(clusters.map((cluster) => [cluster, movable.some((f) => f.cluster === cluster) ? 0 : before[cluster]]));
   if (policy.mode === "alarm-only") {
     return { kind: "held", service, failed, reason: `alarm-only: would move to ${formatWeights(after)} (now ${formatWeights(before)})` };
   }
-  return { kind: "failover", service, failed, before, after };
+  return { kind: "failover", service, failed: movable, before, after, ...(cooling.length > 0 ? { heldBack: { failed: cooling, reason: cooldown } } : {}) };
 }

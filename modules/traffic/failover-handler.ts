@@ -4,8 +4,8 @@ import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { FAILOVER_TOPIC_VARIABLE, FailoverSettings } from "../config/failover";
 import { runFailover } from "./failover";
 
-/** Every AWS call of the function gives up after these, so a hung endpoint cannot hold the one running instance. */
-const CLIENT_SETTINGS = { maxAttempts: 3, requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 } };
+/** Every AWS call of the function gives up after these (two tries of 5 s at most), so a hung endpoint cannot hold the one running instance past its timeout. */
+const CLIENT_SETTINGS = { maxAttempts: 2, requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 } };
 
 /** What the function answers: the services it moved, and whether a failed cluster still carries traffic. */
 export interface FailoverResult {
@@ -22,9 +22,10 @@ function startedByAlarm(event: unknown): boolean {
  * The handler of the failover function in the edge stack: one
  * {@link runFailover} per invocation, every minute on its schedule and at once
  * when an alarm of a target group fires. It logs what it saw and did, and
- * publishes every failover to the topic (and, when an alarm started it, a
- * failure it left in place and why). An error reading the live fleet moves
- * nothing and fails the invocation.
+ * publishes every failover to the topic as soon as it is written (and, when
+ * an alarm started it, a failure it left in place and why). An error reading
+ * the live fleet moves nothing and fails the invocation; an error moving one
+ * service's traffic fails it after the other services were judged.
  */
 export function createFailoverHandler(settings: FailoverSettings): (event: unknown) => Promise<FailoverResult> {
   const elb = new ElasticLoadBalancingV2Client({ region: settings.region, ...CLIENT_SETTINGS });
@@ -35,10 +36,12 @@ export function createFailoverHandler(settings: FailoverSettings): (event: unkno
     const run = await runFailover({ elb, cloudWatch }, settings, {
       now: new Date(),
       actor: "automatic-failover",
+      log: (line) => console.log(line),
       notify: topicArn ? async (subject, message) => void (await sns.send(new PublishCommand({ TopicArn: topicArn, Subject: subject, Message: message }))) : undefined,
       notifyHeld: startedByAlarm(event),
     });
-    for (const line of run.lines) console.log(line);
+    // A service whose traffic could not be moved fails the invocation (its Errors metric), after the others were judged.
+    if (run.errors.length > 0) throw new Error(run.errors.join("\n"));
     return { moved: run.moved, unresolved: run.unresolved };
   };
 }

@@ -1,24 +1,19 @@
 import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { AddTagsCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
-import type { FailoverPolicy, FailoverSettings } from "../config/failover";
+import { FailoverPolicy, FailoverSettings, LAST_FAILOVER_TAG } from "../config/failover";
 import { formatWeights } from "../config/weights";
-import { ClusterObservation, decideFailover, FailoverDecision, MinuteOfRequests, ServiceObservation } from "./failover-decision";
-import { LiveFleet, LiveRoute, readLiveFleet, readRouteHealth } from "./live-fleet";
+import { ClusterObservation, decideFailover, FailoverDecision, metricMinutesToRead, MinuteOfRequests, ServiceObservation } from "./failover-decision";
+import { FleetIdentity, LiveFleet, LiveRoute, readLiveFleet, readLiveFleetIfDeployed, readRouteHealth } from "./live-fleet";
 import { writeLiveWeights } from "./live-rules";
 import { MinuteMetrics, readMinuteMetrics } from "./metrics";
 
-/**
- * Tag on a listener rule recording the last failover of its service:
- * `<ISO time> from=<cluster>[+<cluster>] why=<unhealthy|5xx>[+...] by=<who>`. Terraform owns the rule's
- * tags, so the deploy that brings the files in line with the failover clears it.
- */
-export const LAST_FAILOVER_TAG = "last-failover";
-
-/** The last failover recorded on a rule, or undefined when none is (or the tag is not one). */
-export function lastFailoverOf(route: LiveRoute): { readonly at: Date; readonly text: string } | undefined {
+/** The last failover recorded on a rule: when, off which clusters, and the record itself; undefined when none is (or the tag is not one). */
+export function lastFailoverOf(route: LiveRoute): { readonly at: Date; readonly clusters: readonly string[]; readonly text: string } | undefined {
   const text = route.ruleTags[LAST_FAILOVER_TAG];
-  const at = text ? new Date(text.split(" ")[0]) : undefined;
-  return text && at && !Number.isNaN(at.getTime()) ? { at, text } : undefined;
+  if (!text) return undefined;
+  const at = new Date(text.split(" ")[0]);
+  const from = / from=(\S+)/.exec(text)?.[1];
+  return Number.isNaN(at.getTime()) || !from ? undefined : { at, clusters: from.split("+"), text };
 }
 
 /** The record of a failover, as a tag value (letters, digits, spaces and `_.:/=+-@` only). */
@@ -40,7 +35,9 @@ export interface FailoverOptions {
   readonly actor: string;
   /** Decide and report, move nothing. @default false */
   readonly dryRun?: boolean;
-  /** Told of every failover, with a subject and a message. @default nobody */
+  /** Sees each line as soon as it is known, so a run cut short still leaves what it did. @default nobody */
+  readonly log?: (line: string) => void;
+  /** Told of each failover as soon as it is written, with a subject and a message. @default nobody */
   readonly notify?: (subject: string, message: string) => Promise<void>;
   /**
    * Also tell `notify` of failed clusters left in place (no healthy peer,
@@ -59,6 +56,8 @@ export interface FailoverRun {
   readonly unresolved: boolean;
   /** What happened, a line each, for the log or the terminal. */
   readonly lines: readonly string[];
+  /** What went wrong moving a service's traffic, a line each; the other services were still judged. */
+  readonly errors: readonly string[];
 }
 
 /** The last `count` complete minutes before `now`, oldest first, as epoch milliseconds. */
@@ -88,18 +87,20 @@ function observe(
         : undefined,
     };
   }
-  return { service: policy.service, clusters, lastFailoverAt: lastFailoverOf(route)?.at };
+  return { service: policy.service, clusters, lastFailover: lastFailoverOf(route) };
 }
 
 function describe(decision: FailoverDecision): string {
-  const failures = "failed" in decision ? decision.failed.map((f) => `${f.cluster}: ${f.reason}`).join("; ") : "";
+  const failures = (failed: readonly { cluster: string; reason: string }[]) => failed.map((f) => `${f.cluster}: ${f.reason}`).join("; ");
   switch (decision.kind) {
     case "steady":
       return `${decision.service}: every weighted cluster serves`;
-    case "failover":
-      return `${decision.service}: ${failures}; moving to ${formatWeights(decision.after)} (was ${formatWeights(decision.before)})`;
+    case "failover": {
+      const heldBack = decision.heldBack ? `; left in place: ${failures(decision.heldBack.failed)}: ${decision.heldBack.reason}` : "";
+      return `${decision.service}: ${failures(decision.failed)}; moving to ${formatWeights(decision.after)} (was ${formatWeights(decision.before)})${heldBack}`;
+    }
     case "held":
-      return `${decision.service}: ${failures}; NOT moved: ${decision.reason}`;
+      return `${decision.service}: ${failures(decision.failed)}; NOT moved: ${decision.reason}`;
   }
 }
 
@@ -107,55 +108,84 @@ function describe(decision: FailoverDecision): string {
  * One run of the automatic failover: reads the live rules, target health and
  * the last minutes' 5xx, decides per service ({@link decideFailover}), and for
  * each failover reads the rule again and writes it only if its weights are
- * still those it decided on (a person's shift in between wins), then records
- * the failover on the rule. A failure to read the live rules or target health
- * moves nothing (the error is thrown); a failure to read the metrics only
- * stops 5xx failures from being concluded.
+ * still those it decided on (a person's shift in between wins), records the
+ * failover on the rule and tells `notify` at once. A failure to read the live
+ * rules or target health moves nothing (the error is thrown); a failure to
+ * read the metrics only stops 5xx failures from being concluded; a failure to
+ * move one service's traffic leaves the others to be judged and is returned
+ * in `errors`. A service without a live rule (an edge deploy under way) is
+ * left out and said so.
  */
 export async function runFailover(clients: FailoverClients, settings: FailoverSettings, options: FailoverOptions): Promise<FailoverRun> {
-  const policies = settings.policies.filter((p) => p.mode !== "off");
   const lines: string[] = [];
-  if (policies.length === 0) return { decisions: [], moved: [], unresolved: false, lines: ["failover is off for every service"] };
+  const say = (line: string) => {
+    lines.push(line);
+    options.log?.(line);
+  };
+  const policies = settings.policies.filter((p) => p.mode !== "off");
+  if (policies.length === 0) {
+    say("failover is off for every service");
+    return { decisions: [], moved: [], unresolved: false, lines, errors: [] };
+  }
   const identity = { platform: { name: settings.fleet, region: settings.region } };
-  const live = await readLiveFleet(clients.elb, identity, policies.map((p) => p.service));
+  const live = await readLiveFleetIfDeployed(clients.elb, identity, policies.map((p) => p.service));
+  if (!live) throw new Error(`no load balancer of fleet ${settings.fleet} in ${settings.region}: nothing to judge`);
+  for (const policy of policies.filter((p) => !live.routes.has(p.service))) say(`${policy.service}: no live listener rule (an edge deploy under way?): not judged this run`);
+  const judged = policies.filter((p) => live.routes.has(p.service));
   const health = await readRouteHealth(clients.elb, live);
-  const minutes = completeMinutes(options.now, Math.max(...policies.map((p) => p.breachMinutes)));
-  const metrics = await readRecentMinutes(clients.cloudWatch, live, minutes, lines);
+  const minutes = completeMinutes(options.now, Math.max(0, ...judged.map(metricMinutesToRead)));
+  const metrics = minutes.length > 0 ? await readRecentMinutes(clients.cloudWatch, live, minutes, say) : undefined;
 
-  const decisions = policies.map((policy) =>
-    decideFailover(policy, observe(policy, live.routes.get(policy.service)!, health.get(policy.service), metrics, minutes.slice(-policy.breachMinutes)), options.now),
+  const decisions = judged.map((policy) =>
+    decideFailover(policy, observe(policy, live.routes.get(policy.service)!, health.get(policy.service), metrics, minutes.slice(-metricMinutesToRead(policy))), options.now),
   );
   const moved: string[] = [];
+  const errors: string[] = [];
   let unresolved = false;
   for (const decision of decisions) {
-    lines.push(describe(decision));
-    if (decision.kind === "held") unresolved = true;
+    say(describe(decision));
+    if (decision.kind === "held" || (decision.kind === "failover" && decision.heldBack)) unresolved = true;
     if (decision.kind !== "failover") continue;
     if (options.dryRun) {
-      lines.push(`${decision.service}: dry run, nothing was changed`);
+      say(`${decision.service}: dry run, nothing was changed`);
       continue;
     }
-    const outcome = await moveTraffic(clients.elb, identity, decision, options);
-    lines.push(outcome.line);
-    if (outcome.moved) moved.push(decision.service);
-    else unresolved = true;
+    try {
+      const outcome = await moveTraffic(clients.elb, identity, decision, options);
+      say(outcome.line);
+      if (!outcome.moved) {
+        unresolved = true;
+        continue;
+      }
+      moved.push(decision.service);
+      await options.notify?.(`${settings.fleet}: failover of ${decision.service}`, describe(decision));
+    } catch (error) {
+      unresolved = true;
+      const line = `${decision.service}: moving its traffic failed: ${(error as Error).message}`;
+      errors.push(line);
+      say(line);
+    }
   }
-  if (options.notify) await notifyOf(decisions, lines, options, settings.fleet);
-  return { decisions, moved, unresolved, lines };
+  const held = decisions.filter((d) => d.kind === "held");
+  if (options.notify && options.notifyHeld && held.length > 0) {
+    const subject = `${settings.fleet}: failed cluster left in place for ${held.map((d) => d.service).join(", ")}${options.dryRun ? " (dry run)" : ""}`;
+    await options.notify(subject.slice(0, 99), held.map(describe).join("\n"));
+  }
+  return { decisions, moved, unresolved, lines, errors };
 }
 
-/** The 5xx minutes of every routed target group; undefined (and a line saying why) when CloudWatch cannot be read. */
+/** The minutes of every routed target group; undefined (and a line saying why) when CloudWatch cannot be read. */
 async function readRecentMinutes(
   client: CloudWatchClient,
   live: LiveFleet,
   minutes: readonly number[],
-  lines: string[],
+  say: (line: string) => void,
 ): Promise<Map<string, Map<number, MinuteMetrics>> | undefined> {
   const arns = [...live.routes.values()].flatMap((route) => [...route.targetGroups.values()]);
   try {
     return await readMinuteMetrics(client, live.loadBalancerArn, arns, new Date(minutes[0]), new Date(minutes[minutes.length - 1] + 60_000));
   } catch (error) {
-    lines.push(`CloudWatch could not be read (${(error as Error).name}: ${(error as Error).message}): 5xx failures are not judged this run`);
+    say(`CloudWatch could not be read (${(error as Error).name}: ${(error as Error).message}): 5xx failures are not judged this run`);
     return undefined;
   }
 }
@@ -163,7 +193,7 @@ async function readRecentMinutes(
 /** Writes one failover after checking the rule still holds the weights it was decided on. */
 async function moveTraffic(
   client: ElasticLoadBalancingV2Client,
-  identity: { readonly platform: { readonly name: string; readonly region: string } },
+  identity: FleetIdentity,
   decision: Extract<FailoverDecision, { kind: "failover" }>,
   options: FailoverOptions,
 ): Promise<{ readonly moved: boolean; readonly line: string }> {
@@ -183,17 +213,4 @@ async function moveTraffic(
     return { moved: true, line: `${decision.service}: moved; recording it on the rule failed (${(error as Error).message}), so the cooldown does not hold` };
   }
   return { moved: true, line: `${decision.service}: moved, recorded on rule ${route.rule.RuleArn} as "${record}"` };
-}
-
-async function notifyOf(decisions: readonly FailoverDecision[], lines: readonly string[], options: FailoverOptions, fleet: string): Promise<void> {
-  const moved = decisions.filter((d) => d.kind === "failover").map((d) => d.service);
-  const held = options.notifyHeld ? decisions.filter((d) => d.kind === "held").map((d) => d.service) : [];
-  if (moved.length === 0 && held.length === 0) return;
-  const subject = [
-    moved.length > 0 ? `failover of ${moved.join(", ")}` : "",
-    held.length > 0 ? `failed cluster left in place for ${held.join(", ")}` : "",
-  ]
-    .filter(Boolean)
-    .join("; ");
-  await options.notify!(`${fleet}: ${subject}${options.dryRun ? " (dry run)" : ""}`.slice(0, 99), lines.join("\n"));
 }

@@ -125,6 +125,8 @@ export function sessionOf(principalArn: string, session = "stand-in"): { arn: st
 /** The stand-in server. `url` is set once `start` resolves. */
 export class AwsStandIn {
   readonly calls: StandInCall[] = [];
+  /** Seconds after its minute ends before a metric datapoint is served, as CloudWatch's arrive late; 0: at once. */
+  metricDelaySeconds = 0;
   /** Sees each call as it arrives, before it is answered: to change the world in between two calls. */
   onCall?: (call: StandInCall) => void;
   /** Rule ARNs whose ModifyRule is refused (AccessDenied), to try failures. */
@@ -388,7 +390,10 @@ export class AwsStandIn {
       const metric = query.MetricStat.Metric;
       const dimension = (name: string) => metric.Dimensions.find((d: any) => d.Name === name)?.Value as string | undefined;
       const value = this.metricValue(metric.MetricName, query.MetricStat.Stat, dimension("LoadBalancer"), dimension("TargetGroup"), end - start);
-      const points = value === undefined ? [] : spreadOverMinutes(value, query.MetricStat.Stat === "Sum", start, end);
+      const arrived = Date.now() / 1000 - this.metricDelaySeconds;
+      const points = (value === undefined ? [] : spreadOverMinutes(value, query.MetricStat.Stat === "Sum", start, end)).filter(
+        (point) => this.metricDelaySeconds === 0 || point.time + 60 <= arrived,
+      );
       return { Id: query.Id, Label: metric.MetricName, StatusCode: "Complete", Timestamps: points.map((p) => p.time), Values: points.map((p) => p.value) };
     });
     response.writeHead(200, { "content-type": "application/x-amz-json-1.0" });

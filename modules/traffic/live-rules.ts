@@ -1,5 +1,6 @@
 import { ElasticLoadBalancingV2Client, ModifyRuleCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { FleetConfig } from "../config/load";
+import { failureText } from "./aws-clients";
 import { enforceGate, healthRefusals, WeightChange } from "./health-gate";
 import { LiveFleet, LiveRoute, readLiveFleet, readRouteHealth } from "./live-fleet";
 import { ServiceShift, ShiftError } from "./shift";
@@ -63,7 +64,7 @@ export async function writeLiveWeights(client: ElasticLoadBalancingV2Client, liv
     const restored = await Promise.allSettled(applied.map((change) => setWeights(client, live.routes.get(change.service)!, change.before)));
     const failedRestores = applied.filter((_, i) => restored[i].status === "rejected").map((c) => c.service);
     throw new ShiftError(
-      `changing the live rules failed: ${(error as Error).message}; ` +
+      `changing the live rules failed: ${failureText(error)}; ` +
         (failedRestores.length > 0 ? `could not restore ${failedRestores.join(", ")}: check them now` : "the rules already changed were restored"),
     );
   }

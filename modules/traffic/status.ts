@@ -6,6 +6,7 @@ import { albName } from "../constructs/naming";
 import { HEALTH_STATES, HealthCounts, readLiveFleet, readRouteHealth } from "./live-fleet";
 import { readTargetGroupMetrics, TargetGroupMetrics } from "./metrics";
 import { textTable } from "./text-table";
+import { failureText } from "./aws-clients";
 import { formatWeights, sameWeights } from "../config/weights";
 
 /** One cluster's part in one service. */
@@ -81,7 +82,7 @@ export async function readFleetStatus(elb: ElasticLoadBalancingV2Client, fleet: 
     try {
       metrics = await readTargetGroupMetrics(options.cloudWatch, live.loadBalancerArn, arns, new Date(end.getTime() - minutes * 60_000), end);
     } catch (error) {
-      metricsError = `CloudWatch: ${(error as Error).message}`;
+      metricsError = `CloudWatch: ${failureText(error)}`;
     }
   }
 

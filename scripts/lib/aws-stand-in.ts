@@ -53,6 +53,20 @@ export interface StandInWorld {
   readonly logGroups: Set<string>;
 }
 
+/**
+ * Trouble on one API action (`ModifyRule`, `GetMetricData`, ...), to try the
+ * commands under faults. `delayMs` holds the answer back; `hang` never answers
+ * (the connection stays open until the stand-in stops); `error` answers it
+ * with that API error instead. Applies to the next `times` calls, or to every
+ * call when `times` is not given.
+ */
+export interface StandInFault {
+  readonly delayMs?: number;
+  readonly hang?: boolean;
+  readonly error?: { readonly code: string; readonly status: number };
+  times?: number;
+}
+
 export interface StandInCall {
   readonly api: "elbv2" | "cloudwatch" | "logs" | "sts";
   readonly action: string;
@@ -106,6 +120,8 @@ export class AwsStandIn {
   readonly calls: StandInCall[] = [];
   /** Rule ARNs whose ModifyRule is refused (AccessDenied), to try failures. */
   readonly refusedRules = new Set<string>();
+  /** Faults by API action name, such as `ModifyRule`. */
+  readonly faults = new Map<string, StandInFault>();
   url = "";
   private readonly server: http.Server;
 
@@ -180,33 +196,52 @@ export class AwsStandIn {
       if (response.writableEnded) return;
       const body = Buffer.concat(chunks).toString("utf8");
       const target = request.headers["x-amz-target"];
-      try {
-        if (typeof target === "string" && target.startsWith("GraniteServiceVersion20100801.")) {
-          if (request.headers["content-type"] !== "application/x-amz-json-1.0") throw new ApiError("UnsupportedMediaType", "expected AWS JSON 1.0");
-          this.answerCloudWatch(target.split(".")[1], JSON.parse(body || "{}"), response);
-        } else if (typeof target === "string" && target.startsWith("Logs_20140328.")) {
-          if (request.headers["content-type"] !== "application/x-amz-json-1.1") throw new ApiError("UnsupportedMediaType", "expected AWS JSON 1.1");
-          this.answerLogs(target.split(".")[1], JSON.parse(body || "{}"), response);
-        } else if (new URLSearchParams(body).get("Version") === STS_VERSION) {
-          this.record({ api: "sts", action: new URLSearchParams(body).get("Action") ?? "", input: {} });
-          // Every identity is refused: whatever asks STS first (Terraform's AWS provider) stops here.
-          throw new ApiError("InvalidClientTokenId", "The security token included in the request is invalid.", 403);
-        } else {
-          this.answerElb(new URLSearchParams(body), response);
-        }
-      } catch (error) {
-        const apiError = error instanceof ApiError ? error : new ApiError("InternalFailure", String(error), 500);
-        if (typeof target === "string") {
-          response.writeHead(apiError.status, { "content-type": request.headers["content-type"] ?? "application/x-amz-json-1.0" });
-          response.end(JSON.stringify({ __type: apiError.code, message: apiError.message }));
-        } else {
-          response.writeHead(apiError.status, { "content-type": "text/xml" });
-          response.end(
-            `<ErrorResponse xmlns="${ELB_NAMESPACE}"><Error><Type>Sender</Type><Code>${apiError.code}</Code><Message>${escapeXml(apiError.message)}</Message></Error><RequestId>stand-in</RequestId></ErrorResponse>`,
-          );
-        }
-      }
+      const fault = this.takeFault(typeof target === "string" ? (target.split(".")[1] ?? "") : (new URLSearchParams(body).get("Action") ?? ""));
+      if (fault?.hang) return;
+      const answer = () => this.answer(request, response, body, fault);
+      if (fault?.delayMs) setTimeout(answer, fault.delayMs);
+      else answer();
     });
+  }
+
+  /** The fault for this call of `action`, counting it down. */
+  private takeFault(action: string): StandInFault | undefined {
+    const fault = this.faults.get(action);
+    if (!fault) return undefined;
+    if (fault.times !== undefined && --fault.times <= 0) this.faults.delete(action);
+    return fault;
+  }
+
+  private answer(request: http.IncomingMessage, response: http.ServerResponse, body: string, fault: StandInFault | undefined): void {
+    if (response.destroyed) return;
+    const target = request.headers["x-amz-target"];
+    try {
+      if (fault?.error) throw new ApiError(fault.error.code, `stand-in fault on this call`, fault.error.status);
+      if (typeof target === "string" && target.startsWith("GraniteServiceVersion20100801.")) {
+        if (request.headers["content-type"] !== "application/x-amz-json-1.0") throw new ApiError("UnsupportedMediaType", "expected AWS JSON 1.0");
+        this.answerCloudWatch(target.split(".")[1], JSON.parse(body || "{}"), response);
+      } else if (typeof target === "string" && target.startsWith("Logs_20140328.")) {
+        if (request.headers["content-type"] !== "application/x-amz-json-1.1") throw new ApiError("UnsupportedMediaType", "expected AWS JSON 1.1");
+        this.answerLogs(target.split(".")[1], JSON.parse(body || "{}"), response);
+      } else if (new URLSearchParams(body).get("Version") === STS_VERSION) {
+        this.record({ api: "sts", action: new URLSearchParams(body).get("Action") ?? "", input: {} });
+        // Every identity is refused: whatever asks STS first (Terraform's AWS provider) stops here.
+        throw new ApiError("InvalidClientTokenId", "The security token included in the request is invalid.", 403);
+      } else {
+        this.answerElb(new URLSearchParams(body), response);
+      }
+    } catch (error) {
+      const apiError = error instanceof ApiError ? error : new ApiError("InternalFailure", String(error), 500);
+      if (typeof target === "string") {
+        response.writeHead(apiError.status, { "content-type": request.headers["content-type"] ?? "application/x-amz-json-1.0" });
+        response.end(JSON.stringify({ __type: apiError.code, message: apiError.message }));
+      } else {
+        response.writeHead(apiError.status, { "content-type": "text/xml" });
+        response.end(
+          `<ErrorResponse xmlns="${ELB_NAMESPACE}"><Error><Type>Sender</Type><Code>${apiError.code}</Code><Message>${escapeXml(apiError.message)}</Message></Error><RequestId>stand-in</RequestId></ErrorResponse>`,
+        );
+      }
+    }
   }
 
   private record(call: StandInCall): void {

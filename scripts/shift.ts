@@ -1,10 +1,14 @@
 import * as path from "path";
 import { assertSafeTransition } from "../modules/config/lifecycle";
-import { ConfigSources, parseFleetConfig, readConfigSources } from "../modules/config/load";
+import { ConfigSources, FleetConfig, parseFleetConfig, readConfigSources } from "../modules/config/load";
 import { projectRoot } from "../modules/support/project-root";
 import { applyShiftToSources, clustersLeftOut, formatShifts, planShift, ShiftRequest, shiftRequestProblem } from "../modules/traffic/shift";
-import { verifyShiftedSources, writeShiftedSources } from "../modules/traffic/shift-files";
-import { cloudWatchClient, elbClient, rethrowAwsError } from "../modules/traffic/aws-clients";
+import { assertSourcesUnchanged, verifyShiftedSources, writeShiftedSources } from "../modules/traffic/shift-files";
+import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { cloudWatchClient, describeAwsFailure, elbClient, rethrowAwsError } from "../modules/traffic/aws-clients";
+import { describeLiveAndFiles } from "../modules/traffic/live-truth";
+import { UserError } from "../modules/support/user-error";
+import { COMMAND_LEASE_SECONDS, withTrafficLock } from "./lib/traffic-lock-hold";
 import type { ProgressiveShiftOptions } from "../modules/traffic/progressive";
 import { runCommand } from "../modules/cli/run-command";
 import { integerFlag, parseCommandLine, UsageError } from "../modules/cli/args";
@@ -99,16 +103,51 @@ async function main(): Promise<void> {
   // The same validation as synth, plus the lifecycle rules against the files as they are now.
   assertSafeTransition(fleet, parseFleetConfig(shifted));
   verifyShiftedSources(sources, shifted, fleet, shifts);
-  console.log(formatShifts(shifts));
-  for (const note of clustersLeftOut(fleet, request, shifts)) console.log(`note: ${note}`);
-  if (values["dry-run"]) return;
-
-  if (values.now) {
-    const { applyShiftLive } = await import("../modules/traffic/live-rules");
-    for (const line of await applyShiftLive(await elbClient(fleet), fleet, shifts, { forceReason: values.force })) console.log(`live: ${line}`);
+  const notes = clustersLeftOut(fleet, request, shifts).map((note) => `note: ${note}`);
+  if (!values.now) {
+    console.log([formatShifts(shifts), ...notes].join("\n"));
+    if (values["dry-run"]) return;
+    const edited = writeShiftedSources(configDir, sources, shifted);
+    console.log(`edited ${edited.join(", ") || "nothing"}; commit and deploy edge so Terraform agrees`);
+    return;
   }
-  const edited = writeShiftedSources(configDir, sources, shifted, values.now ? shifts : undefined);
-  console.log(`edited ${edited.join(", ") || "nothing"}; commit and deploy edge so Terraform agrees${values.now ? " (its plan changes only the rules' deployed-weights tag)" : ""}`);
+  if (values["dry-run"]) {
+    console.log([formatShifts(shifts), ...notes].join("\n"));
+    return;
+  }
+  const { applyShiftLive } = await import("../modules/traffic/live-rules");
+  const elb = await elbClient(fleet);
+  await tellingTheTruth(elb, fleet, configDir, shifts, () =>
+    withTrafficLock(fleet, configDir, "shift", COMMAND_LEASE_SECONDS, async (assertHeld) => {
+      const beforeWrite = () => {
+        assertHeld();
+        assertSourcesUnchanged(configDir, sources);
+      };
+      const live = await applyShiftLive(elb, fleet, shifts, { forceReason: values.force, beforeWrite });
+      // The plan is printed once it went through the gates: a refusal prints only the refusal.
+      console.log([formatShifts(shifts), ...notes, ...live.map((line) => `live: ${line}`)].join("\n"));
+      const edited = writeShiftedSources(configDir, sources, shifted, shifts);
+      console.log(`edited ${edited.join(", ") || "nothing"}; commit and deploy edge so Terraform agrees (its plan changes only the rules' deployed-weights tag)`);
+    }),
+  );
+}
+
+/**
+ * Runs a command that writes live weights; when it fails, reads back what is
+ * live and what the files hold and adds it to the error.
+ */
+async function tellingTheTruth(elb: ElasticLoadBalancingV2Client, fleet: FleetConfig, configDir: string, shifts: readonly { service: string }[], body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    const truth = await describeLiveAndFiles(elb, fleet, shifts.map((s) => s.service), () => parseFleetConfig(readConfigSources(configDir)));
+    const failure = describeAwsFailure(error);
+    if (failure === undefined && !(error instanceof UserError)) {
+      console.error(truth.join("\n"));
+      throw error;
+    }
+    throw new UserError([failure ?? (error as Error).message, ...truth].join("\n"));
+  }
 }
 
 /** The progressive shift, stopping between steps on SIGINT; exit code 130 when stopped. */

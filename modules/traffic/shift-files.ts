@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { isDeepStrictEqual } from "util";
 import { parseDocument } from "yaml";
-import { ConfigSources, FleetConfig } from "../config/load";
+import { ConfigSources, FleetConfig, readConfigSources } from "../config/load";
 import { describeFileError } from "../support/file-errors";
 import { describeShifts, ServiceShift, ShiftError } from "./shift";
 
@@ -53,6 +53,27 @@ export function verifyShiftedSources(sources: ConfigSources, shifted: ConfigSour
     }
   });
   if (problems.length > 0) throw new ShiftError(`refusing to shift; no file was changed:\n  ${problems.join("\n  ")}`);
+}
+
+/**
+ * Refuses, with a {@link ShiftError} naming the files, when the configuration
+ * in `configDir` is no longer the one a command planned from: a file edited,
+ * added or removed since.
+ */
+export function assertSourcesUnchanged(configDir: string, sources: ConfigSources): void {
+  let now: ConfigSources;
+  try {
+    now = readConfigSources(configDir);
+  } catch (error) {
+    throw new ShiftError(`the configuration changed since this command read it and cannot be read now (${(error as Error).message}); this write was refused`);
+  }
+  const textOf = (s: ConfigSources) => new Map([s.platform, ...s.clusters].map((f) => [f.file, f.text]));
+  const before = textOf(sources);
+  const after = textOf(now);
+  const changed = [...new Set([...before.keys(), ...after.keys()])].filter((file) => before.get(file) !== after.get(file)).sort();
+  if (changed.length > 0) {
+    throw new ShiftError(`${changed.join(", ")} changed since this command read the configuration (edited by hand, or by another shift): this write was refused; run the command again`);
+  }
 }
 
 /**

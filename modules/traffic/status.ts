@@ -7,6 +7,7 @@ import { HEALTH_STATES, HealthCounts, readLiveFleet, readRouteHealth } from "./l
 import { readTargetGroupMetrics, TargetGroupMetrics } from "./metrics";
 import { textTable } from "./text-table";
 import { failureText } from "./aws-clients";
+import { describeHolder, isExpired, LockHolder, LockStore, readTrafficLock } from "./traffic-lock";
 import { formatWeights, sameWeights } from "../config/weights";
 
 /** One cluster's part in one service. */
@@ -55,8 +56,19 @@ export interface FleetStatus {
   readonly metricsError?: string;
   readonly services: readonly ServiceStatus[];
   readonly clusters: readonly ClusterStatus[];
+  /** The traffic lock, when it was read. */
+  readonly lock?: TrafficLockStatus;
   /** One line per drift or service without healthy capacity; the command exits non-zero when any. */
   readonly problems: readonly string[];
+}
+
+/** Who holds the traffic lock: no holder when it is free; `error` when it could not be read. */
+export interface TrafficLockStatus {
+  readonly location: string;
+  readonly holder?: LockHolder;
+  /** The holder's lease has ended: the next writer takes the lock over. */
+  readonly expired?: boolean;
+  readonly error?: string;
 }
 
 export interface StatusOptions {
@@ -66,6 +78,17 @@ export interface StatusOptions {
   readonly cloudWatch?: CloudWatchClient;
   /** End of the window. @default the current time */
   readonly now?: Date;
+  /** Where the traffic lock lives; without it the lock is not read. */
+  readonly lock?: LockStore;
+}
+
+async function readLockStatus(store: LockStore, now: Date): Promise<TrafficLockStatus> {
+  try {
+    const holder = await readTrafficLock(store);
+    return { location: store.location, holder, expired: holder && isExpired(holder, now) };
+  } catch (error) {
+    return { location: store.location, error: failureText(error) };
+  }
 }
 
 /** Reads the live rules, target health and request counts, and compares them with the files. */
@@ -133,7 +156,8 @@ export async function readFleetStatus(elb: ElasticLoadBalancingV2Client, fleet: 
     state: c.config.state,
     requests: metrics ? serviceStatuses.reduce((sum, s) => sum + (s.clusters.find((r) => r.cluster === c.config.name)?.requests ?? 0), 0) : undefined,
   }));
-  return { fleet: fleet.platform.name, loadBalancer: albName(fleet.platform.name), minutes, metricsError, services: serviceStatuses, clusters, problems };
+  const lock = options.lock && (await readLockStatus(options.lock, options.now ?? new Date()));
+  return { fleet: fleet.platform.name, loadBalancer: albName(fleet.platform.name), minutes, metricsError, services: serviceStatuses, clusters, lock, problems };
 }
 
 /** The status as a table for people, then the clusters, then the problems. */
@@ -163,10 +187,19 @@ export function formatFleetStatus(status: FleetStatus): string {
     ),
   ];
   if (status.metricsError) lines.push("", `request counts unavailable: ${status.metricsError}`);
+  if (status.lock) lines.push("", describeLockStatus(status.lock));
   const unavailable = status.services.flatMap((s) => s.clusters.filter((c) => (c.health?.unavailable ?? 0) > 0).map((c) => `${s.service}/${c.cluster}`));
   if (unavailable.length > 0) lines.push("", `health unavailable (health checks off?) for ${unavailable.join(", ")}`);
   const undeployed = status.services.filter((s) => s.liveFailover && !s.drift);
   for (const s of undeployed) lines.push("", `${s.service}: files and live agree; Terraform last deployed ${formatWeights(s.deployedWeights!)}: merge the files and deploy edge`);
   lines.push("", ...(status.problems.length > 0 ? status.problems : ["no drift; every service has healthy capacity"]));
   return lines.join("\n");
+}
+
+/** "traffic lock: free", "traffic lock: held by ...", and what an expired or unreadable lock means. */
+function describeLockStatus(lock: TrafficLockStatus): string {
+  if (lock.error) return `traffic lock (${lock.location}) could not be read: ${lock.error}`;
+  if (!lock.holder) return "traffic lock: free";
+  const expired = lock.expired ? " (EXPIRED: its holder stopped renewing it; the next writer takes it over)" : "";
+  return `traffic lock: held by ${describeHolder(lock.holder)}${expired}`;
 }

@@ -57,11 +57,13 @@ export interface StandInWorld {
  * Trouble on one API action (`ModifyRule`, `GetMetricData`, ...), to try the
  * commands under faults. `delayMs` holds the answer back; `hang` never answers
  * (the connection stays open until the stand-in stops); `error` answers it
- * with that API error instead. Applies to the next `times` calls, or to every
- * call when `times` is not given.
+ * with that API error instead; `onCall` runs as the call arrives (to change
+ * the world between a command's read and its write). Applies to the next
+ * `times` calls, or to every call when `times` is not given.
  */
 export interface StandInFault {
   readonly delayMs?: number;
+  readonly onCall?: () => void;
   readonly hang?: boolean;
   readonly error?: { readonly code: string; readonly status: number };
   times?: number;
@@ -209,6 +211,7 @@ export class AwsStandIn {
     const fault = this.faults.get(action);
     if (!fault) return undefined;
     if (fault.times !== undefined && --fault.times <= 0) this.faults.delete(action);
+    fault.onCall?.();
     return fault;
   }
 
@@ -272,6 +275,12 @@ export class AwsStandIn {
         if (input.LoadBalancerArn !== world.loadBalancer.arn) throw new ApiError("LoadBalancerNotFound", "load balancer not found");
         return { Listeners: [{ ListenerArn: world.listenerArn, LoadBalancerArn: world.loadBalancer.arn, Port: 80, Protocol: "HTTP" }] };
       case "DescribeRules": {
+        if (input.RuleArns) {
+          const asked: string[] = input.RuleArns;
+          const found = world.rules.filter((r) => asked.includes(r.arn));
+          if (found.length !== asked.length) throw new ApiError("RuleNotFound", "One or more rules not found");
+          return { Rules: found.map((rule) => this.ruleXml(rule)) };
+        }
         const rules = world.rules.filter((r) => r.listenerArn === input.ListenerArn).map((rule) => this.ruleXml(rule));
         rules.push({ RuleArn: `${world.listenerArn.replace(":listener/", ":listener-rule/")}/default`, Priority: "default", IsDefault: true, Actions: [{ Type: "fixed-response" }] });
         return { Rules: rules };

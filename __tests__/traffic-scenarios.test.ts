@@ -97,7 +97,7 @@ describe("unhealthy destination refused", () => {
     standIn.targetGroup("green", "web").targets[0].state = "initial";
     const result = await run("shift", ["--to", "green", "--now"]);
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain("web: cluster green would get weight 100 (now 50) with 0 healthy, 1 unhealthy, 1 initial targets; minHealthyTargets is 1");
+    expect(result.stderr).toContain("web: cluster green would get weight 100 (now 50), 100% of the traffic (now 50%), with 0 healthy, 1 unhealthy, 1 initial targets; minHealthyTargets is 1");
     expect(result.stderr).toContain("web: no weighted cluster would have 1 healthy target (green: 0 healthy, 1 unhealthy, 1 initial targets)");
     expect(result.stderr).not.toContain("    at ");
     expect(modifyCalls()).toBe(0);
@@ -140,7 +140,7 @@ describe("progressive shift rolled back on a 5xx spike", () => {
       if (line.startsWith("step 1/2")) standIn.targetGroup("green", "web").targets.forEach((t) => (t.state = "unhealthy"));
     });
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain("step 2/2 refused by the health gate: web: cluster green would get weight 100 (now 75) with 0 healthy, 2 unhealthy targets");
+    expect(result.stderr).toContain("step 2/2 refused by the health gate: web: cluster green would get weight 100 (now 75), 100% of the traffic (now 75%), with 0 healthy, 2 unhealthy targets");
     expect(standIn.weights("web")).toEqual({ blue: 50, green: 50 });
     expect(fileWeights()).toEqual({ blue: 50, green: 50 });
   });
@@ -178,7 +178,7 @@ describe("failover revert refused", () => {
     fs.writeFileSync(path.join(project, "clusters/blue.yaml"), fs.readFileSync(path.join(project, "clusters/blue.yaml"), "utf8").replace("web: 50", "web: 80"));
     const refused = await run("preflight", ["edge"]);
     expect(refused.status).toBe(1);
-    expect(refused.stderr).toContain("web: cluster blue would get weight 80 (now 50) with 0 healthy, 2 unhealthy targets; minHealthyTargets is 1");
+    expect(refused.stderr).toContain("web: cluster blue would get weight 80 (now 50), 62% of the traffic (now 50%), with 0 healthy, 2 unhealthy targets; minHealthyTargets is 1");
   });
 });
 

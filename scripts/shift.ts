@@ -26,6 +26,9 @@ const USAGE = `usage: npm run shift -- [blue=0 green=100 | --to green [--step 25
   --dry-run          print the change, write nothing
   --config-dir DIR   folder holding platform.yaml and clusters/ (default: the project root)`;
 
+/** Shortest --interval that real CloudWatch ALB metrics can judge (one-minute datapoints, arriving late). */
+const MIN_INTERVAL_AGAINST_AWS_MS = 120_000;
+
 /** "2m", "90s", "1s" → milliseconds, between 1 second and 1 hour. */
 function parseInterval(text: string): number {
   const match = /^(\d+)(s|m)$/.exec(text);
@@ -90,6 +93,12 @@ async function main(): Promise<void> {
   const sources = readConfigSources(configDir);
   const fleet = parseFleetConfig(sources);
   if (intervalMs !== undefined) {
+    if (intervalMs < MIN_INTERVAL_AGAINST_AWS_MS && !process.env.AWS_ENDPOINT_URL && !process.env.AWS_ENDPOINT_URL_CLOUDWATCH) {
+      console.warn(
+        `WARNING: --interval ${values.interval} is under 2 minutes against AWS: ALB metrics are one-minute datapoints that arrive a minute or two late, ` +
+          "so a step would be judged on too little data (and held for missing datapoints); use --interval 2m or more",
+      );
+    }
     if (values["dry-run"]) {
       const { planSteps } = await import("../modules/traffic/progressive");
       for (const [i, step] of planSteps(sources, request.to!, request.step!, request.services).entries()) console.log(`step ${i + 1}: ${formatShifts(step.shifts)}`);
@@ -136,9 +145,9 @@ async function main(): Promise<void> {
  * Runs a command that writes live weights; when it fails, reads back what is
  * live and what the files hold and adds it to the error.
  */
-async function tellingTheTruth(elb: ElasticLoadBalancingV2Client, fleet: FleetConfig, configDir: string, shifts: readonly { service: string }[], body: () => Promise<void>): Promise<void> {
+async function tellingTheTruth<T>(elb: ElasticLoadBalancingV2Client, fleet: FleetConfig, configDir: string, shifts: readonly { service: string }[], body: () => Promise<T>): Promise<T> {
   try {
-    await body();
+    return await body();
   } catch (error) {
     const truth = await describeLiveAndFiles(elb, fleet, shifts.map((s) => s.service), () => parseFleetConfig(readConfigSources(configDir)));
     const failure = describeAwsFailure(error);
@@ -150,24 +159,39 @@ async function tellingTheTruth(elb: ElasticLoadBalancingV2Client, fleet: FleetCo
   }
 }
 
-/** The progressive shift, stopping between steps on SIGINT; exit code 130 when stopped. */
-async function shiftProgressively(configDir: string, sources: ConfigSources, options: Omit<ProgressiveShiftOptions, "writeSources" | "log" | "stop">): Promise<void> {
-  const { progressiveShift } = await import("../modules/traffic/progressive");
-  const fleet = parseFleetConfig(sources);
+/**
+ * The progressive shift under the traffic lock, stopping between steps on
+ * SIGINT (exit code 130); a failure states what is live and what the files hold.
+ */
+async function shiftProgressively(
+  configDir: string,
+  sources: ConfigSources,
+  options: Omit<ProgressiveShiftOptions, "readSources" | "writeSources" | "beforeWrite" | "log" | "stop">,
+): Promise<void> {
   const stop = new AbortController();
   const onInterrupt = () => {
     console.log("interrupted: stopping after the current step");
     stop.abort();
   };
+  // Listening before anything is read: Ctrl-C before the first step changes nothing.
   process.on("SIGINT", onInterrupt);
   try {
-    const outcome = await progressiveShift(await elbClient(fleet), await cloudWatchClient(fleet), sources, {
-      ...options,
-      stop: stop.signal,
-      log: (line) => console.log(line),
-      // Each step's files replace the previous step's: compare with what is on disk.
-      writeSources: (next) => writeShiftedSources(configDir, readConfigSources(configDir), next),
-    });
+    const { progressiveShift, planSteps } = await import("../modules/traffic/progressive");
+    const fleet = parseFleetConfig(sources);
+    const elb = await elbClient(fleet);
+    const services = planSteps(sources, options.to, options.step, options.services)[0].shifts;
+    const outcome = await tellingTheTruth(elb, fleet, configDir, services, () =>
+      withTrafficLock(fleet, configDir, "shift", COMMAND_LEASE_SECONDS, async (assertHeld) =>
+        progressiveShift(elb, await cloudWatchClient(fleet), sources, {
+          ...options,
+          stop: stop.signal,
+          log: (line) => console.log(line),
+          readSources: () => readConfigSources(configDir),
+          writeSources: (current, next, liveShifts) => writeShiftedSources(configDir, current, next, liveShifts),
+          beforeWrite: assertHeld,
+        }),
+      ),
+    );
     console.log(`${outcome === "done" ? "done" : "stopped"}: the cluster files hold the live weights; commit them and deploy edge so Terraform agrees (its plan changes only the rules' deployed-weights tag)`);
     if (outcome === "stopped") process.exitCode = 130;
   } finally {

@@ -27,20 +27,20 @@ function targetGroupDimension(targetGroupArn: string): string {
 
 /**
  * RequestCount, HTTPCode_Target_5XX_Count and TargetResponseTime of each
- * target group between `start` and `end` (widened to whole minutes), by ARN.
- * Read-only: cloudwatch:GetMetricData.
+ * target group over the `minutes` one-minute periods up to `end` (the minute
+ * in progress counts as the last), by ARN. Read-only: cloudwatch:GetMetricData.
  */
 export async function readTargetGroupMetrics(
   client: CloudWatchClient,
   loadBalancerArn: string,
   targetGroupArns: readonly string[],
-  start: Date,
   end: Date,
+  minutes: number,
 ): Promise<Map<string, TargetGroupMetrics>> {
   const arns = [...new Set(targetGroupArns)];
   const minute = PERIOD_SECONDS * 1000;
-  const startTime = new Date(Math.floor(start.getTime() / minute) * minute);
-  const endTime = new Date(Math.max(Math.ceil(end.getTime() / minute) * minute, startTime.getTime() + minute));
+  const endTime = new Date(Math.ceil(end.getTime() / minute) * minute);
+  const startTime = new Date(endTime.getTime() - Math.max(1, minutes) * minute);
   const query = (id: string, arn: string, metricName: string, stat: string): MetricDataQuery => ({
     Id: id,
     ReturnData: true,
@@ -95,6 +95,11 @@ export async function readTargetGroupMetrics(
       return [arn, { requests: sum(requests), target5xx: sum(series.get(`errors${i}`)), responseTimeSeconds: counted > 0 ? weighted / counted : undefined }];
     }),
   );
+}
+
+/** The whole minutes from `since` to `now`, at least one: the window of metrics covering that time. */
+export function minutesSince(since: Date, now: Date): number {
+  return Math.max(1, Math.ceil((now.getTime() - since.getTime()) / (PERIOD_SECONDS * 1000)));
 }
 
 /** Target 5xx as a percentage of requests; 0 without requests. */

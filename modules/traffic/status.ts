@@ -4,11 +4,11 @@ import { ClusterConfig } from "../config/schema";
 import { clustersRouting, FleetConfig } from "../config/load";
 import { albName } from "../constructs/naming";
 import { HEALTH_STATES, HealthCounts, readLiveFleet, readRouteHealth } from "./live-fleet";
-import { readTargetGroupMetrics, TargetGroupMetrics } from "./metrics";
+import { errorPercent, readTargetGroupMetrics, TargetGroupMetrics } from "./metrics";
 import { textTable } from "./text-table";
 import { failureText } from "./aws-clients";
 import { describeHolder, isExpired, LockHolder, LockStore, readTrafficLock } from "./traffic-lock";
-import { formatWeights, sameWeights } from "../config/weights";
+import { formatShare, formatWeights, sameWeights, sharePercent } from "../config/weights";
 
 /** One cluster's part in one service. */
 export interface ClusterRouteStatus {
@@ -22,6 +22,10 @@ export interface ClusterRouteStatus {
   readonly requests?: number;
   /** Its share of the service's requests over the window, in percent. */
   readonly servedPercent?: number;
+  /** Target 5xx as a percentage of its requests over the window; undefined without requests or metrics. */
+  readonly errorPercent?: number;
+  /** Average target response time over the window, milliseconds; undefined without requests or metrics. */
+  readonly responseTimeMs?: number;
 }
 
 export interface ServiceStatus {
@@ -58,7 +62,7 @@ export interface FleetStatus {
   readonly clusters: readonly ClusterStatus[];
   /** The traffic lock, when it was read. */
   readonly lock?: TrafficLockStatus;
-  /** One line per drift or service without healthy capacity; the command exits non-zero when any. */
+  /** One line per drift, service without healthy capacity, or cluster with traffic and too few healthy targets; the command exits non-zero when any. */
   readonly problems: readonly string[];
 }
 
@@ -103,7 +107,7 @@ export async function readFleetStatus(elb: ElasticLoadBalancingV2Client, fleet: 
     const end = options.now ?? new Date();
     const arns = [...live.routes.values()].flatMap((route) => [...route.targetGroups.values()]);
     try {
-      metrics = await readTargetGroupMetrics(options.cloudWatch, live.loadBalancerArn, arns, new Date(end.getTime() - minutes * 60_000), end);
+      metrics = await readTargetGroupMetrics(options.cloudWatch, live.loadBalancerArn, arns, end, minutes);
     } catch (error) {
       metricsError = `CloudWatch: ${failureText(error)}`;
     }
@@ -112,10 +116,11 @@ export async function readFleetStatus(elb: ElasticLoadBalancingV2Client, fleet: 
   const serviceStatuses = fleet.platform.services.map((service): ServiceStatus => {
     const route = live.routes.get(service.name)!;
     const fileWeights = Object.fromEntries(clustersRouting(fleet.clusters, service.name).map((c) => [c.config.name, c.config.weights[service.name]]));
-    const requestsOf = (cluster: string) => {
+    const metricsOf = (cluster: string) => {
       const arn = route.targetGroups.get(cluster);
-      return metrics && arn ? (metrics.get(arn)?.requests ?? 0) : undefined;
+      return metrics && arn ? metrics.get(arn) : undefined;
     };
+    const requestsOf = (cluster: string) => (metrics && route.targetGroups.has(cluster) ? (metricsOf(cluster)?.requests ?? 0) : undefined);
     const names = [...new Set([...Object.keys(fileWeights), ...route.targetGroups.keys()])].sort();
     const total = names.reduce((sum, c) => sum + (requestsOf(c) ?? 0), 0);
     const clusters = names.map((cluster) => ({
@@ -125,6 +130,8 @@ export async function readFleetStatus(elb: ElasticLoadBalancingV2Client, fleet: 
       health: health.get(service.name)?.get(cluster),
       requests: requestsOf(cluster),
       servedPercent: metrics ? (total === 0 ? 0 : Math.round(((requestsOf(cluster) ?? 0) / total) * 1000) / 10) : undefined,
+      errorPercent: (requestsOf(cluster) ?? 0) > 0 ? Math.round(errorPercent(metricsOf(cluster)) * 10) / 10 : undefined,
+      responseTimeMs: metricsOf(cluster)?.responseTimeSeconds === undefined ? undefined : Math.round(metricsOf(cluster)!.responseTimeSeconds! * 1000),
     }));
     return {
       service: service.name,
@@ -150,6 +157,16 @@ export async function readFleetStatus(elb: ElasticLoadBalancingV2Client, fleet: 
     if (!s.healthyCapacity) {
       problems.push(`${s.service}: NO HEALTHY CAPACITY: no cluster with weight has ${s.minHealthyTargets} healthy target${s.minHealthyTargets === 1 ? "" : "s"}`);
     }
+    for (const c of s.clusters) {
+      const share = sharePercent(s.liveWeights, c.cluster);
+      const healthy = c.health?.healthy ?? 0;
+      if (share > 0 && healthy < s.minHealthyTargets) {
+        problems.push(
+          `${s.service}: UNHEALTHY WITH TRAFFIC: ${c.cluster} gets ${formatShare(share)} of the traffic (live weight ${c.liveWeight}) with ${healthy} healthy target${healthy === 1 ? "" : "s"}, ` +
+            `fewer than minHealthyTargets ${s.minHealthyTargets}: the ALB still sends it its share; shift it away (npm run shift -- ${c.cluster}=0 --now)`,
+        );
+      }
+    }
   }
   const clusters = fleet.clusters.map((c) => ({
     cluster: c.config.name,
@@ -173,13 +190,15 @@ export function formatFleetStatus(status: FleetStatus): string {
         ...HEALTH_STATES.filter((state) => state !== "unavailable").map((state) => (c.health ? String(c.health[state]) : "–")),
         c.requests === undefined ? "–" : String(c.requests),
         c.servedPercent === undefined ? "–" : `${c.servedPercent}%`,
+        c.errorPercent === undefined ? "–" : `${c.errorPercent}%`,
+        c.responseTimeMs === undefined ? "–" : `${c.responseTimeMs} ms`,
       ];
     }),
   );
   const lines = [
     `fleet ${status.fleet}, load balancer ${status.loadBalancer}; requests over the last ${status.minutes} min`,
     "",
-    textTable(["service", "cluster", "files", "live", "healthy", "unhealthy", "initial", "draining", "unused", "requests", "served"], rows),
+    textTable(["service", "cluster", "files", "live", "healthy", "unhealthy", "initial", "draining", "unused", "requests", "served", "5xx", "latency"], rows),
     "",
     textTable(
       ["cluster", "state", "requests"],

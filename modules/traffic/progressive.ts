@@ -34,8 +34,9 @@ export interface ProgressiveShiftOptions {
   /** How often the metrics are checked during an interval, milliseconds. @default 60000 */
   readonly checkEveryMs?: number;
   /**
-   * Checks made after the interval while a cluster with traffic has no
-   * datapoints (ALB metrics arrive late); then the shift stops. @default 3
+   * Checks made after the interval, one check period apart (the interval, at
+   * most `checkEveryMs`), while a cluster with traffic has no datapoints (ALB
+   * metrics arrive late); then the shift stops. @default 3
    */
   readonly missingDataChecks?: number;
   /** @default every service the cluster serves */
@@ -153,10 +154,11 @@ export async function progressiveShift(
   let previous: readonly WeightChange[] = start.map((s) => ({ ...s, after: s.before }));
   for (const [index, step] of steps.entries()) {
     const label = `step ${index + 1}/${steps.length}`;
-    if (options.stop?.aborted) {
+    const stopped = () => {
       options.log(index === 0 ? "stopped before the first step: nothing was changed" : `stopped after step ${index}/${steps.length}: rules and files hold ${holding(previous)}`);
-      return "stopped";
-    }
+      return "stopped" as const;
+    };
+    if (options.stop?.aborted) return stopped();
     const { live, files } = await checkUnchanged(step.shifts, label);
     const health = await readRouteHealth(elb, live);
     const refusals = healthRefusals(fleet, step.shifts, health);
@@ -169,6 +171,8 @@ export async function progressiveShift(
     const next = applyShiftToSources(files, filesFleet, step.shifts);
     assertSafeTransition(filesFleet, parseFleetConfig(next));
     verifyShiftedSources(files, next, filesFleet, step.shifts);
+    // Stopped while the step was being read and judged: it is not taken.
+    if (options.stop?.aborted) return stopped();
     await writeLiveWeights(elb, live, step.shifts, options.beforeWrite);
     options.writeSources(files, next, step.shifts);
     previous = step.shifts;
@@ -222,7 +226,7 @@ async function watch(
   options: ProgressiveShiftOptions,
 ): Promise<Observation> {
   const stepStart = new Date();
-  const checkEvery = options.checkEveryMs ?? CHECK_EVERY_MS;
+  const checkEvery = Math.min(options.checkEveryMs ?? CHECK_EVERY_MS, options.intervalMs);
   const pause = (ms: number) => sleep(ms, undefined, { signal: options.stop }).catch(() => undefined);
   let observation: Observation;
   do {

@@ -278,3 +278,61 @@ describe("progressive analysis", () => {
     expect(longEnough.stderr).toBe("");
   });
 });
+
+describe("deploy of the edge and retire hold the lock too", () => {
+  const holdLock = () =>
+    acquireTrafficLock(fileLockStore(path.join(project, "state", "traffic.lock")), { owner: "dave@ci pid 9", reason: "npm run shift -- --to blue --now", leaseSeconds: 300 });
+
+  it("deploy --only edge is refused while another writer holds the lock, before any check or cdktf", async () => {
+    await holdLock();
+    const deploy = await run("deploy", ["--only", "edge", "--auto-approve"]);
+    expect(deploy.status).toBe(1);
+    expect(deploy.stderr).toContain("the live weights are locked by dave@ci pid 9 (npm run shift -- --to blue --now)");
+    expect(deploy.stdout + deploy.stderr).not.toContain("cdktf deploy failed");
+    expect(standIn.calls).toEqual([]);
+  });
+
+  it("retire is refused while another writer holds the lock, destroying nothing", async () => {
+    fs.writeFileSync(clusterFile("green"), fs.readFileSync(clusterFile("green"), "utf8").replace("name: green", "name: green\nstate: retiring").replace(/web: \d+/, "web: 0"));
+    fs.writeFileSync(clusterFile("blue"), fs.readFileSync(clusterFile("blue"), "utf8").replace(/web: \d+/, "web: 100"));
+    await holdLock();
+    const retire = await run("retire", ["green", "--auto-approve"]);
+    expect(retire.status).toBe(1);
+    expect(retire.stderr).toContain("the live weights are locked by dave@ci pid 9");
+    expect(standIn.calls).toEqual([]);
+    expect(fs.existsSync(clusterFile("green"))).toBe(true);
+  });
+});
+
+describe("npm run lock", () => {
+  const store = () => fileLockStore(path.join(project, "state", "traffic.lock"));
+
+  it("shows the holder, clears only an expired lock with --clear-expired, and breaks any with --break and a reason", async () => {
+    expect((await run("lock", [])).stdout).toBe(`${path.join(project, "state", "traffic.lock")}: free\n`);
+    await acquireTrafficLock(store(), { owner: "erin@laptop pid 3", reason: "npm run shift -- --to green --now", leaseSeconds: 300 });
+    const shown = await run("lock", []);
+    expect(shown.stdout).toMatch(/: held by erin@laptop pid 3 \(npm run shift -- --to green --now\) since .+, expires .+\n$/);
+    const early = await run("lock", ["--clear-expired"]);
+    expect(early.status).toBe(1);
+    expect(early.stderr).toContain("the live weights are locked by erin@laptop pid 3");
+    const broken = await run("lock", ["--break", "erin's laptop died mid-shift\u001b[31m"]);
+    expect(broken.status).toBe(0);
+    expect(broken.stdout).toContain("removed the traffic lock of erin@laptop pid 3 (npm run shift -- --to green --now)");
+    expect(broken.stdout).toContain("reason: erin's laptop died mid-shift\\x1b[31m");
+    expect(fs.existsSync(path.join(project, "state", "traffic.lock"))).toBe(false);
+  });
+
+  it("--clear-expired removes a lock whose lease has ended", async () => {
+    await acquireTrafficLock(store(), { owner: "frank@ci pid 4", reason: "npm run deploy -- edge", leaseSeconds: 1, now: new Date(Date.now() - 60_000) });
+    expect((await run("lock", [])).stdout).toContain("(EXPIRED: the next writer takes it over");
+    const cleared = await run("lock", ["--clear-expired"]);
+    expect(cleared.stdout).toContain("removed the traffic lock of frank@ci pid 4");
+    expect(cleared.stdout).toContain("its lease had ended");
+  });
+
+  it("refuses --break without a reason", async () => {
+    const result = await run("lock", ["--break", " "]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("--break needs a reason");
+  });
+});

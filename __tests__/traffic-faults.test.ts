@@ -336,3 +336,19 @@ describe("npm run lock", () => {
     expect(result.stderr).toContain("--break needs a reason");
   });
 });
+
+describe("npm run stand-in", () => {
+  it("says a port in use is in use, exit 1, no stack trace", async () => {
+    const port = new URL(standIn.url).port;
+    const result = await runScriptAsync("scripts/stand-in.ts", ["--config-dir", project, "--port", port], { env: { PATH: process.env.PATH, HOME: process.env.HOME } });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(`port ${port} on 127.0.0.1 is in use (another stand-in?): stop what uses it, or choose another with --port (--port 0: any free port)\n`);
+  });
+
+  it("refuses a cluster the fleet does not have", async () => {
+    const result = await runScriptAsync("scripts/stand-in.ts", ["--config-dir", project, "--scenario", "5xx", "--cluster", "nope"], { env: { PATH: process.env.PATH, HOME: process.env.HOME } });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("--cluster nope is not a cluster of fleet demo; clusters: blue, green");
+    expect(result.stderr).not.toMatch(STACK_TRACE);
+  });
+});

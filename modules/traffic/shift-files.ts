@@ -100,8 +100,9 @@ export function writeShiftedSources(configDir: string, sources: ConfigSources, s
 function writeAllOrNothing(configDir: string, sources: ConfigSources, shifted: ConfigSources): string[] {
   const previous = new Map(sources.clusters.map((c) => [c.file, c.text]));
   const changed = shifted.clusters.filter((c) => c.text !== previous.get(c.file));
-  const full = (file: string) => path.join(configDir, file);
-  const temporary = (file: string) => path.posix.join(path.posix.dirname(file), `.${path.posix.basename(file)}.shift-${process.pid}`);
+  // A cluster file that is a symbolic link stays one: the file it points to is written.
+  const full = (file: string) => resolveLink(path.join(configDir, file));
+  const temporary = (file: string) => path.join(path.dirname(full(file)), `.${path.basename(full(file))}.shift-${process.pid}`);
   for (const { file } of changed) {
     if (readOrUndefined(full(file)) !== previous.get(file)) {
       throw new ShiftError(`${file} changed on disk while shifting; no file was changed: run the shift again`);
@@ -112,18 +113,18 @@ function writeAllOrNothing(configDir: string, sources: ConfigSources, shifted: C
   let current = "";
   try {
     for (const { file, text } of changed) {
-      current = temporary(file);
-      fs.writeFileSync(full(current), text, { flag: "wx" });
-      temporaries.push(current);
+      current = path.relative(configDir, temporary(file));
+      fs.writeFileSync(temporary(file), text, { flag: "wx" });
+      temporaries.push(temporary(file));
     }
     for (const { file } of changed) {
       current = file;
-      fs.renameSync(full(temporary(file)), full(file));
+      fs.renameSync(temporary(file), full(file));
       renamed.push(file);
     }
   } catch (error) {
     const notRestored = renamed.filter((file) => !tryWrite(full(file), previous.get(file)!));
-    for (const file of temporaries) fs.rmSync(full(file), { force: true });
+    for (const file of temporaries) fs.rmSync(file, { force: true });
     throw new ShiftError(
       `cannot write ${current}: ${describeFileError(error)}; ` +
         (notRestored.length > 0 ? `${notRestored.join(", ")} could not be put back and hold the new weights` : "no file was changed"),
@@ -132,6 +133,15 @@ function writeAllOrNothing(configDir: string, sources: ConfigSources, shifted: C
   const differing = changed.filter(({ file, text }) => readOrUndefined(full(file)) !== text).map((c) => c.file);
   if (differing.length > 0) throw new ShiftError(`${differing.join(", ")} do not hold what was written: check them`);
   return changed.map((c) => c.file);
+}
+
+/** The file a path names, following symbolic links; the path itself when it does not resolve. */
+function resolveLink(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return file;
+  }
 }
 
 function readOrUndefined(file: string): string | undefined {

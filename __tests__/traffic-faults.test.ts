@@ -267,6 +267,16 @@ describe("progressive analysis", () => {
     expect(result.stderr).toContain("live now: web blue=25 green=75\nthe files hold: web blue=25 green=75");
   }, 30_000);
 
+  it("a step whose ModifyRule fails holds at the previous step's weights and says what is live", async () => {
+    const result = await run("shift", ["--to", "green", "--step", "25", "--now", "--interval", "1s"], (line) => {
+      if (line.startsWith("step 1/2")) standIn.faults.set("ModifyRule", { error: { code: "ServiceUnavailable", status: 503 } });
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("changing the live rules failed: AWS call failed: ServiceUnavailable");
+    expect(result.stderr).toContain("no rule was changed\nlive now: web blue=25 green=75\nthe files hold: web blue=25 green=75");
+    expect(standIn.weights("web")).toEqual({ blue: 25, green: 75 });
+  }, 30_000);
+
   it("warns that an --interval under 2 minutes is too short against AWS, not against a stand-in", async () => {
     const env = { PATH: process.env.PATH, HOME: process.env.HOME };
     const aws = await runScriptAsync("scripts/shift.ts", ["--config-dir", project, "--to", "green", "--step", "25", "--now", "--interval", "90s", "--dry-run"], { env });

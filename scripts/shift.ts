@@ -113,15 +113,11 @@ async function main(): Promise<void> {
   assertSafeTransition(fleet, parseFleetConfig(shifted));
   verifyShiftedSources(sources, shifted, fleet, shifts);
   const notes = clustersLeftOut(fleet, request, shifts).map((note) => `note: ${note}`);
-  if (!values.now) {
+  if (!values.now || values["dry-run"]) {
     console.log([formatShifts(shifts), ...notes].join("\n"));
     if (values["dry-run"]) return;
     const edited = writeShiftedSources(configDir, sources, shifted);
     console.log(`edited ${edited.join(", ") || "nothing"}; commit and deploy edge so Terraform agrees`);
-    return;
-  }
-  if (values["dry-run"]) {
-    console.log([formatShifts(shifts), ...notes].join("\n"));
     return;
   }
   const { applyShiftLive } = await import("../modules/traffic/live-rules");

@@ -1,8 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
-import { writeConfigProject } from "../scripts/lib/config-project";
-import { AwsStandIn, worldOf } from "../scripts/lib/aws-stand-in";
-import { parseFleetConfig } from "../modules/config/load";
+import type { AwsStandIn } from "../scripts/lib/aws-stand-in";
+import { standInProjectPerTest } from "./helpers/stand-in-project";
 import { acquireTrafficLock, fileLockStore } from "../modules/traffic/traffic-lock";
 import { exampleSources } from "./helpers/fleet";
 import { runScriptAsync } from "./helpers/run-async";
@@ -14,16 +13,10 @@ import { STACK_TRACE } from "./helpers/stack-trace";
  * fails chosen calls while the test changes the world or the files meanwhile.
  */
 const example = exampleSources();
-const fleet = parseFleetConfig(example);
+const perTest = standInProjectPerTest(example);
 let standIn: AwsStandIn;
 let project: string;
-
-beforeEach(async () => {
-  standIn = new AwsStandIn(worldOf(fleet));
-  await standIn.start();
-  project = writeConfigProject(example);
-});
-afterEach(() => standIn.stop());
+beforeEach(() => ({ standIn, project } = perTest()));
 
 function run(script: string, args: string[], onLine?: (line: string) => void) {
   const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...standIn.environment(), AWS_CALL_TIMEOUT_SECONDS: "3", AWS_MAX_ATTEMPTS: "2" };
@@ -356,9 +349,21 @@ describe("npm run stand-in", () => {
   });
 
   it("refuses a cluster the fleet does not have", async () => {
-    const result = await runScriptAsync("scripts/stand-in.ts", ["--config-dir", project, "--scenario", "5xx", "--cluster", "nope"], { env: { PATH: process.env.PATH, HOME: process.env.HOME } });
-    expect(result.status).toBe(1);
-    expect(result.stderr).toContain("--cluster nope is not a cluster of fleet demo; clusters: blue, green");
-    expect(result.stderr).not.toMatch(STACK_TRACE);
-  });
+    // A stand-in that accepted it would serve until interrupted: stopped after the test in any case.
+    let child: import("child_process").ChildProcess | undefined;
+    try {
+      const result = await runScriptAsync("scripts/stand-in.ts", ["--config-dir", project, "--scenario", "5xx", "--cluster", "nope"], {
+        env: { PATH: process.env.PATH, HOME: process.env.HOME },
+        onStart: (started) => {
+          child = started;
+          setTimeout(() => started.kill(), 10_000).unref();
+        },
+      });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain("--cluster nope is not a cluster of fleet demo; clusters: blue, green");
+      expect(result.stderr).not.toMatch(STACK_TRACE);
+    } finally {
+      child?.kill();
+    }
+  }, 15_000);
 });

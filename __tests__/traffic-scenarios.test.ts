@@ -1,27 +1,20 @@
 import { ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { writeConfigProject } from "../scripts/lib/config-project";
-import { AwsStandIn, worldOf } from "../scripts/lib/aws-stand-in";
+import type { AwsStandIn } from "../scripts/lib/aws-stand-in";
+import { standInProjectPerTest } from "./helpers/stand-in-project";
 import { exampleSources } from "./helpers/fleet";
 import { runScriptAsync } from "./helpers/run-async";
-import { parseFleetConfig } from "../modules/config/load";
 
 /**
  * The commands as users run them (compiled scripts), with the real AWS SDK
  * reaching a local ELBv2 + CloudWatch stand-in over HTTP via AWS_ENDPOINT_URL.
  */
 const example = exampleSources();
-const fleet = parseFleetConfig(example);
+const perTest = standInProjectPerTest(example);
 let standIn: AwsStandIn;
 let project: string;
-
-beforeEach(async () => {
-  standIn = new AwsStandIn(worldOf(fleet));
-  await standIn.start();
-  project = writeConfigProject(example);
-});
-afterEach(() => standIn.stop());
+beforeEach(() => ({ standIn, project } = perTest()));
 
 /** Runs a compiled script against the stand-in, on the scratch project. */
 function run(script: string, args: string[], onLine?: (line: string) => void, onStart?: (child: ChildProcess) => void) {

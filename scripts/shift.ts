@@ -1,13 +1,11 @@
 import * as path from "path";
 import { assertSafeTransition } from "../modules/config/lifecycle";
-import { ConfigSources, FleetConfig, parseFleetConfig, readConfigSources } from "../modules/config/load";
+import { ConfigSources, parseFleetConfig, readConfigSources } from "../modules/config/load";
 import { projectRoot } from "../modules/support/project-root";
 import { applyShiftToSources, clustersLeftOut, formatShifts, planShift, ShiftRequest, shiftRequestProblem } from "../modules/traffic/shift";
 import { assertSourcesUnchanged, verifyShiftedSources, writeShiftedSources } from "../modules/traffic/shift-files";
-import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { cloudWatchClient, describeAwsFailure, elbClient, rethrowAwsError } from "../modules/traffic/aws-clients";
-import { describeLiveAndFiles } from "../modules/traffic/live-truth";
-import { UserError } from "../modules/support/user-error";
+import { cloudWatchClient, elbClient, rethrowAwsError } from "../modules/traffic/aws-clients";
+import { withTruthOnFailure } from "../modules/traffic/live-truth";
 import { COMMAND_LEASE_SECONDS, withTrafficLock } from "./lib/traffic-lock-hold";
 import type { ProgressiveShiftOptions } from "../modules/traffic/progressive";
 import { runCommand } from "../modules/cli/run-command";
@@ -122,7 +120,7 @@ async function main(): Promise<void> {
   }
   const { applyShiftLive } = await import("../modules/traffic/live-rules");
   const elb = await elbClient(fleet);
-  await tellingTheTruth(elb, fleet, configDir, shifts, () =>
+  await withTruthOnFailure(elb, fleet, shifts, () => parseFleetConfig(readConfigSources(configDir)), () =>
     withTrafficLock(fleet, configDir, "shift", COMMAND_LEASE_SECONDS, async (assertHeld) => {
       const beforeWrite = () => {
         assertHeld();
@@ -135,24 +133,6 @@ async function main(): Promise<void> {
       console.log(`edited ${edited.join(", ") || "nothing"}; commit and deploy edge so Terraform agrees (its plan changes only the rules' deployed-weights tag)`);
     }),
   );
-}
-
-/**
- * Runs a command that writes live weights; when it fails, reads back what is
- * live and what the files hold and adds it to the error.
- */
-async function tellingTheTruth<T>(elb: ElasticLoadBalancingV2Client, fleet: FleetConfig, configDir: string, shifts: readonly { service: string }[], body: () => Promise<T>): Promise<T> {
-  try {
-    return await body();
-  } catch (error) {
-    const truth = await describeLiveAndFiles(elb, fleet, shifts.map((s) => s.service), () => parseFleetConfig(readConfigSources(configDir)));
-    const failure = describeAwsFailure(error);
-    if (failure === undefined && !(error instanceof UserError)) {
-      console.error(truth.join("\n"));
-      throw error;
-    }
-    throw new UserError([failure ?? (error as Error).message, ...truth].join("\n"));
-  }
 }
 
 /**
@@ -176,7 +156,7 @@ async function shiftProgressively(
     const fleet = parseFleetConfig(sources);
     const elb = await elbClient(fleet);
     const services = planSteps(sources, options.to, options.step, options.services)[0].shifts;
-    const outcome = await tellingTheTruth(elb, fleet, configDir, services, () =>
+    const outcome = await withTruthOnFailure(elb, fleet, services, () => parseFleetConfig(readConfigSources(configDir)), () =>
       withTrafficLock(fleet, configDir, "shift", COMMAND_LEASE_SECONDS, async (assertHeld) =>
         progressiveShift(elb, await cloudWatchClient(fleet), sources, {
           ...options,

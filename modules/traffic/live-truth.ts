@@ -1,7 +1,8 @@
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { clustersRouting, FleetConfig } from "../config/load";
 import { formatWeights, sameWeights, Weights } from "../config/weights";
-import { failureText } from "./aws-clients";
+import { UserError } from "../support/user-error";
+import { describeAwsFailure, failureText } from "./aws-clients";
 import { readLiveFleet } from "./live-fleet";
 
 /**
@@ -37,4 +38,29 @@ export async function describeLiveAndFiles(
     lines.push(`live and files differ for ${differing.join(", ")}: make the files carry the live weights (npm run shift without --now) or shift live again, before the next deploy of edge`);
   }
   return lines;
+}
+
+/**
+ * Runs a writer of live weights; when it fails, reads back what is live and
+ * what the files hold ({@link describeLiveAndFiles}) and adds it to the error
+ * (a bug's error is rethrown as it is, after printing them).
+ */
+export async function withTruthOnFailure<T>(
+  elb: ElasticLoadBalancingV2Client,
+  fleet: FleetConfig,
+  shifts: readonly { readonly service: string }[],
+  readFiles: () => FleetConfig,
+  body: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    const truth = await describeLiveAndFiles(elb, fleet, shifts.map((s) => s.service), readFiles);
+    const failure = describeAwsFailure(error);
+    if (failure === undefined && !(error instanceof UserError)) {
+      console.error(truth.join("\n"));
+      throw error;
+    }
+    throw new UserError([failure ?? (error as Error).message, ...truth].join("\n"));
+  }
 }

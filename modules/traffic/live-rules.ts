@@ -1,6 +1,6 @@
 import { DescribeRulesCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { FleetConfig } from "../config/load";
-import { failureText } from "./aws-clients";
+import { describeAwsFailure, failureText } from "./aws-clients";
 import { enforceGate, healthRefusals, WeightChange } from "./health-gate";
 import { LiveFleet, LiveRoute, readLiveFleet, readRouteHealth } from "./live-fleet";
 import { ServiceShift, ShiftError } from "./shift";
@@ -82,7 +82,8 @@ export async function writeLiveWeights(client: ElasticLoadBalancingV2Client, liv
       applied.push(change);
     }
   } catch (error) {
-    if (applied.length === 0) throw error instanceof ShiftError ? error : new ShiftError(`changing the live rules failed: ${failureText(error)}; no rule was changed`);
+    // Nothing to put back: a refusal as it is, an AWS failure said plainly.
+    if (applied.length === 0) throw describeAwsFailure(error) === undefined ? error : new ShiftError(`changing the live rules failed: ${failureText(error)}; no rule was changed`);
     const restored = await Promise.allSettled(applied.map((change) => setWeightsIfUnchanged(client, live.routes.get(change.service)!, change.after, change.before)));
     const failedRestores = applied.filter((_, i) => restored[i].status === "rejected").map((c) => c.service);
     throw new ShiftError(

@@ -309,7 +309,7 @@ export interface HoldOptions extends Omit<LockRequest, "now"> {
 
 /**
  * Runs `body` holding the lock: acquires it, renews the lease while `body`
- * runs, releases it after. `body` gets a check to call before each write:
+ * runs, releases it after (a failed release leaves it to expire). `body` gets a check to call before each write:
  * it throws {@link LockLostError} once a renewal found the lease lost.
  */
 export async function holdTrafficLock<T>(store: LockStore, options: HoldOptions, body: (assertHeld: () => void) => Promise<T>): Promise<T> {
@@ -333,6 +333,7 @@ export async function holdTrafficLock<T>(store: LockStore, options: HoldOptions,
   } finally {
     clearInterval(timer);
     await renewing;
-    if (!lost) await releaseTrafficLock(store, lease);
+    // A release that fails (the store unreachable) leaves the lock to its expiry; it must not hide the work's own outcome.
+    if (!lost) await releaseTrafficLock(store, lease).catch(() => false);
   }
 }

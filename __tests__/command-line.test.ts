@@ -65,6 +65,7 @@ const COMMANDS: Record<string, string> = {
   status: "scripts/status.ts",
   bench: "scripts/benchmark.ts",
   "stand-in": "scripts/stand-in.ts",
+  lock: "scripts/lock.ts",
 };
 
 function run(command: string, args: string[]) {

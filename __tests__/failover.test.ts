@@ -190,10 +190,9 @@ describe("the failover function against the live API (the SDK over HTTP to the s
 
   it("yields to a person's shift made between its read and its write", async () => {
     setHealth("blue", "unhealthy");
-    standIn.onCall = (call) => {
-      // The person's shift lands while the function reads the metrics.
-      if (call.action === "GetMetricData") standIn.rule("web").forward.forEach((f) => (f.weight = f.arn === standIn.targetGroup("green", "web").arn ? 100 : 0));
-    };
+    // The person's shift lands while the function reads the metrics.
+    const personShifts = () => standIn.rule("web").forward.forEach((f) => (f.weight = f.arn === standIn.targetGroup("green", "web").arn ? 100 : 0));
+    standIn.faults.set("GetMetricData", { onCall: personShifts, times: 1 });
     const result = await createFailoverHandler(settings)({});
     expect(result).toEqual({ moved: [], unresolved: true });
     expect(modifyRuleCalls()).toBe(0);

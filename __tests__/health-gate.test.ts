@@ -19,17 +19,24 @@ describe("the health gate", () => {
     expect(healthRefusals(fleet, [{ service: "web", before: { blue: 50, green: 50 }, after: { blue: 25, green: 75 } }], health(counts(0, 2), counts(2)))).toEqual([]);
   });
 
+  it("judges shares: a cluster without healthy targets may not gain share when its peers' weights fall", () => {
+    expect(healthRefusals(fleet, [{ service: "web", before: { blue: 50, green: 50 }, after: { blue: 50, green: 1 } }], health(counts(0, 2), counts(2)))).toEqual([
+      "web: cluster blue would get weight 50 (now 50), 98% of the traffic (now 50%), with 0 healthy, 2 unhealthy targets; minHealthyTargets is 1",
+    ]);
+    expect(healthRefusals(fleet, [{ service: "web", before: { blue: 50, green: 50 }, after: { blue: 100, green: 200 } }], health(counts(0, 2), counts(2)))).toEqual([]);
+  });
+
   it("counts against the service's minHealthyTargets", () => {
     const strict = parseFleetConfig({ ...example, platform: { ...example.platform, text: example.platform.text.replace("priority: 100", "priority: 100\n    minHealthyTargets: 3") } });
     expect(healthRefusals(strict, [{ service: "web", before: { blue: 50, green: 50 }, after: { blue: 0, green: 100 } }], health(counts(3), counts(2, 1)))).toEqual([
-      "web: cluster green would get weight 100 (now 50) with 2 healthy, 1 unhealthy targets; minHealthyTargets is 3",
+      "web: cluster green would get weight 100 (now 50), 100% of the traffic (now 50%), with 2 healthy, 1 unhealthy targets; minHealthyTargets is 3",
       "web: no weighted cluster would have 3 healthy targets (green: 2 healthy, 1 unhealthy targets)",
     ]);
   });
 
   it("treats a target group not live yet as one without healthy targets", () => {
     expect(healthRefusals(fleet, [{ service: "web", before: { blue: 100 }, after: { blue: 50, green: 50 } }], new Map([["web", new Map([["blue", counts(2)]])]]))).toEqual([
-      "web: cluster green would get weight 50 (now 0) with no live target group; minHealthyTargets is 1",
+      "web: cluster green would get weight 50 (now 0), 50% of the traffic (now 0%), with no live target group; minHealthyTargets is 1",
     ]);
   });
 
@@ -38,6 +45,7 @@ describe("the health gate", () => {
     expect(() => enforceGate(["web: x"], " ")).toThrow(UserError);
     expect(enforceGate(["web: x"], "green's health check is broken")).toEqual(["FORCED past 1 refusal, reason: green's health check is broken", "  forced: web: x"]);
     expect(enforceGate([], undefined)).toEqual([]);
+    expect(enforceGate(["web: x"], "ok\u001b[2J\u001b]0;owned\u0007\nFORCED")[0]).toBe("FORCED past 1 refusal, reason: ok\\x1b[2J\\x1b]0;owned\\x07\\nFORCED");
   });
 
   it("defaults minHealthyTargets to 1 and the shift limits to 1% target 5xx and 1000 ms", () => {

@@ -127,6 +127,14 @@ describe("cluster lifecycle, checked against the previous configuration", () => 
       "clusters/c00.yaml: weights.svc0: rises 10 → 20 on a draining cluster: set state: active to give it traffic again",
     ]);
   });
+
+  it("lets a draining cluster's share only go down: its peers' weights falling raise it", () => {
+    const draining = edit(base, "c00", (t) => t.replace("name: c00\n", "name: c00\nstate: draining\n"));
+    expect(transitionProblems(draining, edit(draining, "c01", (t) => t.replace("svc0: 10", "svc0: 1")))).toEqual([
+      "clusters/c00.yaml: weights.svc0: stays 10 but its share of svc0 rises 50% → 91% as the other clusters' weights fall, on a draining cluster: lower its weight too",
+    ]);
+    expect(transitionProblems(draining, edit(edit(draining, "c01", (t) => t.replace("svc0: 10", "svc0: 1")), "c00", (t) => t.replace("svc0: 10", "svc0: 1")))).toEqual([]);
+  });
 });
 
 describe("standby clusters", () => {

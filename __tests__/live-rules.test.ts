@@ -94,7 +94,7 @@ describe("shift --now against the ELBv2 API", () => {
     const shifts = planShift(twoServices, { weights: { blue: 0, green: 100 } });
     expect(shifts.map((s) => s.service)).toEqual(["api", "web"]);
     await expect(applyShiftLive(client, twoServices, shifts)).rejects.toThrow(
-      "changing the live rules failed: not authorized to perform: elasticloadbalancing:ModifyRule; the rules already changed were restored",
+      `changing the live rules failed: AWS call failed: AccessDenied: not authorized to perform: elasticloadbalancing:ModifyRule (ModifyRule to ${standIn.url}/); put back api`,
     );
     const apiWeights = standIn.calls
       .filter((c) => c.action === "ModifyRule" && c.input.RuleArn === standIn.rule("api").arn)

@@ -19,10 +19,26 @@ afterEach(async () => {
   process.env = { ...saved };
 });
 
+/** Cluster files kept in memory: what the shift reads and writes, and each write. */
+function memoryFiles(start: ConfigSources = example) {
+  let current = start;
+  const written: ConfigSources[] = [];
+  return {
+    written,
+    readSources: () => current,
+    writeSources: (_: ConfigSources, next: ConfigSources) => {
+      current = next;
+      written.push(next);
+    },
+    edit: (change: (sources: ConfigSources) => ConfigSources) => (current = change(current)),
+    webWeights: () => written.map((sources) => parseFleetConfig(sources).clusters.map((c) => c.config.weights.web)),
+  };
+}
+
 describe("progressiveShift", () => {
   it("checks the limits during the interval, not only at its end: a breach rolls back early", async () => {
     standIn.targetGroup("green", "web").errorRate = 0.05;
-    const written: ConfigSources[] = [];
+    const files = memoryFiles();
     const lines: string[] = [];
     const started = Date.now();
     const shift = progressiveShift(await elbClient(fleet), await cloudWatchClient(fleet), example, {
@@ -30,14 +46,14 @@ describe("progressiveShift", () => {
       step: 25,
       intervalMs: 60_000,
       checkEveryMs: 100,
-      writeSources: (sources) => written.push(sources),
+      ...files,
       log: (line) => lines.push(line),
     });
     await expect(shift).rejects.toThrow("step 1/2 breached the shift limits: web/green target 5xx 5.0% > 1%");
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(lines).toEqual(["step 1/2: web blue=25 green=75 · healthy blue 2, green 2 · 5xx blue 0.1%, green 5.0% · latency blue 80 ms, green 80 ms"]);
     // Files: the step's weights, then the starting ones back.
-    expect(written.map((sources) => parseFleetConfig(sources).clusters.map((c) => c.config.weights.web))).toEqual([
+    expect(files.webWeights()).toEqual([
       [25, 75],
       [50, 50],
     ]);
@@ -50,7 +66,7 @@ describe("progressiveShift", () => {
       to: "green",
       step: 50,
       intervalMs: 200,
-      writeSources: () => undefined,
+      ...memoryFiles(),
       log: () => undefined,
     });
     await expect(shift).rejects.toThrow("step 1/1 breached the shift limits: web/green response time 2500 ms > 1000 ms");

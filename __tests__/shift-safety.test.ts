@@ -146,3 +146,30 @@ describe("shift --now without AWS credentials", () => {
     expect(filesOf(dir, example)).toEqual(example.clusters.map((c) => c.text));
   });
 });
+
+describe("cluster files as people keep them", () => {
+  it("writes through a symbolic link to its file, keeping the link", () => {
+    const dir = writeConfigProject(example);
+    const shared = fs.mkdtempSync(path.join(dir, "..", "shared-clusters-"));
+    fs.renameSync(path.join(dir, "clusters/blue.yaml"), path.join(shared, "blue.yaml"));
+    fs.symlinkSync(path.join(shared, "blue.yaml"), path.join(dir, "clusters/blue.yaml"));
+    const result = shift(dir, ["blue=0", "green=100"]);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(fs.lstatSync(path.join(dir, "clusters/blue.yaml")).isSymbolicLink()).toBe(true);
+    expect(fs.readFileSync(path.join(shared, "blue.yaml"), "utf8")).toContain("web: 0");
+    expect(fs.readdirSync(shared)).toEqual(["blue.yaml"]);
+  });
+
+  it("names the YAML tag that made a weight text", () => {
+    const tagged = withClusterFile(example, "clusters/blue.yaml", example.clusters[0].text.replace("web: 50", "web: !!float 50"));
+    expect(() => parseFleetConfig(tagged)).toThrow('clusters/blue.yaml: weights.web: expected number, got "50"; the YAML tag !!float made it text: write the value plain, without a tag (50)');
+  });
+
+  it("says a file has CR-only line breaks rather than reporting its fields missing", () => {
+    const classicMac = withClusterFile(example, "clusters/blue.yaml", example.clusters[0].text.replace(/\n/g, "\r"));
+    expect(() => parseFleetConfig(classicMac)).toThrow("clusters/blue.yaml: has CR-only line breaks (classic Mac OS): YAML reads them as one line; save the file with LF (or CRLF) line endings");
+    const windows = withClusterFile(example, "clusters/blue.yaml", example.clusters[0].text.replace(/\n/g, "\r\n"));
+    expect(() => parseFleetConfig(windows)).not.toThrow();
+  });
+});

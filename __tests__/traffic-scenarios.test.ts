@@ -1,27 +1,20 @@
 import { ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { writeConfigProject } from "../scripts/lib/config-project";
-import { AwsStandIn, worldOf } from "../scripts/lib/aws-stand-in";
+import type { AwsStandIn } from "../scripts/lib/aws-stand-in";
+import { standInProjectPerTest } from "./helpers/stand-in-project";
 import { exampleSources } from "./helpers/fleet";
 import { runScriptAsync } from "./helpers/run-async";
-import { parseFleetConfig } from "../modules/config/load";
 
 /**
  * The commands as users run them (compiled scripts), with the real AWS SDK
  * reaching a local ELBv2 + CloudWatch stand-in over HTTP via AWS_ENDPOINT_URL.
  */
 const example = exampleSources();
-const fleet = parseFleetConfig(example);
+const perTest = standInProjectPerTest(example);
 let standIn: AwsStandIn;
 let project: string;
-
-beforeEach(async () => {
-  standIn = new AwsStandIn(worldOf(fleet));
-  await standIn.start();
-  project = writeConfigProject(example);
-});
-afterEach(() => standIn.stop());
+beforeEach(() => ({ standIn, project } = perTest()));
 
 /** Runs a compiled script against the stand-in, on the scratch project. */
 function run(script: string, args: string[], onLine?: (line: string) => void, onStart?: (child: ChildProcess) => void) {
@@ -97,7 +90,7 @@ describe("unhealthy destination refused", () => {
     standIn.targetGroup("green", "web").targets[0].state = "initial";
     const result = await run("shift", ["--to", "green", "--now"]);
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain("web: cluster green would get weight 100 (now 50) with 0 healthy, 1 unhealthy, 1 initial targets; minHealthyTargets is 1");
+    expect(result.stderr).toContain("web: cluster green would get weight 100 (now 50), 100% of the traffic (now 50%), with 0 healthy, 1 unhealthy, 1 initial targets; minHealthyTargets is 1");
     expect(result.stderr).toContain("web: no weighted cluster would have 1 healthy target (green: 0 healthy, 1 unhealthy, 1 initial targets)");
     expect(result.stderr).not.toContain("    at ");
     expect(modifyCalls()).toBe(0);
@@ -140,7 +133,7 @@ describe("progressive shift rolled back on a 5xx spike", () => {
       if (line.startsWith("step 1/2")) standIn.targetGroup("green", "web").targets.forEach((t) => (t.state = "unhealthy"));
     });
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain("step 2/2 refused by the health gate: web: cluster green would get weight 100 (now 75) with 0 healthy, 2 unhealthy targets");
+    expect(result.stderr).toContain("step 2/2 refused by the health gate: web: cluster green would get weight 100 (now 75), 100% of the traffic (now 75%), with 0 healthy, 2 unhealthy targets");
     expect(standIn.weights("web")).toEqual({ blue: 50, green: 50 });
     expect(fileWeights()).toEqual({ blue: 50, green: 50 });
   });
@@ -178,7 +171,7 @@ describe("failover revert refused", () => {
     fs.writeFileSync(path.join(project, "clusters/blue.yaml"), fs.readFileSync(path.join(project, "clusters/blue.yaml"), "utf8").replace("web: 50", "web: 80"));
     const refused = await run("preflight", ["edge"]);
     expect(refused.status).toBe(1);
-    expect(refused.stderr).toContain("web: cluster blue would get weight 80 (now 50) with 0 healthy, 2 unhealthy targets; minHealthyTargets is 1");
+    expect(refused.stderr).toContain("web: cluster blue would get weight 80 (now 50), 62% of the traffic (now 50%), with 0 healthy, 2 unhealthy targets; minHealthyTargets is 1");
   });
 });
 

@@ -8,6 +8,8 @@ import { rethrowAwsError } from "../modules/traffic/aws-clients";
 import { runPreflight } from "../modules/traffic/preflight";
 import { DEFAULT_IDLE_MINUTES, IDLE_MINUTES_BOUNDS } from "../modules/traffic/idle";
 import { synthesizeFleet } from "../modules/synth/synth";
+import { EDGE_STACK } from "../modules/constructs/naming";
+import { DEPLOY_LEASE_SECONDS, withTrafficLock } from "./lib/traffic-lock-hold";
 import { integerFlag, parseCommandLine, UsageError } from "../modules/cli/args";
 
 const USAGE = `usage: npm run deploy -- [STACK...] [--only] [--auto-approve] [--force REASON] [--idle-minutes N] [--dry-run] [--config-dir DIR]
@@ -19,7 +21,9 @@ const USAGE = `usage: npm run deploy -- [STACK...] [--only] [--auto-approve] [--
   --dry-run       print the cdktf command and the order, check and deploy nothing
   Before deploying, reads the live fleet (npm run preflight): the caller must reach the Kubernetes API
   of the clusters whose in-cluster stacks are deployed; edge must not revert a live failover
-  nor give weight to unhealthy target groups; a cluster going to standby must be idle.`;
+  nor give weight to unhealthy target groups; a cluster going to standby must be idle. A deploy of
+  edge holds the traffic lock from its checks to the end of the deploy (refused while another
+  writer holds it: npm run status shows who).`;
 
 /**
  * Synthesizes, checks the live fleet, then runs `cdktf deploy` on the
@@ -55,8 +59,13 @@ async function main(): Promise<void> {
   });
   console.log(`deploying ${invocation.stacks.join(" → ")}\n  ${invocation.argv.join(" ")}`);
   if (values["dry-run"]) return;
-  for (const line of await runPreflight(fleet, invocation.stacks, { forceReason: values.force, idleMinutes })) console.log(line);
-  runCdktf(invocation, "cdktf deploy failed");
+  const checkAndDeploy = async () => {
+    for (const line of await runPreflight(fleet, invocation.stacks, { forceReason: values.force, idleMinutes })) console.log(line);
+    runCdktf(invocation, "cdktf deploy failed");
+  };
+  // The edge sets the live weights: no other writer between its checks and the end of its deploy.
+  if (invocation.stacks.includes(EDGE_STACK)) await withTrafficLock(fleet, configDir, "deploy", DEPLOY_LEASE_SECONDS, checkAndDeploy);
+  else await checkAndDeploy();
 }
 
 runCommand(() => main().catch(rethrowAwsError));

@@ -12,6 +12,7 @@ import { DEFAULT_IDLE_MINUTES, IDLE_MINUTES_BOUNDS } from "../modules/traffic/id
 import { runPreflight } from "../modules/traffic/preflight";
 import { checkLiveRetirement, deleteLeftoverLogGroup, planRetirement } from "../modules/traffic/retire";
 import { integerFlag, parseCommandLine } from "../modules/cli/args";
+import { DEPLOY_LEASE_SECONDS, withTrafficLock } from "./lib/traffic-lock-hold";
 
 const USAGE = `usage: npm run retire -- <cluster> [--auto-approve] [--force REASON] [--idle-minutes N] [--dry-run] [--config-dir DIR]
   <cluster>        a cluster with state: retiring and every weight 0
@@ -22,6 +23,7 @@ const USAGE = `usage: npm run retire -- <cluster> [--auto-approve] [--force REAS
   Checks that the live listener rules give the cluster weight 0 and that it served no requests
   (CloudWatch), destroys its stacks, deletes the log group EKS may leave, deletes its file and
   deploys the edge.
+  Holds the traffic lock throughout (refused while another writer holds it: npm run status shows who).
   Needs AWS credentials (the AWS SDK's usual variables, AWS_ENDPOINT_URL included).`;
 
 /**
@@ -62,32 +64,37 @@ async function main(): Promise<void> {
     runCdktf(invocation, `step ${n} failed`, again);
   };
 
-  step(1, `check that the live listener rules send ${retirement.cluster} no traffic, that it served no request in the last ${idleMinutes} min, and that the final deploy of ${EDGE_STACK} may go`);
-  if (!values["dry-run"]) {
-    const checks = await checkLiveRetirement(await elbClient(fleet), await cloudWatchClient(fleet), fleet, retirement, { idleMinutes, forceReason: values.force });
-    for (const line of checks) console.log(`  ${line}`);
-    // The edge is deployed last, from the files without this cluster: no live failover reverted, healthy capacity left.
-    const remaining = { ...fleet, clusters: fleet.clusters.filter((c) => c.config.name !== retirement.cluster) };
-    for (const line of await runPreflight(remaining, [EDGE_STACK], { forceReason: values.force })) console.log(`  ${line}`);
-  }
+  const retire = async () => {
+    step(1, `check that the live listener rules send ${retirement.cluster} no traffic, that it served no request in the last ${idleMinutes} min, and that the final deploy of ${EDGE_STACK} may go`);
+    if (!values["dry-run"]) {
+      const checks = await checkLiveRetirement(await elbClient(fleet), await cloudWatchClient(fleet), fleet, retirement, { idleMinutes, forceReason: values.force });
+      for (const line of checks) console.log(`  ${line}`);
+      // The edge is deployed last, from the files without this cluster: no live failover reverted, healthy capacity left.
+      const remaining = { ...fleet, clusters: fleet.clusters.filter((c) => c.config.name !== retirement.cluster) };
+      for (const line of await runPreflight(remaining, [EDGE_STACK], { forceReason: values.force })) console.log(`  ${line}`);
+    }
 
-  const destroy = synthesized(configDir, fleet, (graph, output) => destroyInvocation(graph, [retirement.stack], { autoApprove, output }));
-  step(2, `destroy ${destroy.stacks.join(", ")} (bindings, controller, then EKS, nodes, IAM; KMS keys scheduled for deletion)`);
-  run(2, destroy);
+    const destroy = synthesized(configDir, fleet, (graph, output) => destroyInvocation(graph, [retirement.stack], { autoApprove, output }));
+    step(2, `destroy ${destroy.stacks.join(", ")} (bindings, controller, then EKS, nodes, IAM; KMS keys scheduled for deletion)`);
+    run(2, destroy);
 
-  step(3, `delete ${retirement.logGroup} if EKS created it again`);
-  if (!values["dry-run"]) console.log(`  ${await deleteLeftoverLogGroup(await logsClient(fleet), retirement.logGroup)}`);
+    step(3, `delete ${retirement.logGroup} if EKS created it again`);
+    if (!values["dry-run"]) console.log(`  ${await deleteLeftoverLogGroup(await logsClient(fleet), retirement.logGroup)}`);
 
-  step(4, `delete ${retirement.file}`);
-  if (values["dry-run"]) {
-    console.log(`step 5/5: deploy ${EDGE_STACK} (drops ${retirement.cluster}'s target groups), once the file is gone`);
-    return;
-  }
-  fs.rmSync(path.join(configDir, retirement.file));
+    step(4, `delete ${retirement.file}`);
+    if (values["dry-run"]) {
+      console.log(`step 5/5: deploy ${EDGE_STACK} (drops ${retirement.cluster}'s target groups), once the file is gone`);
+      return;
+    }
+    fs.rmSync(path.join(configDir, retirement.file));
 
-  const deploy = synthesized(configDir, loadFleetConfig(configDir), (graph, output) => deployInvocation(graph, [EDGE_STACK], { only: true, autoApprove, output }));
-  step(5, `deploy ${EDGE_STACK} (drops ${retirement.cluster}'s target groups)`);
-  run(5, deploy);
+    const deploy = synthesized(configDir, loadFleetConfig(configDir), (graph, output) => deployInvocation(graph, [EDGE_STACK], { only: true, autoApprove, output }));
+    step(5, `deploy ${EDGE_STACK} (drops ${retirement.cluster}'s target groups)`);
+    run(5, deploy);
+  };
+  // Retiring ends with a deploy of the edge: no other writer of the live weights until it is done.
+  if (values["dry-run"]) await retire();
+  else await withTrafficLock(fleet, configDir, "retire", DEPLOY_LEASE_SECONDS, retire);
 }
 
 runCommand(() => main().catch(rethrowAwsError));

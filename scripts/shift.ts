@@ -3,8 +3,10 @@ import { assertSafeTransition } from "../modules/config/lifecycle";
 import { ConfigSources, parseFleetConfig, readConfigSources } from "../modules/config/load";
 import { projectRoot } from "../modules/support/project-root";
 import { applyShiftToSources, clustersLeftOut, formatShifts, planShift, ShiftRequest, shiftRequestProblem } from "../modules/traffic/shift";
-import { verifyShiftedSources, writeShiftedSources } from "../modules/traffic/shift-files";
+import { assertSourcesUnchanged, verifyShiftedSources, writeShiftedSources } from "../modules/traffic/shift-files";
 import { cloudWatchClient, elbClient, rethrowAwsError } from "../modules/traffic/aws-clients";
+import { withTruthOnFailure } from "../modules/traffic/live-truth";
+import { COMMAND_LEASE_SECONDS, withTrafficLock } from "./lib/traffic-lock-hold";
 import type { ProgressiveShiftOptions } from "../modules/traffic/progressive";
 import { runCommand } from "../modules/cli/run-command";
 import { integerFlag, parseCommandLine, UsageError } from "../modules/cli/args";
@@ -21,6 +23,9 @@ const USAGE = `usage: npm run shift -- [blue=0 green=100 | --to green [--step 25
   --force REASON     apply despite the health gate, for this reason (echoed)
   --dry-run          print the change, write nothing
   --config-dir DIR   folder holding platform.yaml and clusters/ (default: the project root)`;
+
+/** Shortest --interval that real CloudWatch ALB metrics can judge (one-minute datapoints, arriving late). */
+const MIN_INTERVAL_AGAINST_AWS_MS = 120_000;
 
 /** "2m", "90s", "1s" → milliseconds, between 1 second and 1 hour. */
 function parseInterval(text: string): number {
@@ -86,6 +91,12 @@ async function main(): Promise<void> {
   const sources = readConfigSources(configDir);
   const fleet = parseFleetConfig(sources);
   if (intervalMs !== undefined) {
+    if (intervalMs < MIN_INTERVAL_AGAINST_AWS_MS && !process.env.AWS_ENDPOINT_URL && !process.env.AWS_ENDPOINT_URL_CLOUDWATCH) {
+      console.warn(
+        `WARNING: --interval ${values.interval} is under 2 minutes against AWS: ALB metrics are one-minute datapoints that arrive a minute or two late, ` +
+          "so a step would be judged on too little data (and held for missing datapoints); use --interval 2m or more",
+      );
+    }
     if (values["dry-run"]) {
       const { planSteps } = await import("../modules/traffic/progressive");
       for (const [i, step] of planSteps(sources, request.to!, request.step!, request.services).entries()) console.log(`step ${i + 1}: ${formatShifts(step.shifts)}`);
@@ -99,36 +110,64 @@ async function main(): Promise<void> {
   // The same validation as synth, plus the lifecycle rules against the files as they are now.
   assertSafeTransition(fleet, parseFleetConfig(shifted));
   verifyShiftedSources(sources, shifted, fleet, shifts);
-  console.log(formatShifts(shifts));
-  for (const note of clustersLeftOut(fleet, request, shifts)) console.log(`note: ${note}`);
-  if (values["dry-run"]) return;
-
-  if (values.now) {
-    const { applyShiftLive } = await import("../modules/traffic/live-rules");
-    for (const line of await applyShiftLive(await elbClient(fleet), fleet, shifts, { forceReason: values.force })) console.log(`live: ${line}`);
+  const notes = clustersLeftOut(fleet, request, shifts).map((note) => `note: ${note}`);
+  if (!values.now || values["dry-run"]) {
+    console.log([formatShifts(shifts), ...notes].join("\n"));
+    if (values["dry-run"]) return;
+    const edited = writeShiftedSources(configDir, sources, shifted);
+    console.log(`edited ${edited.join(", ") || "nothing"}; commit and deploy edge so Terraform agrees`);
+    return;
   }
-  const edited = writeShiftedSources(configDir, sources, shifted, values.now ? shifts : undefined);
-  console.log(`edited ${edited.join(", ") || "nothing"}; commit and deploy edge so Terraform agrees${values.now ? " (its plan changes only the rules' deployed-weights tag)" : ""}`);
+  const { applyShiftLive } = await import("../modules/traffic/live-rules");
+  const elb = await elbClient(fleet);
+  await withTruthOnFailure(elb, fleet, shifts, () => parseFleetConfig(readConfigSources(configDir)), () =>
+    withTrafficLock(fleet, configDir, "shift", COMMAND_LEASE_SECONDS, async (assertHeld) => {
+      const beforeWrite = () => {
+        assertHeld();
+        assertSourcesUnchanged(configDir, sources);
+      };
+      const live = await applyShiftLive(elb, fleet, shifts, { forceReason: values.force, beforeWrite });
+      // The plan is printed once it went through the gates: a refusal prints only the refusal.
+      console.log([formatShifts(shifts), ...notes, ...live.map((line) => `live: ${line}`)].join("\n"));
+      const edited = writeShiftedSources(configDir, sources, shifted, shifts);
+      console.log(`edited ${edited.join(", ") || "nothing"}; commit and deploy edge so Terraform agrees (its plan changes only the rules' deployed-weights tag)`);
+    }),
+  );
 }
 
-/** The progressive shift, stopping between steps on SIGINT; exit code 130 when stopped. */
-async function shiftProgressively(configDir: string, sources: ConfigSources, options: Omit<ProgressiveShiftOptions, "writeSources" | "log" | "stop">): Promise<void> {
-  const { progressiveShift } = await import("../modules/traffic/progressive");
-  const fleet = parseFleetConfig(sources);
+/**
+ * The progressive shift under the traffic lock, stopping between steps on
+ * SIGINT (exit code 130); a failure states what is live and what the files hold.
+ */
+async function shiftProgressively(
+  configDir: string,
+  sources: ConfigSources,
+  options: Omit<ProgressiveShiftOptions, "readSources" | "writeSources" | "beforeWrite" | "log" | "stop">,
+): Promise<void> {
   const stop = new AbortController();
   const onInterrupt = () => {
     console.log("interrupted: stopping after the current step");
     stop.abort();
   };
+  // Listening before anything is read: Ctrl-C before the first step changes nothing.
   process.on("SIGINT", onInterrupt);
   try {
-    const outcome = await progressiveShift(await elbClient(fleet), await cloudWatchClient(fleet), sources, {
-      ...options,
-      stop: stop.signal,
-      log: (line) => console.log(line),
-      // Each step's files replace the previous step's: compare with what is on disk.
-      writeSources: (next) => writeShiftedSources(configDir, readConfigSources(configDir), next),
-    });
+    const { progressiveShift, planSteps } = await import("../modules/traffic/progressive");
+    const fleet = parseFleetConfig(sources);
+    const elb = await elbClient(fleet);
+    const services = planSteps(sources, options.to, options.step, options.services)[0].shifts;
+    const outcome = await withTruthOnFailure(elb, fleet, services, () => parseFleetConfig(readConfigSources(configDir)), () =>
+      withTrafficLock(fleet, configDir, "shift", COMMAND_LEASE_SECONDS, async (assertHeld) =>
+        progressiveShift(elb, await cloudWatchClient(fleet), sources, {
+          ...options,
+          stop: stop.signal,
+          log: (line) => console.log(line),
+          readSources: () => readConfigSources(configDir),
+          writeSources: (current, next, liveShifts) => writeShiftedSources(configDir, current, next, liveShifts),
+          beforeWrite: assertHeld,
+        }),
+      ),
+    );
     console.log(`${outcome === "done" ? "done" : "stopped"}: the cluster files hold the live weights; commit them and deploy edge so Terraform agrees (its plan changes only the rules' deployed-weights tag)`);
     if (outcome === "stopped") process.exitCode = 130;
   } finally {

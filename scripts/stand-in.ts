@@ -3,6 +3,7 @@ import { parseFleetConfig, readConfigSources } from "../modules/config/load";
 import { projectRoot } from "../modules/support/project-root";
 import { integerFlag, parseCommandLine, UsageError } from "../modules/cli/args";
 import { runCommand } from "../modules/cli/run-command";
+import { UserError } from "../modules/support/user-error";
 import { AwsStandIn, StandInWorld, worldOf } from "./lib/aws-stand-in";
 
 /** Trouble to start the stand-in with, on a named cluster (and every service it serves). */
@@ -34,11 +35,20 @@ async function main(): Promise<void> {
   const apply = Object.hasOwn(SCENARIOS, values.scenario) ? SCENARIOS[values.scenario] : undefined;
   if (!apply) throw new UsageError(`--scenario must be one of ${Object.keys(SCENARIOS).join(", ")}`, USAGE);
   const fleet = parseFleetConfig(readConfigSources(path.resolve(values["config-dir"] ?? projectRoot())));
+  const clusters = fleet.clusters.map((c) => c.config.name);
+  if (!clusters.includes(values.cluster)) throw new UsageError(`--cluster ${values.cluster} is not a cluster of fleet ${fleet.platform.name}; clusters: ${clusters.join(", ")}`, USAGE);
   const world = worldOf(fleet);
   apply(world, values.cluster);
   const standIn = new AwsStandIn(world);
-  await standIn.start(port);
-  console.log(`ELBv2, CloudWatch, CloudWatch Logs and STS stand-in for fleet ${fleet.platform.name} (${values.scenario}${values.scenario === "healthy" ? "" : ` on ${values.cluster}`}) at ${standIn.url}; in another shell:`);
+  try {
+    await standIn.start(port);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE") throw new UserError(`port ${port} on 127.0.0.1 is in use (another stand-in?): stop what uses it, or choose another with --port (--port 0: any free port)`);
+    if (code === "EACCES") throw new UserError(`port ${port} on 127.0.0.1 needs privileges: choose one above 1023 with --port`);
+    throw error;
+  }
+  console.log(`ELBv2, CloudWatch, CloudWatch Logs, SNS and STS stand-in for fleet ${fleet.platform.name} (${values.scenario}${values.scenario === "healthy" ? "" : ` on ${values.cluster}`}) at ${standIn.url}; in another shell:`);
   for (const [name, value] of Object.entries(standIn.environment())) console.log(`export ${name}=${value}`);
   process.on("SIGINT", () => void standIn.stop().then(() => process.exit(0)));
 }

@@ -1,5 +1,6 @@
-import { ConfigError, ConfigProblem, FleetConfig, LoadedCluster, PLATFORM_FILE } from "./load";
+import { clustersRouting, ConfigError, ConfigProblem, FleetConfig, LoadedCluster, PLATFORM_FILE } from "./load";
 import { checkTargetGroupsDuringChange } from "./quotas";
+import { formatShare, sharePercent } from "./weights";
 import { CLUSTER_STATES, ClusterConfig, NodeGroupConfig } from "./schema";
 
 type ClusterState = (typeof CLUSTER_STATES)[number];
@@ -44,7 +45,7 @@ export function checkTransition(base: FleetConfig, next: FleetConfig): ConfigPro
   const baseServices = new Set(base.platform.services.map((s) => s.name));
   for (const cluster of next.clusters) {
     const before = baseByName.get(cluster.config.name);
-    if (before) problems.push(...checkClusterChange(before, cluster), ...checkNewRoutes(before, cluster, baseServices));
+    if (before) problems.push(...checkClusterChange(before, cluster), ...checkNewRoutes(before, cluster, baseServices), ...checkDrainingShare(base, next, cluster));
     else problems.push(...checkNewCluster(cluster));
   }
   problems.push(...checkTargetGroupsDuringChange(PLATFORM_FILE, base, next));
@@ -144,13 +145,34 @@ function checkClusterChange(before: LoadedCluster, after: LoadedCluster): Config
     }
   });
 
-  for (const [service, weight] of Object.entries(config.weights)) {
-    const previous = before.config.weights[service] ?? 0;
-    if (weight > previous && config.state === "draining") {
-      problems.push({ file, field: `weights.${service}`, message: `rises ${previous} → ${weight} on a draining cluster: set state: active to give it traffic again` });
-    }
-  }
   return problems;
+}
+
+/** The weights of a service's clusters in a fleet, by cluster name. */
+function serviceWeights(fleet: FleetConfig, service: string): Record<string, number> {
+  return Object.fromEntries(clustersRouting(fleet.clusters, service).map((c) => [c.config.name, c.config.weights[service]]));
+}
+
+/**
+ * A draining cluster's traffic only goes down: neither its weight nor its
+ * share of a service (which rises when its peers' weights fall) may rise.
+ */
+function checkDrainingShare(base: FleetConfig, next: FleetConfig, { file, config }: LoadedCluster): ConfigProblem[] {
+  if (config.state !== "draining") return [];
+  return Object.entries(config.weights).flatMap(([service, weight]): ConfigProblem[] => {
+    const before = serviceWeights(base, service);
+    const previous = before[config.name] ?? 0;
+    if (weight > previous) return [{ file, field: `weights.${service}`, message: `rises ${previous} → ${weight} on a draining cluster: set state: active to give it traffic again` }];
+    const [from, to] = [sharePercent(before, config.name), sharePercent(serviceWeights(next, service), config.name)];
+    if (to <= from) return [];
+    return [
+      {
+        file,
+        field: `weights.${service}`,
+        message: `stays ${weight} but its share of ${service} rises ${formatShare(from)} → ${formatShare(to)} as the other clusters' weights fall, on a draining cluster: lower its weight too`,
+      },
+    ];
+  });
 }
 
 /** Throws a {@link ConfigError} when the change from `base` to `next` is unsafe. */

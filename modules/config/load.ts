@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { LineCounter } from "yaml";
+import { isScalar, LineCounter } from "yaml";
 import { z } from "zod";
 import { describeFileError } from "../support/file-errors";
 import { UserError } from "../support/user-error";
@@ -158,6 +158,10 @@ function parseFile<T extends z.ZodType>(
   schema: T,
   problems: ConfigProblem[],
 ): z.output<T> | undefined {
+  if (/\r(?!\n)/.test(text)) {
+    problems.push({ file, field: "", message: "has CR-only line breaks (classic Mac OS): YAML reads them as one line; save the file with LF (or CRLF) line endings" });
+    return undefined;
+  }
   const lines = new LineCounter();
   const document = parseYamlDocument(text, lines);
   if (document.errors.length > 0) {
@@ -183,7 +187,12 @@ function parseFile<T extends z.ZodType>(
   const result = schema.safeParse(data, { reportInput: true });
   if (result.success) return result.data;
   for (const issue of result.error.issues) {
-    problems.push({ file, field: formatPath(issue.path), message: describeIssue(schema, issue) });
+    const node = document.getIn(issue.path as (string | number)[], true);
+    const tagged =
+      isScalar(node) && node.tag
+        ? `; the YAML tag ${node.tag.replace("tag:yaml.org,2002:", "!!")} made it ${typeof node.value === "string" ? "text" : typeof node.value}: write the value plain, without a tag (${String(node.value)})`
+        : "";
+    problems.push({ file, field: formatPath(issue.path), message: `${describeIssue(schema, issue)}${tagged}` });
   }
   return undefined;
 }

@@ -150,13 +150,16 @@ function checkTags(platformFile: string, platform: PlatformConfig, clusters: rea
   const problems: ConfigProblem[] = [];
   const fleetKeys = Object.keys(platform.tags);
   const most = (own: readonly string[], ...maps: (readonly string[])[]) => new Set([...own, ...maps.flat()]).size;
-  const fleetWide = Math.max(...fleetWideOwnTagKeys().map((own) => most(own, fleetKeys)));
+  const [widest] = fleetWideOwnTagKeys()
+    .map(({ resource, keys }) => ({ resource, keys, count: most(keys, fleetKeys) }))
+    .sort((a, b) => b.count - a.count);
+  const fleetWide = widest.count;
   const limit = `AWS takes at most ${MAX_TAGS_PER_RESOURCE} tags per resource`;
   if (fleetWide > MAX_TAGS_PER_RESOURCE) {
     problems.push({
       file: platformFile,
       field: "tags",
-      message: `${counted(fleetKeys.length, "tag")} and the fleet's own put ${fleetWide} tags on a resource (such as a target group: fleet, managed-by, cluster, service); ${limit}`,
+      message: `${counted(fleetKeys.length, "tag")} and the fleet's own put ${fleetWide} tags on a resource (such as ${widest.resource}: ${widest.keys.join(", ")}); ${limit}`,
     });
   }
   for (const { file, config } of clusters) {

@@ -28,14 +28,18 @@ export function listenerRuleTags(fleet: string, service: string, deployedWeights
 const SUBNET_TAG_KEYS = ["Name", "kubernetes.io/role/elb"];
 
 /**
- * Tag keys of the resource of a fleet-wide stack (network, edge) carrying the
- * most of the fleet's own tags, default tags included.
+ * The resources of the fleet-wide stacks (network, edge) carrying the most of
+ * the fleet's own tags, default tags included, with those tags' keys.
  */
-export function fleetWideOwnTagKeys(): string[][] {
+export function fleetWideOwnTagKeys(): { readonly resource: string; readonly keys: string[] }[] {
   const defaults = Object.keys(fleetDefaultTags(""));
-  // The failover adds its record to a listener rule when it moves traffic.
-  const ruleKeys = [...Object.keys(listenerRuleTags("", "", "")), LAST_FAILOVER_TAG];
-  return [Object.keys(targetGroupTags("", "", "")), ruleKeys, SUBNET_TAG_KEYS].map((own) => [...new Set([...defaults, ...own])]);
+  const own = [
+    { resource: "a target group", keys: Object.keys(targetGroupTags("", "", "")) },
+    // The failover adds its record to a listener rule when it moves traffic.
+    { resource: "a listener rule", keys: [...Object.keys(listenerRuleTags("", "", "")), LAST_FAILOVER_TAG] },
+    { resource: "a subnet", keys: SUBNET_TAG_KEYS },
+  ];
+  return own.map(({ resource, keys }) => ({ resource, keys: [...new Set([...defaults, ...keys])] }));
 }
 
 /** Tag keys every resource of a cluster's AWS stack carries of the fleet's own. */

@@ -27,3 +27,17 @@ export function parseWeightsText(text: string): Record<string, number> | undefin
 export function sameWeights(a: Weights, b: Weights): boolean {
   return formatWeights(a) === formatWeights(b);
 }
+
+/**
+ * A cluster's share of a service's traffic under these weights, in percent
+ * (0 when every weight is 0): what the ALB sends it, whatever its health.
+ */
+export function sharePercent(weights: Weights, cluster: string): number {
+  const total = Object.values(weights).reduce((a, b) => a + b, 0);
+  return total === 0 ? 0 : ((weights[cluster] ?? 0) / total) * 100;
+}
+
+/** A share for people: "98%", "0.1%" (one decimal below 10%, whole percents above). */
+export function formatShare(percent: number): string {
+  return `${percent > 0 && percent < 10 ? Math.round(percent * 10) / 10 : Math.round(percent)}%`;
+}

@@ -1,7 +1,8 @@
 import { FleetConfig } from "../config/load";
 import { UserError } from "../support/user-error";
 import { HEALTH_STATES, HealthCounts } from "./live-fleet";
-import { formatWeights, Weights } from "../config/weights";
+import { formatShare, formatWeights, sharePercent, Weights } from "../config/weights";
+import { printable } from "../support/wording";
 
 /** A change of one service's weights that a gate judges. */
 export interface WeightChange {
@@ -27,11 +28,13 @@ function describeHealth(counts: HealthCounts | undefined): string {
 }
 
 /**
- * The health gate: a change may not raise the weight of a target group with
- * fewer healthy targets than the service's `minHealthyTargets`, nor leave a
+ * The health gate, on traffic shares (the ALB sends a weighted target group
+ * its share whatever its health): a change may not raise the share of a
+ * target group with fewer healthy targets than the service's
+ * `minHealthyTargets` (its weight rising, or its peers' falling), nor leave a
  * service without a weighted target group that has that many. Returns one
- * message per refusal (service, cluster, counts); empty when the change may go.
- * Services whose weights do not change are not judged.
+ * message per refusal (service, cluster, weights, shares, counts); empty when
+ * the change may go. Services whose weights do not change are not judged.
  */
 export function healthRefusals(
   fleet: FleetConfig,
@@ -45,9 +48,11 @@ export function healthRefusals(
     const countsOf = (cluster: string) => health.get(service)?.get(cluster);
     const healthyEnough = (cluster: string) => (countsOf(cluster)?.healthy ?? 0) >= minimum;
     for (const cluster of Object.keys(after).sort()) {
-      if (after[cluster] > 0 && after[cluster] > (before[cluster] ?? 0) && !healthyEnough(cluster)) {
+      const [from, to] = [sharePercent(before, cluster), sharePercent(after, cluster)];
+      if (to > 0 && to > from && !healthyEnough(cluster)) {
         refusals.push(
-          `${service}: cluster ${cluster} would get weight ${after[cluster]} (now ${before[cluster] ?? 0}) with ${describeHealth(countsOf(cluster))}; minHealthyTargets is ${minimum}`,
+          `${service}: cluster ${cluster} would get weight ${after[cluster]} (now ${before[cluster] ?? 0}), ${formatShare(to)} of the traffic (now ${formatShare(from)}), ` +
+            `with ${describeHealth(countsOf(cluster))}; minHealthyTargets is ${minimum}`,
         );
       }
     }
@@ -69,5 +74,5 @@ export function enforceGate(refusals: readonly string[], forceReason: string | u
   if (refusals.length === 0) return [];
   if (forceReason === undefined) throw new GateRefusal(refusals);
   if (forceReason.trim() === "") throw new UserError("--force needs a reason: --force \"<why this is safe>\"");
-  return [`FORCED past ${refusals.length} refusal${refusals.length === 1 ? "" : "s"}, reason: ${forceReason}`, ...refusals.map((r) => `  forced: ${r}`)];
+  return [`FORCED past ${refusals.length} refusal${refusals.length === 1 ? "" : "s"}, reason: ${printable(forceReason)}`, ...refusals.map((r) => `  forced: ${r}`)];
 }

@@ -23,8 +23,7 @@ export async function servedRequestRefusals(
   end: Date,
 ): Promise<string[]> {
   const groups = [...live.routes.values()].filter((r) => r.targetGroups.has(cluster)).map((r) => ({ service: r.service, arn: r.targetGroups.get(cluster)! }));
-  const start = new Date(end.getTime() - idleMinutes * 60_000);
-  const metrics = await readTargetGroupMetrics(cloudWatch, live.loadBalancerArn, groups.map((g) => g.arn), start, end);
+  const metrics = await readTargetGroupMetrics(cloudWatch, live.loadBalancerArn, groups.map((g) => g.arn), end, idleMinutes);
   return groups
     .map(({ service, arn }) => ({ service, arn, requests: metrics.get(arn)?.requests ?? 0 }))
     .filter(({ requests }) => requests > 0)

@@ -97,35 +97,43 @@ export async function readMinuteMetrics(
 
 /**
  * RequestCount, HTTPCode_Target_5XX_Count and TargetResponseTime of each
- * target group between `start` and `end` (widened to whole minutes), by ARN.
- * Read-only: cloudwatch:GetMetricData.
+ * target group over the `minutes` one-minute periods up to `end` (the minute
+ * in progress counts as the last), by ARN. Read-only: cloudwatch:GetMetricData.
  */
 export async function readTargetGroupMetrics(
   client: CloudWatchClient,
   loadBalancerArn: string,
   targetGroupArns: readonly string[],
-  start: Date,
   end: Date,
+  minutes: number,
 ): Promise<Map<string, TargetGroupMetrics>> {
-  const series = await readMinuteMetrics(client, loadBalancerArn, targetGroupArns, start, end);
+  const minute = PERIOD_SECONDS * 1000;
+  const endTime = new Date(Math.ceil(end.getTime() / minute) * minute);
+  const startTime = new Date(endTime.getTime() - Math.max(1, minutes) * minute);
+  const series = await readMinuteMetrics(client, loadBalancerArn, targetGroupArns, startTime, endTime);
   return new Map(
-    [...series].map(([arn, minutes]) => {
+    [...series].map(([arn, byMinute]) => {
       let requests = 0;
       let target5xx = 0;
       // Average over requests: each minute's average weighted by that minute's requests.
       let weighted = 0;
       let counted = 0;
-      for (const minute of minutes.values()) {
-        requests += minute.requests ?? 0;
-        target5xx += minute.target5xx ?? 0;
-        if (minute.responseTimeSeconds !== undefined) {
-          weighted += minute.responseTimeSeconds * (minute.requests ?? 0);
-          counted += minute.requests ?? 0;
+      for (const point of byMinute.values()) {
+        requests += point.requests ?? 0;
+        target5xx += point.target5xx ?? 0;
+        if (point.responseTimeSeconds !== undefined) {
+          weighted += point.responseTimeSeconds * (point.requests ?? 0);
+          counted += point.requests ?? 0;
         }
       }
       return [arn, { requests, target5xx, responseTimeSeconds: counted > 0 ? weighted / counted : undefined }];
     }),
   );
+}
+
+/** The whole minutes from `since` to `now`, at least one: the window of metrics covering that time. */
+export function minutesSince(since: Date, now: Date): number {
+  return Math.max(1, Math.ceil((now.getTime() - since.getTime()) / (PERIOD_SECONDS * 1000)));
 }
 
 /** Target 5xx as a percentage of requests; 0 without requests. */

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { isDeepStrictEqual } from "util";
 import { parseDocument } from "yaml";
-import { ConfigSources, FleetConfig } from "../config/load";
+import { ConfigSources, FleetConfig, readConfigSources } from "../config/load";
 import { describeFileError } from "../support/file-errors";
 import { describeShifts, ServiceShift, ShiftError } from "./shift";
 
@@ -56,6 +56,27 @@ export function verifyShiftedSources(sources: ConfigSources, shifted: ConfigSour
 }
 
 /**
+ * Refuses, with a {@link ShiftError} naming the files, when the configuration
+ * in `configDir` is no longer the one a command planned from: a file edited,
+ * added or removed since.
+ */
+export function assertSourcesUnchanged(configDir: string, sources: ConfigSources): void {
+  let now: ConfigSources;
+  try {
+    now = readConfigSources(configDir);
+  } catch (error) {
+    throw new ShiftError(`the configuration changed since this command read it and cannot be read now (${(error as Error).message}); this write was refused`);
+  }
+  const textOf = (s: ConfigSources) => new Map([s.platform, ...s.clusters].map((f) => [f.file, f.text]));
+  const before = textOf(sources);
+  const after = textOf(now);
+  const changed = [...new Set([...before.keys(), ...after.keys()])].filter((file) => before.get(file) !== after.get(file)).sort();
+  if (changed.length > 0) {
+    throw new ShiftError(`${changed.join(", ")} changed since this command read the configuration (edited by hand, or by another shift): this write was refused; run the command again`);
+  }
+}
+
+/**
  * Writes the changed cluster files all or nothing: each to a temporary file
  * beside it, then renamed over it; on any failure the files keep their
  * previous text and no temporary file is left. Refuses when a file changed on
@@ -79,8 +100,9 @@ export function writeShiftedSources(configDir: string, sources: ConfigSources, s
 function writeAllOrNothing(configDir: string, sources: ConfigSources, shifted: ConfigSources): string[] {
   const previous = new Map(sources.clusters.map((c) => [c.file, c.text]));
   const changed = shifted.clusters.filter((c) => c.text !== previous.get(c.file));
-  const full = (file: string) => path.join(configDir, file);
-  const temporary = (file: string) => path.posix.join(path.posix.dirname(file), `.${path.posix.basename(file)}.shift-${process.pid}`);
+  // A cluster file that is a symbolic link stays one: the file it points to is written.
+  const full = (file: string) => resolveLink(path.join(configDir, file));
+  const temporary = (file: string) => path.join(path.dirname(full(file)), `.${path.basename(full(file))}.shift-${process.pid}`);
   for (const { file } of changed) {
     if (readOrUndefined(full(file)) !== previous.get(file)) {
       throw new ShiftError(`${file} changed on disk while shifting; no file was changed: run the shift again`);
@@ -91,18 +113,18 @@ function writeAllOrNothing(configDir: string, sources: ConfigSources, shifted: C
   let current = "";
   try {
     for (const { file, text } of changed) {
-      current = temporary(file);
-      fs.writeFileSync(full(current), text, { flag: "wx" });
-      temporaries.push(current);
+      current = path.relative(configDir, temporary(file));
+      fs.writeFileSync(temporary(file), text, { flag: "wx" });
+      temporaries.push(temporary(file));
     }
     for (const { file } of changed) {
       current = file;
-      fs.renameSync(full(temporary(file)), full(file));
+      fs.renameSync(temporary(file), full(file));
       renamed.push(file);
     }
   } catch (error) {
     const notRestored = renamed.filter((file) => !tryWrite(full(file), previous.get(file)!));
-    for (const file of temporaries) fs.rmSync(full(file), { force: true });
+    for (const file of temporaries) fs.rmSync(file, { force: true });
     throw new ShiftError(
       `cannot write ${current}: ${describeFileError(error)}; ` +
         (notRestored.length > 0 ? `${notRestored.join(", ")} could not be put back and hold the new weights` : "no file was changed"),
@@ -111,6 +133,15 @@ function writeAllOrNothing(configDir: string, sources: ConfigSources, shifted: C
   const differing = changed.filter(({ file, text }) => readOrUndefined(full(file)) !== text).map((c) => c.file);
   if (differing.length > 0) throw new ShiftError(`${differing.join(", ")} do not hold what was written: check them`);
   return changed.map((c) => c.file);
+}
+
+/** The file a path names, following symbolic links; the path itself when it does not resolve. */
+function resolveLink(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return file;
+  }
 }
 
 function readOrUndefined(file: string): string | undefined {

@@ -4,10 +4,12 @@ import { ClusterConfig } from "../config/schema";
 import { clustersRouting, FleetConfig } from "../config/load";
 import { albName } from "../constructs/naming";
 import { HEALTH_STATES, HealthCounts, readLiveFleet, readRouteHealth } from "./live-fleet";
-import { readTargetGroupMetrics, TargetGroupMetrics } from "./metrics";
+import { errorPercent, readTargetGroupMetrics, TargetGroupMetrics } from "./metrics";
 import { textTable } from "./text-table";
+import { failureText } from "./aws-clients";
 import { lastFailoverOf } from "./failover";
-import { formatWeights, sameWeights } from "../config/weights";
+import { describeHolder, isExpired, LockHolder, LockStore, readTrafficLock } from "./traffic-lock";
+import { formatShare, formatWeights, sameWeights, sharePercent } from "../config/weights";
 
 /** One cluster's part in one service. */
 export interface ClusterRouteStatus {
@@ -21,6 +23,10 @@ export interface ClusterRouteStatus {
   readonly requests?: number;
   /** Its share of the service's requests over the window, in percent. */
   readonly servedPercent?: number;
+  /** Target 5xx as a percentage of its requests over the window; undefined without requests or metrics. */
+  readonly errorPercent?: number;
+  /** Average target response time over the window, milliseconds; undefined without requests or metrics. */
+  readonly responseTimeMs?: number;
 }
 
 export interface ServiceStatus {
@@ -57,8 +63,19 @@ export interface FleetStatus {
   readonly metricsError?: string;
   readonly services: readonly ServiceStatus[];
   readonly clusters: readonly ClusterStatus[];
-  /** One line per drift or service without healthy capacity; the command exits non-zero when any. */
+  /** The traffic lock, when it was read. */
+  readonly lock?: TrafficLockStatus;
+  /** One line per drift, service without healthy capacity, or cluster with traffic and too few healthy targets; the command exits non-zero when any. */
   readonly problems: readonly string[];
+}
+
+/** Who holds the traffic lock: no holder when it is free; `error` when it could not be read. */
+export interface TrafficLockStatus {
+  readonly location: string;
+  readonly holder?: LockHolder;
+  /** The holder's lease has ended: the next writer takes the lock over. */
+  readonly expired?: boolean;
+  readonly error?: string;
 }
 
 export interface StatusOptions {
@@ -68,6 +85,17 @@ export interface StatusOptions {
   readonly cloudWatch?: CloudWatchClient;
   /** End of the window. @default the current time */
   readonly now?: Date;
+  /** Where the traffic lock lives; without it the lock is not read. */
+  readonly lock?: LockStore;
+}
+
+async function readLockStatus(store: LockStore, now: Date): Promise<TrafficLockStatus> {
+  try {
+    const holder = await readTrafficLock(store);
+    return { location: store.location, holder, expired: holder && isExpired(holder, now) };
+  } catch (error) {
+    return { location: store.location, error: failureText(error) };
+  }
 }
 
 /** Reads the live rules, target health and request counts, and compares them with the files. */
@@ -82,19 +110,20 @@ export async function readFleetStatus(elb: ElasticLoadBalancingV2Client, fleet: 
     const end = options.now ?? new Date();
     const arns = [...live.routes.values()].flatMap((route) => [...route.targetGroups.values()]);
     try {
-      metrics = await readTargetGroupMetrics(options.cloudWatch, live.loadBalancerArn, arns, new Date(end.getTime() - minutes * 60_000), end);
+      metrics = await readTargetGroupMetrics(options.cloudWatch, live.loadBalancerArn, arns, end, minutes);
     } catch (error) {
-      metricsError = `CloudWatch: ${(error as Error).message}`;
+      metricsError = `CloudWatch: ${failureText(error)}`;
     }
   }
 
   const serviceStatuses = fleet.platform.services.map((service): ServiceStatus => {
     const route = live.routes.get(service.name)!;
     const fileWeights = Object.fromEntries(clustersRouting(fleet.clusters, service.name).map((c) => [c.config.name, c.config.weights[service.name]]));
-    const requestsOf = (cluster: string) => {
+    const metricsOf = (cluster: string) => {
       const arn = route.targetGroups.get(cluster);
-      return metrics && arn ? (metrics.get(arn)?.requests ?? 0) : undefined;
+      return metrics && arn ? metrics.get(arn) : undefined;
     };
+    const requestsOf = (cluster: string) => (metrics && route.targetGroups.has(cluster) ? (metricsOf(cluster)?.requests ?? 0) : undefined);
     const names = [...new Set([...Object.keys(fileWeights), ...route.targetGroups.keys()])].sort();
     const total = names.reduce((sum, c) => sum + (requestsOf(c) ?? 0), 0);
     const clusters = names.map((cluster) => ({
@@ -104,6 +133,8 @@ export async function readFleetStatus(elb: ElasticLoadBalancingV2Client, fleet: 
       health: health.get(service.name)?.get(cluster),
       requests: requestsOf(cluster),
       servedPercent: metrics ? (total === 0 ? 0 : Math.round(((requestsOf(cluster) ?? 0) / total) * 1000) / 10) : undefined,
+      errorPercent: (requestsOf(cluster) ?? 0) > 0 ? Math.round(errorPercent(metricsOf(cluster)) * 10) / 10 : undefined,
+      responseTimeMs: metricsOf(cluster)?.responseTimeSeconds === undefined ? undefined : Math.round(metricsOf(cluster)!.responseTimeSeconds! * 1000),
     }));
     return {
       service: service.name,
@@ -131,13 +162,24 @@ export async function readFleetStatus(elb: ElasticLoadBalancingV2Client, fleet: 
     if (!s.healthyCapacity) {
       problems.push(`${s.service}: NO HEALTHY CAPACITY: no cluster with weight has ${s.minHealthyTargets} healthy target${s.minHealthyTargets === 1 ? "" : "s"}`);
     }
+    for (const c of s.clusters) {
+      const share = sharePercent(s.liveWeights, c.cluster);
+      const healthy = c.health?.healthy ?? 0;
+      if (share > 0 && healthy < s.minHealthyTargets) {
+        problems.push(
+          `${s.service}: UNHEALTHY WITH TRAFFIC: ${c.cluster} gets ${formatShare(share)} of the traffic (live weight ${c.liveWeight}) with ${healthy} healthy target${healthy === 1 ? "" : "s"}, ` +
+            `fewer than minHealthyTargets ${s.minHealthyTargets}: the ALB still sends it its share; shift it away (npm run shift -- ${c.cluster}=0 --now)`,
+        );
+      }
+    }
   }
   const clusters = fleet.clusters.map((c) => ({
     cluster: c.config.name,
     state: c.config.state,
     requests: metrics ? serviceStatuses.reduce((sum, s) => sum + (s.clusters.find((r) => r.cluster === c.config.name)?.requests ?? 0), 0) : undefined,
   }));
-  return { fleet: fleet.platform.name, loadBalancer: albName(fleet.platform.name), minutes, metricsError, services: serviceStatuses, clusters, problems };
+  const lock = options.lock && (await readLockStatus(options.lock, options.now ?? new Date()));
+  return { fleet: fleet.platform.name, loadBalancer: albName(fleet.platform.name), minutes, metricsError, services: serviceStatuses, clusters, lock, problems };
 }
 
 /** The status as a table for people, then the clusters, then the problems. */
@@ -153,13 +195,15 @@ export function formatFleetStatus(status: FleetStatus): string {
         ...HEALTH_STATES.filter((state) => state !== "unavailable").map((state) => (c.health ? String(c.health[state]) : "–")),
         c.requests === undefined ? "–" : String(c.requests),
         c.servedPercent === undefined ? "–" : `${c.servedPercent}%`,
+        c.errorPercent === undefined ? "–" : `${c.errorPercent}%`,
+        c.responseTimeMs === undefined ? "–" : `${c.responseTimeMs} ms`,
       ];
     }),
   );
   const lines = [
     `fleet ${status.fleet}, load balancer ${status.loadBalancer}; requests over the last ${status.minutes} min`,
     "",
-    textTable(["service", "cluster", "files", "live", "healthy", "unhealthy", "initial", "draining", "unused", "requests", "served"], rows),
+    textTable(["service", "cluster", "files", "live", "healthy", "unhealthy", "initial", "draining", "unused", "requests", "served", "5xx", "latency"], rows),
     "",
     textTable(
       ["cluster", "state", "requests"],
@@ -167,6 +211,7 @@ export function formatFleetStatus(status: FleetStatus): string {
     ),
   ];
   if (status.metricsError) lines.push("", `request counts unavailable: ${status.metricsError}`);
+  if (status.lock) lines.push("", describeLockStatus(status.lock));
   const unavailable = status.services.flatMap((s) => s.clusters.filter((c) => (c.health?.unavailable ?? 0) > 0).map((c) => `${s.service}/${c.cluster}`));
   if (unavailable.length > 0) lines.push("", `health unavailable (health checks off?) for ${unavailable.join(", ")}`);
   for (const s of status.services.filter((s) => s.lastFailover)) lines.push("", `${s.service}: last automatic failover ${s.lastFailover}`);
@@ -174,4 +219,12 @@ export function formatFleetStatus(status: FleetStatus): string {
   for (const s of undeployed) lines.push("", `${s.service}: files and live agree; Terraform last deployed ${formatWeights(s.deployedWeights!)}: merge the files and deploy edge`);
   lines.push("", ...(status.problems.length > 0 ? status.problems : ["no drift; every service has healthy capacity"]));
   return lines.join("\n");
+}
+
+/** "traffic lock: free", "traffic lock: held by ...", and what an expired or unreadable lock means. */
+function describeLockStatus(lock: TrafficLockStatus): string {
+  if (lock.error) return `traffic lock (${lock.location}) could not be read: ${lock.error}`;
+  if (!lock.holder) return "traffic lock: free";
+  const expired = lock.expired ? " (EXPIRED: its holder stopped renewing it; the next writer takes it over)" : "";
+  return `traffic lock: held by ${describeHolder(lock.holder)}${expired}`;
 }

@@ -57,6 +57,22 @@ export interface StandInWorld {
   caller: { arn: string; account: string };
 }
 
+/**
+ * Trouble on one API action (`ModifyRule`, `GetMetricData`, ...), to try the
+ * commands under faults. `delayMs` holds the answer back; `hang` never answers
+ * (the connection stays open until the stand-in stops); `error` answers it
+ * with that API error instead; `onCall` runs as the call arrives (to change
+ * the world between a command's read and its write). Applies to the next
+ * `times` calls, or to every call when `times` is not given.
+ */
+export interface StandInFault {
+  readonly delayMs?: number;
+  readonly onCall?: () => void;
+  readonly hang?: boolean;
+  readonly error?: { readonly code: string; readonly status: number };
+  times?: number;
+}
+
 export interface StandInCall {
   readonly api: "elbv2" | "cloudwatch" | "logs" | "sts" | "sns";
   readonly action: string;
@@ -127,10 +143,10 @@ export class AwsStandIn {
   readonly calls: StandInCall[] = [];
   /** Seconds after its minute ends before a metric datapoint is served, as CloudWatch's arrive late; 0: at once. */
   metricDelaySeconds = 0;
-  /** Sees each call as it arrives, before it is answered: to change the world in between two calls. */
-  onCall?: (call: StandInCall) => void;
   /** Rule ARNs whose ModifyRule is refused (AccessDenied), to try failures. */
   readonly refusedRules = new Set<string>();
+  /** Faults by API action name, such as `ModifyRule`. */
+  readonly faults = new Map<string, StandInFault>();
   url = "";
   private readonly server: http.Server;
 
@@ -205,38 +221,57 @@ export class AwsStandIn {
       if (response.writableEnded) return;
       const body = Buffer.concat(chunks).toString("utf8");
       const target = request.headers["x-amz-target"];
-      try {
-        if (typeof target === "string" && target.startsWith("GraniteServiceVersion20100801.")) {
-          if (request.headers["content-type"] !== "application/x-amz-json-1.0") throw new ApiError("UnsupportedMediaType", "expected AWS JSON 1.0");
-          this.answerCloudWatch(target.split(".")[1], JSON.parse(body || "{}"), response);
-        } else if (typeof target === "string" && target.startsWith("Logs_20140328.")) {
-          if (request.headers["content-type"] !== "application/x-amz-json-1.1") throw new ApiError("UnsupportedMediaType", "expected AWS JSON 1.1");
-          this.answerLogs(target.split(".")[1], JSON.parse(body || "{}"), response);
-        } else if (new URLSearchParams(body).get("Version") === SNS_VERSION) {
-          this.answerSns(new URLSearchParams(body), response);
-        } else if (new URLSearchParams(body).get("Version") === STS_VERSION) {
-          this.answerSts(new URLSearchParams(body).get("Action") ?? "", String(request.headers["user-agent"] ?? ""), response);
-        } else {
-          this.answerElb(new URLSearchParams(body), response);
-        }
-      } catch (error) {
-        const apiError = error instanceof ApiError ? error : new ApiError("InternalFailure", String(error), 500);
-        if (typeof target === "string") {
-          response.writeHead(apiError.status, { "content-type": request.headers["content-type"] ?? "application/x-amz-json-1.0" });
-          response.end(JSON.stringify({ __type: apiError.code, message: apiError.message }));
-        } else {
-          response.writeHead(apiError.status, { "content-type": "text/xml" });
-          response.end(
-            `<ErrorResponse xmlns="${ELB_NAMESPACE}"><Error><Type>Sender</Type><Code>${apiError.code}</Code><Message>${escapeXml(apiError.message)}</Message></Error><RequestId>stand-in</RequestId></ErrorResponse>`,
-          );
-        }
-      }
+      const fault = this.takeFault(typeof target === "string" ? (target.split(".")[1] ?? "") : (new URLSearchParams(body).get("Action") ?? ""));
+      if (fault?.hang) return;
+      const answer = () => this.answer(request, response, body, fault);
+      if (fault?.delayMs) setTimeout(answer, fault.delayMs);
+      else answer();
     });
+  }
+
+  /** The fault for this call of `action`, counting it down. */
+  private takeFault(action: string): StandInFault | undefined {
+    const fault = this.faults.get(action);
+    if (!fault) return undefined;
+    if (fault.times !== undefined && --fault.times <= 0) this.faults.delete(action);
+    fault.onCall?.();
+    return fault;
+  }
+
+  private answer(request: http.IncomingMessage, response: http.ServerResponse, body: string, fault: StandInFault | undefined): void {
+    if (response.destroyed) return;
+    const target = request.headers["x-amz-target"];
+    try {
+      if (fault?.error) throw new ApiError(fault.error.code, `stand-in fault on this call`, fault.error.status);
+      if (typeof target === "string" && target.startsWith("GraniteServiceVersion20100801.")) {
+        if (request.headers["content-type"] !== "application/x-amz-json-1.0") throw new ApiError("UnsupportedMediaType", "expected AWS JSON 1.0");
+        this.answerCloudWatch(target.split(".")[1], JSON.parse(body || "{}"), response);
+      } else if (typeof target === "string" && target.startsWith("Logs_20140328.")) {
+        if (request.headers["content-type"] !== "application/x-amz-json-1.1") throw new ApiError("UnsupportedMediaType", "expected AWS JSON 1.1");
+        this.answerLogs(target.split(".")[1], JSON.parse(body || "{}"), response);
+      } else if (new URLSearchParams(body).get("Version") === SNS_VERSION) {
+        this.answerSns(new URLSearchParams(body), response);
+      } else if (new URLSearchParams(body).get("Version") === STS_VERSION) {
+        this.answerSts(new URLSearchParams(body).get("Action") ?? "", String(request.headers["user-agent"] ?? ""), response);
+      } else {
+        this.answerElb(new URLSearchParams(body), response);
+      }
+    } catch (error) {
+      const apiError = error instanceof ApiError ? error : new ApiError("InternalFailure", String(error), 500);
+      if (typeof target === "string") {
+        response.writeHead(apiError.status, { "content-type": request.headers["content-type"] ?? "application/x-amz-json-1.0" });
+        response.end(JSON.stringify({ __type: apiError.code, message: apiError.message }));
+      } else {
+        response.writeHead(apiError.status, { "content-type": "text/xml" });
+        response.end(
+          `<ErrorResponse xmlns="${ELB_NAMESPACE}"><Error><Type>Sender</Type><Code>${apiError.code}</Code><Message>${escapeXml(apiError.message)}</Message></Error><RequestId>stand-in</RequestId></ErrorResponse>`,
+        );
+      }
+    }
   }
 
   private record(call: StandInCall): void {
     if (this.calls.length < MAX_CALLS_KEPT) this.calls.push(call);
-    this.onCall?.(call);
   }
 
   private answerElb(form: URLSearchParams, response: http.ServerResponse): void {
@@ -263,6 +298,12 @@ export class AwsStandIn {
         if (input.LoadBalancerArn !== world.loadBalancer.arn) throw new ApiError("LoadBalancerNotFound", "load balancer not found");
         return { Listeners: [{ ListenerArn: world.listenerArn, LoadBalancerArn: world.loadBalancer.arn, Port: 80, Protocol: "HTTP" }] };
       case "DescribeRules": {
+        if (input.RuleArns) {
+          const asked: string[] = input.RuleArns;
+          const found = world.rules.filter((r) => asked.includes(r.arn));
+          if (found.length !== asked.length) throw new ApiError("RuleNotFound", "One or more rules not found");
+          return { Rules: found.map((rule) => this.ruleXml(rule)) };
+        }
         const rules = world.rules.filter((r) => r.listenerArn === input.ListenerArn).map((rule) => this.ruleXml(rule));
         rules.push({ RuleArn: `${world.listenerArn.replace(":listener/", ":listener-rule/")}/default`, Priority: "default", IsDefault: true, Actions: [{ Type: "fixed-response" }] });
         return { Rules: rules };

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigSources } from "../modules/config/load";
-import { exampleSources, resourcesOf, synthFleet } from "./helpers/fleet";
+import { exampleSources, resourcesOf, synthFleet, withS3Backend } from "./helpers/fleet";
 import { problemsOf } from "./helpers/config-problems";
 
 const withPlatform = (sources: ConfigSources, extra: string): ConfigSources => ({ ...sources, platform: { ...sources.platform, text: `${sources.platform.text}${extra}` } });
@@ -73,6 +73,19 @@ describe("the automatic failover in the edge stack", () => {
     // Only telling: no statement lets it change a rule.
     const policy = JSON.parse((Object.values(resourcesOf(alarmOnly, "aws_iam_role_policy")).find((p: any) => p.name === "failover") as any).policy);
     expect(policy.Statement.map((s: any) => s.Sid)).toEqual(["Read", "Notify", "EncryptedTopic", "Log"]);
+  });
+
+  it("may take the traffic lock beside S3 state, and only that object; with local state it has no lock to take", () => {
+    const s3 = synthFleet(withS3Backend(exampleSources(), "  type: s3\n  bucket: acme-fleet-state\n  keyPrefix: fleets/demo\n")).stack("edge");
+    const policy = JSON.parse((Object.values(resourcesOf(s3, "aws_iam_role_policy")).find((p: any) => p.name === "failover") as any).policy);
+    expect(policy.Statement.find((s: any) => s.Sid === "TrafficLock")).toEqual({
+      Sid: "TrafficLock",
+      Effect: "Allow",
+      Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+      Resource: "arn:aws:s3:::acme-fleet-state/fleets/demo/traffic.lock",
+    });
+    const local = JSON.parse((Object.values(resourcesOf(edge, "aws_iam_role_policy")).find((p: any) => p.name === "failover") as any).policy);
+    expect(local.Statement.map((s: any) => s.Sid)).not.toContain("TrafficLock");
   });
 
   it("refuses settings that cannot work, naming the field", () => {

@@ -8,10 +8,16 @@ import { parseFleetConfig } from "../modules/config/load";
 import { functionBundle } from "../modules/synth/function-bundle";
 import { decideFailover, ServiceObservation } from "../modules/traffic/failover-decision";
 import { createFailoverHandler } from "../modules/traffic/failover-handler";
+import { runFailover } from "../modules/traffic/failover";
+import { acquireTrafficLock, fileLockStore, readTrafficLock, releaseTrafficLock, s3LockStore } from "../modules/traffic/traffic-lock";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { describeWithMoto, Moto, startMoto } from "./helpers/moto";
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { projectRoot } from "../modules/support/project-root";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { AwsStandIn, worldOf } from "../scripts/lib/aws-stand-in";
-import { exampleSources } from "./helpers/fleet";
+import { exampleSources, withS3Backend } from "./helpers/fleet";
 import { runScriptAsync } from "./helpers/run-async";
 import { zipEntries } from "./helpers/zip-entries";
 
@@ -199,6 +205,22 @@ describe("the failover function against the live API (the SDK over HTTP to the s
     expect(standIn.weights("web")).toEqual({ blue: 0, green: 100 });
   });
 
+  it("takes the traffic lock for its writes: while a person's command holds it nothing moves, and the next run moves", async () => {
+    setHealth("blue", "unhealthy");
+    const lock = fileLockStore(path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-lock-")), "traffic.lock"));
+    const person = await acquireTrafficLock(lock, { owner: "alice@laptop pid 42", reason: "npm run shift -- --to green --now", leaseSeconds: 300 });
+    const clients = { elb: new ElasticLoadBalancingV2Client({}), cloudWatch: new CloudWatchClient({}) };
+    const held = await runFailover(clients, settings, { now: new Date(), actor: "automatic-failover", lock });
+    expect(held.unresolved).toBe(true);
+    expect(held.lines).toContainEqual(expect.stringMatching(/^web: NOT moved: alice@laptop pid 42 \(npm run shift -- --to green --now\) since \S+, expires \S+ holds the traffic lock; the next run judges afresh$/));
+    expect(modifyRuleCalls()).toBe(0);
+    await releaseTrafficLock(lock, person);
+    const next = await runFailover(clients, settings, { now: new Date(), actor: "automatic-failover", lock });
+    expect(next.moved).toEqual(["web"]);
+    expect(standIn.weights("web")).toEqual({ blue: 0, green: 50 });
+    expect(await readTrafficLock(lock)).toBeUndefined();
+  });
+
   it("fails closed: a refused ModifyRule fails the run and leaves the rule; unreadable metrics judge health only", async () => {
     setHealth("blue", "unhealthy");
     standIn.refusedRules.add(standIn.rule("web").arn);
@@ -322,3 +344,40 @@ function runNode(cwd: string, code: string, env: NodeJS.ProcessEnv): Promise<{ s
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout, stderr })));
 }
+
+describeWithMoto("the failover function's lock beside S3 state (moto_server)", () => {
+  let moto: Moto;
+  let standIn: AwsStandIn;
+  const saved = { ...process.env };
+  const fleet = parseFleetConfig(withS3Backend(exampleSources(), "  type: s3\n  bucket: demo-state\n"));
+  const settings = failoverSettingsOf(fleet);
+  beforeAll(async () => {
+    moto = await startMoto();
+    const s3 = new S3Client({ region: "eu-west-1", endpoint: moto.url, forcePathStyle: true, credentials: { accessKeyId: "AKIAMOTO", secretAccessKey: "moto" } });
+    await s3.send(new CreateBucketCommand({ Bucket: "demo-state", CreateBucketConfiguration: { LocationConstraint: "eu-west-1" } }));
+  });
+  afterAll(() => moto?.stop());
+  beforeEach(async () => {
+    standIn = new AwsStandIn(worldOf(fleet));
+    await standIn.start();
+    Object.assign(process.env, standIn.environment(), { AWS_ENDPOINT_URL_S3: moto.url });
+  });
+  afterEach(async () => {
+    process.env = { ...saved };
+    await standIn.stop();
+  });
+
+  it("waits for a person's lock in the bucket, then takes it, moves and lets it go", async () => {
+    expect(settings.lock).toEqual({ bucket: "demo-state", key: "demo/traffic.lock", region: "eu-west-1" });
+    standIn.targetGroup("blue", "web").targets.forEach((t) => (t.state = "unhealthy"));
+    const s3 = new S3Client({ region: "eu-west-1", endpoint: moto.url, forcePathStyle: true });
+    const lock = s3LockStore(s3, "demo-state", "demo/traffic.lock");
+    const person = await acquireTrafficLock(lock, { owner: "alice@laptop pid 42", reason: "npm run shift -- --to green --now", leaseSeconds: 300 });
+    expect(await createFailoverHandler(settings)({})).toEqual({ moved: [], unresolved: true });
+    expect(standIn.weights("web")).toEqual({ blue: 50, green: 50 });
+    await releaseTrafficLock(lock, person);
+    expect(await createFailoverHandler(settings)({})).toEqual({ moved: ["web"], unresolved: false });
+    expect(standIn.weights("web")).toEqual({ blue: 0, green: 50 });
+    expect(await readTrafficLock(lock)).toBeUndefined();
+  });
+});

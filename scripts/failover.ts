@@ -7,6 +7,7 @@ import { runCommand } from "../modules/cli/run-command";
 import { projectRoot } from "../modules/support/project-root";
 import { cloudWatchClient, elbClient, rethrowAwsError } from "../modules/traffic/aws-clients";
 import { runFailover } from "../modules/traffic/failover";
+import { commandLockStore } from "./lib/traffic-lock-hold";
 
 const USAGE = `usage: npm run failover -- --once [--dry-run] [--config-dir DIR]
   runs the automatic failover's decision once against the live fleet, as the function in the edge
@@ -26,11 +27,13 @@ async function main(): Promise<void> {
   if (!commandLine) return;
   const { values } = commandLine;
   if (!values.once) throw new UsageError("give --once: each run decides once", USAGE);
-  const fleet = parseFleetConfig(readConfigSources(path.resolve(values["config-dir"] ?? projectRoot())));
+  const configDir = path.resolve(values["config-dir"] ?? projectRoot());
+  const fleet = parseFleetConfig(readConfigSources(configDir));
   const run = await runFailover({ elb: await elbClient(fleet), cloudWatch: await cloudWatchClient(fleet) }, failoverSettingsOf(fleet), {
     now: new Date(),
     actor: `${os.userInfo().username}-failover-once`,
     dryRun: values["dry-run"],
+    lock: await commandLockStore(fleet, configDir),
     log: (line) => console.log(line),
   });
   if (run.unresolved) process.exitCode = 1;

@@ -1,4 +1,5 @@
 import type { FleetConfig } from "./fleet-config";
+import { lockLocationOf } from "./lock-location";
 import type { RoutedService } from "./schema";
 
 /** Environment variable the failover function reads its topic's ARN from. */
@@ -39,6 +40,11 @@ export interface FailoverSettings {
   readonly region: string;
   /** One per service, sorted by service name. */
   readonly policies: readonly FailoverPolicy[];
+  /**
+   * The traffic lock every writer of the live weights takes, where the function can reach it: the
+   * object beside S3 state. Undefined with local state, whose lock file the function cannot reach.
+   */
+  readonly lock?: { readonly bucket: string; readonly key: string; readonly region: string };
 }
 
 /** A service's failover mode: its own, or the fleet's. */
@@ -49,9 +55,11 @@ export function failoverModeOf(fleet: FleetConfig, service: RoutedService): Fail
 /** The failover settings of a fleet's configuration. */
 export function failoverSettingsOf(fleet: FleetConfig): FailoverSettings {
   const { failover } = fleet.platform;
+  const lock = lockLocationOf(fleet, ".");
   return {
     fleet: fleet.platform.name,
     region: fleet.platform.region,
+    ...(lock.type === "s3" ? { lock: { bucket: lock.bucket, key: lock.key, region: lock.region } } : {}),
     policies: [...fleet.platform.services]
       .sort((a, b) => a.name.localeCompare(b.name))
       .map((service) => ({

@@ -50,6 +50,8 @@ export interface AutomaticFailoverProps {
   readonly targetGroups: readonly WatchedTargetGroup[];
   /** Some service's mode is `auto`: the function may change the rules; with `alarm-only` everywhere it only reads and tells. */
   readonly movesTraffic: boolean;
+  /** The traffic lock's object beside the state, which the function takes before it writes. @default none (local state) */
+  readonly lock?: { readonly bucket: string; readonly key: string };
   /** Subscriptions of the topic told of every failover. @default none */
   readonly subscriptions?: readonly { readonly protocol: string; readonly endpoint: string }[];
   /** Days the function's log is kept. @default 365 */
@@ -120,6 +122,9 @@ export class AutomaticFailover extends Construct {
                 Resource: `arn:${partition}:elasticloadbalancing:${props.region}:${props.accountId}:listener-rule/app/${props.albName}/*`,
               },
             ]
+          : []),
+        ...(props.movesTraffic && props.lock
+          ? [{ Sid: "TrafficLock", Effect: "Allow" as const, Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: `arn:${partition}:s3:::${props.lock.bucket}/${props.lock.key}` }]
           : []),
         { Sid: "Notify", Effect: "Allow", Action: ["sns:Publish"], Resource: this.topic.arn },
         { Sid: "EncryptedTopic", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: key.arn },

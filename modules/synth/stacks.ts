@@ -118,6 +118,7 @@ export class EdgeStack extends FleetStack {
       bundle: functionBundle({ entry: FAILOVER_HANDLER.entry, factory: FAILOVER_HANDLER.factory, settings }),
       subscriptions: fleet.platform.failover.notify,
       movesTraffic: watched.some((policy) => policy.mode === "auto"),
+      lock: settings.lock,
       targetGroups: watched.flatMap((policy) =>
         clustersRouting(fleet.clusters, policy.service).map(({ config }) => ({
           ...policy,

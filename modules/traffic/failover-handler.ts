@@ -1,8 +1,10 @@
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { FAILOVER_TOPIC_VARIABLE, FailoverSettings } from "../config/failover";
 import { runFailover } from "./failover";
+import { s3LockStore } from "./traffic-lock";
 
 /** Every AWS call of the function gives up after these (two tries of 5 s at most), so a hung endpoint cannot hold the one running instance past its timeout. */
 const CLIENT_SETTINGS = { maxAttempts: 2, requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 } };
@@ -31,11 +33,13 @@ export function createFailoverHandler(settings: FailoverSettings): (event: unkno
   const elb = new ElasticLoadBalancingV2Client({ region: settings.region, ...CLIENT_SETTINGS });
   const cloudWatch = new CloudWatchClient({ region: settings.region, ...CLIENT_SETTINGS });
   const sns = new SNSClient({ region: settings.region, ...CLIENT_SETTINGS });
+  const lock = settings.lock && s3LockStore(new S3Client({ region: settings.lock.region, ...CLIENT_SETTINGS }), settings.lock.bucket, settings.lock.key);
   return async (event) => {
     const topicArn = process.env[FAILOVER_TOPIC_VARIABLE];
     const run = await runFailover({ elb, cloudWatch }, settings, {
       now: new Date(),
       actor: "automatic-failover",
+      lock,
       log: (line) => console.log(line),
       notify: topicArn ? async (subject, message) => void (await sns.send(new PublishCommand({ TopicArn: topicArn, Subject: subject, Message: message }))) : undefined,
       notifyHeld: startedByAlarm(event),

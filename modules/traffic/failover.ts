@@ -6,6 +6,10 @@ import { ClusterObservation, decideFailover, FailoverDecision, metricMinutesToRe
 import { FleetIdentity, LiveFleet, LiveRoute, readLiveFleet, readLiveFleetIfDeployed, readRouteHealth } from "./live-fleet";
 import { writeLiveWeights } from "./live-rules";
 import { MinuteMetrics, readMinuteMetrics } from "./metrics";
+import { describeHolder, holdTrafficLock, LockHeldError, LockStore } from "./traffic-lock";
+
+/** The failover's lease on the traffic lock: one run's writes, a minute at most. */
+const FAILOVER_LEASE_SECONDS = 60;
 
 /** The last failover recorded on a rule: when, off which clusters, and the record itself; undefined when none is (or the tag is not one). */
 export function lastFailoverOf(route: LiveRoute): { readonly at: Date; readonly clusters: readonly string[]; readonly text: string } | undefined {
@@ -35,6 +39,11 @@ export interface FailoverOptions {
   readonly actor: string;
   /** Decide and report, move nothing. @default false */
   readonly dryRun?: boolean;
+  /**
+   * The traffic lock every writer of the live weights takes: held for the run's writes, so that
+   * no person's shift, deploy or retirement writes at the same time. @default none (the function with local state)
+   */
+  readonly lock?: LockStore;
   /** Sees each line as soon as it is known, so a run cut short still leaves what it did. @default nobody */
   readonly log?: (line: string) => void;
   /** Told of each failover as soon as it is written, with a subject and a message. @default nobody */
@@ -145,25 +154,38 @@ export async function runFailover(clients: FailoverClients, settings: FailoverSe
   for (const decision of decisions) {
     say(describe(decision));
     if (decision.kind === "held" || (decision.kind === "failover" && decision.heldBack)) unresolved = true;
-    if (decision.kind !== "failover") continue;
-    if (options.dryRun) {
-      say(`${decision.service}: dry run, nothing was changed`);
-      continue;
-    }
-    try {
-      const outcome = await moveTraffic(clients.elb, identity, decision, options);
-      say(outcome.line);
-      if (!outcome.moved) {
+  }
+  const failovers = decisions.filter((d): d is Extract<FailoverDecision, { kind: "failover" }> => d.kind === "failover");
+  if (failovers.length > 0 && options.dryRun) for (const decision of failovers) say(`${decision.service}: dry run, nothing was changed`);
+  const moveEach = async (assertHeld: () => void) => {
+    for (const decision of failovers) {
+      try {
+        assertHeld();
+        const outcome = await moveTraffic(clients.elb, identity, decision, options);
+        say(outcome.line);
+        if (!outcome.moved) {
+          unresolved = true;
+          continue;
+        }
+        moved.push(decision.service);
+        await options.notify?.(`${settings.fleet}: failover of ${decision.service}`, describe(decision));
+      } catch (error) {
         unresolved = true;
-        continue;
+        const line = `${decision.service}: moving its traffic failed: ${(error as Error).message}`;
+        errors.push(line);
+        say(line);
       }
-      moved.push(decision.service);
-      await options.notify?.(`${settings.fleet}: failover of ${decision.service}`, describe(decision));
+    }
+  };
+  if (failovers.length > 0 && !options.dryRun) {
+    const reason = `failover of ${failovers.map((d) => `${d.service} off ${d.failed.map((f) => f.cluster).join("+")}`).join(", ")}`;
+    try {
+      if (options.lock) await holdTrafficLock(options.lock, { owner: options.actor, reason, leaseSeconds: FAILOVER_LEASE_SECONDS }, moveEach);
+      else await moveEach(() => undefined);
     } catch (error) {
+      if (!(error instanceof LockHeldError)) throw error;
       unresolved = true;
-      const line = `${decision.service}: moving its traffic failed: ${(error as Error).message}`;
-      errors.push(line);
-      say(line);
+      for (const decision of failovers) say(`${decision.service}: NOT moved: ${describeHolder(error.holder)} holds the traffic lock; the next run judges afresh`);
     }
   }
   const held = decisions.filter((d) => d.kind === "held");

@@ -3,6 +3,7 @@ import { createHash, randomUUID } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { FleetConfig } from "../config/load";
+import { lockLocationOf } from "../config/lock-location";
 import { UserError } from "../support/user-error";
 
 /**
@@ -286,19 +287,14 @@ export function fileLockStore(file: string): LockStore {
   };
 }
 
-/** The lock's name beside the state. */
-const LOCK_NAME = "traffic.lock";
-
 /**
- * Where a fleet's lock lives, from its `stateBackend`: `<keyPrefix>/traffic.lock`
- * in the state bucket, or `traffic.lock` in the local state folder under
- * `configDir`. `s3` makes the S3 client for the bucket's region, when needed.
+ * The store of a fleet's lock ({@link lockLocationOf}): its S3 object, or its
+ * file. `s3` makes the S3 client for the bucket's region, when needed.
  */
 export async function fleetLockStore(fleet: FleetConfig, configDir: string, s3: (region: string) => Promise<S3Client>): Promise<LockStore> {
-  const backend = fleet.platform.stateBackend;
-  if (backend.type === "local") return fileLockStore(path.join(configDir, backend.directory, LOCK_NAME));
-  const client = await s3(backend.region ?? fleet.platform.region);
-  return s3LockStore(client, backend.bucket, `${backend.keyPrefix ?? fleet.platform.name}/${LOCK_NAME}`);
+  const location = lockLocationOf(fleet, configDir);
+  if (location.type === "file") return fileLockStore(location.path);
+  return s3LockStore(await s3(location.region), location.bucket, location.key);
 }
 
 /** What {@link holdTrafficLock} asks for: the acquisition, and how often the lease is renewed. */

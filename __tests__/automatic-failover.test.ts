@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
-import { ConfigSources } from "../modules/config/load";
-import { exampleSources, resourcesOf, synthFleet, withS3Backend } from "./helpers/fleet";
+import { ConfigSources, parseFleetConfig } from "../modules/config/load";
+import { exampleSources, resourcesOf, synthFleet, withClusterFile, withS3Backend } from "./helpers/fleet";
 import { problemsOf } from "./helpers/config-problems";
 
 const withPlatform = (sources: ConfigSources, extra: string): ConfigSources => ({ ...sources, platform: { ...sources.platform, text: `${sources.platform.text}${extra}` } });
@@ -86,6 +86,24 @@ describe("the automatic failover in the edge stack", () => {
     });
     const local = JSON.parse((Object.values(resourcesOf(edge, "aws_iam_role_policy")).find((p: any) => p.name === "failover") as any).policy);
     expect(local.Statement.map((s: any) => s.Sid)).not.toContain("TrafficLock");
+  });
+
+  it("refuses a service whose routine node drain would trip the failover, naming the numbers", () => {
+    const sources = exampleSources();
+    const strict = { ...sources, platform: { ...sources.platform, text: sources.platform.text.replace("    priority: 100\n", "    priority: 100\n    minHealthyTargets: 2\n") } };
+    expect(problemsOf(strict)).toEqual(
+      ["blue", "green"].map(
+        (cluster) =>
+          `platform.yaml: services[0].minHealthyTargets: a node drain may leave web 1 healthy pod in ${cluster} (2 replicas, podDisruptionBudget.maxUnavailable 1), ` +
+          "fewer than minHealthyTargets 2: the automatic failover would move its traffic at every drain; raise the replicas, lower minHealthyTargets, or set the service's failover.mode to alarm-only",
+      ),
+    );
+    const blue = strict.clusters.find((c) => c.file === "clusters/blue.yaml")!;
+    const green = strict.clusters.find((c) => c.file === "clusters/green.yaml")!;
+    const moreInBlue = withClusterFile(strict, blue.file, `${blue.text}workloads:\n  web:\n    replicas: 3\n`);
+    expect(problemsOf(moreInBlue)).toEqual([expect.stringMatching(/^platform\.yaml: services\[0\]\.minHealthyTargets: a node drain may leave web 1 healthy pod in green /)]);
+    expect(() => parseFleetConfig(withClusterFile(moreInBlue, green.file, `${green.text}workloads:\n  web:\n    replicas: 3\n`))).not.toThrow();
+    expect(() => parseFleetConfig(withPlatform(strict, "failover:\n  mode: alarm-only\n"))).not.toThrow();
   });
 
   it("refuses settings that cannot work, naming the field", () => {

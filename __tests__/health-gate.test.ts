@@ -27,7 +27,7 @@ describe("the health gate", () => {
   });
 
   it("counts against the service's minHealthyTargets", () => {
-    const strict = parseFleetConfig({ ...example, platform: { ...example.platform, text: example.platform.text.replace("priority: 100", "priority: 100\n    minHealthyTargets: 3") } });
+    const strict = parseFleetConfig({ ...example, platform: { ...example.platform, text: example.platform.text.replace("priority: 100", "priority: 100\n    minHealthyTargets: 3\n    failover: { mode: alarm-only }") } });
     expect(healthRefusals(strict, [{ service: "web", before: { blue: 50, green: 50 }, after: { blue: 0, green: 100 } }], health(counts(3), counts(2, 1)))).toEqual([
       "web: cluster green would get weight 100 (now 50), 100% of the traffic (now 50%), with 2 healthy, 1 unhealthy targets; minHealthyTargets is 3",
       "web: no weighted cluster would have 3 healthy targets (green: 2 healthy, 1 unhealthy targets)",

@@ -1,6 +1,7 @@
-import type { FleetConfig } from "./fleet-config";
+import type { ConfigProblem, FleetConfig, LoadedCluster } from "./fleet-config";
 import { lockLocationOf } from "./lock-location";
-import type { RoutedService } from "./schema";
+import { effectiveWorkloadScale } from "./scale";
+import type { PlatformConfig, RoutedService } from "./schema";
 
 /** Environment variable the failover function reads its topic's ARN from. */
 export const FAILOVER_TOPIC_VARIABLE = "FAILOVER_TOPIC_ARN";
@@ -72,4 +73,36 @@ export function failoverSettingsOf(fleet: FleetConfig): FailoverSettings {
         minRequestsPerMinute: failover.minRequestsPerMinute,
       })),
   };
+}
+
+/**
+ * With the failover moving traffic, a cluster whose routine node drain may
+ * leave a service fewer healthy pods than `minHealthyTargets` (its replicas,
+ * or minReplicas when autoscaled, less the disruption budget's
+ * maxUnavailable) would lose its traffic at every drain: refused, naming the
+ * numbers and the ways out. Built-in workloads of active clusters with weight only.
+ */
+export function checkFailoverHeadroom(platformFile: string, platform: PlatformConfig, clusters: readonly LoadedCluster[]): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  platform.services.forEach((service, index) => {
+    if (!service.workload || (service.failover.mode ?? platform.failover.mode) !== "auto") return;
+    for (const { file, config } of clusters) {
+      if (config.state !== "active" || !((config.weights[service.name] ?? 0) > 0)) continue;
+      const scale = effectiveWorkloadScale(config, service.name, service.workload);
+      const fewest = scale.autoscaling?.minReplicas ?? scale.replicas;
+      const leftByDrain = fewest - service.workload.podDisruptionBudget.maxUnavailable;
+      if (leftByDrain >= service.minHealthyTargets) continue;
+      const overridden = config.workloads[service.name] !== undefined;
+      problems.push({
+        file: overridden ? file : platformFile,
+        field: overridden ? `workloads.${service.name}` : `services[${index}].minHealthyTargets`,
+        message:
+          `a node drain may leave ${service.name} ${Math.max(0, leftByDrain)} healthy pod${leftByDrain === 1 ? "" : "s"} in ${config.name} ` +
+          `(${fewest} replicas, podDisruptionBudget.maxUnavailable ${service.workload.podDisruptionBudget.maxUnavailable}), fewer than minHealthyTargets ` +
+          `${service.minHealthyTargets}: the automatic failover would move its traffic at every drain; raise the replicas, lower minHealthyTargets, ` +
+          `or set the service's failover.mode to alarm-only`,
+      });
+    }
+  });
+  return problems;
 }

@@ -15,6 +15,7 @@ import {
   PlatformConfig,
   platformConfigSchema,
 } from "./schema";
+import { checkFailoverHeadroom } from "./failover";
 import { checkQuotas } from "./quotas";
 import { checkWorkloads, ProjectFileReader } from "./workload-checks";
 import { parseYamlDocument } from "./yaml-document";
@@ -141,6 +142,7 @@ export function parseFleetConfig(sources: ConfigSources): FleetConfig {
   problems.push(...checkClusterAccess(sources.platform.file, platform, clusters));
   const chartValues = checkWorkloads(sources.platform.file, platform, clusters, sources.readFile ?? (() => undefined), problems);
   problems.push(...checkQuotas(sources.platform.file, platform, clusters, chartValues));
+  problems.push(...checkFailoverHeadroom(sources.platform.file, platform, clusters));
   if (problems.length > 0) {
     throw new ConfigError(problems);
   }

@@ -16,6 +16,7 @@ import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { projectRoot } from "../modules/support/project-root";
 import { writeConfigProject } from "../scripts/lib/config-project";
+import { generatedFleetSources } from "../scripts/lib/generated-fleet";
 import { AwsStandIn, worldOf } from "../scripts/lib/aws-stand-in";
 import { exampleSources, withS3Backend } from "./helpers/fleet";
 import { runScriptAsync } from "./helpers/run-async";
@@ -240,6 +241,30 @@ describe("the failover function against the live API (the SDK over HTTP to the s
     }
     expect(lines[0]).toMatch(/^CloudWatch could not be read \(.*\): 5xx failures are not judged this run$/);
     expect(standIn.weights("web")).toEqual({ blue: 50, green: 50 });
+  });
+});
+
+describe("the failover across services", () => {
+  const fleet = parseFleetConfig(generatedFleetSources(10));
+  let standIn: AwsStandIn;
+  const saved = { ...process.env };
+  beforeEach(async () => {
+    standIn = new AwsStandIn(worldOf(fleet));
+    await standIn.start();
+    Object.assign(process.env, standIn.environment());
+  });
+  afterEach(async () => {
+    process.env = { ...saved };
+    await standIn.stop();
+  });
+
+  it("moves each service apart: one whose rule cannot be changed fails the run only after the others moved", async () => {
+    standIn.targetGroup("c00", "svc0").targets.forEach((t) => (t.state = "unhealthy"));
+    standIn.targetGroup("c05", "svc1").targets.forEach((t) => (t.state = "unhealthy"));
+    standIn.refusedRules.add(standIn.rule("svc0").arn);
+    await expect(createFailoverHandler(failoverSettingsOf(fleet))({})).rejects.toThrow(/^svc0: moving its traffic failed: /);
+    expect(standIn.weights("svc0")).toEqual({ c00: 10, c01: 10, c02: 10, c03: 10, c04: 10 });
+    expect(standIn.weights("svc1")).toEqual({ c05: 0, c06: 10, c07: 10, c08: 10, c09: 10 });
   });
 });
 

@@ -8,6 +8,7 @@ import { rethrowAwsError } from "../modules/traffic/aws-clients";
 import { runPreflight } from "../modules/traffic/preflight";
 import { DEFAULT_IDLE_MINUTES, IDLE_MINUTES_BOUNDS } from "../modules/traffic/idle";
 import { synthesizeFleet } from "../modules/synth/synth";
+import { cdktfTerraformSettings } from "../modules/plan/terraform";
 import { integerFlag, parseCommandLine, UsageError } from "../modules/cli/args";
 
 const USAGE = `usage: npm run deploy -- [STACK...] [--only] [--auto-approve] [--force REASON] [--idle-minutes N] [--dry-run] [--config-dir DIR]
@@ -17,6 +18,8 @@ const USAGE = `usage: npm run deploy -- [STACK...] [--only] [--auto-approve] [--
   --force REASON  deploy despite the live checks' refusals, for this reason (echoed)
   --idle-minutes N how long a cluster going to standby must have served no requests (${IDLE_MINUTES_BOUNDS.min}-${IDLE_MINUTES_BOUNDS.max}, default ${DEFAULT_IDLE_MINUTES})
   --dry-run       print the cdktf command and the order, check and deploy nothing
+  Providers come from TF_PLUGIN_DIR when set, else as Terraform's CLI configuration says;
+  behind a mirror cdktf's provider lock (which asks the registry) is left out.
   Before deploying, reads the live fleet (npm run preflight): edge must not revert a live failover
   nor give weight to unhealthy target groups; a cluster going to standby must be idle.`;
 
@@ -47,15 +50,17 @@ async function main(): Promise<void> {
   const fleet = loadFleetConfig(configDir);
   synthesizeFleet(fleet, outdir);
   const graph = readStackGraph(outdir);
+  const terraform = cdktfTerraformSettings();
   const invocation = deployInvocation(graph, selectStacks(graph.stacks, positionals), {
     only: values.only,
     autoApprove: values["auto-approve"],
     output: path.relative(projectRoot(), outdir),
+    skipProviderLock: terraform.skipProviderLock,
   });
   console.log(`deploying ${invocation.stacks.join(" → ")}\n  ${invocation.argv.join(" ")}`);
   if (values["dry-run"]) return;
   for (const line of await runPreflight(fleet, invocation.stacks, { forceReason: values.force, idleMinutes })) console.log(line);
-  runCdktf(invocation, "cdktf deploy failed");
+  runCdktf(invocation, "cdktf deploy failed", undefined, terraform.env);
 }
 
 runCommand(() => main().catch(rethrowAwsError));

@@ -58,9 +58,8 @@ export function offlineCliEnvironment(awsMirror: string, aws: Record<string, str
   return {
     ...env,
     HOME: home,
+    // Providers only from the mirror, as in an air-gapped team: the product must not need the registry.
     TF_CLI_CONFIG_FILE: cliConfig,
-    // cdktf runs `terraform providers lock`, which asks the registry unless told to use the mirror.
-    TF_CLI_ARGS_providers_lock: `-fs-mirror=${mirror}`,
     AWS_EC2_METADATA_DISABLED: "true",
     AWS_CONFIG_FILE: path.join(home, "no-aws-config"),
     AWS_SHARED_CREDENTIALS_FILE: path.join(home, "no-aws-credentials"),

@@ -66,7 +66,8 @@ async function main(): Promise<void> {
     if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
   }
   const planned = statuses.filter((s) => s.status === "planned").length;
-  console.log(`${planned} of ${statuses.length} stacks planned into ${path.join("cdktf.out", PLANS_DIR)}`);
+  const deferred = statuses.filter((s) => s.status === "deferred").length;
+  console.log(`${planned} of ${statuses.length} stacks planned into ${path.join("cdktf.out", PLANS_DIR)}${deferred > 0 ? `; ${deferred} plan after the stacks they read from apply` : ""}`);
   if (statuses.some((s) => s.status === "failed")) process.exitCode = 1;
 }
 

@@ -5,25 +5,12 @@ import { DeployedRevisionRecord } from "../modules/deploy/deployed-revision";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { entryPoint } from "./helpers/entry-point";
 import { exampleSources } from "./helpers/fleet";
+import { fleetRepository } from "./helpers/fleet-repository";
 import { describeWithTerraform } from "./helpers/terraform-checks";
 
 /** No AWS: every endpoint refuses the connection at once. */
 const NO_AWS = { ...process.env, AWS_ENDPOINT_URL: "http://127.0.0.1:1", AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_REGION: "", AWS_DEFAULT_REGION: "" };
 const run = (script: string, args: string[]) => spawnSync(process.execPath, [...entryPoint(`scripts/${script}.ts`), ...args], { encoding: "utf8", env: NO_AWS });
-
-/** The example fleet in a git repository, one commit. */
-function fleetRepository(): { dir: string; commit: (message: string) => string } {
-  const dir = writeConfigProject(exampleSources());
-  const git = (...args: string[]) => execFileSync("git", ["-C", dir, ...args], { encoding: "utf8", stdio: "pipe" }).trim();
-  git("init", "-q");
-  const commit = (message: string) => {
-    git("add", "-A");
-    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", message);
-    return git("rev-parse", "HEAD");
-  };
-  commit("fleet");
-  return { dir, commit };
-}
 
 describe("the deployed revision record", () => {
   it("is nothing until written, then the commit written; a record that is no commit id is refused, naming the file", async () => {
@@ -96,5 +83,12 @@ describeWithTerraform("npm run plan -- --changed-since deployed", (terraform) =>
     expect(edited.status).toBe(1);
     expect(edited.stderr).toContain("--record-deployed: uncommitted changes (M clusters/blue.yaml, …)");
     expect(fs.readFileSync(recordFile, "utf8")).toBe(`${newer}\n`);
+
+    execFileSync("git", ["-C", dir, "checkout", "-q", "--", "clusters/blue.yaml"]);
+    const green = fs.readFileSync(path.join(dir, "clusters", "green.yaml"), "utf8");
+    fs.writeFileSync(path.join(dir, "clusters", "purple.yaml"), green.replace("name: green", "name: purple").replace(/web: \d+/, "web: 0"));
+    const added = run("deploy", ["--only", "--record-deployed", "--config-dir", dir]);
+    expect(added.status).toBe(1);
+    expect(added.stderr).toContain("--record-deployed: uncommitted changes (?? clusters/purple.yaml, …)");
   });
 });

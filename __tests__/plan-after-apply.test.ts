@@ -1,4 +1,4 @@
-import { execFile } from "child_process";
+import { execFile, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -63,7 +63,7 @@ function consumerValues(dir: string): Record<string, unknown> {
 
 const statusOf = (outdir: string) => Object.fromEntries(loadStackPlans(outdir).map((s) => [s.stack, s.status]));
 
-describeWithTerraform("a stack reading outputs not applied yet", (terraform: TerraformEnvironment) => {
+describeWithTerraform("plans of stacks reading each other's outputs", (terraform: TerraformEnvironment) => {
   const plan = (outdir: string, unchanged?: Map<string, string>) => runPlans({ outdir, terraform, region: "eu-west-1", unchanged });
 
   it("plans after the producer applies, never fails the plan, and the summary says which and why", async () => {
@@ -130,5 +130,27 @@ describeWithTerraform("a stack reading outputs not applied yet", (terraform: Ter
     writeApp(dir, { a: "uno", b: "two" }, ["a", "b"]);
     await deploy(false);
     expect(consumerValues(dir)).toEqual({ "copy-a": "uno", "copy-b": "two" });
+  });
+
+  it("plans without taking the state lock, even while another process holds it", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-plan-no-lock-"));
+    const outdir = writeApp(dir, { a: "one" }, ["a"]);
+    await runTerraform(terraform, path.join(outdir, "stacks", "producer"), ["init", "-input=false", "-no-color"]);
+    await runTerraform(terraform, path.join(outdir, "stacks", "producer"), ["apply", "-input=false", "-no-color", "-auto-approve"]);
+    // A deploy holding the producer's state lock (Terraform's local backend locks the state file with fcntl).
+    const holder = spawn("python3", ["-c", "import fcntl,sys,time; f=open(sys.argv[1],'r+'); fcntl.lockf(f, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(60)", path.join(dir, "state", "producer.tfstate")]);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout.once("data", () => resolve());
+        holder.once("exit", (code) => reject(new Error(`the lock holder exited (${code})`)));
+      });
+      const statuses = await plan(outdir);
+      expect(statuses.map((s) => [s.stack, s.status, s.status === "failed" ? s.reason.split("\n").slice(0, 3).join(" ") : ""])).toEqual([
+        ["consumer", "planned", ""],
+        ["producer", "planned", ""],
+      ]);
+    } finally {
+      holder.kill();
+    }
   });
 });

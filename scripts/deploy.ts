@@ -9,7 +9,7 @@ import { runPreflight } from "../modules/traffic/preflight";
 import { DEFAULT_IDLE_MINUTES, IDLE_MINUTES_BOUNDS } from "../modules/traffic/idle";
 import { synthesizeFleet } from "../modules/synth/synth";
 import { cdktfTerraformSettings } from "../modules/plan/terraform";
-import { checkedOutCommitFollows, DeployedRevisionRecord } from "../modules/deploy/deployed-revision";
+import { checkedOutCommitFollows, deployedRevisionRecord } from "../modules/deploy/deployed-revision";
 import { integerFlag, parseCommandLine, UsageError } from "../modules/cli/args";
 
 const USAGE = `usage: npm run deploy -- [STACK...] [--only] [--auto-approve] [--force REASON] [--idle-minutes N] [--record-deployed] [--dry-run] [--config-dir DIR]
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   const configDir = path.resolve(values["config-dir"] ?? projectRoot());
   const outdir = path.join(configDir, "cdktf.out");
   const fleet = loadFleetConfig(configDir);
-  const record = new DeployedRevisionRecord(fleet.platform.stateBackend, fleet.platform, configDir);
+  const record = deployedRevisionRecord(fleet.platform, configDir);
   // Checked first: a run older than the recorded deploy must not put its files over newer ones.
   const revision = values["record-deployed"] ? checkedOutCommitFollows(configDir, await record.read(), record.location) : undefined;
   const recordDeployed = async () => {

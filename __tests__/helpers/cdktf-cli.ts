@@ -70,7 +70,7 @@ export function offlineCliEnvironment(awsMirror: string, aws: Record<string, str
   };
 }
 
-/** A copy of the project's tracked files (and its build), sharing its node_modules. */
+/** A copy of the project's tracked files (and its build), sharing its node_modules, committed in a repository of its own. */
 export function scratchProject(): string {
   const root = projectRoot();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-cli-project-"));
@@ -81,6 +81,11 @@ export function scratchProject(): string {
     fs.copyFileSync(path.join(root, file), path.join(dir, file));
   }
   fs.symlinkSync(path.join(root, "node_modules"), path.join(dir, "node_modules"));
+  // A checkout, as users have: commands that record or compare revisions read its history.
+  const git = (...args: string[]) => execFileSync("git", ["-C", dir, ...args], { stdio: "pipe" });
+  git("init", "-q");
+  git("add", "-A");
+  git("-c", "user.name=fleet", "-c", "user.email=fleet@example.com", "commit", "-qm", "checkout");
   if (fs.existsSync(path.join(root, "dist"))) fs.cpSync(path.join(root, "dist"), path.join(dir, "dist"), { recursive: true });
   return dir;
 }

@@ -92,6 +92,11 @@ export class DeployedRevisionRecord {
   }
 }
 
+/** The record of a fleet (its `platform.yaml`'s name, region and state backend) whose project is `root`. */
+export function deployedRevisionRecord(platform: { readonly name: string; readonly region: string; readonly stateBackend: StateLocation }, root: string): DeployedRevisionRecord {
+  return new DeployedRevisionRecord(platform.stateBackend, platform, root);
+}
+
 /**
  * The commit checked out in `root`, to record as deployed; refused when tracked
  * files have uncommitted changes (the record would name files that were not
@@ -100,8 +105,10 @@ export class DeployedRevisionRecord {
  * record back).
  */
 export function checkedOutCommitFollows(root: string, recorded: string | undefined, location: string): string {
+  if (!isCommit(root, "HEAD")) throw new UserError(`--record-deployed: ${root} is not a git checkout with a commit; deploy without recording`);
   const commit = git(root, ["rev-parse", "HEAD^{commit}"]).trim();
-  const edited = git(root, ["status", "--porcelain", "--untracked-files=no"]).trim();
+  // Changed tracked files anywhere, and new configuration files (the ones a deploy reads).
+  const edited = [git(root, ["status", "--porcelain", "--untracked-files=no"]), git(root, ["status", "--porcelain", "--", "platform.yaml", "clusters"])].join("\n").trim();
   if (edited !== "") throw new UserError(`--record-deployed: uncommitted changes (${edited.split("\n")[0].trim()}, …); commit them or deploy without recording`);
   if (recorded === undefined || recorded === commit) return commit;
   const known = isCommit(root, recorded);

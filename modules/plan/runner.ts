@@ -77,7 +77,8 @@ export async function runPlans(options: PlanRunOptions): Promise<StackPlanStatus
     const stackDir = graph.directories.get(stack)!;
     try {
       await runTerraform(options.terraform, stackDir, ["init", "-input=false", "-no-color"]);
-      await runTerraform(options.terraform, stackDir, ["plan", "-input=false", "-no-color", "-out=tfplan", ...(options.offline ? ["-lock=false", "-refresh=false"] : [])]);
+      // Plans only read state: they take no lock (a lock is a write to the state bucket, which the plan role has no right to).
+      await runTerraform(options.terraform, stackDir, ["plan", "-input=false", "-no-color", "-out=tfplan", "-lock=false", ...(options.offline ? ["-refresh=false"] : [])]);
       const planFile = path.join(PLANS_DIR, `${stack}.json`);
       fs.writeFileSync(path.join(options.outdir, planFile), await runTerraform(options.terraform, stackDir, ["show", "-json", "tfplan"]));
       return { stack, status: "planned", planFile };

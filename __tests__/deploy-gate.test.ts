@@ -2,6 +2,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { dangerAcknowledgements } from "../modules/plan/acknowledgement";
+import { findDangers } from "../modules/plan/dangers";
 import { entryPoint } from "./helpers/entry-point";
 import { fleetRepository } from "./helpers/fleet-repository";
 
@@ -68,5 +69,14 @@ describe("the deploy's gate on critical dangers (plan-summary --deploy-gate)", (
       { commit: first, reason: "one" },
     ]);
     expect(dangerAcknowledgements(dir, second)).toEqual([]);
+  });
+
+  it("does not take a cluster added at weight 0 during a live failover for a revert of it", () => {
+    const failover = [
+      { service: "web", cluster: "blue", before: 0, after: 0, deployed: 50 },
+      { service: "web", cluster: "green", before: 100, after: 100, deployed: 50 },
+    ];
+    expect(findDangers([], [...failover, { service: "web", cluster: "purple", after: 0 }])).toEqual([]);
+    expect(findDangers([], [...failover, { service: "web", cluster: "purple", after: 10 }]).map((d) => d.reason)).toEqual([expect.stringContaining("reverts a live failover")]);
   });
 });

@@ -84,6 +84,8 @@ export function scratchProject(): string {
   // A checkout, as users have: commands that record or compare revisions read its history.
   const git = (...args: string[]) => execFileSync("git", ["-C", dir, ...args], { stdio: "pipe" });
   git("init", "-q");
+  // The link to the shared packages is not part of the checkout (.gitignore names the folder, not a link).
+  fs.appendFileSync(path.join(dir, ".git", "info", "exclude"), "/node_modules\n");
   git("add", "-A");
   git("-c", "user.name=fleet", "-c", "user.email=fleet@example.com", "commit", "-qm", "checkout");
   if (fs.existsSync(path.join(root, "dist"))) fs.cpSync(path.join(root, "dist"), path.join(dir, "dist"), { recursive: true });

@@ -202,6 +202,7 @@ describeWithMoto("the team path against moto server", (terraform) => {
     const uncovered = [...new Set(deploy.output.split("\n").filter((line) => /^cluster-purple.*Error:|^\s+Error:/.test(line)).map((line) => line.trim()))];
     console.log(`cluster-purple as far as moto server goes; not covered:\n  ${uncovered.join("\n  ")}`);
     expect(deploy.status).not.toBe(0);
+    expect(deploy.output).toContain(`nothing recorded: s3://${BUCKET}/${RECORD_KEY} still names ${firstDeploy}, so the next deploy with --record-deployed plans this change again`);
     // A failed run records nothing: the next one plans the same changes again.
     expect(await recorded()).toBe(firstDeploy);
   }, 900_000);

@@ -57,7 +57,8 @@ async function main(): Promise<void> {
   const fleet = loadFleetConfig(configDir);
   const record = deployedRevisionRecord(fleet.platform, configDir);
   // Checked first: a run older than the recorded deploy must not put its files over newer ones.
-  const revision = values["record-deployed"] ? checkedOutCommitFollows(configDir, await record.read(), record.location) : undefined;
+  const recorded = values["record-deployed"] ? await record.read() : undefined;
+  const revision = values["record-deployed"] ? checkedOutCommitFollows(configDir, recorded, record.location) : undefined;
   const recordDeployed = async () => {
     if (revision === undefined || values["dry-run"]) return;
     await record.write(revision);
@@ -79,7 +80,8 @@ async function main(): Promise<void> {
   console.log(`deploying ${invocation.stacks.join(" → ")}\n  ${invocation.argv.join(" ")}`);
   if (values["dry-run"]) return;
   for (const line of await runPreflight(fleet, invocation.stacks, { forceReason: values.force, idleMinutes })) console.log(line);
-  runCdktf(invocation, "cdktf deploy failed", undefined, terraform.env);
+  const unrecorded = revision && `nothing recorded: ${record.location} still names ${recorded ?? "no commit"}, so the next deploy with --record-deployed plans this change again`;
+  runCdktf(invocation, "cdktf deploy failed", unrecorded, terraform.env);
   await recordDeployed();
 }
 

@@ -54,7 +54,11 @@ describeWithMoto("the team path against moto server", (terraform) => {
   /** Runs a command line that must succeed; its output shows in the failure when it does not. */
   const succeed = async (commandLine: string, extraEnv: Record<string, string> = {}): Promise<string> => {
     const result = await run(commandLine, extraEnv);
-    expect({ commandLine, status: result.status, output: result.status === 0 ? "" : result.output.slice(-6000) }).toEqual({ commandLine, status: 0, output: "" });
+    const statusFile = path.join(project, "cdktf.out", "plans", "status.json");
+    // A plan's progress lines give the first line of a failure; the rest is in status.json.
+    const planFailures = commandLine.startsWith("npm run plan ") && fs.existsSync(statusFile) ? fs.readFileSync(statusFile, "utf8") : "";
+    const output = result.status === 0 ? "" : `${result.output.slice(-6000)}${planFailures}`;
+    expect({ commandLine, status: result.status, output }).toEqual({ commandLine, status: 0, output: "" });
     return result.output;
   };
   const git = (...args: string[]) => execFileSync("git", ["-C", project, "-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { encoding: "utf8", stdio: "pipe" }).trim();

@@ -73,10 +73,18 @@ export async function runPlans(options: PlanRunOptions): Promise<StackPlanStatus
     return { stack, status: "skipped", reason: `needs the ${providers} and a live cluster; offline plans cover AWS-only stacks` };
   };
 
+  // Terraform's plugin cache is not safe for concurrent installs: one `init` at a time, plans side by side.
+  let initDone: Promise<unknown> = Promise.resolve();
+  const initOneAtATime = (stackDir: string) => {
+    const init = initDone.then(() => runTerraform(options.terraform, stackDir, ["init", "-input=false", "-no-color"]));
+    initDone = init.catch(() => undefined);
+    return init;
+  };
+
   const planStack = async (stack: string): Promise<StackPlanStatus> => {
     const stackDir = graph.directories.get(stack)!;
     try {
-      await runTerraform(options.terraform, stackDir, ["init", "-input=false", "-no-color"]);
+      await initOneAtATime(stackDir);
       // Plans only read state: they take no lock (a lock is a write to the state bucket, which the plan role has no right to).
       await runTerraform(options.terraform, stackDir, ["plan", "-input=false", "-no-color", "-out=tfplan", "-lock=false", ...(options.offline ? ["-refresh=false"] : [])]);
       const planFile = path.join(PLANS_DIR, `${stack}.json`);

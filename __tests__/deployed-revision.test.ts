@@ -27,6 +27,14 @@ describe("the deployed revision record", () => {
   });
 });
 
+describe("the commands' help", () => {
+  it("names the deployed revision in plan and deploy", () => {
+    expect(run("plan", ["--help"]).stdout).toContain("REV 'deployed': the revision the last successful deploy recorded beside the state");
+    expect(run("deploy", ["--help"]).stdout).toContain("--record-deployed  once the deploy succeeds, record the checked-out commit as deployed beside the state");
+    expect(run("plan-summary", ["--help"]).stdout).toContain("--deploy-gate SINCE");
+  });
+});
+
 describeWithTerraform("npm run plan -- --changed-since deployed", (terraform) => {
   const mirror = terraform.providerSource === "registry" ? [] : ["--plugin-dir", terraform.providerSource];
 

@@ -1,5 +1,6 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import {
   DescribeRulesCommand,
@@ -119,6 +120,8 @@ describeWithMoto("the team path against moto server", (terraform) => {
       AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
       AWS_REGION: region,
+      // A plugin cache of its own: Terraform's is not safe for installs from other tests running at the same time.
+      TF_PLUGIN_CACHE_DIR: fs.mkdtempSync(path.join(os.tmpdir(), "fleet-e2e-plugin-cache-")),
     });
   }, 120_000);
 

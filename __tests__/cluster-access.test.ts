@@ -22,11 +22,12 @@ describe("access to a cluster's Kubernetes API", () => {
     ]);
   });
 
-  it("lets the plan role's group read Secrets (Helm's releases) in the release namespaces only, and write nothing", () => {
+  it("lets the plan role's group get and list Secrets (Helm's release reads) in the release namespaces only, and write nothing", () => {
     const roles = Object.values(resourcesOf(inCluster, "kubernetes_role_v1"));
     expect(roles.map((r) => (r.metadata as { namespace: string }).namespace).sort()).toEqual(["kube-system", "web"]);
     for (const role of roles) {
-      expect(role.rule).toEqual([{ api_groups: [""], resources: ["secrets"], verbs: ["get", "list", "watch"] }]);
+      // Helm reads a release by listing its Secrets by label (name, owner=helm), then getting one: no watch.
+      expect(role.rule).toEqual([{ api_groups: [""], resources: ["secrets"], verbs: ["get", "list"] }]);
     }
     const bindings = Object.values(resourcesOf(inCluster, "kubernetes_role_binding_v1"));
     expect(bindings).toHaveLength(2);
@@ -35,8 +36,24 @@ describe("access to a cluster's Kubernetes API", () => {
       expect(binding.role_ref).toMatchObject({ kind: "Role" });
     }
     const clusterRoles = Object.values(resourcesOf(inCluster, "kubernetes_cluster_role_v1"));
-    expect(clusterRoles.flatMap((r) => (r.rule as { verbs: string[] }[]).flatMap((rule) => rule.verbs))).toEqual(["get", "list", "watch"]);
+    expect(clusterRoles.flatMap((r) => (r.rule as { verbs: string[] }[]).flatMap((rule) => rule.verbs)).every((verb) => ["get", "list", "watch"].includes(verb))).toBe(true);
     expect(JSON.stringify(clusterRoles)).not.toContain("secrets");
+  });
+
+  it("lets the plan role's group read the CustomResourceDefinitions the stack manages, by name, and no other", () => {
+    const [clusterRole] = Object.values(resourcesOf(inCluster, "kubernetes_cluster_role_v1"));
+    const rules = clusterRole.rule as { api_groups: string[]; resources: string[]; resource_names?: string; verbs: string[] }[];
+    const crdRule = rules.find((rule) => rule.resources.includes("customresourcedefinitions"));
+    expect(crdRule).toEqual({
+      api_groups: ["apiextensions.k8s.io"],
+      resources: ["customresourcedefinitions"],
+      // The names of the CRDs the stack applies (rendered from the pinned chart while planning).
+      resource_names: expect.stringMatching(/^\$\{keys\(local\.[A-Za-z0-9_-]+\)\}$/),
+      verbs: ["get", "list", "watch"],
+    });
+    const crdNames = /^\$\{keys\((local\.[A-Za-z0-9_-]+)\)\}$/.exec(crdRule!.resource_names!)![1];
+    const crds = Object.values(resourcesOf(inCluster, "kubernetes_manifest")).filter((m) => String(m.for_each).includes(crdNames));
+    expect(crds).toHaveLength(1);
   });
 
   it("reaches the API with a token fetched on each run", () => {

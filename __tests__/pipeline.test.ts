@@ -29,6 +29,7 @@ interface Job {
 describe("the GitHub Actions workflow", () => {
   const workflow = parse(fs.readFileSync(path.join(root, ".github/workflows/terraform.yml"), "utf8")) as {
     on: { pull_request: unknown; push: { branches: string[] } };
+    concurrency: { group: string; "cancel-in-progress": string };
     env: Record<string, string>;
     jobs: Record<string, Job>;
   };
@@ -64,7 +65,8 @@ describe("the GitHub Actions workflow", () => {
   it("plans only what a pull request or push can change, against its base, with the history to synthesize it", () => {
     const planRuns = (job: Job) => job.steps.map((s) => s.run ?? "").filter((run) => run.startsWith("npm run plan "));
     expect(planRuns(plan)).toEqual(['npm run plan -- --changed-since "origin/${{ github.base_ref }}"']);
-    expect(planRuns(deploy)).toEqual(['npm run plan -- --changed-since "${{ github.event.before }}"']);
+    // The deploy compares with the last successful deploy, not the previous push: a dropped or failed run is caught up.
+    expect(planRuns(deploy)).toEqual(["npm run plan -- --changed-since deployed"]);
     for (const job of [plan, deploy]) {
       expect(job.steps.find((s) => s.uses?.startsWith("actions/checkout@"))?.with?.["fetch-depth"]).toBe(0);
     }
@@ -80,8 +82,24 @@ describe("the GitHub Actions workflow", () => {
   });
 
   it("deploys through the project's deploy command, one stack at a time in dependency order", () => {
-    const deploys = deploy.steps.map((s) => s.run ?? "").filter((run) => run.includes("deploy"));
-    expect(deploys).toEqual(["npm run deploy -- --only $STACKS --auto-approve"]);
+    const deploys = deploy.steps.map((s) => s.run ?? "").filter((run) => /\bnpm run deploy\b|cdktf deploy/.test(run));
+    expect(deploys).toEqual(["npm run deploy -- --only $STACKS --auto-approve --record-deployed"]);
+    // Unconditional: with no stack to deploy it still records the commit.
+    expect(deploy.steps.find((s) => s.run?.startsWith("npm run deploy"))?.if).toBeUndefined();
+  });
+
+  it("refuses, before deploying, the critical dangers no merged commit acknowledged", () => {
+    const runs = deploy.steps.map((s) => s.run ?? "");
+    const gate = runs.indexOf("npm run plan-summary -- --deploy-gate deployed --out deploy-summary.md");
+    expect(gate).toBeGreaterThan(runs.indexOf("npm run plan -- --changed-since deployed"));
+    expect(gate).toBeLessThan(runs.findIndex((run) => run.startsWith("npm run deploy")));
+    expect(deploy.steps[gate].if).toBeUndefined();
+  });
+
+  it("never cancels a deploy, and keeps fork pull requests off self-hosted runners", () => {
+    expect(workflow.concurrency["cancel-in-progress"]).toBe("${{ github.event_name == 'pull_request' }}");
+    expect(workflow.concurrency.group).toContain("github.event_name");
+    expect(plan.if?.replace(/\s+/g, " ")).toContain("(vars.FLEET_RUNS_ON == '' || github.event.pull_request.head.repo.full_name == github.repository)");
   });
 
   it("runs its plans and deploys where the runner label variable says, on a supported Node LTS", () => {

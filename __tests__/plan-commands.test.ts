@@ -2,7 +2,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { terraformEnvironment } from "../modules/plan/terraform";
+import { cdktfTerraformSettings, installsFromMirror, terraformEnvironment } from "../modules/plan/terraform";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { exampleSources } from "./helpers/fleet";
 import { describeWithTerraform } from "./helpers/terraform-checks";
@@ -81,5 +81,20 @@ describeWithTerraform("the Terraform environment of npm run plan", (terraform) =
     expect(second.env.TF_CLI_CONFIG_FILE).toBe(first.env.TF_CLI_CONFIG_FILE);
     expect(path.dirname(first.env.TF_CLI_CONFIG_FILE!)).toBe(path.join(os.tmpdir(), "fleet-terraform-plugin-cache"));
     expect(leftovers()).toEqual(before);
+  });
+
+  it("tells cdktf to leave out its registry-bound provider lock behind a mirror, and only there", () => {
+    expect(cdktfTerraformSettings(terraform.providerSource).skipProviderLock).toBe(true);
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-cli-home-"));
+    const config = (text: string) => {
+      fs.writeFileSync(path.join(home, ".terraformrc"), text);
+      return installsFromMirror({ HOME: home });
+    };
+    expect(config('provider_installation {\n  network_mirror {\n    url = "https://mirror.example/"\n  }\n}\n')).toBe(true);
+    expect(config('provider_installation {\n  direct {}\n}\n')).toBe(false);
+    expect(config('plugin_cache_dir = "/tmp/cache"\n')).toBe(false);
+    fs.rmSync(path.join(home, ".terraformrc"));
+    expect(installsFromMirror({ HOME: home })).toBe(false);
+    expect(installsFromMirror({ HOME: home, TF_CLI_CONFIG_FILE: terraform.env.TF_CLI_CONFIG_FILE })).toBe(terraform.providerSource !== "registry");
   });
 });

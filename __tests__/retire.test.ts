@@ -120,7 +120,7 @@ describeWithTerraform("npm run retire with the real cdktf CLI", (terraform) => {
       expect(run.output).toContain("FORCED past 1 refusal, reason: green's last requests were the old uptime probe");
       expect(run.output).toMatch(/forced: web: green's target group demo-green-web-[0-9a-f]{6} served 42 requests in the last 30 min/);
       expect(run.output).toContain("step 2/5: destroy cluster-green-k8s, cluster-green");
-      expect(run.output).toContain("npx cdktf destroy cluster-green-k8s cluster-green --skip-synth --auto-approve");
+      expect(run.output).toContain("npx cdktf destroy cluster-green-k8s cluster-green --skip-synth --skip-provider-lock --auto-approve");
     } finally {
       aws.targetGroup("green", "web").servedRequests = undefined;
     }
@@ -133,7 +133,7 @@ describeWithTerraform("npm run retire with the real cdktf CLI", (terraform) => {
     // Drained: CloudWatch holds no datapoint for green, which counts as no request.
     expect(run.output).toContain("green served no request in the last 30 min");
     expect(aws.callNames()).toContain("cloudwatch:GetMetricData");
-    expect(run.output).toContain("npx cdktf destroy cluster-green-k8s cluster-green --skip-synth --auto-approve");
+    expect(run.output).toContain("npx cdktf destroy cluster-green-k8s cluster-green --skip-synth --skip-provider-lock --auto-approve");
     expect(run.output).not.toMatch(/Usage Error/i);
     // cdktf destroys the dependant first (it stops where Terraform starts the in-cluster provider,
     // a placeholder here) and never starts the cluster stack, which would have reached AWS.

@@ -51,6 +51,13 @@ describe("cdktf command lines", () => {
     );
   });
 
+  it("leaves out cdktf's provider lock when told (behind a provider mirror)", () => {
+    expect(deployInvocation(graph, ["edge"], { only: true, skipProviderLock: true }).argv.join(" ")).toBe(
+      "npx cdktf deploy edge --skip-synth --ignore-missing-stack-dependencies --parallelism 1 --skip-provider-lock",
+    );
+    expect(destroyInvocation(graph, ["cluster-blue-k8s"], { skipProviderLock: true }).argv).toContain("--skip-provider-lock");
+  });
+
   it("destroys a stack with its dependants, dependants first", () => {
     expect(destroyInvocation(graph, ["cluster-blue"], { autoApprove: true }).argv.join(" ")).toBe(
       "npx cdktf destroy cluster-blue-k8s cluster-blue --skip-synth --auto-approve",

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { loadFleetConfig } from "../modules/config/load";
+import { FleetConfig, loadFleetConfig } from "../modules/config/load";
 import { stacksToPlan } from "../modules/plan/changed-stacks";
 import { PLANS_DIR, runPlans } from "../modules/plan/runner";
 import { synthesizeAtRevision } from "../modules/plan/synth-at-revision";
@@ -12,11 +12,16 @@ import { runCommand } from "../modules/cli/run-command";
 import { integerFlag, parseCommandLine } from "../modules/cli/args";
 import { selectStacks } from "../modules/deploy/stack-graph";
 import { fleetStackNames } from "../modules/constructs/naming";
+import { deployedRevisionRecord } from "../modules/deploy/deployed-revision";
+import { rethrowAwsError } from "../modules/traffic/aws-clients";
 
 const USAGE = `usage: npm run plan -- [--stack NAME]... [--changed-since REV] [--offline] [--plugin-dir DIR] [--concurrency N] [--config-dir DIR]
   --stack NAME         plan only this stack, or the stacks a glob names (repeatable; default every stack)
   --changed-since REV  plan only the stacks whose Terraform differs from the configuration synthesized at git revision REV,
-                       and the stacks reading their outputs that may change; the others are reported unchanged
+                       and the stacks reading their outputs that may change; the others are reported unchanged.
+                       REV 'deployed': the revision the last successful deploy recorded beside the state
+                       (<keyPrefix>/deployed-revision in the state bucket, or in the local state folder);
+                       every stack when none is recorded yet
   --offline            plan AWS-only stacks with no AWS account (fake credentials, stand-in cross-stack values)
   --plugin-dir DIR     install providers from this mirror only (default: TF_PLUGIN_DIR, else the registry)
   --concurrency N      stacks planned at the same time (default 2)
@@ -43,7 +48,7 @@ async function main(): Promise<void> {
   const stacks = values.stack && selectStacks(fleetStackNames(fleet.clusters.map((c) => c.config.name)), values.stack);
   const outdir = path.join(configDir, "cdktf.out");
   synthesizeFleet(fleet, outdir);
-  const changedSince = values["changed-since"];
+  const changedSince = values["changed-since"] === DEPLOYED ? await deployedRevision(configDir, fleet) : values["changed-since"];
   const unchanged = changedSince === undefined ? undefined : stacksUnchangedSince(configDir, outdir, changedSince);
   // Offline plans write stand-in state for cross-stack values: they run on a scratch copy, never beside real state.
   const scratch = values.offline ? fs.mkdtempSync(path.join(os.tmpdir(), "fleet-offline-plan-")) : undefined;
@@ -66,8 +71,20 @@ async function main(): Promise<void> {
     if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
   }
   const planned = statuses.filter((s) => s.status === "planned").length;
-  console.log(`${planned} of ${statuses.length} stacks planned into ${path.join("cdktf.out", PLANS_DIR)}`);
+  const deferred = statuses.filter((s) => s.status === "deferred").length;
+  console.log(`${planned} of ${statuses.length} stacks planned into ${path.join("cdktf.out", PLANS_DIR)}${deferred > 0 ? `; ${deferred} plan after the stacks they read from apply` : ""}`);
   if (statuses.some((s) => s.status === "failed")) process.exitCode = 1;
+}
+
+/** `--changed-since` value naming the revision recorded by the last successful deploy. */
+const DEPLOYED = "deployed";
+
+/** The revision the last successful deploy recorded; undefined (plan every stack) when none is recorded yet. */
+async function deployedRevision(configDir: string, fleet: FleetConfig): Promise<string | undefined> {
+  const record = deployedRevisionRecord(fleet.platform, configDir);
+  const revision = await record.read().catch(rethrowAwsError);
+  console.log(revision ? `last deployed revision: ${revision} (${record.location})` : `planning every stack: no deployed revision recorded at ${record.location} yet`);
+  return revision;
 }
 
 /** The stacks whose plan cannot differ from the one at `revision`; none when the revision cannot be compared. */

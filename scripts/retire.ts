@@ -7,6 +7,7 @@ import { EDGE_STACK } from "../modules/constructs/naming";
 import { projectRoot } from "../modules/support/project-root";
 import { runCommand } from "../modules/cli/run-command";
 import { synthesizeFleet } from "../modules/synth/synth";
+import { cdktfTerraformSettings } from "../modules/plan/terraform";
 import { cloudWatchClient, elbClient, logsClient, rethrowAwsError } from "../modules/traffic/aws-clients";
 import { DEFAULT_IDLE_MINUTES, IDLE_MINUTES_BOUNDS } from "../modules/traffic/idle";
 import { runPreflight } from "../modules/traffic/preflight";
@@ -56,12 +57,14 @@ async function main(): Promise<void> {
   const fleet = loadFleetConfig(configDir);
   const retirement = planRetirement(fleet, positionals[0]);
   const autoApprove = values["auto-approve"];
+  const terraform = cdktfTerraformSettings();
+  const skipProviderLock = terraform.skipProviderLock;
   const again = `fix it and run npm run retire -- ${retirement.cluster} again`;
   const step = (n: number, text: string) => console.log(`step ${n}/5: ${text}`);
   const run = (n: number, invocation: CdktfInvocation) => {
     console.log(`  ${invocation.argv.join(" ")}`);
     if (values["dry-run"]) return;
-    runCdktf(invocation, `step ${n} failed`, again);
+    runCdktf(invocation, `step ${n} failed`, again, terraform.env);
   };
 
   const retire = async () => {
@@ -74,7 +77,7 @@ async function main(): Promise<void> {
       for (const line of await runPreflight(remaining, [EDGE_STACK], { forceReason: values.force })) console.log(`  ${line}`);
     }
 
-    const destroy = synthesized(configDir, fleet, (graph, output) => destroyInvocation(graph, [retirement.stack], { autoApprove, output }));
+    const destroy = synthesized(configDir, fleet, (graph, output) => destroyInvocation(graph, [retirement.stack], { autoApprove, output, skipProviderLock }));
     step(2, `destroy ${destroy.stacks.join(", ")} (bindings, controller, then EKS, nodes, IAM; KMS keys scheduled for deletion)`);
     run(2, destroy);
 
@@ -88,7 +91,7 @@ async function main(): Promise<void> {
     }
     fs.rmSync(path.join(configDir, retirement.file));
 
-    const deploy = synthesized(configDir, loadFleetConfig(configDir), (graph, output) => deployInvocation(graph, [EDGE_STACK], { only: true, autoApprove, output }));
+    const deploy = synthesized(configDir, loadFleetConfig(configDir), (graph, output) => deployInvocation(graph, [EDGE_STACK], { only: true, autoApprove, output, skipProviderLock }));
     step(5, `deploy ${EDGE_STACK} (drops ${retirement.cluster}'s target groups)`);
     run(5, deploy);
   };

@@ -58,9 +58,8 @@ export function offlineCliEnvironment(awsMirror: string, aws: Record<string, str
   return {
     ...env,
     HOME: home,
+    // Providers only from the mirror, as in an air-gapped team: the product must not need the registry.
     TF_CLI_CONFIG_FILE: cliConfig,
-    // cdktf runs `terraform providers lock`, which asks the registry unless told to use the mirror.
-    TF_CLI_ARGS_providers_lock: `-fs-mirror=${mirror}`,
     AWS_EC2_METADATA_DISABLED: "true",
     AWS_CONFIG_FILE: path.join(home, "no-aws-config"),
     AWS_SHARED_CREDENTIALS_FILE: path.join(home, "no-aws-credentials"),
@@ -71,7 +70,7 @@ export function offlineCliEnvironment(awsMirror: string, aws: Record<string, str
   };
 }
 
-/** A copy of the project's tracked files (and its build), sharing its node_modules. */
+/** A copy of the project's tracked files (and its build), sharing its node_modules, committed in a repository of its own. */
 export function scratchProject(): string {
   const root = projectRoot();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-cli-project-"));
@@ -82,6 +81,13 @@ export function scratchProject(): string {
     fs.copyFileSync(path.join(root, file), path.join(dir, file));
   }
   fs.symlinkSync(path.join(root, "node_modules"), path.join(dir, "node_modules"));
+  // A checkout, as users have: commands that record or compare revisions read its history.
+  const git = (...args: string[]) => execFileSync("git", ["-C", dir, ...args], { stdio: "pipe" });
+  git("init", "-q");
+  // The link to the shared packages is not part of the checkout (.gitignore names the folder, not a link).
+  fs.appendFileSync(path.join(dir, ".git", "info", "exclude"), "/node_modules\n");
+  git("add", "-A");
+  git("-c", "user.name=fleet", "-c", "user.email=fleet@example.com", "commit", "-qm", "checkout");
   if (fs.existsSync(path.join(root, "dist"))) fs.cpSync(path.join(root, "dist"), path.join(dir, "dist"), { recursive: true });
   return dir;
 }

@@ -7,9 +7,15 @@ export const motoUnavailable: string | undefined = (() => {
   return probe.error || probe.status !== 0 ? `moto_server is not on PATH (${probe.error?.message ?? `exit ${probe.status}`}): pip install "moto[server]" to run these checks` : undefined;
 })();
 
-/** A moto_server (the AWS emulator) on a free loopback port. */
+/** A running moto_server (the AWS emulator) on a free loopback port. */
 export interface Moto {
   readonly url: string;
+  /**
+   * The response body of one API call in `region`: Query protocol (`params`
+   * as a form, e.g. ec2, iam), or JSON protocol (`target`, e.g.
+   * `Logs_20140328.DescribeLogGroups`, with `body`), or a REST GET (`restPath`, e.g. eks).
+   */
+  call(service: string, region: string, request: { params?: string; target?: string; body?: object; restPath?: string }): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -22,32 +28,55 @@ async function freePort(): Promise<number> {
 }
 
 async function answering(url: string, child: ChildProcess): Promise<void> {
-  for (let waited = 0; waited < 20_000; waited += 100) {
-    if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}`);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`moto_server exited (${child.exitCode}) before answering on ${url}`);
     try {
-      await fetch(`${url}/moto-api/`);
+      await fetch(`${url}/moto-api/`, { signal: AbortSignal.timeout(2_000) });
       return;
     } catch {
+      if (Date.now() > deadline) {
+        child.kill();
+        throw new Error(`moto_server did not answer on ${url} within 60 s`);
+      }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
-  throw new Error(`moto_server did not answer at ${url} within 20 s`);
 }
 
-/** Starts moto_server on a free 127.0.0.1 port and waits until it answers. */
-export async function startMoto(): Promise<Moto> {
+/**
+ * Starts moto_server on a free 127.0.0.1 port and waits until it answers;
+ * with `accountId`, as that account with AWS's managed IAM policies loaded
+ * (both are read at start).
+ */
+export async function startMoto(accountId?: string): Promise<Moto> {
   const port = await freePort();
-  const child = spawn("moto_server", ["-H", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
   const url = `http://127.0.0.1:${port}`;
+  const env = accountId ? { ...process.env, MOTO_ACCOUNT_ID: accountId, MOTO_IAM_LOAD_MANAGED_POLICIES: "true" } : process.env;
+  const child = spawn("moto_server", ["-H", "127.0.0.1", "-p", String(port)], { env, stdio: "ignore" });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   await answering(url, child);
   return {
     url,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      }),
+    async call(service, region, { params, target, body: json = {}, restPath }) {
+      // moto reads the region and service from the credential scope and checks no signature.
+      const headers: Record<string, string> = { Authorization: `AWS4-HMAC-SHA256 Credential=test/20260101/${region}/${service}/aws4_request, SignedHeaders=host, Signature=0` };
+      if (target) Object.assign(headers, { "X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.1" });
+      else if (params) headers["Content-Type"] = "application/x-www-form-urlencoded";
+      const response = await fetch(`${url}${restPath ?? "/"}`, {
+        method: restPath ? "GET" : "POST",
+        headers,
+        body: restPath ? undefined : target ? JSON.stringify(json) : params,
+        signal: AbortSignal.timeout(60_000),
+      });
+      const body = await response.text();
+      if (!response.ok) throw new Error(`moto ${service} ${target ?? params ?? restPath}: HTTP ${response.status}: ${body.slice(0, 300)}`);
+      return body;
+    },
+    async stop() {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      await exited;
+    },
   };
 }
 

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { TerraformIterator, TerraformLocal } from "cdktf";
+import { Fn, TerraformIterator, TerraformLocal } from "cdktf";
 import { DataHelmTemplate } from "@cdktf/provider-helm/lib/data-helm-template";
 import { Manifest } from "@cdktf/provider-kubernetes/lib/manifest";
 
@@ -26,6 +26,8 @@ export interface ChartCrdsProps {
  */
 export class ChartCrds extends Construct {
   readonly crds: Manifest;
+  /** The names of the CRDs applied, known while planning. */
+  readonly names: string[];
 
   constructor(scope: Construct, id: string, props: ChartCrdsProps) {
     super(scope, id);
@@ -46,6 +48,7 @@ export class ChartCrds extends Construct {
       "by-name",
       `\${{ for crd in flatten([for file in ${files} : provider::kubernetes::manifest_decode_multi(file)]) : crd.metadata.name => jsonencode(crd) if crd.kind == "CustomResourceDefinition" }}`,
     );
+    this.names = Fn.keys(byName.asAnyMap);
     const crd = TerraformIterator.fromMap(byName.asAnyMap);
     // Labelled with the chart version they come from: a version bump shows on every CRD in the plan.
     const labels = `{ "helm.sh/chart" = "${props.chart}-${props.version}", "app.kubernetes.io/managed-by" = "terraform" }`;

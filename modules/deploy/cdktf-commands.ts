@@ -15,11 +15,22 @@ export interface CdktfOptions {
   readonly autoApprove?: boolean;
   /** The synthesized output, relative to the project root. @default "cdktf.out" */
   readonly output?: string;
+  /**
+   * Leave out cdktf's `terraform providers lock` on a stack's first init: it
+   * asks the registry whatever the CLI configuration's mirrors say, so it fails
+   * behind a mirror. `terraform init` still writes the lock file from the mirror.
+   * @default false
+   */
+  readonly skipProviderLock?: boolean;
 }
 
 /** The flags of {@link CdktfOptions}. */
 function commonFlags(options: CdktfOptions): string[] {
-  return [...(options.output && options.output !== "cdktf.out" ? ["--output", options.output] : []), ...(options.autoApprove ? ["--auto-approve"] : [])];
+  return [
+    ...(options.output && options.output !== "cdktf.out" ? ["--output", options.output] : []),
+    ...(options.skipProviderLock ? ["--skip-provider-lock"] : []),
+    ...(options.autoApprove ? ["--auto-approve"] : []),
+  ];
 }
 
 export interface DeployOptions extends CdktfOptions {
@@ -56,9 +67,10 @@ export function destroyInvocation(graph: StackGraph, selected: readonly string[]
 
 /**
  * Runs an invocation from the project root, where `cdktf.json` and the CLI
- * are; a failure is a {@link UserError}: `failure`, the exit code, then `advice`.
+ * are, in `env` (@default the process's environment); a failure is a
+ * {@link UserError}: `failure`, the exit code, then `advice`.
  */
-export function runCdktf(invocation: CdktfInvocation, failure: string, advice?: string): void {
-  const result = spawnSync(invocation.argv[0], invocation.argv.slice(1), { cwd: projectRoot(), stdio: "inherit" });
+export function runCdktf(invocation: CdktfInvocation, failure: string, advice?: string, env: NodeJS.ProcessEnv = process.env): void {
+  const result = spawnSync(invocation.argv[0], invocation.argv.slice(1), { cwd: projectRoot(), stdio: "inherit", env });
   if (result.status !== 0) throw new UserError(`${failure} (exit ${result.status ?? result.signal})${advice ? `; ${advice}` : ""}`);
 }

@@ -99,7 +99,8 @@ function failoverReverts(traffic: readonly TrafficRow[]): Danger[] {
   return services.flatMap((service) => {
     const rows = traffic.filter((r) => r.service === service);
     const failover = rows.some((r) => r.deployed !== undefined && r.before !== undefined && r.deployed !== r.before);
-    if (!failover || rows.every((r) => r.after === undefined || r.after === r.before)) return [];
+    // A target group the plan adds carries nothing live: at weight 0 it leaves the failover as it is.
+    if (!failover || rows.every((r) => r.after === undefined || r.after === (r.before ?? 0))) return [];
     const list = (pick: (r: TrafficRow) => number | undefined) => rows.map((r) => `${r.cluster}=${pick(r) ?? "–"}`).join(" ");
     return [
       {

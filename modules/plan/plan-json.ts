@@ -98,7 +98,7 @@ export function hasChanges(stack: StackPlan): boolean {
   return Object.values(counts(stack.plan)).some((n) => n > 0);
 }
 
-/** Stacks with changes to apply, for deploying only those. */
+/** Stacks with changes to apply, and those planned only once others are applied, for deploying only those. */
 export function changedStackNames(stacks: readonly StackPlan[]): string[] {
-  return stacks.filter(hasChanges).map((s) => s.stack);
+  return stacks.filter((s) => hasChanges(s) || s.status === "deferred").map((s) => s.stack);
 }

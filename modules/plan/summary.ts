@@ -20,6 +20,8 @@ export interface PlanSummary {
   readonly traffic: readonly TrafficRow[];
   /** Stacks that should have been planned and were not (failed, or skipped). */
   readonly notPlanned: readonly StackPlan[];
+  /** Stacks planned once stacks they read outputs from are applied (the deploy applies those first). */
+  readonly deferred: readonly StackPlan[];
   /** Stacks left unplanned because nothing that could change their plan changed. */
   readonly unchanged: readonly StackPlan[];
   readonly exitCode: number;
@@ -127,7 +129,8 @@ export interface SummaryOptions {
 export function summarizePlans(stacks: readonly StackPlan[], options: SummaryOptions = {}): PlanSummary {
   const traffic = trafficTable(stacks);
   const dangers = findDangers(stacks, traffic);
-  const notPlanned = stacks.filter((s) => s.status !== "planned" && s.status !== "unchanged");
+  const notPlanned = stacks.filter((s) => s.status !== "planned" && s.status !== "unchanged" && s.status !== "deferred");
+  const deferred = stacks.filter((s) => s.status === "deferred");
   const unchanged = stacks.filter((s) => s.status === "unchanged");
   const failed = stacks.filter((s) => s.status === "failed");
   const changedStacks = stacks.filter(hasChanges);
@@ -137,6 +140,7 @@ export function summarizePlans(stacks: readonly StackPlan[], options: SummaryOpt
     dangers.length > 0 ? `⚠️ ${dangers.length} dangerous change${dangers.length === 1 ? "" : "s"}` : "no dangerous changes",
     `${changedStacks.length} of ${stacks.length} stacks change`,
     notPlanned.length > 0 ? `${notPlanned.length} not planned` : "",
+    deferred.length > 0 ? `${deferred.length} plan${deferred.length === 1 ? "s" : ""} after another stack applies` : "",
     unchanged.length > 0 ? `${unchanged.length} unchanged` : "",
   ].filter(Boolean);
   head.push(`## Terraform plan: ${verdict.join(" · ")}`, "");
@@ -162,8 +166,13 @@ export function summarizePlans(stacks: readonly StackPlan[], options: SummaryOpt
   head.push("### Stacks", "", "| stack | create | update | replace | delete | |", "|---|---|---|---|---|---|");
   for (const s of stacks) {
     if (s.status === "unchanged") continue;
+    const reason = (s.reason ?? "").replace(/\s+/g, " ").replace(/\|/g, "\\|").slice(0, 300);
+    if (s.status === "deferred") {
+      head.push(`| ${s.stack} | – | – | – | – | ⏳ ${reason} |`);
+      continue;
+    }
     if (s.status !== "planned") {
-      head.push(`| ${s.stack} | – | – | – | – | ⚠️ not planned (${s.status}): ${(s.reason ?? "").replace(/\s+/g, " ").replace(/\|/g, "\\|").slice(0, 300)} |`);
+      head.push(`| ${s.stack} | – | – | – | – | ⚠️ not planned (${s.status}): ${reason} |`);
       continue;
     }
     const c = counts(s.plan);
@@ -171,6 +180,13 @@ export function summarizePlans(stacks: readonly StackPlan[], options: SummaryOpt
     head.push(`| ${s.stack} | ${c.create} | ${c.update} | ${c.replace} | ${c.delete} | ${total === 0 ? "no changes" : ""} |`);
   }
   head.push("");
+  if (deferred.length > 0) {
+    head.push(
+      `⏳ ${deferred.map((s) => `\`${s.stack}\``).join(", ")} read${deferred.length === 1 ? "s" : ""} outputs that other stacks are yet to create or change: ` +
+        "the deploy applies those stacks first, then plans and applies these (review their changes in the configuration).",
+      "",
+    );
+  }
   for (const reason of new Set(unchanged.map((s) => s.reason))) {
     const names = unchanged.filter((s) => s.reason === reason).map((s) => `\`${s.stack}\``);
     head.push(`Not planned, ${reason} (${names.length}): ${names.join(", ")}`, "");
@@ -192,5 +208,5 @@ export function summarizePlans(stacks: readonly StackPlan[], options: SummaryOpt
 
   const dangerous = dangers.length > 0 && !options.allowDangerous;
   const exitCode = dangerous ? EXIT_DANGER : failed.length > 0 ? EXIT_NOT_PLANNED : EXIT_OK;
-  return { markdown, dangers, traffic, notPlanned, unchanged, exitCode };
+  return { markdown, dangers, traffic, notPlanned, deferred, unchanged, exitCode };
 }

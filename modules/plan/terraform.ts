@@ -51,6 +51,37 @@ export function terraformEnvironment(options: TerraformEnvironmentOptions = {}):
   return { env: { ...base, TF_CLI_CONFIG_FILE: cliConfig }, providerSource: options.pluginDir };
 }
 
+/** A CLI configuration's `provider_installation` block naming a filesystem or network mirror. */
+const MIRROR_INSTALLATION = /provider_installation\s*\{[^]*?\b(?:filesystem_mirror|network_mirror)\s*\{/;
+
+/**
+ * Whether terraform run in `env` installs providers from a mirror: its CLI
+ * configuration (`TF_CLI_CONFIG_FILE`, else `~/.terraformrc`) has a
+ * `provider_installation` block with a filesystem or network mirror.
+ */
+export function installsFromMirror(env: NodeJS.ProcessEnv): boolean {
+  const cliConfig = env.TF_CLI_CONFIG_FILE || (env.HOME ? path.join(env.HOME, ".terraformrc") : undefined);
+  if (!cliConfig || !fs.existsSync(cliConfig)) return false;
+  return MIRROR_INSTALLATION.test(fs.readFileSync(cliConfig, "utf8"));
+}
+
+/** How the cdktf CLI runs terraform: its environment, and whether to leave out its `terraform providers lock`. */
+export interface CdktfTerraformSettings {
+  readonly env: NodeJS.ProcessEnv;
+  /** True behind a mirror: `terraform providers lock` asks the registry whatever the mirrors are. */
+  readonly skipProviderLock: boolean;
+}
+
+/**
+ * The settings for `cdktf deploy` / `destroy`: with a plugin folder (`TF_PLUGIN_DIR`),
+ * a CLI configuration installing providers only from it; else the user's own
+ * environment and CLI configuration. Behind a mirror either way, no provider lock.
+ */
+export function cdktfTerraformSettings(pluginDir: string | undefined = process.env.TF_PLUGIN_DIR): CdktfTerraformSettings {
+  const env = pluginDir ? terraformEnvironment({ pluginDir }).env : process.env;
+  return { env, skipProviderLock: installsFromMirror(env) };
+}
+
 const execFileAsync = promisify(execFile);
 
 /** Runs terraform in `dir`; rejects with its output when it fails. */

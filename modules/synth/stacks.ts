@@ -212,6 +212,7 @@ export class InClusterStack extends FleetStack {
       new PlanReaderRbac(this, "plan-reader", {
         group: PLAN_READERS_GROUP,
         namespaces: [CONTROLLER_NAMESPACE, ...services.map((s) => s.namespace)],
+        customResourceDefinitions: controller.crds.names,
         dependsOn: [controller.release, ...controller.bindingReleases],
       });
     }

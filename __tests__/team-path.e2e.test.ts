@@ -1,0 +1,236 @@
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import {
+  DescribeRulesCommand,
+  DescribeTagsCommand,
+  DescribeTargetGroupsCommand,
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  ElasticLoadBalancingV2Client,
+  RegisterTargetsCommand,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
+import { BucketLocationConstraint, CreateBucketCommand, GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { parseFleetConfig } from "../modules/config/load";
+import { CliRun, offlineCliEnvironment, runCommandLine, scratchProject } from "./helpers/cdktf-cli";
+import { exampleSources } from "./helpers/fleet";
+import { Moto, motoUnavailable, startMoto } from "./helpers/moto";
+import { describeWithTerraform } from "./helpers/terraform-checks";
+
+/**
+ * The team path end to end, against moto server (a real AWS emulator) with
+ * the real cdktf CLI, Terraform and AWS provider, and S3 state: a first deploy,
+ * an empty plan, an emergency shift and the preflight guarding it, a pull
+ * request adding a cluster, the deploy job catching up both, and a destroy
+ * that leaves nothing behind.
+ *
+ * What the emulator cannot cover: moto has no EKS add-ons, access entries, pod
+ * identity associations nor cluster security group, so a cluster stack applies
+ * only in part there (the test prints what failed), and no in-cluster stack runs
+ * (the Helm and Kubernetes providers are placeholders here: they need a cluster).
+ */
+
+const fleet = parseFleetConfig(exampleSources());
+const { accountId, region, name } = fleet.platform;
+const BUCKET = "fleet-e2e-state";
+const RECORD_KEY = `${name}/deployed-revision`;
+/** The emulated account's credentials: moto takes any. */
+const CREDENTIALS = { accessKeyId: "test", secretAccessKey: "test" };
+
+const unavailable = motoUnavailable;
+const describeWithMoto = unavailable
+  ? (title: string) => describe.skip(`${title} (skipped: ${unavailable})`, () => it("needs moto_server", () => undefined))
+  : describeWithTerraform;
+
+describeWithMoto("the team path against moto server", (terraform) => {
+  let moto: Moto;
+  let project: string;
+  let env: NodeJS.ProcessEnv;
+  let elb: ElasticLoadBalancingV2Client;
+  let s3: S3Client;
+  let firstDeploy: string;
+
+  const run = (commandLine: string, extraEnv: Record<string, string> = {}): Promise<CliRun> => runCommandLine(commandLine, project, { ...env, ...extraEnv });
+  /** Runs a command line that must succeed; its output shows in the failure when it does not. */
+  const succeed = async (commandLine: string, extraEnv: Record<string, string> = {}): Promise<string> => {
+    const result = await run(commandLine, extraEnv);
+    const statusFile = path.join(project, "cdktf.out", "plans", "status.json");
+    // A plan's progress lines give the first line of a failure; the rest is in status.json.
+    const planFailures = commandLine.startsWith("npm run plan ") && fs.existsSync(statusFile) ? fs.readFileSync(statusFile, "utf8") : "";
+    const output = result.status === 0 ? "" : `${result.output.slice(-6000)}${planFailures}`;
+    expect({ commandLine, status: result.status, output }).toEqual({ commandLine, status: 0, output: "" });
+    return result.output;
+  };
+  const git = (...args: string[]) => execFileSync("git", ["-C", project, "-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { encoding: "utf8", stdio: "pipe" }).trim();
+  const recorded = async () => (await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: RECORD_KEY }))).Body!.transformToString()).trim();
+  /**
+   * What the fleet could have left in the account, read through the APIs
+   * (moto keeps deleted objects in its own inventory): counts per kind, the
+   * account's defaults (default VPC, its subnets and security groups) left out.
+   */
+  const leftovers = async () => {
+    const ec2 = (action: string) => moto.call("ec2", region, { params: `Action=${action}&Version=2016-11-15` });
+    const count = (text: string, pattern: RegExp) => [...text.matchAll(pattern)].length;
+    const keys = JSON.parse(await moto.call("kms", region, { target: "TrentService.ListKeys" })).Keys as { KeyId: string }[];
+    const keyStates = await Promise.all(
+      keys.map(async ({ KeyId }) => {
+        const described = await moto.call("kms", region, { target: "TrentService.DescribeKey", body: { KeyId } });
+        return (JSON.parse(described) as { KeyMetadata: { KeyState: string } }).KeyMetadata.KeyState;
+      }),
+    );
+    return {
+      vpcs: count(await ec2("DescribeVpcs"), /<isDefault>false<\/isDefault>/g),
+      subnets: count(await ec2("DescribeSubnets"), /<defaultForAz>false<\/defaultForAz>/g),
+      natGateways: count(await ec2("DescribeNatGateways"), /<state>(?:pending|available|deleting)<\/state>/g),
+      addresses: count(await ec2("DescribeAddresses"), /<allocationId>/g),
+      internetGateways: count(await ec2("DescribeInternetGateways"), /<internetGatewayId>/g),
+      flowLogs: count(await ec2("DescribeFlowLogs"), /<flowLogId>/g),
+      loadBalancers: (await elb.send(new DescribeLoadBalancersCommand({}))).LoadBalancers?.length ?? 0,
+      targetGroups: (await targetGroups()).length,
+      roles: count(await moto.call("iam", region, { params: "Action=ListRoles&Version=2010-05-08" }), /<RoleName>/g),
+      logGroups: (JSON.parse(await moto.call("logs", region, { target: "Logs_20140328.DescribeLogGroups" })).logGroups as unknown[]).length,
+      eksClusters: (JSON.parse(await moto.call("eks", region, { restPath: "/clusters" })).clusters as unknown[]).length,
+      kmsKeysNotPendingDeletion: keyStates.filter((state) => state !== "PendingDeletion").length,
+    };
+  };
+  const targetGroups = async () => (await elb.send(new DescribeTargetGroupsCommand({}))).TargetGroups ?? [];
+  const webRule = async () => {
+    const [alb] = (await elb.send(new DescribeLoadBalancersCommand({}))).LoadBalancers ?? [];
+    const [listener] = (await elb.send(new DescribeListenersCommand({ LoadBalancerArn: alb.LoadBalancerArn }))).Listeners ?? [];
+    const rule = ((await elb.send(new DescribeRulesCommand({ ListenerArn: listener.ListenerArn }))).Rules ?? []).find((r) => !r.IsDefault)!;
+    const tags = (await elb.send(new DescribeTagsCommand({ ResourceArns: [rule.RuleArn!] }))).TagDescriptions?.[0]?.Tags ?? [];
+    const groups = new Map((await targetGroups()).map((g) => [g.TargetGroupArn, g.TargetGroupName]));
+    const live = (rule.Actions?.[0]?.ForwardConfig?.TargetGroups ?? []).map((t) => `${groups.get(t.TargetGroupArn)!.split("-")[1]}=${t.Weight}`).sort();
+    return { live: live.join(" "), deployed: tags.find((t) => t.Key === "deployed-weights")?.Value };
+  };
+
+  beforeAll(async () => {
+    moto = await startMoto(accountId);
+    const client = { region, endpoint: moto.url, credentials: CREDENTIALS };
+    elb = new ElasticLoadBalancingV2Client(client);
+    s3 = new S3Client({ ...client, forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }));
+    project = scratchProject();
+    fs.appendFileSync(path.join(project, "platform.yaml"), `\nstateBackend:\n  type: s3\n  bucket: ${BUCKET}\n`);
+    git("commit", "-qam", "state in S3");
+    // A team's machine: providers from a mirror named in the CLI configuration, AWS at the emulator.
+    env = offlineCliEnvironment(terraform.providerSource, {
+      AWS_ENDPOINT_URL: moto.url,
+      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+      AWS_REGION: region,
+      // A plugin cache of its own: Terraform's is not safe for installs from other tests running at the same time.
+      TF_PLUGIN_CACHE_DIR: fs.mkdtempSync(path.join(os.tmpdir(), "fleet-e2e-plugin-cache-")),
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    elb?.destroy();
+    s3?.destroy();
+    await moto?.stop();
+  });
+
+  it("deploys network and edge into an empty account with npm run deploy, recording the deployed commit", async () => {
+    const deploy = await run("npm run deploy -- edge --auto-approve --record-deployed");
+    expect(deploy.output).toContain("deploying network → edge\n");
+    expect(deploy.output).toContain("--skip-provider-lock");
+    expect(deploy.output).toMatch(/network\s+Apply complete! Resources: \d+ added, 0 changed, 0 destroyed/);
+    expect(deploy.output).toMatch(/edge\s+Apply complete! Resources: \d+ added, 0 changed, 0 destroyed/);
+    expect(deploy.status).toBe(0);
+    // The clusters of the configuration are not deployed: the emulator cannot run them (see above).
+    firstDeploy = git("rev-parse", "HEAD");
+    expect(deploy.output).toContain(`recorded ${firstDeploy} as deployed in s3://${BUCKET}/${RECORD_KEY}`);
+    expect(await recorded()).toBe(firstDeploy);
+  }, 900_000);
+
+  it("plans no change next", async () => {
+    await succeed("npm run plan -- --stack network --stack edge");
+    expect(await succeed("npm run -s plan-summary")).toContain("no dangerous changes · 0 of 6 stacks change");
+  }, 600_000);
+
+  it("shifts live at once with registered targets, and the preflight refuses a deploy of the old files", async () => {
+    for (const group of await targetGroups()) {
+      const targets = [1, 2].map((n) => ({ Id: `10.40.${group.TargetGroupName!.includes("-blue-") ? 1 : 2}.${n}`, Port: 8080 }));
+      await elb.send(new RegisterTargetsCommand({ TargetGroupArn: group.TargetGroupArn, Targets: targets }));
+    }
+    await succeed("npm run shift -- --to green --now");
+    expect(await webRule()).toEqual({ live: "blue=0 green=100", deployed: "blue=50 green=50" });
+
+    git("stash", "-q");
+    const preflight = await run("npm run preflight -- edge");
+    expect(preflight.output).toMatch(/revert/i);
+    expect(preflight.status).not.toBe(0);
+    git("stash", "pop", "-q");
+    // Merged; its deploy run never comes (GitHub dropped it for a newer one).
+    git("commit", "-qam", "Shift web to green");
+  }, 600_000);
+
+  it("plans a pull request adding a cluster without failing: the new cluster's stacks plan after edge applies", async () => {
+    const base = git("rev-parse", "HEAD");
+    git("checkout", "-qb", "add-purple");
+    const green = fs.readFileSync(path.join(project, "clusters", "green.yaml"), "utf8");
+    fs.writeFileSync(path.join(project, "clusters", "purple.yaml"), green.replace("name: green", "name: purple").replace(/web: \d+/, "web: 0"));
+    git("add", "clusters/purple.yaml");
+    git("commit", "-qm", "Add the purple cluster");
+
+    await succeed(`npm run plan -- --changed-since ${base}`);
+    const statuses = JSON.parse(fs.readFileSync(path.join(project, "cdktf.out", "plans", "status.json"), "utf8")) as { stack: string; status: string; after?: string[] }[];
+    expect(statuses.filter((s) => s.status !== "unchanged").map((s) => [s.stack, s.status, s.after])).toEqual([
+      ["cluster-purple", "deferred", ["edge"]],
+      ["cluster-purple-k8s", "deferred", ["cluster-purple", "edge"]],
+      ["edge", "planned", undefined],
+    ]);
+    await succeed("npm run -s plan-summary -- --out pr-summary.md");
+    const markdown = fs.readFileSync(path.join(project, "pr-summary.md"), "utf8");
+    expect(markdown).toContain("| cluster-purple | – | – | – | – | ⏳ plans after edge applies: edge's plan creates or changes the output it reads");
+    expect(markdown).toContain("| web | purple | – → 0 **changed** |");
+    git("checkout", "-q", "-");
+    git("merge", "-q", "--ff-only", "add-purple");
+  }, 600_000);
+
+  it("deploys the merged changes in one run: the missed shift and the new cluster, edge first", async () => {
+    expect(await succeed("npm run plan -- --changed-since deployed")).toContain(`last deployed revision: ${firstDeploy} (s3://${BUCKET}/${RECORD_KEY})`);
+    await succeed("npm run -s plan-summary -- --deploy-gate deployed --out deploy-summary.md");
+    const stacks = (await succeed("npm run -s plan-summary -- --list-changed")).trim().split("\n").join(" ");
+    expect(stacks).toBe("cluster-purple cluster-purple-k8s edge");
+
+    const deploy = await run("npm run deploy -- --only $STACKS --auto-approve --record-deployed", { STACKS: stacks });
+    expect(deploy.output).toContain("deploying edge → cluster-purple → cluster-purple-k8s\n");
+    const edgeApplied = deploy.output.search(/edge\s+Apply complete! Resources: 1 added, 1 changed, 0 destroyed/);
+    expect(edgeApplied).toBeGreaterThan(-1);
+    // The cluster stack is planned only once edge is applied, with its new target group's ARN.
+    // (cdktf initializes every stack first; the cluster's plan and apply come after edge's apply.)
+    expect(deploy.output.search(/^cluster-purple {2,}.*(?:Creating\.\.\.|Terraform will perform|Error:)/m)).toBeGreaterThan(edgeApplied);
+    expect(await webRule()).toEqual({ live: "blue=0 green=100 purple=0", deployed: "blue=0 green=100 purple=0" });
+    await succeed("npm run preflight -- edge");
+
+    // As far as the emulator allows: it has no access entries, add-ons, pod identity, cluster security group.
+    const uncovered = [...new Set(deploy.output.split("\n").filter((line) => /^cluster-purple.*Error:|^\s+Error:/.test(line)).map((line) => line.trim()))];
+    console.log(`cluster-purple as far as moto server goes; not covered:\n  ${uncovered.join("\n  ")}`);
+    expect(deploy.status).not.toBe(0);
+    expect(deploy.output).toContain(`nothing recorded: s3://${BUCKET}/${RECORD_KEY} still names ${firstDeploy}, so the next deploy with --record-deployed plans this change again`);
+    // A failed run records nothing: the next one plans the same changes again.
+    expect(await recorded()).toBe(firstDeploy);
+  }, 900_000);
+
+  it("destroys everything, leaving nothing behind but the state files", async () => {
+    const destroyed = await succeed("npx cdktf destroy cluster-purple edge network --skip-synth --ignore-missing-stack-dependencies --parallelism 1 --skip-provider-lock --auto-approve");
+    expect(destroyed.match(/^(?:cluster-purple|edge|network)\s+Destroy complete! Resources: \d+ destroyed/gm)?.map((line) => line.split(/\s+/)[0])).toEqual(["cluster-purple", "edge", "network"]);
+    // State files and the deployed-revision record stay in the bucket; KMS keys wait out their deletion window.
+    expect(await leftovers()).toEqual({
+      vpcs: 0,
+      subnets: 0,
+      natGateways: 0,
+      addresses: 0,
+      internetGateways: 0,
+      flowLogs: 0,
+      loadBalancers: 0,
+      targetGroups: 0,
+      roles: 0,
+      logGroups: 0,
+      eksClusters: 0,
+      kmsKeysNotPendingDeletion: 0,
+    });
+  }, 900_000);
+});

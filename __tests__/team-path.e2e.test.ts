@@ -197,7 +197,8 @@ describeWithMoto("the team path against moto server", (terraform) => {
 
     const deploy = await run("npm run deploy -- --only $STACKS --auto-approve --record-deployed", { STACKS: stacks });
     expect(deploy.output).toContain("deploying edge → cluster-purple → cluster-purple-k8s\n");
-    const edgeApplied = deploy.output.search(/edge\s+Apply complete! Resources: 1 added, 1 changed, 0 destroyed/);
+    // Purple's target group and the failover's two alarms on it are added; the listener rule changes.
+    const edgeApplied = deploy.output.search(/edge\s+Apply complete! Resources: 3 added, 1 changed, 0 destroyed/);
     expect(edgeApplied).toBeGreaterThan(-1);
     // The cluster stack is planned only once edge is applied, with its new target group's ARN.
     // (cdktf initializes every stack first; the cluster's plan and apply come after edge's apply.)

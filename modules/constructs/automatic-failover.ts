@@ -146,7 +146,7 @@ export class AutomaticFailover extends Construct {
       // One writer of the rules from this side: a second invocation waits its turn (throttled, retried).
       reservedConcurrentExecutions: 1,
       environment: { variables: { [FAILOVER_TOPIC_VARIABLE]: this.topic.arn } },
-      loggingConfig: { logFormat: "Text", logGroup: logGroup.name },
+      // Its log goes to Lambda's default group, /aws/lambda/<name>: the one above, encrypted and kept, made first.
       dependsOn: [logGroup],
     });
     // An invocation that failed or waited is not replayed: each run judges the live state of its own minute.

@@ -34,6 +34,8 @@ import { describeWithTerraform } from "./helpers/terraform-checks";
 const fleet = parseFleetConfig(exampleSources());
 const { accountId, region, name } = fleet.platform;
 const BUCKET = "fleet-e2e-state";
+/** The role the deploy job assumes (clusterAccess.deployerPrincipalArn): the account's, not the fleet's. */
+const DEPLOYER_ROLE = fleet.platform.clusterAccess.deployerPrincipalArn.split("/").pop()!;
 const RECORD_KEY = `${name}/deployed-revision`;
 /** The emulated account's credentials: moto takes any. */
 const CREDENTIALS = { accessKeyId: "test", secretAccessKey: "test" };
@@ -88,7 +90,11 @@ describeWithMoto("the team path against moto server", (terraform) => {
       flowLogs: count(await ec2("DescribeFlowLogs"), /<flowLogId>/g),
       loadBalancers: (await elb.send(new DescribeLoadBalancersCommand({}))).LoadBalancers?.length ?? 0,
       targetGroups: (await targetGroups()).length,
-      roles: count(await moto.call("iam", region, { params: "Action=ListRoles&Version=2010-05-08" }), /<RoleName>/g),
+      // The deployer role is the account's, made by this test before the first deploy: not the fleet's.
+      roles: count(await moto.call("iam", region, { params: "Action=ListRoles&Version=2010-05-08" }), new RegExp(`<RoleName>(?!${DEPLOYER_ROLE}<)`, "g")),
+      functions: (JSON.parse(await moto.call("lambda", region, { restPath: "/2015-03-31/functions/" })).Functions as unknown[]).length,
+      alarms: count(await moto.call("monitoring", region, { params: "Action=DescribeAlarms&Version=2010-08-01" }), /<AlarmName>/g),
+      topics: count(await moto.call("sns", region, { params: "Action=ListTopics&Version=2010-03-31" }), /<TopicArn>/g),
       logGroups: (JSON.parse(await moto.call("logs", region, { target: "Logs_20140328.DescribeLogGroups" })).logGroups as unknown[]).length,
       eksClusters: (JSON.parse(await moto.call("eks", region, { restPath: "/clusters" })).clusters as unknown[]).length,
       kmsKeysNotPendingDeletion: keyStates.filter((state) => state !== "PendingDeletion").length,
@@ -114,11 +120,19 @@ describeWithMoto("the team path against moto server", (terraform) => {
     project = scratchProject();
     fs.appendFileSync(path.join(project, "platform.yaml"), `\nstateBackend:\n  type: s3\n  bucket: ${BUCKET}\n`);
     git("commit", "-qam", "state in S3");
+    // The deploy job's credentials, as CI gets them: a session of the deployer role (clusterAccess.deployerPrincipalArn),
+    // so that the preflight's caller check sees the principal with access to the clusters' Kubernetes APIs.
+    const deployer = fleet.platform.clusterAccess.deployerPrincipalArn;
+    const trust = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${accountId}:root` }, Action: "sts:AssumeRole" }] });
+    await moto.call("iam", region, { params: `Action=CreateRole&Version=2010-05-08&RoleName=${DEPLOYER_ROLE}&AssumeRolePolicyDocument=${encodeURIComponent(trust)}` });
+    const session = await moto.call("sts", region, { params: `Action=AssumeRole&Version=2011-06-15&RoleArn=${encodeURIComponent(deployer)}&RoleSessionName=deploy-job` });
+    const field = (tag: string) => new RegExp(`<${tag}>([^<]+)</${tag}>`).exec(session)![1];
     // A team's machine: providers from a mirror named in the CLI configuration, AWS at the emulator.
     env = offlineCliEnvironment(terraform.providerSource, {
       AWS_ENDPOINT_URL: moto.url,
-      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+      AWS_ACCESS_KEY_ID: field("AccessKeyId"),
+      AWS_SECRET_ACCESS_KEY: field("SecretAccessKey"),
+      AWS_SESSION_TOKEN: field("SessionToken"),
       AWS_REGION: region,
       // A plugin cache of its own: Terraform's is not safe for installs from other tests running at the same time.
       TF_PLUGIN_CACHE_DIR: fs.mkdtempSync(path.join(os.tmpdir(), "fleet-e2e-plugin-cache-")),
@@ -198,8 +212,9 @@ describeWithMoto("the team path against moto server", (terraform) => {
     const deploy = await run("npm run deploy -- --only $STACKS --auto-approve --record-deployed", { STACKS: stacks });
     expect(deploy.output).toContain("deploying edge → cluster-purple → cluster-purple-k8s\n");
     // Purple's target group and the failover's two alarms on it are added; the listener rule changes.
-    const edgeApplied = deploy.output.search(/edge\s+Apply complete! Resources: 3 added, 1 changed, 0 destroyed/);
-    expect(edgeApplied).toBeGreaterThan(-1);
+    const edgeApply = /edge\s+Apply complete![^\n]*/.exec(deploy.output);
+    expect(edgeApply?.[0].replace(/^edge\s+/, "")).toMatch(/^Apply complete! Resources: 3 added, 1 changed, 0 destroyed/);
+    const edgeApplied = edgeApply!.index;
     // The cluster stack is planned only once edge is applied, with its new target group's ARN.
     // (cdktf initializes every stack first; the cluster's plan and apply come after edge's apply.)
     expect(deploy.output.search(/^cluster-purple {2,}.*(?:Creating\.\.\.|Terraform will perform|Error:)/m)).toBeGreaterThan(edgeApplied);
@@ -229,6 +244,9 @@ describeWithMoto("the team path against moto server", (terraform) => {
       loadBalancers: 0,
       targetGroups: 0,
       roles: 0,
+      functions: 0,
+      alarms: 0,
+      topics: 0,
       logGroups: 0,
       eksClusters: 0,
       kmsKeysNotPendingDeletion: 0,

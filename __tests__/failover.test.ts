@@ -195,6 +195,23 @@ describe("the failover function against the live API (the SDK over HTTP to the s
     expect(standIn.weights("web")).toEqual({ blue: 50, green: 0 });
   });
 
+  it("gives up on a call that never answers within its limits, and judges what it could read", async () => {
+    setHealth("blue", "unhealthy");
+    standIn.faults.set("GetMetricData", { hang: true });
+    const started = Date.now();
+    const lines: string[] = [];
+    const log = jest.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
+    try {
+      expect(await createFailoverHandler(settings)({})).toEqual({ moved: ["web"], unresolved: false });
+    } finally {
+      log.mockRestore();
+    }
+    // Two tries of 5 s at most, well within the function's 60 s.
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(lines[0]).toMatch(/^CloudWatch could not be read \(.*\): 5xx failures are not judged this run$/);
+    expect(standIn.weights("web")).toEqual({ blue: 0, green: 50 });
+  }, 30_000);
+
   it("yields to a person's shift made between its read and its write", async () => {
     setHealth("blue", "unhealthy");
     // The person's shift lands while the function reads the metrics.

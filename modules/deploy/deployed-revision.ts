@@ -13,7 +13,7 @@ export type StateLocation =
   | { readonly type: "s3"; readonly bucket: string; readonly keyPrefix?: string; readonly region?: string };
 
 /** An AWS call that hangs must not hold a deploy job forever. */
-const S3_TIMEOUTS = { connectionTimeout: 5_000, requestTimeout: 20_000 };
+const S3_TIMEOUTS = { connectionTimeout: 5_000, requestTimeout: 20_000, throwOnRequestTimeout: true };
 
 /**
  * The git revision last deployed successfully, kept durably beside the state:

@@ -120,10 +120,10 @@ function isTimeout(error: { name?: string; code?: string }): boolean {
   return error.name === "TimeoutError" || error.code === "ETIMEDOUT";
 }
 
-/** STS client for the fleet's region, answering within seconds (AWS_ENDPOINT_URL_STS and the other standard settings apply). */
+/** STS client for the fleet's region, with the commands' time limits (AWS_ENDPOINT_URL_STS and the other standard settings apply). */
 export async function stsClient(fleet: FleetConfig): Promise<STSClient> {
   const { STSClient } = await import("@aws-sdk/client-sts");
-  return new STSClient({ region: fleetRegion(fleet), requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000 } });
+  return namingFailedCalls(new STSClient(clientSettings(fleetRegion(fleet))));
 }
 
 /**

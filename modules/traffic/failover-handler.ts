@@ -7,7 +7,7 @@ import { runFailover } from "./failover";
 import { s3LockStore } from "./traffic-lock";
 
 /** Every AWS call of the function gives up after these (two tries of 5 s at most), so a hung endpoint cannot hold the one running instance past its timeout. */
-const CLIENT_SETTINGS = { maxAttempts: 2, requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 } };
+const CLIENT_SETTINGS = { maxAttempts: 2, requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000, throwOnRequestTimeout: true } };
 
 /** What the function answers: the services it moved, and whether a failed cluster still carries traffic. */
 export interface FailoverResult {

@@ -33,6 +33,17 @@ describe("cluster lifecycle, checked against the previous configuration", () => 
     expect(transitionProblems(base, drainAndUpgrade).join("\n")).toContain("shift its weights to 0 and merge that first");
   });
 
+  it("judges traffic on the new configuration too: a drained cluster is not upgraded and given weight again in one change", () => {
+    const upgradeAndRefill = edit(drained, "c00", (t) => t.replace("svc0: 0", "svc0: 10").replace('"1.33"', '"1.34"'));
+    expect(transitionProblems(drained, upgradeAndRefill)).toEqual([
+      "clusters/c00.yaml: kubernetesVersion: changes 1.33 → 1.34 while c00 carries traffic: shift its weights to 0 and merge that first",
+    ]);
+    const repinAndRefill = edit(drained, "c00", (t) => t.replace("svc0: 0", "svc0: 10").replace("    maxSize: 3", "    maxSize: 3\n    amiType: BOTTLEROCKET_x86_64"));
+    expect(transitionProblems(drained, repinAndRefill)).toEqual([
+      "clusters/c00.yaml: nodeGroups[0].amiType: changes AL2023_x86_64_STANDARD → BOTTLEROCKET_x86_64 while c00 carries traffic: shift its weights to 0 and merge that first",
+    ]);
+  });
+
   it("refuses skipping a minor version and downgrading", () => {
     expect(transitionProblems(drained, edit(drained, "c00", (t) => t.replace('"1.33"', '"1.35"')))).toEqual([
       "clusters/c00.yaml: kubernetesVersion: 1.33 → 1.35 skips a version: EKS upgrades one minor version at a time (1.33 → 1.34 first)",

@@ -234,6 +234,38 @@ describe("each policy rule", () => {
   });
 });
 
+describe("the EKS endpoint rules", () => {
+  const endpointFindings = (cluster: ResourceJson) =>
+    evaluatePolicies([stackOf({ "aws_eks_cluster.c": { enabled_cluster_log_types: ["api", "audit", "authenticator", "controllerManager", "scheduler"], ...cluster } })])
+      .findings.filter((f) => ["eks-private-endpoint", "eks-public-endpoint-restricted"].includes(f.rule.id))
+      .map((f) => `${f.rule.id}: ${f.message}`)
+      .sort();
+  const publicFromAnywhere = [
+    "eks-private-endpoint: the API server endpoint is public",
+    "eks-public-endpoint-restricted: public endpoint reachable from anywhere: no public_access_cidrs",
+  ];
+
+  it.each([
+    ["no vpc_config", {}],
+    ["a vpc_config without endpoint_public_access (public, AWS's default)", { vpc_config: { subnet_ids: ["s"] } }],
+    ["endpoint_public_access true and no public_access_cidrs", { vpc_config: { endpoint_public_access: true } }],
+    ["endpoint_public_access true and an empty public_access_cidrs", { vpc_config: [{ endpoint_public_access: true, public_access_cidrs: [] }] }],
+  ])("take %s as a public endpoint reachable from anywhere", (_, cluster) => {
+    expect(endpointFindings(cluster)).toEqual(publicFromAnywhere);
+  });
+
+  it("take a public endpoint restricted to some addresses as public only", () => {
+    expect(endpointFindings({ vpc_config: { public_access_cidrs: ["198.51.100.0/24"] } })).toEqual(["eks-private-endpoint: the API server endpoint is public"]);
+  });
+
+  it.each([
+    ["an object", { vpc_config: { endpoint_public_access: false } }],
+    ["a list", { vpc_config: [{ endpoint_public_access: false, public_access_cidrs: ["0.0.0.0/0"] }] }],
+  ])("hold for a private endpoint written as %s", (_, cluster) => {
+    expect(endpointFindings(cluster)).toEqual([]);
+  });
+});
+
 describe("declared exceptions", () => {
   const withException = (rule: string) => ({
     "aws_subnet.s": { "//": { policy_exceptions: [{ rule, reason: "a test subnet" }] }, map_public_ip_on_launch: true },

@@ -44,6 +44,30 @@ describe("progressiveShift", () => {
     expect(standIn.weights("web")).toEqual({ blue: 50, green: 50 });
   });
 
+  it("after a breach at a later step, restores the starting weights, not the previous step's", async () => {
+    const written: ConfigSources[] = [];
+    const shift = progressiveShift(await elbClient(fleet), await cloudWatchClient(fleet), example, {
+      to: "green",
+      step: 25,
+      intervalMs: 200,
+      checkEveryMs: 100,
+      writeSources: (sources) => written.push(sources),
+      // Green starts failing once step 1 has passed.
+      log: (line) => {
+        if (line.startsWith("step 1/2")) standIn.targetGroup("green", "web").errorRate = 0.05;
+      },
+    });
+    await expect(shift).rejects.toThrow(
+      "step 2/2 breached the shift limits: web/green target 5xx 5.0% > 1%; restored the starting weights (web blue=50 green=50) on the rules and in the files",
+    );
+    expect(written.map((sources) => parseFleetConfig(sources).clusters.map((c) => c.config.weights.web))).toEqual([
+      [25, 75],
+      [0, 100],
+      [50, 50],
+    ]);
+    expect(standIn.weights("web")).toEqual({ blue: 50, green: 50 });
+  });
+
   it("rolls back on a slow cluster", async () => {
     standIn.targetGroup("green", "web").responseTimeSeconds = 2.5;
     const shift = progressiveShift(await elbClient(fleet), await cloudWatchClient(fleet), example, {

@@ -124,7 +124,8 @@ describe("writing the shifted files", () => {
     const dir = writeConfigProject(example);
     fs.appendFileSync(path.join(dir, "clusters", "blue.yaml"), "# edited meanwhile\n");
     expect(() => writeShiftedSources(dir, example, shifted)).toThrow("clusters/blue.yaml changed on disk while shifting; no file was changed");
-    expect(fs.readFileSync(path.join(dir, "clusters", "green.yaml"), "utf8")).toBe(example.clusters[1].text);
+    expect(filesOf(dir, example)).toEqual([`${example.clusters[0].text}# edited meanwhile\n`, example.clusters[1].text]);
+    expect(fs.readdirSync(path.join(dir, "clusters")).sort()).toEqual(["blue.yaml", "green.yaml"]);
   });
 });
 

@@ -7,6 +7,8 @@ import { generatedFleetSources } from "../scripts/lib/generated-fleet";
 import { applyShiftToSources, formatShifts, planShift, ShiftRequest } from "../modules/traffic/shift";
 import { exampleSources, withClusterFile } from "./helpers/fleet";
 import { entryPoint } from "./helpers/entry-point";
+import { runScriptAsync } from "./helpers/run-async";
+import { AwsStandIn, worldOf } from "../scripts/lib/aws-stand-in";
 
 const example = exampleSources();
 const fleet = parseFleetConfig(example);
@@ -107,15 +109,20 @@ describe("npm run shift", () => {
     expect(fs.readFileSync(path.join(dir, "clusters/blue.yaml"), "utf8")).toContain("weights:\n  web: 0\n");
   });
 
-  it("lists a progressive shift's steps on --dry-run, touching nothing live", () => {
+  it("lists a progressive shift's steps on --dry-run, touching nothing live", async () => {
     const dir = projectCopy();
-    const result = run(dir, ["--to", "green", "--step", "30", "--now", "--interval", "2m", "--dry-run"]);
+    // AWS is a stand-in that records every call: a dry run makes none.
+    const standIn = new AwsStandIn(worldOf(fleet));
+    await standIn.start();
+    const args = ["--config-dir", dir, "--to", "green", "--step", "30", "--now", "--interval", "2m", "--dry-run"];
+    const result = await runScriptAsync("scripts/shift.ts", args, { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...standIn.environment() } }).finally(() => standIn.stop());
+    expect(standIn.calls).toEqual([]);
     expect(result.stderr).toBe("");
     expect(result.stdout.trim().split("\n")).toEqual([
       "step 1: web: blue 50 → 20 (50% → 20%) *, green 50 → 80 (50% → 80%) *",
       "step 2: web: blue 20 → 0 (20% → 0%) *, green 80 → 100 (80% → 100%) *",
     ]);
-    expect(fs.readFileSync(path.join(dir, "clusters/blue.yaml"), "utf8")).toContain("weights:\n  web: 50\n");
+    for (const source of example.clusters) expect(fs.readFileSync(path.join(dir, source.file), "utf8")).toBe(source.text);
   });
 
   it.each([
@@ -128,7 +135,7 @@ describe("npm run shift", () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(message);
     expect(result.stderr).not.toContain("    at ");
-    expect(fs.readFileSync(path.join(dir, "clusters/blue.yaml"), "utf8")).toContain("weights:\n  web: 50\n");
+    for (const source of example.clusters) expect(fs.readFileSync(path.join(dir, source.file), "utf8")).toBe(source.text);
   });
 
   it("writes nothing on --dry-run or on a refusal, and exits 1 on a refusal", () => {

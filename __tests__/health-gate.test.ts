@@ -1,11 +1,15 @@
-import { parseFleetConfig } from "../modules/config/load";
+import { FleetConfig, parseFleetConfig } from "../modules/config/load";
 import { enforceGate, healthRefusals } from "../modules/traffic/health-gate";
 import { HealthCounts } from "../modules/traffic/live-fleet";
 import { UserError } from "../modules/support/user-error";
 import { exampleSources } from "./helpers/fleet";
 
 const example = exampleSources();
-const fleet = parseFleetConfig(example);
+// Parsed in each test (not when the file loads), so that mutation testing counts the code it runs to that test.
+let fleet: FleetConfig;
+beforeEach(() => {
+  fleet = parseFleetConfig(example);
+});
 const counts = (healthy: number, unhealthy = 0): HealthCounts => ({ healthy, unhealthy, initial: 0, draining: 0, unused: 0, unavailable: 0 });
 const health = (blue: HealthCounts, green: HealthCounts) => new Map([["web", new Map([["blue", blue], ["green", green]])]]);
 

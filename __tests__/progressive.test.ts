@@ -1,11 +1,15 @@
-import { ConfigSources, parseFleetConfig } from "../modules/config/load";
+import { ConfigSources, FleetConfig, parseFleetConfig } from "../modules/config/load";
 import { cloudWatchClient, elbClient } from "../modules/traffic/aws-clients";
 import { progressiveShift } from "../modules/traffic/progressive";
 import { AwsStandIn, worldOf } from "../scripts/lib/aws-stand-in";
 import { exampleSources } from "./helpers/fleet";
 
 const example = exampleSources();
-const fleet = parseFleetConfig(example);
+// Parsed in each test (not when the file loads), so that mutation testing counts the code it runs to that test.
+let fleet: FleetConfig;
+beforeEach(() => {
+  fleet = parseFleetConfig(example);
+});
 const saved = { ...process.env };
 let standIn: AwsStandIn;
 

@@ -1,7 +1,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { ConfigSources, parseFleetConfig } from "../modules/config/load";
+import { ConfigSources, FleetConfig, parseFleetConfig } from "../modules/config/load";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { generatedFleetSources } from "../scripts/lib/generated-fleet";
 import { applyShiftToSources, formatShifts, planShift, ShiftRequest } from "../modules/traffic/shift";
@@ -11,7 +11,11 @@ import { runScriptAsync } from "./helpers/run-async";
 import { AwsStandIn, worldOf } from "../scripts/lib/aws-stand-in";
 
 const example = exampleSources();
-const fleet = parseFleetConfig(example);
+// Parsed in each test (not when the file loads), so that mutation testing counts the code it runs to that test.
+let fleet: FleetConfig;
+beforeEach(() => {
+  fleet = parseFleetConfig(example);
+});
 const weightsAfter = (request: ShiftRequest, sources: ConfigSources = example) =>
   planShift(parseFleetConfig(sources), request).map((s) => [s.service, s.after]);
 

@@ -1,0 +1,74 @@
+// Mutation testing of the safety-critical code: `npm run mutate` (how to run and read it: docs/development.md).
+//
+// How the mutants are tested. Stryker copies the project into .stryker-tmp/sandbox-*/, writes every mutant
+// of a file into it at once (each behind a switch), and runs jest there. A test that spawns a command through
+// bin/run.js runs the sandbox's mutated sources (the launcher transpiles the sources of the root it lives in),
+// and the active mutant reaches the command through __STRYKER_ACTIVE_MUTANT__ when the test passes its own
+// environment on. But coverage is counted per test in the jest process only ("perTest"): a mutant that only a
+// spawned command executes counts as "no coverage" (a survivor). Such mutants are in the commands' own modules
+// (status, preflight, the edge and standby gates, retire's steps); their logic is tested end to end by
+// __tests__/traffic-scenarios.test.ts, which runs here as in `npm test` only.
+
+/** Real Terraform plans and cdktf CLI runs take minutes and check synthesized Terraform, not the decisions mutated here. */
+process.env.TERRAFORM_CHECKS ??= "off";
+
+/**
+ * The test files that run the mutated code in process. Left out: the suites that synthesize whole fleets or
+ * plan with Terraform (minutes per run, and every mutant run loads each test file again), the generated-input
+ * properties (__tests__/input-properties.test.ts: seconds per case), the suites that reach the project's code
+ * only through spawned commands (traffic-scenarios, main, synth-output, ...), and those that need the project's
+ * git repository, which the sandbox copy lacks (changed-stacks, documented-commands). A mutant only they
+ * would kill shows as a survivor: the score is a lower bound.
+ */
+const MUTATION_TESTS = [
+  "cidr",
+  "config",
+  "config-inputs",
+  "lifecycle",
+  "health-gate",
+  "live-rules",
+  "progressive",
+  "shift",
+  "shift-safety",
+  "retire",
+  "policy",
+  "stack-graph",
+];
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  packageManager: "npm",
+  testRunner: "jest",
+  jest: {
+    configFile: "jest.config.js",
+    // Of those, only the files that import a mutated file, directly or not, run against it.
+    enableFindRelatedTests: true,
+    config: { testMatch: MUTATION_TESTS.map((name) => `<rootDir>/__tests__/${name}.test.ts`) },
+  },
+  checkers: ["typescript"],
+  tsconfigFile: "tsconfig.json",
+  coverageAnalysis: "perTest",
+  mutate: [
+    "modules/traffic/**/*.ts",
+    "modules/config/lifecycle.ts",
+    "modules/config/cidr.ts",
+    "modules/config/load.ts",
+    "modules/policy/**/*.ts",
+    "modules/deploy/**/*.ts",
+  ],
+  // Results are kept in reports/ (git-ignored, like the HTML report): a later run on the same machine
+  // re-tests only the mutants whose code or covering tests changed. Not committed, because every run
+  // rewrites it and branches would conflict on it; CI caches it per pull request instead.
+  incremental: true,
+  incrementalFile: "reports/stryker-incremental.json",
+  reporters: ["clear-text", "progress", "html"],
+  htmlReporter: { fileName: "reports/mutation/index.html" },
+  clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true },
+  // Two cores shared with other work: one test runner, one type-checker.
+  concurrency: 1,
+  dryRunTimeoutMinutes: 20,
+  thresholds: { high: 90, low: 85, break: null },
+  ignorePatterns: ["dist", "cdktf.out", "reports", "state", ".terraform", "coverage"],
+  tempDirName: ".stryker-tmp",
+  cleanTempDir: "always",
+};

@@ -37,9 +37,22 @@ describe("the health gate", () => {
     ]);
   });
 
+  it("names every target state present, healthy always, and judges a weight kept or lowered only by the service's capacity", () => {
+    const mixed: HealthCounts = { healthy: 0, unhealthy: 1, initial: 2, draining: 3, unused: 4, unavailable: 5 };
+    expect(healthRefusals(fleet, [{ service: "web", before: { blue: 50, green: 50 }, after: { blue: 50, green: 60 } }], health(mixed, counts(1)))).toEqual([]);
+    expect(healthRefusals(fleet, [{ service: "web", before: { blue: 50, green: 50 }, after: { blue: 60, green: 40 } }], health(mixed, counts(1)))).toEqual([
+      "web: cluster blue would get weight 60 (now 50) with 0 healthy, 1 unhealthy, 2 initial, 3 draining, 4 unused, 5 unavailable targets; minHealthyTargets is 1",
+    ]);
+    expect(healthRefusals(fleet, [{ service: "web", before: { blue: 50, green: 50 }, after: { blue: 40, green: 0 } }], health(mixed, counts(1)))).toEqual([
+      "web: no weighted cluster would have 1 healthy target (blue: 0 healthy, 1 unhealthy, 2 initial, 3 draining, 4 unused, 5 unavailable targets)",
+    ]);
+  });
+
   it("refuses unless forced with a reason, which it echoes", () => {
     expect(() => enforceGate(["web: x"], undefined)).toThrow("refused, nothing was changed:\n  web: x\noverride only knowingly: --force \"<reason>\"");
-    expect(() => enforceGate(["web: x"], " ")).toThrow(UserError);
+    expect(() => enforceGate(["web: x", "api: y"], undefined)).toThrow("refused, nothing was changed:\n  web: x\n  api: y\noverride only knowingly");
+    expect(() => enforceGate(["web: x"], " ")).toThrow(new UserError('--force needs a reason: --force "<why this is safe>"'));
+    expect(enforceGate(["web: x", "api: y"], "drill")).toEqual(["FORCED past 2 refusals, reason: drill", "  forced: web: x", "  forced: api: y"]);
     expect(enforceGate(["web: x"], "green's health check is broken")).toEqual(["FORCED past 1 refusal, reason: green's health check is broken", "  forced: web: x"]);
     expect(enforceGate([], undefined)).toEqual([]);
   });

@@ -41,6 +41,20 @@ describe("planShift", () => {
 
   it("splits the rest among the other clusters in proportion, on a total of 100", () => {
     expect(weightsAfter({ to: "c00", step: 10 }, generatedFleetSources(3))).toEqual([["svc0", { c00: 43, c01: 29, c02: 28 }]]);
+    // 80 points left for 20:70 are 17.8 and 62.2: the larger remainder gets the point the floors leave.
+    const uneven = generatedFleetSources(3);
+    const weighted = uneven.clusters.reduce(
+      (sources, c, i) => withClusterFile(sources, c.file, c.text.replace("svc0: 10", `svc0: ${[10, 20, 70][i]}`)),
+      uneven,
+    );
+    expect(weightsAfter({ to: "c00", step: 10 }, weighted)).toEqual([["svc0", { c00: 20, c01: 18, c02: 62 }]]);
+    expect(weightsAfter({ to: "c02", step: 100 }, weighted)).toEqual([["svc0", { c00: 0, c01: 0, c02: 100 }]]);
+  });
+
+  it("moves all traffic with --to at the total weight, at most 999", () => {
+    const heavy = example.clusters.reduce((sources, c) => withClusterFile(sources, c.file, c.text.replace("web: 50", "web: 700")), example);
+    expect(weightsAfter({ to: "green" }, heavy)).toEqual([["web", { blue: 0, green: 999 }]]);
+    expect(weightsAfter({ to: "green", step: 30 }, heavy)).toEqual([["web", { blue: 20, green: 80 }]]);
   });
 
   it("leaves unnamed clusters as they are", () => {

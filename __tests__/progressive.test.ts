@@ -1,8 +1,8 @@
 import { ConfigSources, FleetConfig, parseFleetConfig } from "../modules/config/load";
 import { cloudWatchClient, elbClient } from "../modules/traffic/aws-clients";
-import { progressiveShift } from "../modules/traffic/progressive";
+import { progressiveShift, ProgressiveShiftOptions } from "../modules/traffic/progressive";
 import { AwsStandIn, worldOf } from "../scripts/lib/aws-stand-in";
-import { exampleSources } from "./helpers/fleet";
+import { exampleSources, withClusterFile } from "./helpers/fleet";
 
 const example = exampleSources();
 // Parsed in each test (not when the file loads), so that mutation testing counts the code it runs to that test.
@@ -70,6 +70,67 @@ describe("progressiveShift", () => {
       [50, 50],
     ]);
     expect(standIn.weights("web")).toEqual({ blue: 50, green: 50 });
+  });
+
+  const run = async (options: Partial<ProgressiveShiftOptions>, sources = example) => {
+    const written: number[][] = [];
+    const lines: string[] = [];
+    const outcome = progressiveShift(await elbClient(fleet), await cloudWatchClient(fleet), sources, {
+      to: "green",
+      step: 25,
+      intervalMs: 200,
+      checkEveryMs: 100,
+      writeSources: (next) => written.push(parseFleetConfig(next).clusters.map((c) => c.config.weights.web)),
+      log: (line) => lines.push(line),
+      ...options,
+    });
+    return { outcome, written, lines };
+  };
+  const modifyCalls = () => standIn.calls.filter((c) => c.action === "ModifyRule").length;
+
+  it("stops after the current step when asked, the rules and files holding that step's weights", async () => {
+    const stop = new AbortController();
+    const { outcome, written, lines } = await run({ stop: stop.signal });
+    // The operator stops (SIGINT) during step 1's interval.
+    setTimeout(() => stop.abort(), 50);
+    await expect(outcome).resolves.toBe("stopped");
+    expect(written).toEqual([[25, 75]]);
+    expect(standIn.weights("web")).toEqual({ blue: 25, green: 75 });
+    expect(lines.at(-1)).toBe("stopped after step 1/2: rules and files hold web blue=25 green=75");
+  });
+
+  it("refuses a first step onto unhealthy targets before changing anything", async () => {
+    standIn.targetGroup("green", "web").targets.forEach((t) => (t.state = "unhealthy"));
+    const { outcome, written } = await run({});
+    await expect(outcome).rejects.toThrow("refused, nothing was changed:\n  web: cluster green would get weight 75 (now 50) with 0 healthy, 2 unhealthy targets; minHealthyTargets is 1");
+    expect(written).toEqual([]);
+    expect(modifyCalls()).toBe(0);
+  });
+
+  it("goes past the health gate when forced, echoing the reason", async () => {
+    standIn.targetGroup("green", "web").targets.forEach((t) => (t.state = "unhealthy"));
+    const { outcome, written, lines } = await run({ forceReason: "green's health check is broken" });
+    await expect(outcome).resolves.toBe("done");
+    expect(written).toEqual([[25, 75], [0, 100]]);
+    expect(lines.filter((line) => line.startsWith("FORCED"))).toEqual([
+      "FORCED past 1 refusal, reason: green's health check is broken",
+      // At step 2 blue leaves too: no weighted cluster has a healthy target.
+      "FORCED past 2 refusals, reason: green's health check is broken",
+    ]);
+  });
+
+  it("judges only clusters that keep weight, and a response time at the limit is no breach", async () => {
+    standIn.targetGroup("blue", "web").errorRate = 0.5;
+    standIn.targetGroup("green", "web").responseTimeSeconds = 1;
+    const { outcome, lines } = await run({ step: 50 });
+    await expect(outcome).resolves.toBe("done");
+    expect(lines).toEqual(["step 1/1: web blue=0 green=100 · healthy blue 2, green 2 · 5xx blue no data, green 0.1% · latency blue no data, green 1000 ms"]);
+    expect(standIn.weights("web")).toEqual({ blue: 0, green: 100 });
+  });
+
+  it("has nothing to do when the cluster carries all the traffic already", async () => {
+    const blueOnly = example.clusters.reduce((sources, c) => withClusterFile(sources, c.file, c.text.replace("web: 50", c.file.includes("blue") ? "web: 100" : "web: 0")), example);
+    await expect((await run({ to: "blue" }, blueOnly)).outcome).rejects.toThrow("blue already carries all the traffic of the services asked for; nothing to do");
   });
 
   it("rolls back on a slow cluster", async () => {

@@ -60,6 +60,9 @@ describe("IPv4 CIDRs", () => {
     expect(cidrsReachingAnywhere(["0.0.0.0/1", "0.0.0.0/2", "128.0.0.0/2"])).toEqual([]);
     expect(cidrsReachingAnywhere(["10.0.0.0/8", "fd00::/8", "not a cidr"])).toEqual([]);
     expect(cidrsReachingAnywhere([])).toEqual([]);
+    // Prefix 0 written with blanks or several zeros, in IPv6 too, and a prefix that only starts with 0.
+    expect(cidrsReachingAnywhere(["::/0 ", "::/00", "10.0.0.0/08"])).toEqual(["::/0 ", "::/00"]);
+    expect(cidrsReachingAnywhere(["10.0.0.0/08"])).toEqual([]);
   });
 
   it("splits subnets as Terraform's cidrsubnet does, up to the last one", () => {

@@ -53,6 +53,15 @@ describe("stack selection", () => {
     expect(inDependencyOrder(graph, ["cluster-green-k8s", "cluster-green", "cluster-blue-k8s", "cluster-blue"])).toEqual(["cluster-blue", "cluster-green", "cluster-blue-k8s", "cluster-green-k8s"]);
   });
 
+  it("closes over chains whatever their order, stacks without an entry, and cycles", () => {
+    const chain: StackGraph = { stacks: ["a", "b", "c"], dependencies: new Map([["a", ["b"]], ["b", ["c"]]]), directories: new Map() };
+    expect(withDependants(chain, ["c"]).sort()).toEqual(["a", "b", "c"]);
+    expect(withDependencies(chain, ["a"]).sort()).toEqual(["a", "b", "c"]);
+    expect(withDependants(chain, ["a"])).toEqual(["a"]);
+    const cycle: StackGraph = { stacks: ["a", "b"], dependencies: new Map([["a", ["b"]], ["b", ["a"]]]), directories: new Map() };
+    expect(withDependencies(cycle, ["a"]).sort()).toEqual(["a", "b"]);
+  });
+
   it("refuses a dependency cycle", () => {
     const cycle: StackGraph = { stacks: ["a", "b", "c"], dependencies: new Map([["a", ["b"]], ["b", ["a"]], ["c", []]]), directories: new Map() };
     expect(() => inDependencyOrder(cycle, ["a", "b", "c"])).toThrow("dependency cycle among a, b");
@@ -88,6 +97,16 @@ describe("cdktf command lines", () => {
       argv: ["npx", "cdktf", "destroy", "cluster-green-k8s", "--skip-synth", "--output", "elsewhere"],
       stacks: ["cluster-green-k8s"],
     });
+  });
+
+  it("runs an invocation from the project root, where cdktf.json is, wherever it is started", () => {
+    const started = process.cwd();
+    process.chdir(os.tmpdir());
+    try {
+      expect(() => runCdktf({ argv: [process.execPath, "-e", "process.exit(require('fs').existsSync('cdktf.json') ? 0 : 3)"], stacks: [] }, "deploy failed")).not.toThrow();
+    } finally {
+      process.chdir(started);
+    }
   });
 
   it("runs an invocation, and turns its failure into a user error with the exit code and the advice", () => {

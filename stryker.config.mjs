@@ -9,6 +9,13 @@
 // (status, preflight, the edge and standby gates, retire's steps); their logic is tested end to end by
 // __tests__/traffic-scenarios.test.ts, which runs here as in `npm test` only.
 
+// Equivalent mutants: changes no input can tell apart, left as survivors (a disable comment in the code would
+// be noise there). Check each still is one when its code changes.
+//   config/lifecycle.ts  `allowed.join(", ")` → `join("")`: no refused state change has more than one allowed
+//                        next state (active and draining may become every other state; standby only active).
+//   config/lifecycle.ts  `minorOf(to) < minorOf(from)` → `<=`: kubernetesVersion is a minor version ("1.33"), so
+//                        two different versions never share a minor.
+
 /** Real Terraform plans and cdktf CLI runs take minutes and check synthesized Terraform, not the decisions mutated here. */
 process.env.TERRAFORM_CHECKS ??= "off";
 

@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { carriesTraffic, checkTransition, effectiveChartReplicas, effectiveNodeGroups, effectiveWorkloadScale } from "../modules/config/lifecycle";
+import { assertSafeTransition, carriesTraffic, checkTransition, effectiveChartReplicas, effectiveNodeGroups, effectiveWorkloadScale } from "../modules/config/lifecycle";
 import { ConfigError, ConfigSources, parseFleetConfig } from "../modules/config/load";
 import type { ClusterConfig } from "../modules/config/schema";
 import type { WorkloadConfig } from "../modules/config/workload-schema";
@@ -121,6 +121,27 @@ describe("cluster lifecycle, checked against the previous configuration", () => 
     expect(transitionProblems(drained, repinned)).toEqual([]);
     const newGroup = edit(base, "c00", (t) => t.replace("weights:", "  - name: extra\n    minSize: 1\n    desiredSize: 1\n    maxSize: 2\n    amiType: BOTTLEROCKET_x86_64\nweights:"));
     expect(transitionProblems(base, newGroup)).toEqual([]);
+  });
+
+  it("throws the problems of an unsafe change as a configuration error, and nothing for a safe one", () => {
+    const upgraded = parseFleetConfig(edit(base, "c00", (t) => t.replace('"1.33"', '"1.34"')));
+    expect(() => assertSafeTransition(parseFleetConfig(base), upgraded)).toThrow(ConfigError);
+    expect(() => assertSafeTransition(parseFleetConfig(base), upgraded)).toThrow("clusters/c00.yaml: kubernetesVersion: changes 1.33 → 1.34 while c00 carries traffic");
+    expect(() => assertSafeTransition(parseFleetConfig(drained), parseFleetConfig(edit(drained, "c00", (t) => t.replace('"1.33"', '"1.34"'))))).not.toThrow();
+  });
+
+  it("refuses leaving standby for a state other than active, without judging the weights as a return to active", () => {
+    expect(transitionProblems(withState(drained, "standby"), edit(withState(drained, "draining"), "c00", (t) => t.replace("svc0: 0", "svc0: 10")))).toEqual([
+      "clusters/c00.yaml: state: standby → draining is not a lifecycle step: a standby cluster may become active",
+      "clusters/c00.yaml: weights.svc0: rises 0 → 10 on a draining cluster: set state: active to give it traffic again",
+    ]);
+  });
+
+  it("says (latest) for a node image unpinned while the cluster carries traffic", () => {
+    const pinned = edit(base, "c00", (t) => t.replace("    maxSize: 3", "    maxSize: 3\n    releaseVersion: 1.33.0-20250101"));
+    expect(transitionProblems(pinned, base)).toEqual([
+      "clusters/c00.yaml: nodeGroups[0].releaseVersion: changes 1.33.0-20250101 → (latest) while c00 carries traffic: shift its weights to 0 and merge that first",
+    ]);
   });
 
   it("refuses a downgrade of a cluster with traffic for both reasons", () => {

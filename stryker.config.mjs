@@ -15,6 +15,10 @@
 //                        next state (active and draining may become every other state; standby only active).
 //   config/lifecycle.ts  `minorOf(to) < minorOf(from)` → `<=`: kubernetesVersion is a minor version ("1.33"), so
 //                        two different versions never share a minor.
+//   traffic/health-gate.ts  `after[cluster] > 0 &&` → `true &&` or `>= 0`: the next condition,
+//                        after > before (at least 0), already implies it.
+//   traffic/progressive.ts  `steps.length < MAX_STEPS` → `<=`: 100 steps of 1 point reach 100%, so the step
+//                        after the 100th is never planned.
 
 /** Real Terraform plans and cdktf CLI runs take minutes and check synthesized Terraform, not the decisions mutated here. */
 process.env.TERRAFORM_CHECKS ??= "off";

@@ -48,7 +48,16 @@ describe("the health gate", () => {
     ]);
   });
 
+  it("lists clusters by name, whatever the order of the weights", () => {
+    expect(healthRefusals(fleet, [{ service: "web", before: { green: 50, blue: 50 }, after: { green: 60, blue: 60 } }], health(counts(0, 2), counts(0, 2)))).toEqual([
+      "web: cluster blue would get weight 60 (now 50) with 0 healthy, 2 unhealthy targets; minHealthyTargets is 1",
+      "web: cluster green would get weight 60 (now 50) with 0 healthy, 2 unhealthy targets; minHealthyTargets is 1",
+      "web: no weighted cluster would have 1 healthy target (blue: 0 healthy, 2 unhealthy targets; green: 0 healthy, 2 unhealthy targets)",
+    ]);
+  });
+
   it("refuses unless forced with a reason, which it echoes", () => {
+    expect(() => enforceGate(["web: x"], undefined)).toThrow(expect.objectContaining({ name: "GateRefusal" }));
     expect(() => enforceGate(["web: x"], undefined)).toThrow("refused, nothing was changed:\n  web: x\noverride only knowingly: --force \"<reason>\"");
     expect(() => enforceGate(["web: x", "api: y"], undefined)).toThrow("refused, nothing was changed:\n  web: x\n  api: y\noverride only knowingly");
     expect(() => enforceGate(["web: x"], " ")).toThrow(new UserError('--force needs a reason: --force "<why this is safe>"'));

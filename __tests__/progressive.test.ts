@@ -124,6 +124,18 @@ describe("progressiveShift", () => {
     expect(written).toEqual([[25, 75], [50, 50]]);
   });
 
+  it("restores the starting weights when the health gate refuses a later step", async () => {
+    const { outcome, written } = await run({
+      log: (line) => line.startsWith("step 1/2") && standIn.targetGroup("green", "web").targets.forEach((t) => (t.state = "unhealthy")),
+    });
+    await expect(outcome).rejects.toThrow(
+      "step 2/2 refused by the health gate: web: cluster green would get weight 100 (now 75) with 0 healthy, 2 unhealthy targets; minHealthyTargets is 1; " +
+        "web: no weighted cluster would have 1 healthy target (green: 0 healthy, 2 unhealthy targets); restored the starting weights (web blue=50 green=50) on the rules and in the files",
+    );
+    expect(written).toEqual([[25, 75], [50, 50]]);
+    expect(standIn.weights("web")).toEqual({ blue: 50, green: 50 });
+  });
+
   it("refuses a first step onto unhealthy targets before changing anything", async () => {
     standIn.targetGroup("green", "web").targets.forEach((t) => (t.state = "unhealthy"));
     const { outcome, written } = await run({});

@@ -7,7 +7,7 @@
 // environment on. But coverage is counted per test in the jest process only ("perTest"): a mutant that only a
 // spawned command executes counts as "no coverage" (a survivor). Such mutants are in the commands' own modules
 // (status, preflight, the edge and standby gates, retire's steps); their logic is tested end to end by
-// __tests__/traffic-scenarios.test.ts, which runs here as in `npm test` only.
+// __tests__/traffic-scenarios.test.ts, in `npm test` only (below).
 
 // Equivalent mutants: changes no input can tell apart, left as survivors (a disable comment in the code would
 // be noise there). Check each still is one when its code changes.

@@ -1,11 +1,15 @@
-import { parseFleetConfig } from "../modules/config/load";
+import { FleetConfig, parseFleetConfig } from "../modules/config/load";
 import { enforceGate, healthRefusals } from "../modules/traffic/health-gate";
 import { HealthCounts } from "../modules/traffic/live-fleet";
 import { UserError } from "../modules/support/user-error";
 import { exampleSources } from "./helpers/fleet";
 
 const example = exampleSources();
-const fleet = parseFleetConfig(example);
+// Parsed in each test (not when the file loads), so that mutation testing counts the code it runs to that test.
+let fleet: FleetConfig;
+beforeEach(() => {
+  fleet = parseFleetConfig(example);
+});
 const counts = (healthy: number, unhealthy = 0): HealthCounts => ({ healthy, unhealthy, initial: 0, draining: 0, unused: 0, unavailable: 0 });
 const health = (blue: HealthCounts, green: HealthCounts) => new Map([["web", new Map([["blue", blue], ["green", green]])]]);
 
@@ -40,9 +44,31 @@ describe("the health gate", () => {
     ]);
   });
 
+  it("names every target state present, healthy always, and judges a weight kept or lowered only by the service's capacity", () => {
+    const mixed: HealthCounts = { healthy: 0, unhealthy: 1, initial: 2, draining: 3, unused: 4, unavailable: 5 };
+    expect(healthRefusals(fleet, [{ service: "web", before: { blue: 50, green: 50 }, after: { blue: 50, green: 60 } }], health(mixed, counts(1)))).toEqual([]);
+    expect(healthRefusals(fleet, [{ service: "web", before: { blue: 50, green: 50 }, after: { blue: 60, green: 40 } }], health(mixed, counts(1)))).toEqual([
+      "web: cluster blue would get weight 60 (now 50) with 0 healthy, 1 unhealthy, 2 initial, 3 draining, 4 unused, 5 unavailable targets; minHealthyTargets is 1",
+    ]);
+    expect(healthRefusals(fleet, [{ service: "web", before: { blue: 50, green: 50 }, after: { blue: 40, green: 0 } }], health(mixed, counts(1)))).toEqual([
+      "web: no weighted cluster would have 1 healthy target (blue: 0 healthy, 1 unhealthy, 2 initial, 3 draining, 4 unused, 5 unavailable targets)",
+    ]);
+  });
+
+  it("lists clusters by name, whatever the order of the weights", () => {
+    expect(healthRefusals(fleet, [{ service: "web", before: { green: 50, blue: 50 }, after: { green: 60, blue: 60 } }], health(counts(0, 2), counts(0, 2)))).toEqual([
+      "web: cluster blue would get weight 60 (now 50) with 0 healthy, 2 unhealthy targets; minHealthyTargets is 1",
+      "web: cluster green would get weight 60 (now 50) with 0 healthy, 2 unhealthy targets; minHealthyTargets is 1",
+      "web: no weighted cluster would have 1 healthy target (blue: 0 healthy, 2 unhealthy targets; green: 0 healthy, 2 unhealthy targets)",
+    ]);
+  });
+
   it("refuses unless forced with a reason, which it echoes", () => {
+    expect(() => enforceGate(["web: x"], undefined)).toThrow(expect.objectContaining({ name: "GateRefusal" }));
     expect(() => enforceGate(["web: x"], undefined)).toThrow("refused, nothing was changed:\n  web: x\noverride only knowingly: --force \"<reason>\"");
-    expect(() => enforceGate(["web: x"], " ")).toThrow(UserError);
+    expect(() => enforceGate(["web: x", "api: y"], undefined)).toThrow("refused, nothing was changed:\n  web: x\n  api: y\noverride only knowingly");
+    expect(() => enforceGate(["web: x"], " ")).toThrow(new UserError('--force needs a reason: --force "<why this is safe>"'));
+    expect(enforceGate(["web: x", "api: y"], "drill")).toEqual(["FORCED past 2 refusals, reason: drill", "  forced: web: x", "  forced: api: y"]);
     expect(enforceGate(["web: x"], "green's health check is broken")).toEqual(["FORCED past 1 refusal, reason: green's health check is broken", "  forced: web: x"]);
     expect(enforceGate([], undefined)).toEqual([]);
     expect(enforceGate(["web: x"], "ok\u001b[2J\u001b]0;owned\u0007\nFORCED")[0]).toBe("FORCED past 1 refusal, reason: ok\\x1b[2J\\x1b]0;owned\\x07\\nFORCED");

@@ -1,8 +1,11 @@
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { checkTransition } from "../modules/config/lifecycle";
+import { assertSafeTransition, carriesTraffic, checkTransition, effectiveNodeGroups } from "../modules/config/lifecycle";
+import { effectiveChartReplicas, effectiveWorkloadScale } from "../modules/config/scale";
 import { ConfigError, ConfigSources, parseFleetConfig } from "../modules/config/load";
+import type { ClusterConfig } from "../modules/config/schema";
+import type { WorkloadConfig } from "../modules/config/workload-schema";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { clusterText, generatedFleetSources } from "../scripts/lib/generated-fleet";
 import { resourcesOf, synthFleet, withClusterFile } from "./helpers/fleet";
@@ -31,6 +34,17 @@ describe("cluster lifecycle, checked against the previous configuration", () => 
   it("refuses draining and upgrading in the same change", () => {
     const drainAndUpgrade = edit(base, "c00", (t) => t.replace("svc0: 10", "svc0: 0").replace('"1.33"', '"1.34"'));
     expect(transitionProblems(base, drainAndUpgrade).join("\n")).toContain("shift its weights to 0 and merge that first");
+  });
+
+  it("judges traffic on the new configuration too: a drained cluster is not upgraded and given weight again in one change", () => {
+    const upgradeAndRefill = edit(drained, "c00", (t) => t.replace("svc0: 0", "svc0: 10").replace('"1.33"', '"1.34"'));
+    expect(transitionProblems(drained, upgradeAndRefill)).toEqual([
+      "clusters/c00.yaml: kubernetesVersion: changes 1.33 → 1.34 while c00 carries traffic: shift its weights to 0 and merge that first",
+    ]);
+    const repinAndRefill = edit(drained, "c00", (t) => t.replace("svc0: 0", "svc0: 10").replace("    maxSize: 3", "    maxSize: 3\n    amiType: BOTTLEROCKET_x86_64"));
+    expect(transitionProblems(drained, repinAndRefill)).toEqual([
+      "clusters/c00.yaml: nodeGroups[0].amiType: changes AL2023_x86_64_STANDARD → BOTTLEROCKET_x86_64 while c00 carries traffic: shift its weights to 0 and merge that first",
+    ]);
   });
 
   it("refuses skipping a minor version and downgrading", () => {
@@ -113,6 +127,50 @@ describe("cluster lifecycle, checked against the previous configuration", () => 
     expect(transitionProblems(retiring, withoutC00)).toEqual([]);
   });
 
+  it("names the state of a removed cluster, and traffic only when it carried some", () => {
+    const withoutC00 = { ...base, clusters: base.clusters.filter((c) => c.file !== "clusters/c00.yaml") };
+    expect(transitionProblems(drained, withoutC00)).toEqual([
+      "clusters/c00.yaml: : cluster c00 was removed, but it was active: first merge a change that sets state: retiring and every weight to 0, then run npm run retire -- c00",
+    ]);
+  });
+
+  it("leaves a cluster's state as it is without a lifecycle step, and changes node groups freely without traffic", () => {
+    const retiring = withState(drained, "retiring");
+    expect(transitionProblems(retiring, retiring)).toEqual([]);
+    const repinned = edit(drained, "c00", (t) => t.replace("    maxSize: 3", "    maxSize: 3\n    amiType: BOTTLEROCKET_x86_64\n    releaseVersion: 1.33.0-20250101"));
+    expect(transitionProblems(drained, repinned)).toEqual([]);
+    const newGroup = edit(base, "c00", (t) => t.replace("weights:", "  - name: extra\n    minSize: 1\n    desiredSize: 1\n    maxSize: 2\n    amiType: BOTTLEROCKET_x86_64\nweights:"));
+    expect(transitionProblems(base, newGroup)).toEqual([]);
+  });
+
+  it("throws the problems of an unsafe change as a configuration error, and nothing for a safe one", () => {
+    const upgraded = parseFleetConfig(edit(base, "c00", (t) => t.replace('"1.33"', '"1.34"')));
+    expect(() => assertSafeTransition(parseFleetConfig(base), upgraded)).toThrow(ConfigError);
+    expect(() => assertSafeTransition(parseFleetConfig(base), upgraded)).toThrow("clusters/c00.yaml: kubernetesVersion: changes 1.33 → 1.34 while c00 carries traffic");
+    expect(() => assertSafeTransition(parseFleetConfig(drained), parseFleetConfig(edit(drained, "c00", (t) => t.replace('"1.33"', '"1.34"'))))).not.toThrow();
+  });
+
+  it("refuses leaving standby for a state other than active, without judging the weights as a return to active", () => {
+    expect(transitionProblems(withState(drained, "standby"), edit(withState(drained, "draining"), "c00", (t) => t.replace("svc0: 0", "svc0: 10")))).toEqual([
+      "clusters/c00.yaml: state: standby → draining is not a lifecycle step: a standby cluster may become active",
+      "clusters/c00.yaml: weights.svc0: rises 0 → 10 on a draining cluster: set state: active to give it traffic again",
+    ]);
+  });
+
+  it("says (latest) for a node image unpinned while the cluster carries traffic", () => {
+    const pinned = edit(base, "c00", (t) => t.replace("    maxSize: 3", "    maxSize: 3\n    releaseVersion: 1.33.0-20250101"));
+    expect(transitionProblems(pinned, base)).toEqual([
+      "clusters/c00.yaml: nodeGroups[0].releaseVersion: changes 1.33.0-20250101 → (latest) while c00 carries traffic: shift its weights to 0 and merge that first",
+    ]);
+  });
+
+  it("refuses a downgrade of a cluster with traffic for both reasons", () => {
+    expect(transitionProblems(base, edit(base, "c00", (t) => t.replace('"1.33"', '"1.32"')))).toEqual([
+      "clusters/c00.yaml: kubernetesVersion: 1.33 → 1.32 is a downgrade, which EKS cannot do",
+      "clusters/c00.yaml: kubernetesVersion: changes 1.33 → 1.32 while c00 carries traffic: shift its weights to 0 and merge that first",
+    ]);
+  });
+
   it("refuses to change how the creator got its access entry, which replaces the cluster", () => {
     const bootstrapped = edit(base, "c00", (t) => `${t}bootstrapCreatorAdmin: true\n`);
     expect(transitionProblems(bootstrapped, base)).toEqual([
@@ -134,6 +192,47 @@ describe("cluster lifecycle, checked against the previous configuration", () => 
       "clusters/c00.yaml: weights.svc0: stays 10 but its share of svc0 rises 50% → 91% as the other clusters' weights fall, on a draining cluster: lower its weight too",
     ]);
     expect(transitionProblems(draining, edit(edit(draining, "c01", (t) => t.replace("svc0: 10", "svc0: 1")), "c00", (t) => t.replace("svc0: 10", "svc0: 1")))).toEqual([]);
+  });
+});
+
+describe("a cluster's effective settings", () => {
+  const cluster = (change: Partial<ClusterConfig>): ClusterConfig => ({ ...parseFleetConfig(base).clusters[0].config, ...change });
+  const group = { ...parseFleetConfig(base).clusters[0].config.nodeGroups[0], minSize: 1, desiredSize: 2, maxSize: 3 };
+  const web = (workload: Partial<WorkloadConfig>) => workload as WorkloadConfig;
+
+  it("carries traffic when some weight is above 0", () => {
+    expect(carriesTraffic(cluster({ weights: { a: 0, b: 1 } }))).toBe(true);
+    expect(carriesTraffic(cluster({ weights: { a: 0 } }))).toBe(false);
+    expect(carriesTraffic(cluster({ weights: {} }))).toBe(false);
+  });
+
+  it("keeps the node groups as written, but scales them down to standbyNodes on standby", () => {
+    const active = cluster({ nodeGroups: [group] });
+    expect(effectiveNodeGroups(active)).toBe(active.nodeGroups);
+    expect(effectiveNodeGroups(cluster({ state: "draining", nodeGroups: [group] }))).toEqual([group]);
+    expect(effectiveNodeGroups(cluster({ state: "standby", standbyNodes: 2, nodeGroups: [group] }))).toEqual([{ ...group, minSize: 2, desiredSize: 2, maxSize: 3 }]);
+    expect(effectiveNodeGroups(cluster({ state: "standby", standbyNodes: 5, nodeGroups: [group] }))).toEqual([{ ...group, minSize: 5, desiredSize: 5, maxSize: 5 }]);
+  });
+
+  it("scales a workload by the cluster's overrides over the service's settings, to one pod without autoscaling on standby", () => {
+    const fixed = web({ replicas: 3 });
+    const autoscaled = web({ replicas: 3, minReplicas: 2, maxReplicas: 6 });
+    expect(effectiveWorkloadScale(cluster({}), "web", fixed)).toEqual({ replicas: 3 });
+    expect(effectiveWorkloadScale(cluster({}), "web", autoscaled)).toEqual({ replicas: 2, autoscaling: { minReplicas: 2, maxReplicas: 6 } });
+    expect(effectiveWorkloadScale(cluster({ workloads: { web: { replicas: 4, maxReplicas: 8 } } }), "web", autoscaled)).toEqual({ replicas: 4, autoscaling: { minReplicas: 2, maxReplicas: 8 } });
+    expect(effectiveWorkloadScale(cluster({ workloads: { web: { minReplicas: 3 } } }), "web", autoscaled)).toEqual({ replicas: 3, autoscaling: { minReplicas: 3, maxReplicas: 6 } });
+    expect(effectiveWorkloadScale(cluster({ workloads: { api: { replicas: 9 } } }), "web", fixed)).toEqual({ replicas: 3 });
+    expect(effectiveWorkloadScale(cluster({}), "web", web({ replicas: 3, minReplicas: 2 }))).toEqual({ replicas: 2 });
+    expect(effectiveWorkloadScale(cluster({ state: "standby" }), "web", autoscaled)).toEqual({ replicas: 1 });
+    expect(effectiveWorkloadScale(cluster({ state: "standby", workloads: { web: { replicas: 0 } } }), "web", fixed)).toEqual({ replicas: 0 });
+  });
+
+  it("tells a chart its replicas only when the cluster file overrides them, or one on standby", () => {
+    expect(effectiveChartReplicas(cluster({}), "web")).toBeUndefined();
+    expect(effectiveChartReplicas(cluster({ workloads: { web: { replicas: 3 } } }), "web")).toBe(3);
+    expect(effectiveChartReplicas(cluster({ state: "standby" }), "web")).toBe(1);
+    expect(effectiveChartReplicas(cluster({ state: "standby", workloads: { web: { replicas: 3 } } }), "web")).toBe(1);
+    expect(effectiveChartReplicas(cluster({ state: "standby", workloads: { web: { replicas: 0 } } }), "web")).toBe(0);
   });
 });
 

@@ -1,14 +1,19 @@
 import { ModifyRuleCommandInput } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { parseFleetConfig } from "../modules/config/load";
+import { FleetConfig, parseFleetConfig } from "../modules/config/load";
 import { UserError } from "../modules/support/user-error";
 import { elbClient } from "../modules/traffic/aws-clients";
 import { applyShiftLive } from "../modules/traffic/live-rules";
-import { planShift } from "../modules/traffic/shift";
+import { planShift, ServiceShift } from "../modules/traffic/shift";
 import { AwsStandIn, worldOf } from "../scripts/lib/aws-stand-in";
 import { exampleSources } from "./helpers/fleet";
 
-const fleet = parseFleetConfig(exampleSources());
-const drainBlue = planShift(fleet, { weights: { blue: 0, green: 100 } });
+// Parsed in each test (not when the file loads), so that mutation testing counts the code it runs to that test.
+let fleet: FleetConfig;
+let drainBlue: ServiceShift[];
+beforeEach(() => {
+  fleet = parseFleetConfig(exampleSources());
+  drainBlue = planShift(fleet, { weights: { blue: 0, green: 100 } });
+});
 const saved = { ...process.env };
 let standIn: AwsStandIn;
 

@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { Testing } from "cdktf";
+import { parseAllDocuments } from "yaml";
 import { EksPodIdentityAssociation } from "@cdktf/provider-aws/lib/eks-pod-identity-association";
 import { Release } from "@cdktf/provider-helm/lib/release";
 import { LoadBalancerController } from "../modules/constructs/load-balancer-controller";
@@ -129,13 +130,45 @@ describe("LoadBalancerController", () => {
     expect(bindings.lifecycle).toEqual({ create_before_destroy: true });
   });
 
-  it("ships a chart that renders IP-target TargetGroupBindings", () => {
-    const template = fs.readFileSync(
-      path.join(projectRoot(), "charts/target-group-bindings/templates/target-group-bindings.yaml"),
-      "utf8",
-    );
-    expect(template).toContain("kind: TargetGroupBinding");
-    expect(template).toContain("targetType: ip");
-    expect(template).toContain("targetGroupARN: {{ .targetGroupARN | quote }}");
+  it("ships a chart that renders, from the values the fleet passes, one IP-target TargetGroupBinding per binding", () => {
+    const values = JSON.parse((bindings.values as string[])[0]) as { bindings: Record<string, unknown>[] };
+    const rendered = parseAllDocuments(renderBindingsChart(values, { Namespace: "web", Name: "target-group-binding-web-0a1b2c", Service: "Helm" }));
+    expect(rendered.map((document) => document.errors)).toEqual([[]]);
+    expect(rendered.map((document) => document.toJS())).toEqual([
+      {
+        apiVersion: "elbv2.k8s.aws/v1beta1",
+        kind: "TargetGroupBinding",
+        metadata: {
+          name: "web-0a1b2c",
+          namespace: "web",
+          labels: { "app.kubernetes.io/managed-by": "Helm", "app.kubernetes.io/instance": "target-group-binding-web-0a1b2c" },
+        },
+        spec: { targetType: "ip", targetGroupARN: targetGroupArn, serviceRef: { name: "web-svc", port: 80 } },
+      },
+    ]);
   });
 });
+
+/**
+ * Renders the bindings chart's template as Helm would for the constructs it
+ * uses (one range over .Values.bindings, fields, `quote`, $.Release); any
+ * other construct fails, so the template cannot grow past what is checked
+ * here. (Helm itself is not installed where the tests run.)
+ */
+function renderBindingsChart(values: { bindings: Record<string, unknown>[] }, release: Record<"Namespace" | "Name" | "Service", string>): string {
+  const template = fs.readFileSync(path.join(projectRoot(), "charts/target-group-bindings/templates/target-group-bindings.yaml"), "utf8");
+  const range = /^\{\{- range \.Values\.bindings \}\}([\s\S]*)\{\{- end \}\}\n?$/.exec(template);
+  if (!range) throw new Error("the template is no longer one range over .Values.bindings");
+  return values.bindings
+    .map((binding) =>
+      range[1].replace(/\{\{ (.*?) \}\}/g, (_, expression: string) => {
+        const releaseField = /^\$\.Release\.(Namespace|Name|Service)$/.exec(expression);
+        if (releaseField) return release[releaseField[1] as keyof typeof release];
+        const field = /^\.(\w+)( \| quote)?$/.exec(expression);
+        if (!field) throw new Error(`unsupported template expression {{ ${expression} }}`);
+        if (!(field[1] in binding)) throw new Error(`{{ ${expression} }}: the fleet passes no ${field[1]}`);
+        return field[2] ? JSON.stringify(String(binding[field[1]])) : String(binding[field[1]]);
+      }),
+    )
+    .join("");
+}

@@ -22,6 +22,7 @@ interface Step {
 interface Job {
   if?: string;
   "runs-on": string;
+  "timeout-minutes"?: number;
   permissions?: Record<string, string>;
   steps: Step[];
 }
@@ -105,6 +106,19 @@ describe("the GitHub Actions workflow", () => {
   it("runs its plans and deploys where the runner label variable says, on a supported Node LTS", () => {
     for (const job of [plan, deploy]) expect(job["runs-on"]).toContain("vars.FLEET_RUNS_ON");
     expect(Number(workflow.env.NODE_VERSION)).toBeGreaterThanOrEqual(22);
+  });
+
+  it("runs mutation testing on pull requests that change the mutated code, within a time limit", () => {
+    const { mutation } = workflow.jobs;
+    expect(mutation.if).toBe("github.event_name == 'pull_request'");
+    expect(mutation["timeout-minutes"]).toBeLessThanOrEqual(90);
+    expect(mutation.steps.map((s) => s.run).filter((run) => run?.startsWith("npm run mutate"))).toEqual(['npm run mutate -- --mutate "$FILES"']);
+    // The changed files it looks for are the ones stryker.config.mjs mutates.
+    const changed = mutation.steps.find((s) => s.run?.includes("git diff"))!.run!;
+    const watched = /-- \\\n\s*(.*?) \\\n/.exec(changed)![1].split(" ");
+    const config = fs.readFileSync(path.join(root, "stryker.config.mjs"), "utf8");
+    const mutated = [...config.matchAll(/^ {4}"(modules\/[^"]+)",$/gm)].map((m) => m[1].replace(/\/\*\*\/\*\.ts$/, ""));
+    expect(watched).toEqual(mutated);
   });
 
   it("passes actionlint", () => {

@@ -2,7 +2,8 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { cdktfTerraformSettings, installsFromMirror, terraformEnvironment } from "../modules/plan/terraform";
+import { cdktfTerraformSettings, installsFromMirror } from "../modules/plan/terraform";
+import { projectRoot } from "../modules/support/project-root";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { exampleSources } from "./helpers/fleet";
 import { describeWithTerraform } from "./helpers/terraform-checks";
@@ -74,13 +75,28 @@ describe("npm run plan-summary", () => {
 
 describeWithTerraform("the Terraform environment of npm run plan", (terraform) => {
   it("reuses one CLI configuration per provider mirror instead of leaving a temporary file per run", () => {
-    const leftovers = () => fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith("fleet-terraformrc-"));
-    const before = leftovers();
-    const first = terraformEnvironment({ pluginDir: terraform.providerSource });
-    const second = terraformEnvironment({ pluginDir: terraform.providerSource });
-    expect(second.env.TF_CLI_CONFIG_FILE).toBe(first.env.TF_CLI_CONFIG_FILE);
-    expect(path.dirname(first.env.TF_CLI_CONFIG_FILE!)).toBe(path.join(os.tmpdir(), "fleet-terraform-plugin-cache"));
-    expect(leftovers()).toEqual(before);
+    // Two runs in a process with a temporary folder of its own, so that every file they leave is seen, whatever its name.
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-tmpdir-"));
+    const scriptDir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-two-runs-"));
+    const script = path.join(scriptDir, "two-runs.ts");
+    fs.writeFileSync(
+      script,
+      `import { terraformEnvironment } from ${JSON.stringify(path.join(projectRoot(), "modules/plan/terraform"))};\n` +
+        `const runs = [1, 2].map(() => terraformEnvironment({ pluginDir: ${JSON.stringify(terraform.providerSource)} }).env.TF_CLI_CONFIG_FILE);\n` +
+        "console.log(JSON.stringify(runs));\n",
+    );
+    try {
+      const result = spawnSync(process.execPath, [path.join(projectRoot(), "bin", "run.js"), script], { encoding: "utf8", env: { ...process.env, TMPDIR: tmp } });
+      expect(result.stderr).toBe("");
+      const [first, second] = JSON.parse(result.stdout) as string[];
+      expect(second).toBe(first);
+      expect(path.dirname(first)).toBe(path.join(tmp, "fleet-terraform-plugin-cache"));
+      expect(fs.readdirSync(tmp, { recursive: true }).map(String).sort()).toEqual(["fleet-terraform-plugin-cache", path.join("fleet-terraform-plugin-cache", path.basename(first))]);
+      expect(fs.readFileSync(first, "utf8")).toContain(`path = "${terraform.providerSource}"`);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      fs.rmSync(scriptDir, { recursive: true, force: true });
+    }
   });
 
   it("tells cdktf to leave out its registry-bound provider lock behind a mirror, and only there", () => {

@@ -229,6 +229,50 @@ const violations: Record<string, Record<string, ResourceJson>> = {
   },
 };
 
+/** What each rule reports on its violation above: the resource and what is wrong with it. */
+const violationFindings: Record<string, string> = {
+  "eks-public-endpoint-restricted": "aws_eks_cluster.c: public endpoint reachable from anywhere: 0.0.0.0/0",
+  "eks-private-endpoint": "aws_eks_cluster.c: the API server endpoint is public",
+  "eks-control-plane-logs": "aws_eks_cluster.c: control-plane logs missing: authenticator, controllerManager, scheduler",
+  "eks-secrets-encryption": "aws_eks_cluster.c: secrets are not envelope-encrypted with KMS",
+  "kms-key-rotation": "aws_kms_key.k: key rotation is off",
+  "kms-key-policy": "aws_kms_key.k: no key policy: the default policy applies",
+  "imdsv2-required": "aws_launch_template.t: IMDSv1 is allowed: http_tokens is not \"required\"",
+  "imds-hop-limit": "aws_launch_template.t: http_put_response_hop_limit is 2, not 1",
+  "ebs-encrypted": "aws_launch_template.t: a block device is not encrypted",
+  "node-group-launch-template": "aws_eks_node_group.n: no launch template: EKS defaults allow pods to reach IMDS",
+  "alb-drop-invalid-headers": "aws_lb.a: drop_invalid_header_fields is not true",
+  "alb-desync-mitigation": "aws_lb.a: desync_mitigation_mode is monitor",
+  "alb-deletion-protection": "aws_lb.a: deletion protection is off",
+  "alb-access-logs": "aws_lb.a: access logs are off",
+  "alb-waf": "aws_lb.a: no WAFv2 web ACL is associated",
+  "alb-internal": "aws_lb.a: the ALB is internet-facing",
+  "listener-https": "aws_lb_listener.l: plain HTTP listener on port 80 serves traffic",
+  "listener-tls-policy": "aws_lb_listener.l: TLS policy ELBSecurityPolicy-2016-08 is not a TLS 1.3 policy",
+  "target-group-health-check": "aws_lb_target_group.t: health check has no path",
+  "security-group-described": "aws_security_group.s: no description",
+  "no-public-ingress": "aws_vpc_security_group_ingress_rule.r: ingress from anywhere: 0.0.0.0/0",
+  "no-public-egress": "aws_vpc_security_group_egress_rule.r: egress to anywhere: 0.0.0.0/0",
+  "default-security-group-closed": "aws_vpc.v: the default security group has rules",
+  "vpc-flow-logs": "aws_vpc.v: no flow log for this VPC",
+  "subnet-no-public-ip": "aws_subnet.s: map_public_ip_on_launch is true",
+  "log-group-kms": "aws_cloudwatch_log_group.g: no kms_key_id",
+  "log-group-retention": "aws_cloudwatch_log_group.g: retention of 30 days is under a year",
+  "iam-no-wildcard-actions": "aws_iam_role_policy.p: wildcard actions: ec2:Describe*",
+  "iam-scoped-resources": "aws_iam_role_policy.p: on every resource: s3:PutObject",
+  "iam-no-empty-statement": "aws_iam_role_policy.p: policy: Statement[0] (RegisterTargets) has an empty Resource list (IAM refuses it: MalformedPolicyDocument)",
+  "k8s-non-root": "kubernetes_deployment_v1.d: container web: may run as root (runAsNonRoot)",
+  "k8s-read-only-root-filesystem": "kubernetes_deployment_v1.d: container web: writable root filesystem",
+  "k8s-no-privilege-escalation": "kubernetes_deployment_v1.d: container web: may escalate privileges",
+  "k8s-capabilities-dropped": "kubernetes_deployment_v1.d: container web: does not drop ALL capabilities",
+  "k8s-seccomp": "kubernetes_deployment_v1.d: no seccomp profile",
+  "k8s-service-account-token": "kubernetes_deployment_v1.d: mounts a service account token",
+  "k8s-image-pinned": "kubernetes_deployment_v1.d: container web: image not pinned",
+  "k8s-resources": "kubernetes_deployment_v1.d: container web: missing CPU/memory requests or memory limit",
+  "k8s-readiness-probe": "kubernetes_deployment_v1.d: container web: no readiness probe",
+  "target-registration-scoped": "aws_iam_role_policy.p: target registration allowed on arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/*",
+};
+
 describe("each policy rule", () => {
   it("holds for a Deployment as the fleet writes it", () => {
     expect(evaluatePolicies([stackOf({ "kubernetes_deployment_v1.d": deployment() })]).findings).toEqual([]);
@@ -242,8 +286,144 @@ describe("each policy rule", () => {
     const report = evaluatePolicies([stackOf(resources)]);
     expect(report.findings.map((f) => f.rule.id)).toContain(ruleId);
     const finding = report.findings.find((f) => f.rule.id === ruleId)!;
+    expect(report.findings.filter((f) => f.rule.id === ruleId).map((f) => `${f.address}: ${f.message}`)).toEqual([violationFindings[ruleId]]);
     expect(finding.stack).toBe("bad");
     expect([...finding.rule.checkov, ...finding.rule.trivy, ...(finding.rule.accessAnalyzer ?? [])].length).toBeGreaterThan(0);
+  });
+});
+
+describe("the EKS endpoint rules", () => {
+  const endpointFindings = (cluster: ResourceJson) =>
+    evaluatePolicies([stackOf({ "aws_eks_cluster.c": { enabled_cluster_log_types: ["api", "audit", "authenticator", "controllerManager", "scheduler"], ...cluster } })])
+      .findings.filter((f) => ["eks-private-endpoint", "eks-public-endpoint-restricted"].includes(f.rule.id))
+      .map((f) => `${f.rule.id}: ${f.message}`)
+      .sort();
+  const publicFromAnywhere = [
+    "eks-private-endpoint: the API server endpoint is public",
+    "eks-public-endpoint-restricted: public endpoint reachable from anywhere: no public_access_cidrs",
+  ];
+
+  it.each([
+    ["no vpc_config", {}],
+    ["a vpc_config without endpoint_public_access (public, AWS's default)", { vpc_config: { subnet_ids: ["s"] } }],
+    ["endpoint_public_access true and no public_access_cidrs", { vpc_config: { endpoint_public_access: true } }],
+    ["endpoint_public_access true and an empty public_access_cidrs", { vpc_config: [{ endpoint_public_access: true, public_access_cidrs: [] }] }],
+  ])("take %s as a public endpoint reachable from anywhere", (_, cluster) => {
+    expect(endpointFindings(cluster)).toEqual(publicFromAnywhere);
+  });
+
+  it("take a public endpoint restricted to some addresses as public only", () => {
+    expect(endpointFindings({ vpc_config: { public_access_cidrs: ["198.51.100.0/24"] } })).toEqual(["eks-private-endpoint: the API server endpoint is public"]);
+  });
+
+  it.each([
+    ["an object", { vpc_config: { endpoint_public_access: false } }],
+    ["a list", { vpc_config: [{ endpoint_public_access: false, public_access_cidrs: ["0.0.0.0/0"] }] }],
+  ])("hold for a private endpoint written as %s", (_, cluster) => {
+    expect(endpointFindings(cluster)).toEqual([]);
+  });
+});
+
+describe("each policy rule, at its edges", () => {
+  /** One rule's verdict on `body` at `address`, beside `others` in the same stack. */
+  const verdict = (id: string, body: ResourceJson, address: string, others: Record<string, ResourceJson> = {}) => {
+    const all: Record<string, ResourceJson> = { [address]: body, ...others };
+    const resourcesOfType = (type: string) => Object.entries(all).filter(([a]) => a.split(".")[0] === type);
+    return POLICY_RULES.find((r) => r.id === id)!.check(body, { address, resourcesOfType });
+  };
+  const policy = (statement: object | object[]) => ({ policy: JSON.stringify({ Version: "2012-10-17", Statement: statement }) });
+  const allLogs = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
+
+  it.each<[string, string, ResourceJson, string | undefined, Record<string, ResourceJson>?]>([
+    ["eks-control-plane-logs", "all five logs", { enabled_cluster_log_types: allLogs }, undefined],
+    ["eks-control-plane-logs", "no log setting", {}, "control-plane logs missing: api, audit, authenticator, controllerManager, scheduler"],
+    ["eks-secrets-encryption", "secrets under a KMS key", { encryption_config: { resources: ["secrets"], provider: { key_arn: "k" } } }, undefined],
+    ["eks-secrets-encryption", "a key, not for secrets", { encryption_config: [{ resources: [], provider: [{ key_arn: "k" }] }] }, "secrets are not envelope-encrypted with KMS"],
+    ["eks-secrets-encryption", "secrets without a key", { encryption_config: { resources: ["secrets"] } }, "secrets are not envelope-encrypted with KMS"],
+    ["kms-key-rotation", "rotation as the string true", { enable_key_rotation: "true" }, undefined],
+    ["kms-key-policy", "an empty policy", { policy: "" }, "no key policy: the default policy applies"],
+    ["imdsv2-required", "tokens required", { metadata_options: [{ http_tokens: "required" }] }, undefined],
+    ["imdsv2-required", "no metadata options", {}, 'IMDSv1 is allowed: http_tokens is not "required"'],
+    ["imds-hop-limit", "no hop limit", {}, "http_put_response_hop_limit is unset, not 1"],
+    ["imds-hop-limit", "hop limit 1", { metadata_options: { http_put_response_hop_limit: 1 } }, undefined],
+    ["ebs-encrypted", "no block device mapping", {}, "no block device mapping: the root volume's encryption is left to the AMI"],
+    ["ebs-encrypted", "every device encrypted", { block_device_mappings: [{ ebs: { encrypted: true } }, { ebs: [{ encrypted: "true" }] }] }, undefined],
+    ["ebs-encrypted", "one device of two unencrypted", { block_device_mappings: [{ ebs: { encrypted: true } }, { ebs: {} }] }, "a block device is not encrypted"],
+    ["node-group-launch-template", "a launch template by id", { launch_template: { id: "lt" } }, undefined],
+    ["node-group-launch-template", "a launch template by name", { launch_template: [{ name: "lt" }] }, undefined],
+    ["alb-drop-invalid-headers", "dropped", { drop_invalid_header_fields: true }, undefined],
+    ["alb-desync-mitigation", "defensive", { desync_mitigation_mode: "defensive" }, undefined],
+    ["alb-deletion-protection", "protected", { enable_deletion_protection: "true" }, undefined],
+    ["alb-access-logs", "logs on", { access_logs: { bucket: "b" } }, undefined],
+    ["alb-access-logs", "a bucket, but disabled", { access_logs: { bucket: "b", enabled: false } }, "access logs are off"],
+    ["alb-waf", "internal", { internal: true }, undefined],
+    ["alb-waf", "a web ACL associated", { internal: false }, undefined, { "aws_wafv2_web_acl_association.w": { resource_arn: "${aws_lb.a.arn}" } }],
+    ["alb-waf", "a web ACL on another ALB", { internal: false }, "no WAFv2 web ACL is associated", { "aws_wafv2_web_acl_association.w": { resource_arn: "${aws_lb.other.arn}" } }],
+    ["alb-internal", "internal", { internal: "true" }, undefined],
+    ["listener-https", "HTTPS", { protocol: "HTTPS", port: 443 }, undefined],
+    ["listener-https", "TLS", { protocol: "TLS", port: 443 }, undefined],
+    ["listener-https", "HTTP redirecting to HTTPS", { protocol: "HTTP", port: 80, default_action: [{ type: "redirect", redirect: { protocol: "HTTPS" } }] }, undefined],
+    ["listener-https", "HTTP redirecting to HTTP", { protocol: "HTTP", port: 80, default_action: { type: "redirect", redirect: { protocol: "HTTP" } } }, "plain HTTP listener on port 80 serves traffic"],
+    ["listener-https", "no protocol, no action", { port: 8080 }, "plain HTTP listener on port 8080 serves traffic"],
+    ["listener-tls-policy", "HTTP", { protocol: "HTTP" }, undefined],
+    ["listener-tls-policy", "a TLS 1.3 policy", { protocol: "HTTPS", ssl_policy: "ELBSecurityPolicy-TLS13-1-2-2021-06" }, undefined],
+    ["listener-tls-policy", "the provider's default", { protocol: "HTTPS" }, "TLS policy (provider default) is not a TLS 1.3 policy"],
+    ["target-group-health-check", "a path", { health_check: { path: "/healthz" } }, undefined],
+    ["target-group-health-check", "no health check", {}, "no health check"],
+    ["target-group-health-check", "a disabled health check", { health_check: { enabled: false, path: "/" } }, "no health check"],
+    ["security-group-described", "described", { description: "nodes" }, undefined],
+    ["security-group-described", "blank", { description: "  " }, "no description"],
+    ["security-group-described", "not described", {}, "no description"],
+    ["no-public-ingress", "inline rules from anywhere", { ingress: [{ cidr_blocks: ["10.0.0.0/8"] }, { ipv6_cidr_blocks: ["::/0"] }] }, "ingress from anywhere: ::/0"],
+    ["no-public-ingress", "inline rules from a network", { ingress: { cidr_blocks: ["10.0.0.0/8"] } }, undefined],
+    ["no-public-egress", "inline rules to anywhere", { egress: [{ cidr_blocks: ["0.0.0.0/0"] }] }, "egress to anywhere: 0.0.0.0/0"],
+    ["no-public-egress", "a rule to a network", { cidr_ipv4: "10.0.0.0/8" }, undefined],
+    ["default-security-group-closed", "closed", {}, undefined, { "aws_default_security_group.d": { vpc_id: "${aws_vpc.v.id}" } }],
+    ["default-security-group-closed", "not managed", {}, "the default security group is not managed, so it keeps its allow-all rules"],
+    ["default-security-group-closed", "another VPC's", {}, "the default security group is not managed, so it keeps its allow-all rules", { "aws_default_security_group.d": { vpc_id: "${aws_vpc.other.id}" } }],
+    ["default-security-group-closed", "with egress", {}, "the default security group has rules", { "aws_default_security_group.d": { vpc_id: "${aws_vpc.v.id}", egress: { cidr_blocks: ["0.0.0.0/0"] } } }],
+    ["vpc-flow-logs", "a flow log", {}, undefined, { "aws_flow_log.f": { vpc_id: "${aws_vpc.v.id}" } }],
+    ["vpc-flow-logs", "another VPC's flow log", {}, "no flow log for this VPC", { "aws_flow_log.f": { vpc_id: "${aws_vpc.other.id}" } }],
+    ["subnet-no-public-ip", "private", { map_public_ip_on_launch: false }, undefined],
+    ["log-group-kms", "a key", { kms_key_id: "k" }, undefined],
+    ["log-group-retention", "a year", { retention_in_days: 365 }, undefined],
+    ["log-group-retention", "364 days", { retention_in_days: 364 }, "retention of 364 days is under a year"],
+    ["log-group-retention", "0 days (forever)", { retention_in_days: 0 }, "no retention set: logs are kept forever without a decision"],
+    ["log-group-retention", "no retention", {}, "no retention set: logs are kept forever without a decision"],
+    ["iam-no-wildcard-actions", "named actions, and a wildcard only denied", policy([{ Effect: "Allow", Action: "s3:GetObject", Resource: "*" }, { Effect: "Deny", Action: "s3:*", Resource: "*" }]), undefined],
+    ["iam-no-wildcard-actions", "one statement, not a list", policy({ Effect: "Allow", Action: ["s3:Get*", "s3:PutObject"], Resource: "r" }), "wildcard actions: s3:Get*"],
+    ["iam-no-wildcard-actions", "no policy", {}, undefined],
+    ["iam-scoped-resources", "read-only calls on *", policy([{ Effect: "Allow", Action: ["ec2:DescribeInstances", "s3:ListBucket", "iam:GetRole"], Resource: ["*"] }]), undefined],
+    ["iam-scoped-resources", "a write scoped, a write on *", policy([{ Effect: "Allow", Action: "s3:PutObject", Resource: "arn:aws:s3:::b/*" }, { Effect: "Allow", Action: "s3:DeleteObject", Resource: "*" }]), "on every resource: s3:DeleteObject"],
+    ["iam-no-empty-statement", "an empty statement list", policy([]), "policy: Statement is empty (IAM refuses it: MalformedPolicyDocument)"],
+    ["iam-no-empty-statement", "an empty action in a trust policy", { assume_role_policy: JSON.stringify({ Statement: { Effect: "Allow", Action: [], Principal: { Service: "x" } } }) }, "assume_role_policy: Statement[0] has an empty Action list (IAM refuses it: MalformedPolicyDocument)"],
+    ["iam-no-empty-statement", "an inline policy with an empty NotResource", { inline_policy: [{ policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: "s3:GetObject", NotResource: [] }] }) }] }, "inline_policy[0].policy: Statement[0] has an empty NotResource list (IAM refuses it: MalformedPolicyDocument)"],
+    ["iam-no-empty-statement", "no statement, or JSON that does not parse", { policy: "{}", assume_role_policy: "{not json" }, undefined],
+    ["target-registration-scoped", "this fleet's target groups", policy({ Effect: "Allow", Action: ["elasticloadbalancing:RegisterTargets"], Resource: ["${aws_lb_target_group.t.arn}", "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/demo-blue-web-b3fb64/0123456789abcdef"] }), undefined],
+    ["target-registration-scoped", "other actions on *", policy({ Effect: "Allow", Action: ["elasticloadbalancing:DescribeTargetHealth"], Resource: "*" }), undefined],
+    // A rest parameter: for rows without `others`, jest would otherwise pass a done callback in its place and wait for it.
+  ])("%s: %s", (...[id, _title, body, expected, others]) => {
+    const type = { eks: "aws_eks_cluster", kms: "aws_kms_key", imdsv2: "aws_launch_template", imds: "aws_launch_template", ebs: "aws_launch_template", node: "aws_eks_node_group", alb: "aws_lb", listener: "aws_lb_listener", target: "aws_lb_target_group", security: "aws_security_group", no: "aws_security_group", default: "aws_vpc", vpc: "aws_vpc", subnet: "aws_subnet", log: "aws_cloudwatch_log_group", iam: "aws_iam_role_policy" }[id.split("-")[0]]!;
+    const address = { alb: "aws_lb.a", default: "aws_vpc.v", vpc: "aws_vpc.v" }[id.split("-")[0]] ?? `${type}.x`;
+    expect(verdict(id, body, address, others)).toBe(expected);
+  });
+
+  it.each<[string, ResourceJson, string | undefined]>([
+    ["k8s-non-root", deployment({ pod: { security_context: {} }, container: { security_context: { run_as_non_root: "true" } } }), undefined],
+    ["k8s-no-privilege-escalation", deployment({ container: { security_context: { allow_privilege_escalation: "false", privileged: "true" } } }), "container web: may escalate privileges"],
+    ["k8s-no-privilege-escalation", deployment({ container: { security_context: {} } }), "container web: may escalate privileges"],
+    ["k8s-seccomp", deployment({ pod: { security_context: { seccomp_profile: { type: "Localhost" } } } }), undefined],
+    ["k8s-seccomp", deployment({ pod: { security_context: { seccomp_profile: { type: "Unconfined" } } } }), "no seccomp profile"],
+    ["k8s-service-account-token", deployment({ pod: { automount_service_account_token: "false" } }), undefined],
+    ["k8s-image-pinned", deployment({ container: { image: "registry.example.com:5000/web@sha256:abc" } }), undefined],
+    ["k8s-image-pinned", deployment({ container: { image: "registry.example.com:5000/web" } }), "container web: image not pinned"],
+    ["k8s-resources", deployment({ container: { resources: { requests: { cpu: "1", memory: "1Gi" } } } }), "container web: missing CPU/memory requests or memory limit"],
+    ["k8s-resources", deployment({ container: { resources: { requests: { memory: "1Gi" }, limits: { memory: "1Gi" } } } }), "container web: missing CPU/memory requests or memory limit"],
+    ["k8s-read-only-root-filesystem", { spec: [{ template: [{ spec: [{ container: { name: "solo", security_context: [{ read_only_root_filesystem: true }] } }] }] }] }, undefined],
+    ["k8s-readiness-probe", { spec: { template: { spec: { container: [{ name: "a" }, { name: "b", readiness_probe: {} }, { name: "c" }] } } } }, "container a, c: no readiness probe"],
+    ["k8s-readiness-probe", { spec: {} }, undefined],
+  ])("%s on a Deployment: %j", (id, body, expected) => {
+    expect(verdict(id, body, "kubernetes_deployment_v1.d")).toBe(expected);
   });
 });
 

@@ -1,11 +1,15 @@
-import { ConfigSources, parseFleetConfig } from "../modules/config/load";
+import { ConfigSources, FleetConfig, parseFleetConfig } from "../modules/config/load";
 import { cloudWatchClient, elbClient } from "../modules/traffic/aws-clients";
-import { progressiveShift } from "../modules/traffic/progressive";
+import { progressiveShift, ProgressiveShiftOptions } from "../modules/traffic/progressive";
 import { AwsStandIn, worldOf } from "../scripts/lib/aws-stand-in";
-import { exampleSources } from "./helpers/fleet";
+import { exampleSources, withClusterFile } from "./helpers/fleet";
 
 const example = exampleSources();
-const fleet = parseFleetConfig(example);
+// Parsed in each test (not when the file loads), so that mutation testing counts the code it runs to that test.
+let fleet: FleetConfig;
+beforeEach(() => {
+  fleet = parseFleetConfig(example);
+});
 const saved = { ...process.env };
 let standIn: AwsStandIn;
 
@@ -23,12 +27,16 @@ afterEach(async () => {
 function memoryFiles(start: ConfigSources = example) {
   let current = start;
   const written: ConfigSources[] = [];
+  /** Each write's weights of web, as the writes happen. */
+  const webWritten: number[][] = [];
   return {
     written,
+    webWritten,
     readSources: () => current,
     writeSources: (_: ConfigSources, next: ConfigSources) => {
       current = next;
       written.push(next);
+      webWritten.push(parseFleetConfig(next).clusters.map((c) => c.config.weights.web));
     },
     edit: (change: (sources: ConfigSources) => ConfigSources) => (current = change(current)),
     webWeights: () => written.map((sources) => parseFleetConfig(sources).clusters.map((c) => c.config.weights.web)),
@@ -58,6 +66,167 @@ describe("progressiveShift", () => {
       [50, 50],
     ]);
     expect(standIn.weights("web")).toEqual({ blue: 50, green: 50 });
+  });
+
+  it("after a breach at a later step, restores the starting weights, not the previous step's", async () => {
+    const files = memoryFiles();
+    const shift = progressiveShift(await elbClient(fleet), await cloudWatchClient(fleet), example, {
+      to: "green",
+      step: 25,
+      intervalMs: 200,
+      checkEveryMs: 100,
+      readSources: files.readSources,
+      writeSources: files.writeSources,
+      // Green starts failing once step 1 has passed.
+      log: (line) => {
+        if (line.startsWith("step 1/2")) standIn.targetGroup("green", "web").errorRate = 0.05;
+      },
+    });
+    await expect(shift).rejects.toThrow(
+      "step 2/2 breached the shift limits: web/green target 5xx 5.0% > 1%; restored the starting weights (web blue=50 green=50) on the rules and in the files",
+    );
+    expect(files.webWeights()).toEqual([
+      [25, 75],
+      [0, 100],
+      [50, 50],
+    ]);
+    expect(standIn.weights("web")).toEqual({ blue: 50, green: 50 });
+  });
+
+  const run = async (options: Partial<ProgressiveShiftOptions>, sources = example) => {
+    const files = memoryFiles(sources);
+    const lines: string[] = [];
+    const outcome = progressiveShift(await elbClient(fleet), await cloudWatchClient(fleet), sources, {
+      to: "green",
+      step: 25,
+      intervalMs: 200,
+      checkEveryMs: 100,
+      readSources: files.readSources,
+      writeSources: files.writeSources,
+      log: (line) => lines.push(line),
+      ...options,
+    });
+    return { outcome, written: files.webWritten, lines };
+  };
+  const modifyCalls = () => standIn.calls.filter((c) => c.action === "ModifyRule").length;
+
+  it("stops after the current step when asked, the rules and files holding that step's weights", async () => {
+    const stop = new AbortController();
+    const { outcome, written, lines } = await run({ stop: stop.signal });
+    // The operator stops (SIGINT) during step 1's interval.
+    setTimeout(() => stop.abort(), 50);
+    await expect(outcome).resolves.toBe("stopped");
+    expect(written).toEqual([[25, 75]]);
+    expect(standIn.weights("web")).toEqual({ blue: 25, green: 75 });
+    expect(lines.at(-1)).toBe("stopped after step 1/2: rules and files hold web blue=25 green=75");
+  });
+
+  it("changes nothing when asked to stop before the first step", async () => {
+    const stop = new AbortController();
+    stop.abort();
+    const { outcome, written } = await run({ stop: stop.signal, intervalMs: 60_000, checkEveryMs: 60_000 });
+    await expect(outcome).resolves.toBe("stopped");
+    expect(written).toEqual([]);
+    expect(modifyCalls()).toBe(0);
+  });
+
+  it("ends the interval at once when stopped during it", async () => {
+    const stop = new AbortController();
+    const started = Date.now();
+    const { outcome } = await run({ stop: stop.signal, intervalMs: 60_000, checkEveryMs: 60_000 });
+    setTimeout(() => stop.abort(), 100);
+    await expect(outcome).resolves.toBe("stopped");
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
+  it("keeps checking until the interval ends: a breach after the first check rolls back", async () => {
+    const stop = new AbortController();
+    setTimeout(() => (standIn.targetGroup("green", "web").errorRate = 0.05), 400);
+    const { outcome, written } = await run({ stop: stop.signal, intervalMs: 1500, checkEveryMs: 100 });
+    await expect(outcome).rejects.toThrow("step 1/2 breached the shift limits: web/green target 5xx 5.0% > 1%");
+    expect(written).toEqual([[25, 75], [50, 50]]);
+  });
+
+  it("restores the starting weights when the health gate refuses a later step", async () => {
+    const { outcome, written } = await run({
+      log: (line) => line.startsWith("step 1/2") && standIn.targetGroup("green", "web").targets.forEach((t) => (t.state = "unhealthy")),
+    });
+    await expect(outcome).rejects.toThrow(
+      "step 2/2 refused by the health gate: web: cluster green would get weight 100 (now 75), 100% of the traffic (now 75%), with 0 healthy, 2 unhealthy targets; minHealthyTargets is 1; " +
+        "web: no weighted cluster would have 1 healthy target (green: 0 healthy, 2 unhealthy targets); restored the starting weights (web blue=50 green=50) on the rules and in the files",
+    );
+    expect(written).toEqual([[25, 75], [50, 50]]);
+    expect(standIn.weights("web")).toEqual({ blue: 50, green: 50 });
+  });
+
+  it("refuses a first step onto unhealthy targets before changing anything", async () => {
+    standIn.targetGroup("green", "web").targets.forEach((t) => (t.state = "unhealthy"));
+    const { outcome, written } = await run({});
+    await expect(outcome).rejects.toThrow("refused, nothing was changed:\n  web: cluster green would get weight 75 (now 50), 75% of the traffic (now 50%), with 0 healthy, 2 unhealthy targets; minHealthyTargets is 1");
+    expect(written).toEqual([]);
+    expect(modifyCalls()).toBe(0);
+  });
+
+  it("goes past the health gate when forced, echoing the reason", async () => {
+    standIn.targetGroup("green", "web").targets.forEach((t) => (t.state = "unhealthy"));
+    const { outcome, written, lines } = await run({ forceReason: "green's health check is broken" });
+    await expect(outcome).resolves.toBe("done");
+    expect(written).toEqual([[25, 75], [0, 100]]);
+    expect(lines.filter((line) => line.startsWith("FORCED"))).toEqual([
+      "FORCED past 1 refusal, reason: green's health check is broken",
+      // At step 2 blue leaves too: no weighted cluster has a healthy target.
+      "FORCED past 2 refusals, reason: green's health check is broken",
+    ]);
+  });
+
+  it("judges only clusters that keep weight, and a response time at the limit is no breach", async () => {
+    // Blue still answers requests (in flight, or others' traffic), badly, but it leaves at this step.
+    Object.assign(standIn.targetGroup("blue", "web"), { servedRequests: 1000, errorRate: 0.5, responseTimeSeconds: 5 });
+    standIn.targetGroup("green", "web").responseTimeSeconds = 1;
+    const { outcome, lines } = await run({ step: 50 });
+    await expect(outcome).resolves.toBe("done");
+    expect(lines).toEqual(["step 1/1: web blue=0 green=100 · healthy blue 2, green 2 · 5xx blue 50.0%, green 0.1% · latency blue 5000 ms, green 1000 ms"]);
+    expect(standIn.weights("web")).toEqual({ blue: 0, green: 100 });
+  });
+
+  it("has nothing to do when the cluster carries all the traffic already", async () => {
+    const blueOnly = example.clusters.reduce((sources, c) => withClusterFile(sources, c.file, c.text.replace("web: 50", c.file.includes("blue") ? "web: 100" : "web: 0")), example);
+    await expect((await run({ to: "blue" }, blueOnly)).outcome).rejects.toThrow("blue already carries all the traffic of the services asked for; nothing to do");
+  });
+
+  it("steps until every service is on the cluster, and restores all of them on a breach", async () => {
+    const withApi: ConfigSources = {
+      platform: { ...example.platform, text: `${example.platform.text}  - name: api\n    servicePort: 80\n    containerPort: 8081\n    hosts: [api.example.com]\n    priority: 90\n` },
+      clusters: example.clusters.map((c) => ({ ...c, text: c.text.replace("  web: 50\n", `  web: 50\n  api: ${c.file.includes("blue") ? 90 : 10}\n`) })),
+    };
+    const twoServices = parseFleetConfig(withApi);
+    await standIn.stop();
+    standIn = new AwsStandIn(worldOf(twoServices));
+    await standIn.start();
+    Object.assign(process.env, standIn.environment());
+    const lines: string[] = [];
+    const shift = progressiveShift(await elbClient(twoServices), await cloudWatchClient(twoServices), withApi, {
+      to: "green",
+      step: 25,
+      intervalMs: 100,
+      checkEveryMs: 100,
+      ...memoryFiles(withApi),
+      // Green's api fails once web is all on green (after step 2 of 4).
+      log: (line) => {
+        lines.push(line);
+        if (line.startsWith("step 2/4")) standIn.targetGroup("green", "api").errorRate = 0.05;
+      },
+    });
+    await expect(shift).rejects.toThrow(
+      "step 3/4 breached the shift limits: api/green target 5xx 5.0% > 1%; restored the starting weights (web blue=50 green=50, api blue=90 green=10) on the rules and in the files",
+    );
+    const weightsOf = (line: string) => `${line.split(": ")[0]}: ${[...line.matchAll(/\w+ blue=\d+ green=\d+/g)].join(" | ")}`;
+    expect(lines.map(weightsOf)).toEqual([
+      "step 1/4: web blue=25 green=75 | api blue=65 green=35",
+      "step 2/4: web blue=0 green=100 | api blue=40 green=60",
+      "step 3/4: web blue=0 green=100 | api blue=15 green=85",
+    ]);
+    expect([standIn.weights("web"), standIn.weights("api")]).toEqual([{ blue: 50, green: 50 }, { blue: 90, green: 10 }]);
   });
 
   it("rolls back on a slow cluster", async () => {

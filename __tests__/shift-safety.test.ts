@@ -2,7 +2,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigSources, parseFleetConfig } from "../modules/config/load";
-import { applyShiftToSources, clustersLeftOut, planShift, ShiftRequest } from "../modules/traffic/shift";
+import { applyShiftToSources, clustersLeftOut, planShift, ServiceShift, ShiftRequest } from "../modules/traffic/shift";
 import { verifyShiftedSources, writeShiftedSources } from "../modules/traffic/shift-files";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { exampleSources, withClusterFile } from "./helpers/fleet";
@@ -104,9 +104,13 @@ describe("clusters left out of a shift", () => {
 });
 
 describe("writing the shifted files", () => {
-  const fleet = parseFleetConfig(example);
-  const shifts = planShift(fleet, { weights: { blue: 0, green: 100 } });
-  const shifted = applyShiftToSources(example, fleet, shifts);
+  let shifts: ServiceShift[];
+  let shifted: ConfigSources;
+  beforeEach(() => {
+    const fleet = parseFleetConfig(example);
+    shifts = planShift(fleet, { weights: { blue: 0, green: 100 } });
+    shifted = applyShiftToSources(example, fleet, shifts);
+  });
 
   it("writes all files or none, leaving no temporary file, and after a live change says what is live and what the files hold", () => {
     const dir = writeConfigProject(example);
@@ -124,7 +128,8 @@ describe("writing the shifted files", () => {
     const dir = writeConfigProject(example);
     fs.appendFileSync(path.join(dir, "clusters", "blue.yaml"), "# edited meanwhile\n");
     expect(() => writeShiftedSources(dir, example, shifted)).toThrow("clusters/blue.yaml changed on disk while shifting; no file was changed");
-    expect(fs.readFileSync(path.join(dir, "clusters", "green.yaml"), "utf8")).toBe(example.clusters[1].text);
+    expect(filesOf(dir, example)).toEqual([`${example.clusters[0].text}# edited meanwhile\n`, example.clusters[1].text]);
+    expect(fs.readdirSync(path.join(dir, "clusters")).sort()).toEqual(["blue.yaml", "green.yaml"]);
   });
 });
 

@@ -1,15 +1,21 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { ConfigSources, parseFleetConfig } from "../modules/config/load";
+import { ConfigSources, FleetConfig, parseFleetConfig } from "../modules/config/load";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { generatedFleetSources } from "../scripts/lib/generated-fleet";
 import { applyShiftToSources, formatShifts, planShift, ShiftRequest } from "../modules/traffic/shift";
 import { exampleSources, withClusterFile } from "./helpers/fleet";
 import { entryPoint } from "./helpers/entry-point";
+import { runScriptAsync } from "./helpers/run-async";
+import { AwsStandIn, worldOf } from "../scripts/lib/aws-stand-in";
 
 const example = exampleSources();
-const fleet = parseFleetConfig(example);
+// Parsed in each test (not when the file loads), so that mutation testing counts the code it runs to that test.
+let fleet: FleetConfig;
+beforeEach(() => {
+  fleet = parseFleetConfig(example);
+});
 const weightsAfter = (request: ShiftRequest, sources: ConfigSources = example) =>
   planShift(parseFleetConfig(sources), request).map((s) => [s.service, s.after]);
 
@@ -35,6 +41,20 @@ describe("planShift", () => {
 
   it("splits the rest among the other clusters in proportion, on a total of 100", () => {
     expect(weightsAfter({ to: "c00", step: 10 }, generatedFleetSources(3))).toEqual([["svc0", { c00: 43, c01: 29, c02: 28 }]]);
+    // 80 points left for 20:70 are 17.8 and 62.2: the larger remainder gets the point the floors leave.
+    const uneven = generatedFleetSources(3);
+    const weighted = uneven.clusters.reduce(
+      (sources, c, i) => withClusterFile(sources, c.file, c.text.replace("svc0: 10", `svc0: ${[10, 20, 70][i]}`)),
+      uneven,
+    );
+    expect(weightsAfter({ to: "c00", step: 10 }, weighted)).toEqual([["svc0", { c00: 20, c01: 18, c02: 62 }]]);
+    expect(weightsAfter({ to: "c02", step: 100 }, weighted)).toEqual([["svc0", { c00: 0, c01: 0, c02: 100 }]]);
+  });
+
+  it("moves all traffic with --to at the total weight, at most 999", () => {
+    const heavy = example.clusters.reduce((sources, c) => withClusterFile(sources, c.file, c.text.replace("web: 50", "web: 700")), example);
+    expect(weightsAfter({ to: "green" }, heavy)).toEqual([["web", { blue: 0, green: 999 }]]);
+    expect(weightsAfter({ to: "green", step: 30 }, heavy)).toEqual([["web", { blue: 20, green: 80 }]]);
   });
 
   it("leaves unnamed clusters as they are", () => {
@@ -107,15 +127,20 @@ describe("npm run shift", () => {
     expect(fs.readFileSync(path.join(dir, "clusters/blue.yaml"), "utf8")).toContain("weights:\n  web: 0\n");
   });
 
-  it("lists a progressive shift's steps on --dry-run, touching nothing live", () => {
+  it("lists a progressive shift's steps on --dry-run, touching nothing live", async () => {
     const dir = projectCopy();
-    const result = run(dir, ["--to", "green", "--step", "30", "--now", "--interval", "2m", "--dry-run"]);
+    // AWS is a stand-in that records every call: a dry run makes none.
+    const standIn = new AwsStandIn(worldOf(fleet));
+    await standIn.start();
+    const args = ["--config-dir", dir, "--to", "green", "--step", "30", "--now", "--interval", "2m", "--dry-run"];
+    const result = await runScriptAsync("scripts/shift.ts", args, { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...standIn.environment() } }).finally(() => standIn.stop());
+    expect(standIn.calls).toEqual([]);
     expect(result.stderr).toBe("");
     expect(result.stdout.trim().split("\n")).toEqual([
       "step 1: web: blue 50 → 20 (50% → 20%) *, green 50 → 80 (50% → 80%) *",
       "step 2: web: blue 20 → 0 (20% → 0%) *, green 80 → 100 (80% → 100%) *",
     ]);
-    expect(fs.readFileSync(path.join(dir, "clusters/blue.yaml"), "utf8")).toContain("weights:\n  web: 50\n");
+    for (const source of example.clusters) expect(fs.readFileSync(path.join(dir, source.file), "utf8")).toBe(source.text);
   });
 
   it.each([
@@ -128,7 +153,7 @@ describe("npm run shift", () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(message);
     expect(result.stderr).not.toContain("    at ");
-    expect(fs.readFileSync(path.join(dir, "clusters/blue.yaml"), "utf8")).toContain("weights:\n  web: 50\n");
+    for (const source of example.clusters) expect(fs.readFileSync(path.join(dir, source.file), "utf8")).toBe(source.text);
   });
 
   it("writes nothing on --dry-run or on a refusal, and exits 1 on a refusal", () => {

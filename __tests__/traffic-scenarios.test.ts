@@ -110,7 +110,10 @@ describe("unhealthy destination refused", () => {
     const result = await run("shift", ["blue=0", "--now"]);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("web: no weighted cluster would have 1 healthy target (green: 0 healthy, 2 draining targets)");
+    expect(result.stderr).not.toContain("    at ");
+    expect(modifyCalls()).toBe(0);
     expect(standIn.weights("web")).toEqual({ blue: 50, green: 50 });
+    expect(fileWeights()).toEqual({ blue: 50, green: 50 });
   });
 });
 
@@ -172,6 +175,7 @@ describe("failover revert refused", () => {
     const refused = await run("preflight", ["edge"]);
     expect(refused.status).toBe(1);
     expect(refused.stderr).toContain("web: cluster blue would get weight 80 (now 50), 62% of the traffic (now 50%), with 0 healthy, 2 unhealthy targets; minHealthyTargets is 1");
+    expect(modifyCalls()).toBe(0);
   });
 });
 

@@ -15,13 +15,18 @@ export interface AsyncRunOptions {
   readonly onStart?: (child: ChildProcess) => void;
 }
 
+/** Names the mutant under test in a mutation run (npm run mutate); the command runs it too, whatever environment it is given. */
+const ACTIVE_MUTANT = "__STRYKER_ACTIVE_MUTANT__";
+
 /**
  * Runs one of the project's entry points (`scripts/<name>.ts`) as its npm
  * script does, without blocking this process, so that a server running in
  * the test (the AWS stand-in) can answer it.
  */
 export function runScriptAsync(entry: string, args: readonly string[], options: AsyncRunOptions = {}): Promise<AsyncRun> {
-  const child = spawn(process.execPath, [...entryPoint(entry), ...args], { env: options.env ?? process.env });
+  const env = { ...(options.env ?? process.env) };
+  if (process.env[ACTIVE_MUTANT] !== undefined) env[ACTIVE_MUTANT] = process.env[ACTIVE_MUTANT];
+  const child = spawn(process.execPath, [...entryPoint(entry), ...args], { env });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => {

@@ -55,10 +55,11 @@ export function cidrProblem(cidr: string): string | undefined {
   return `${cidr} is not in canonical form: write ${canonical}`;
 }
 
+/** True when every address of `inner` is in `outer` (then its prefix is as long or longer). */
 export function cidrContains(outer: string, inner: string): boolean {
   const a = parseCidr(outer);
   const b = parseCidr(inner);
-  return b.prefix >= a.prefix && b.base >= a.base && b.base + blockSize(b.prefix) <= a.base + blockSize(a.prefix);
+  return b.base >= a.base && b.base + blockSize(b.prefix) <= a.base + blockSize(a.prefix);
 }
 
 export function cidrsOverlap(first: string, second: string): boolean {

@@ -1,0 +1,88 @@
+// Mutation testing of the safety-critical code: `npm run mutate` (how to run and read it: docs/development.md).
+//
+// How the mutants are tested. Stryker copies the project into .stryker-tmp/sandbox-*/, writes every mutant
+// of a file into it at once (each behind a switch), and runs jest there. A test that spawns a command through
+// bin/run.js runs the sandbox's mutated sources (the launcher transpiles the sources of the root it lives in),
+// and the active mutant reaches the command through __STRYKER_ACTIVE_MUTANT__ when the test passes its own
+// environment on. But coverage is counted per test in the jest process only ("perTest"): a mutant that only a
+// spawned command executes counts as "no coverage" (a survivor). Such mutants are in the commands' own modules
+// (status, preflight, the edge and standby gates, retire's steps); their logic is tested end to end by
+// __tests__/traffic-scenarios.test.ts, in `npm test` only (below).
+
+// Equivalent mutants: changes no input can tell apart, left as survivors (a disable comment in the code would
+// be noise there). Check each still is one when its code changes.
+//   config/lifecycle.ts  `allowed.join(", ")` → `join("")`: no refused state change has more than one allowed
+//                        next state (active and draining may become every other state; standby only active).
+//   config/lifecycle.ts  `minorOf(to) < minorOf(from)` → `<=`: kubernetesVersion is a minor version ("1.33"), so
+//                        two different versions never share a minor.
+//   traffic/health-gate.ts  `after[cluster] > 0 &&` → `true &&` or `>= 0`: the next condition,
+//                        after > before (at least 0), already implies it.
+//   traffic/progressive.ts  `steps.length < MAX_STEPS` → `<=`: 100 steps of 1 point reach 100%, so the step
+//                        after the 100th is never planned.
+
+/** Real Terraform plans and cdktf CLI runs take minutes and check synthesized Terraform, not the decisions mutated here. */
+process.env.TERRAFORM_CHECKS ??= "off";
+
+/**
+ * The test files that run the mutated code in process. Left out: the suites that synthesize whole fleets or
+ * plan with Terraform (minutes per run, and every mutant run loads each test file again), the generated-input
+ * properties (__tests__/input-properties.test.ts: seconds per case), the suites that reach the project's code
+ * only through spawned commands (traffic-scenarios, main, synth-output, ...), and those that need the project's
+ * git repository, which the sandbox copy lacks (changed-stacks, documented-commands). A mutant only they
+ * would kill shows as a survivor: the score is a lower bound.
+ *
+ * Each mutant's run loads every one of these files that imports the mutated file, however few of their tests
+ * it runs: MUTATION_TESTS=cidr,config narrows them for a quicker measurement of one file (docs/development.md).
+ */
+const MUTATION_TESTS = process.env.MUTATION_TESTS?.split(",") ?? [
+  "cidr",
+  "config",
+  "config-inputs",
+  "lifecycle",
+  "health-gate",
+  "live-rules",
+  "progressive",
+  "shift",
+  "shift-safety",
+  "retire",
+  "policy",
+  "stack-graph",
+];
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  packageManager: "npm",
+  testRunner: "jest",
+  jest: {
+    configFile: "jest.config.js",
+    // Of those, only the files that import a mutated file, directly or not, run against it.
+    enableFindRelatedTests: true,
+    config: { testMatch: MUTATION_TESTS.map((name) => `<rootDir>/__tests__/${name}.test.ts`) },
+  },
+  checkers: ["typescript"],
+  tsconfigFile: "tsconfig.json",
+  coverageAnalysis: "perTest",
+  mutate: [
+    "modules/traffic/**/*.ts",
+    "modules/config/lifecycle.ts",
+    "modules/config/cidr.ts",
+    "modules/config/load.ts",
+    "modules/policy/**/*.ts",
+    "modules/deploy/**/*.ts",
+  ],
+  // Results are kept in reports/ (git-ignored, like the HTML report): a later run on the same machine
+  // re-tests only the mutants whose code or covering tests changed. Not committed, because every run
+  // rewrites it and branches would conflict on it; CI caches it per pull request instead.
+  incremental: true,
+  incrementalFile: "reports/stryker-incremental.json",
+  reporters: ["clear-text", "progress", "html"],
+  htmlReporter: { fileName: "reports/mutation/index.html" },
+  clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true },
+  // Two cores shared with other work: one test runner, one type-checker.
+  concurrency: 1,
+  dryRunTimeoutMinutes: 20,
+  thresholds: { high: 90, low: 85, break: null },
+  ignorePatterns: ["dist", "cdktf.out", "reports", "state", ".terraform", "coverage"],
+  tempDirName: ".stryker-tmp",
+  cleanTempDir: "always",
+};

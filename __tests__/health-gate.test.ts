@@ -44,21 +44,23 @@ describe("the health gate", () => {
     ]);
   });
 
-  it("names every target state present, healthy always, and judges a weight kept or lowered only by the service's capacity", () => {
+  it("names every target state present, healthy always, and judges a share kept or lowered only by the service's capacity", () => {
     const mixed: HealthCounts = { healthy: 0, unhealthy: 1, initial: 2, draining: 3, unused: 4, unavailable: 5 };
     expect(healthRefusals(fleet, [{ service: "web", before: { blue: 50, green: 50 }, after: { blue: 50, green: 60 } }], health(mixed, counts(1)))).toEqual([]);
     expect(healthRefusals(fleet, [{ service: "web", before: { blue: 50, green: 50 }, after: { blue: 60, green: 40 } }], health(mixed, counts(1)))).toEqual([
-      "web: cluster blue would get weight 60 (now 50) with 0 healthy, 1 unhealthy, 2 initial, 3 draining, 4 unused, 5 unavailable targets; minHealthyTargets is 1",
+      "web: cluster blue would get weight 60 (now 50), 60% of the traffic (now 50%), with 0 healthy, 1 unhealthy, 2 initial, 3 draining, 4 unused, 5 unavailable targets; minHealthyTargets is 1",
     ]);
+    // A lowered weight can still be a larger share: blue would carry all of it.
     expect(healthRefusals(fleet, [{ service: "web", before: { blue: 50, green: 50 }, after: { blue: 40, green: 0 } }], health(mixed, counts(1)))).toEqual([
+      "web: cluster blue would get weight 40 (now 50), 100% of the traffic (now 50%), with 0 healthy, 1 unhealthy, 2 initial, 3 draining, 4 unused, 5 unavailable targets; minHealthyTargets is 1",
       "web: no weighted cluster would have 1 healthy target (blue: 0 healthy, 1 unhealthy, 2 initial, 3 draining, 4 unused, 5 unavailable targets)",
     ]);
+    expect(healthRefusals(fleet, [{ service: "web", before: { blue: 50, green: 50 }, after: { blue: 40, green: 40 } }], health(mixed, counts(1)))).toEqual([]);
   });
 
   it("lists clusters by name, whatever the order of the weights", () => {
+    // Raising every weight alike keeps every share: no cluster gains traffic, only the capacity is judged.
     expect(healthRefusals(fleet, [{ service: "web", before: { green: 50, blue: 50 }, after: { green: 60, blue: 60 } }], health(counts(0, 2), counts(0, 2)))).toEqual([
-      "web: cluster blue would get weight 60 (now 50) with 0 healthy, 2 unhealthy targets; minHealthyTargets is 1",
-      "web: cluster green would get weight 60 (now 50) with 0 healthy, 2 unhealthy targets; minHealthyTargets is 1",
       "web: no weighted cluster would have 1 healthy target (blue: 0 healthy, 2 unhealthy targets; green: 0 healthy, 2 unhealthy targets)",
     ]);
   });

@@ -271,6 +271,11 @@ const violationFindings: Record<string, string> = {
   "k8s-resources": "kubernetes_deployment_v1.d: container web: missing CPU/memory requests or memory limit",
   "k8s-readiness-probe": "kubernetes_deployment_v1.d: container web: no readiness probe",
   "target-registration-scoped": "aws_iam_role_policy.p: target registration allowed on arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/*",
+  "lambda-concurrency-limit": "aws_lambda_function.f: no reserved concurrency limit",
+  "lambda-dead-letter-queue": "aws_lambda_function.f: no dead-letter queue",
+  "lambda-in-vpc": "aws_lambda_function.f: not attached to a VPC",
+  "lambda-supported-runtime": "aws_lambda_function.f: runtime nodejs18.x is deprecated",
+  "sns-topic-encrypted": "aws_sns_topic.t: not encrypted (kms_master_key_id)",
 };
 
 describe("each policy rule", () => {

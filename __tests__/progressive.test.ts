@@ -69,23 +69,16 @@ describe("progressiveShift", () => {
   });
 
   it("after a breach at a later step, restores the starting weights, not the previous step's", async () => {
-    const files = memoryFiles();
-    const shift = progressiveShift(await elbClient(fleet), await cloudWatchClient(fleet), example, {
-      to: "green",
-      step: 25,
-      intervalMs: 200,
-      checkEveryMs: 100,
-      readSources: files.readSources,
-      writeSources: files.writeSources,
+    const { outcome, written } = await run({
       // Green starts failing once step 1 has passed.
       log: (line) => {
         if (line.startsWith("step 1/2")) standIn.targetGroup("green", "web").errorRate = 0.05;
       },
     });
-    await expect(shift).rejects.toThrow(
+    await expect(outcome).rejects.toThrow(
       "step 2/2 breached the shift limits: web/green target 5xx 5.0% > 1%; restored the starting weights (web blue=50 green=50) on the rules and in the files",
     );
-    expect(files.webWeights()).toEqual([
+    expect(written).toEqual([
       [25, 75],
       [0, 100],
       [50, 50],

@@ -10,4 +10,5 @@ module.exports = {
   // Two workers even on two cores: the Terraform tests wait on terraform processes, and the other files fill the gaps.
   maxWorkers: 2,
   reporters: ["default", "<rootDir>/__tests__/helpers/summary-reporter.js"],
+  testSequencer: "<rootDir>/__tests__/helpers/e2e-first-sequencer.js",
 };

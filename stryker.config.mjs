@@ -47,6 +47,9 @@ const MUTATION_TESTS = process.env.MUTATION_TESTS?.split(",") ?? [
   "retire",
   "policy",
   "stack-graph",
+  "failover",
+  "traffic-lock",
+  "quotas",
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */

@@ -19,6 +19,9 @@
 //                        after > before (at least 0), already implies it.
 //   traffic/progressive.ts  `steps.length < MAX_STEPS` → `<=`: 100 steps of 1 point reach 100%, so the step
 //                        after the 100th is never planned.
+//   traffic/failover-decision.ts  `newest = minutes.length - 1` → `+ 1`, and `newest >= 0` → `> 0`: the search
+//                        for the newest minute with data only starts above the last index or stops at the first,
+//                        and a window of no data is no breach either way.
 
 /** Real Terraform plans and cdktf CLI runs take minutes and check synthesized Terraform, not the decisions mutated here. */
 process.env.TERRAFORM_CHECKS ??= "off";

@@ -60,6 +60,17 @@ describe("the failover's decision", () => {
     });
   });
 
+  it("judges at the limits: a share at the limit is no breach, a minute with exactly minRequestsPerMinute counts; names clusters in order", () => {
+    const atLimit = [{ requests: 600, target5xx: 6 }, { requests: 600, target5xx: 6 }];
+    expect(decideFailover(policy, observed({ blue: { weight: 50, healthy: 2, minutes: calm }, green: { weight: 50, healthy: 2, minutes: atLimit } }), now).kind).toBe("steady");
+    const fewButEnough = [{ requests: 20, target5xx: 10 }, { requests: 20, target5xx: 10 }];
+    expect(decideFailover(policy, observed({ blue: { weight: 50, healthy: 2, minutes: calm }, green: { weight: 50, healthy: 2, minutes: fewButEnough } }), now).kind).toBe("failover");
+    const oneMinute = decideFailover({ ...policy, breachMinutes: 1 }, observed({ blue: { weight: 50, healthy: 2, minutes: calm }, green: { weight: 50, healthy: 2, minutes: spiking } }), now);
+    expect(oneMinute.kind === "failover" && oneMinute.failed[0].reason).toBe("target 5xx above 1 % for 1 consecutive minute (15.0 %)");
+    const bothDown = decideFailover(policy, observed({ green: { weight: 50, healthy: 0 }, blue: { weight: 50, healthy: 0 }, purple: { weight: 10, healthy: 2 } }), now);
+    expect(bothDown.kind === "failover" && bothDown.failed.map((f) => f.cluster)).toEqual(["blue", "green"]);
+  });
+
   it("concludes no 5xx failure from missing minutes, unread metrics or a handful of requests (fails closed)", () => {
     const gap = [spiking[0], undefined, spiking[1], undefined];
     for (const minutes of [[undefined, spiking[1]], gap, undefined, [{ requests: 10, target5xx: 9 }, { requests: 10, target5xx: 9 }]]) {

@@ -1,7 +1,7 @@
 import type { ConfigProblem, FleetConfig, LoadedCluster } from "./fleet-config";
 import { lockLocationOf } from "./lock-location";
 import { effectiveWorkloadScale } from "./scale";
-import type { PlatformConfig, RoutedService } from "./schema";
+import type { FAILOVER_MODES, PlatformConfig, RoutedService } from "./schema";
 
 /** Environment variable the failover function reads its topic's ARN from. */
 export const FAILOVER_TOPIC_VARIABLE = "FAILOVER_TOPIC_ARN";
@@ -15,7 +15,7 @@ export const FAILOVER_TOPIC_VARIABLE = "FAILOVER_TOPIC_ARN";
 export const LAST_FAILOVER_TAG = "last-failover";
 
 /** What the automatic failover may do for a service. */
-export type FailoverMode = "auto" | "alarm-only" | "off";
+export type FailoverMode = (typeof FAILOVER_MODES)[number];
 
 /** How one service's failover judges its clusters. */
 export interface FailoverPolicy {
@@ -49,8 +49,8 @@ export interface FailoverSettings {
 }
 
 /** A service's failover mode: its own, or the fleet's. */
-export function failoverModeOf(fleet: FleetConfig, service: RoutedService): FailoverMode {
-  return service.failover.mode ?? fleet.platform.failover.mode;
+export function failoverModeOf(platform: PlatformConfig, service: RoutedService): FailoverMode {
+  return service.failover.mode ?? platform.failover.mode;
 }
 
 /** The failover settings of a fleet's configuration. */
@@ -65,7 +65,7 @@ export function failoverSettingsOf(fleet: FleetConfig): FailoverSettings {
       .sort((a, b) => a.name.localeCompare(b.name))
       .map((service) => ({
         service: service.name,
-        mode: failoverModeOf(fleet, service),
+        mode: failoverModeOf(fleet.platform, service),
         minHealthyTargets: service.minHealthyTargets,
         max5xxPercent: service.shiftLimits.max5xxPercent,
         breachMinutes: failover.breachMinutes,
@@ -85,7 +85,7 @@ export function failoverSettingsOf(fleet: FleetConfig): FailoverSettings {
 export function checkFailoverHeadroom(platformFile: string, platform: PlatformConfig, clusters: readonly LoadedCluster[]): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   platform.services.forEach((service, index) => {
-    if (!service.workload || (service.failover.mode ?? platform.failover.mode) !== "auto") return;
+    if (!service.workload || failoverModeOf(platform, service) !== "auto") return;
     for (const { file, config } of clusters) {
       if (config.state !== "active" || !((config.weights[service.name] ?? 0) > 0)) continue;
       const scale = effectiveWorkloadScale(config, service.name, service.workload);

@@ -100,6 +100,11 @@ describeWithMoto("the team path against moto server", (terraform) => {
       kmsKeysNotPendingDeletion: keyStates.filter((state) => state !== "PendingDeletion").length,
     };
   };
+  /** Each `Error:` of a command's output with the lines that follow it, as a failure shows them. */
+  const errorsIn = (output: string): string[] => {
+    const lines = output.split("\n");
+    return lines.flatMap((line, i) => (/Error:/.test(line) ? [lines.slice(i, i + 6).join("\n")] : [])).slice(0, 10);
+  };
   const targetGroups = async () => (await elb.send(new DescribeTargetGroupsCommand({}))).TargetGroups ?? [];
   const webRule = async () => {
     const [alb] = (await elb.send(new DescribeLoadBalancersCommand({}))).LoadBalancers ?? [];
@@ -147,6 +152,8 @@ describeWithMoto("the team path against moto server", (terraform) => {
 
   it("deploys network and edge into an empty account with npm run deploy, recording the deployed commit", async () => {
     const deploy = await run("npm run deploy -- edge --auto-approve --record-deployed");
+    // A failure shows its errors first: the whole output is too long for a CI log.
+    expect({ status: deploy.status, errors: errorsIn(deploy.output) }).toEqual({ status: 0, errors: [] });
     expect(deploy.output).toContain("deploying network → edge\n");
     expect(deploy.output).toContain("--skip-provider-lock");
     expect(deploy.output).toMatch(/network\s+Apply complete! Resources: \d+ added, 0 changed, 0 destroyed/);

@@ -225,7 +225,7 @@ describe("configuration errors name the file and the field", () => {
       "duplicate listener priorities",
       withPlatform((t) => t.replace("priority: 10", "priority: 10\n  - name: api\n    servicePort: 80\n    containerPort: 80\n    paths: [/api/*]\n    priority: 10")),
       [
-        "platform.yaml: services[1].priority: 10 is also the priority of services[0]; listener rule priorities are unique",
+        "platform.yaml: services[1].priority: 10 is also the priority of services[0] on the same ALB; listener rule priorities are unique per ALB",
         "platform.yaml: services.api: is routed to no cluster: give it a weight in at least one file in clusters/",
       ],
     ],

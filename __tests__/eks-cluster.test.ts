@@ -32,8 +32,7 @@ const props: EksClusterProps = {
       diskSizeGiB: 50,
     },
   ],
-  albSecurityGroupId: "sg-alb",
-  albTargetPorts: [8080, 9090],
+  albs: [{ securityGroupId: "sg-alb", targetPorts: [8080, 9090] }],
 };
 
 type Json = { resource: Record<string, Record<string, Record<string, unknown>>> };

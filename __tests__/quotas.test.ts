@@ -17,7 +17,7 @@ const tagLines = (count: number, prefix = "t") => Array.from({ length: count }, 
 describe("ALB quotas are refused at synth, naming the file, the field and the limit", () => {
   it("target groups per ALB: 102 refused, 100 accepted", () => {
     expect(problemsOf(generatedFleetSources(102))).toEqual([
-      "platform.yaml: services: the services' routes need 102 target groups (one per service and cluster giving it a weight); an ALB takes at most 100: route services to fewer clusters, or remove services",
+      "platform.yaml: services: the routes of the services on alb need 102 target groups (one per service and cluster giving it a weight); an ALB takes at most 100: declare another ALB under albs and put services on it (services[].alb), or route services to fewer clusters",
     ]);
     accepted(generatedFleetSources(100));
   });
@@ -27,7 +27,7 @@ describe("ALB quotas are refused at synth, naming the file, the field and the li
     const base = generatedFleetSources(98);
     const newPort = editPlatform(base, (t) => t.replace("containerPort: 8080", "containerPort: 7000"));
     expect(checkTransition(parseFleetConfig(base), parseFleetConfig(newPort)).map((p) => `${p.file}: ${p.field}: ${p.message}`)).toEqual([
-      "platform.yaml: services: the change needs 103 target groups at once while it applies (98 after it, and 5 of the deployed ones replaced by a new container port or removed, which go only once the new ones exist); an ALB takes at most 100: make the change in smaller steps",
+      "platform.yaml: services: the change needs 103 target groups on alb at once while it applies (98 after it, and 5 of the deployed ones replaced by a new container port or removed, which go only once the new ones exist); an ALB takes at most 100: make the change in smaller steps",
     ]);
     const smaller = generatedFleetSources(95);
     expect(checkTransition(parseFleetConfig(smaller), parseFleetConfig(editPlatform(smaller, (t) => t.replace("containerPort: 8080", "containerPort: 7000"))))).toEqual([]);
@@ -51,7 +51,7 @@ describe("ALB quotas are refused at synth, naming the file, the field and the li
     const many = editPlatform(example, (t) => t.replace(/services:\n[\s\S]*$/, `services:\n${services}\n`));
     const routed = editCluster(editCluster(many, "blue", (t) => t.replace("web: 50", "s0: 50")), "green", (t) => t.replace("web: 50", "s0: 50"));
     expect(problemsOf(routed).filter((p) => p.startsWith("platform.yaml: services: "))).toEqual([
-      "platform.yaml: services: 101 services need 101 listener rules; an ALB takes at most 100",
+      "platform.yaml: services: 101 services on alb need 101 listener rules; an ALB takes at most 100: declare another ALB under albs and put services on it (services[].alb)",
     ]);
   });
 
@@ -60,7 +60,7 @@ describe("ALB quotas are refused at synth, naming the file, the field and the li
     // 2 clusters × (400 + 25% surge) = 1,000: the limit itself.
     accepted(replicas(400));
     expect(problemsOf(replicas(401))).toEqual([
-      "platform.yaml: services: the services register up to 1004 targets in the ALB's target groups (pods per cluster, autoscaled ones at maxReplicas, with a rollout's 25% surge; most: web in blue 502, web in green 502); an ALB takes at most 1,000 targets: lower replicas or maxReplicas, or route services to fewer clusters",
+      "platform.yaml: services: the services on alb register up to 1004 targets in its target groups (pods per cluster, autoscaled ones at maxReplicas, with a rollout's 25% surge; most: web in blue 502, web in green 502); an ALB takes at most 1,000 targets: lower replicas or maxReplicas, declare another ALB under albs and put services on it (services[].alb), or route services to fewer clusters",
     ]);
     const autoscaled = editPlatform(example, (t) => t.replace("      replicas: 2", "      minReplicas: 2\n      maxReplicas: 450"));
     expect(problemsOf(autoscaled)[0]).toContain("up to 1126 targets");

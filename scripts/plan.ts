@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   const concurrency = integerFlag(values.concurrency, "--concurrency", { min: 1 }, USAGE);
   const configDir = path.resolve(values["config-dir"] ?? projectRoot());
   const fleet = loadFleetConfig(configDir);
-  const stacks = values.stack && selectStacks(fleetStackNames(fleet.clusters.map((c) => c.config.name)), values.stack);
+  const stacks = values.stack && selectStacks(fleetStackNames(fleet.clusters.map((c) => c.config.name), Object.keys(fleet.platform.albs)), values.stack);
   const outdir = path.join(configDir, "cdktf.out");
   synthesizeFleet(fleet, outdir);
   const changedSince = values["changed-since"] === DEPLOYED ? await deployedRevision(configDir, fleet) : values["changed-since"];

@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const { values, positionals } = commandLine;
   const idleMinutes = integerFlag(values["idle-minutes"], "--idle-minutes", IDLE_MINUTES_BOUNDS, USAGE)!;
   const fleet = parseFleetConfig(readConfigSources(path.resolve(values["config-dir"] ?? projectRoot())));
-  const stacks = selectStacks(fleetStackNames(fleet.clusters.map((c) => c.config.name)), positionals);
+  const stacks = selectStacks(fleetStackNames(fleet.clusters.map((c) => c.config.name), Object.keys(fleet.platform.albs)), positionals);
   for (const line of await runPreflight(fleet, stacks, { forceReason: values.force, idleMinutes })) console.log(line);
   console.log("preflight passed");
 }

@@ -1,4 +1,5 @@
 import type { ConfigProblem, FleetConfig, LoadedCluster } from "./fleet-config";
+import { servicesOnAlb } from "./albs";
 import { lockLocationOf } from "./lock-location";
 import { effectiveWorkloadScale } from "./scale";
 import type { FAILOVER_MODES, PlatformConfig, RoutedService } from "./schema";
@@ -39,7 +40,9 @@ export interface FailoverSettings {
   /** The fleet's name: its ALB and listener rules are found by it. */
   readonly fleet: string;
   readonly region: string;
-  /** One per service, sorted by service name. */
+  /** The ALB under `albs:` whose services the function watches. @default the ALB of `alb:` */
+  readonly alb?: string;
+  /** One per service on that ALB, sorted by service name. */
   readonly policies: readonly FailoverPolicy[];
   /**
    * The traffic lock every writer of the live weights takes, where the function can reach it: the
@@ -53,15 +56,16 @@ export function failoverModeOf(platform: PlatformConfig, service: RoutedService)
   return service.failover.mode ?? platform.failover.mode;
 }
 
-/** The failover settings of a fleet's configuration. */
-export function failoverSettingsOf(fleet: FleetConfig): FailoverSettings {
+/** The failover settings of one ALB of a fleet's configuration (undefined: the ALB of `alb:`). */
+export function failoverSettingsOf(fleet: FleetConfig, albKey?: string): FailoverSettings {
   const { failover } = fleet.platform;
   const lock = lockLocationOf(fleet, ".");
   return {
     fleet: fleet.platform.name,
     region: fleet.platform.region,
+    ...(albKey === undefined ? {} : { alb: albKey }),
     ...(lock.type === "s3" ? { lock: { bucket: lock.bucket, key: lock.key, region: lock.region } } : {}),
-    policies: [...fleet.platform.services]
+    policies: servicesOnAlb(fleet.platform.services, albKey)
       .sort((a, b) => a.name.localeCompare(b.name))
       .map((service) => ({
         service: service.name,

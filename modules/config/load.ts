@@ -15,6 +15,7 @@ import {
   PlatformConfig,
   platformConfigSchema,
 } from "./schema";
+import { fleetAlbs } from "./albs";
 import { checkFailoverHeadroom } from "./failover";
 import { checkQuotas } from "./quotas";
 import { checkWorkloads, ProjectFileReader } from "./workload-checks";
@@ -316,24 +317,39 @@ function checkNetwork(file: string, platform: PlatformConfig, problems: ConfigPr
 
 function checkServices(file: string, platform: PlatformConfig, problems: ConfigProblem[]): void {
   const names = new Map<string, number>();
-  const priorities = new Map<number, number>();
+  /** Index of the service holding each priority, per ALB: priorities are unique on a listener. */
+  const priorities = new Map<string | undefined, Map<number, number>>();
+  const albKeys = Object.keys(platform.albs);
   platform.services.forEach((service, i) => {
     const sameName = names.get(service.name);
     if (sameName !== undefined) {
       problems.push({ file, field: `services[${i}].name`, message: `"${service.name}" is also the name of services[${sameName}]` });
     }
     names.set(service.name, i);
-    const samePriority = priorities.get(service.priority);
-    if (samePriority !== undefined) {
-      problems.push({ file, field: `services[${i}].priority`, message: `${service.priority} is also the priority of services[${samePriority}]; listener rule priorities are unique` });
+    if (service.alb !== undefined && !albKeys.includes(service.alb)) {
+      const suggestion = closest(service.alb, albKeys);
+      const known = albKeys.length > 0 ? `ALBs under albs: ${albKeys.join(", ")}` : "declare it under albs, or leave alb unset for the ALB of alb";
+      problems.push({ file, field: `services[${i}].alb`, message: `unknown ALB "${service.alb}"${suggestion ? ` (did you mean "${suggestion}"?)` : ""}; ${known}` });
     }
-    priorities.set(service.priority, i);
+    const onAlb = priorities.get(service.alb) ?? new Map<number, number>();
+    priorities.set(service.alb, onAlb);
+    const samePriority = onAlb.get(service.priority);
+    if (samePriority !== undefined) {
+      problems.push({
+        file,
+        field: `services[${i}].priority`,
+        message: `${service.priority} is also the priority of services[${samePriority}] on the same ALB; listener rule priorities are unique per ALB`,
+      });
+    }
+    onAlb.set(service.priority, i);
   });
-  if (!platform.alb.httpOnly && !platform.alb.certificateArn) {
-    problems.push({ file, field: "alb.certificateArn", message: "is required for the HTTPS listener; set alb.httpOnly: true to serve plain HTTP instead" });
-  }
-  if (platform.alb.httpOnly && platform.alb.certificateArn) {
-    problems.push({ file, field: "alb.httpOnly", message: "contradicts alb.certificateArn: choose HTTPS (certificate) or HTTP only" });
+  for (const { field, settings } of fleetAlbs(platform)) {
+    if (!settings.httpOnly && !settings.certificateArn) {
+      problems.push({ file, field: `${field}.certificateArn`, message: `is required for the HTTPS listener; set ${field}.httpOnly: true to serve plain HTTP instead` });
+    }
+    if (settings.httpOnly && settings.certificateArn) {
+      problems.push({ file, field: `${field}.httpOnly`, message: `contradicts ${field}.certificateArn: choose HTTPS (certificate) or HTTP only` });
+    }
   }
 }
 

@@ -1,4 +1,5 @@
 import { counted } from "../support/wording";
+import { FleetAlb, fleetAlbs, servicesOnAlb } from "./albs";
 import type { ConfigProblem, FleetConfig, LoadedCluster } from "./fleet-config";
 import { effectiveChartReplicas, effectiveWorkloadScale } from "./scale";
 import type { ClusterConfig, PlatformConfig, RoutedService } from "./schema";
@@ -6,7 +7,7 @@ import { clusterOwnTagKeys, fleetWideOwnTagKeys, MAX_TAGS_PER_RESOURCE } from ".
 import { parseYamlDocument } from "./yaml-document";
 
 /**
- * The ALB's quotas that a configuration can break, checked before anything is
+ * The quotas of each ALB that a configuration can break, checked before anything is
  * synthesized: past them, Terraform plans fine and the apply fails half-way.
  */
 
@@ -32,11 +33,21 @@ export function checkQuotas(
 ): ConfigProblem[] {
   return [
     ...checkRules(platformFile, platform),
-    ...checkTargetGroups(platformFile, targetGroupsOf(platform, clusters)),
-    ...checkTargets(platformFile, platform, clusters, chartValues),
+    ...fleetAlbs(platform).flatMap((alb) => [
+      ...checkTargetGroups(platformFile, alb, targetGroupsOf(platform, clusters, alb)),
+      ...checkTargets(platformFile, alb, platform, clusters, chartValues),
+    ]),
     ...checkTags(platformFile, platform, clusters),
   ];
 }
+
+/** How a message names an ALB: by where platform.yaml configures it (`alb`, `albs.<name>`). */
+function albLabel(alb: FleetAlb): string {
+  return alb.field;
+}
+
+/** What a message for a full ALB suggests. */
+const MORE_ALBS = "declare another ALB under albs and put services on it (services[].alb)";
 
 /**
  * The target groups the change from `base` to `next` needs at once while it
@@ -44,24 +55,33 @@ export function checkQuotas(
  * replaces is destroyed, and removed groups go only once the rule has moved off them.
  */
 export function checkTargetGroupsDuringChange(platformFile: string, base: FleetConfig, next: FleetConfig): ConfigProblem[] {
-  const after = targetGroupsOf(next.platform, next.clusters);
-  const during = new Set([...targetGroupsOf(base.platform, base.clusters), ...after]);
-  if (during.size <= MAX_TARGET_GROUPS_PER_ALB || after.size > MAX_TARGET_GROUPS_PER_ALB) return [];
-  return [
-    {
-      file: platformFile,
-      field: "services",
-      message:
-        `the change needs ${during.size} target groups at once while it applies (${after.size} after it, and ${during.size - after.size} of the deployed ones ` +
-        `replaced by a new container port or removed, which go only once the new ones exist); an ALB takes at most ${MAX_TARGET_GROUPS_PER_ALB}: make the change in smaller steps`,
-    },
-  ];
+  return fleetAlbs(next.platform).flatMap((alb) => {
+    const after = targetGroupsOf(next.platform, next.clusters, alb);
+    const during = new Set([...targetGroupsOf(base.platform, base.clusters, alb), ...after]);
+    if (during.size <= MAX_TARGET_GROUPS_PER_ALB || after.size > MAX_TARGET_GROUPS_PER_ALB) return [];
+    return [
+      {
+        file: platformFile,
+        field: "services",
+        message:
+          `the change needs ${during.size} target groups on ${albLabel(alb)} at once while it applies (${after.size} after it, and ${during.size - after.size} of the deployed ones ` +
+          `replaced by a new container port or removed, which go only once the new ones exist); an ALB takes at most ${MAX_TARGET_GROUPS_PER_ALB}: make the change in smaller steps`,
+      },
+    ];
+  });
 }
 
 function checkRules(file: string, platform: PlatformConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  if (platform.services.length > MAX_RULES_PER_ALB) {
-    problems.push({ file, field: "services", message: `${platform.services.length} services need ${platform.services.length} listener rules; an ALB takes at most ${MAX_RULES_PER_ALB}` });
+  for (const alb of fleetAlbs(platform)) {
+    const services = servicesOnAlb(platform.services, alb.key).length;
+    if (services > MAX_RULES_PER_ALB) {
+      problems.push({
+        file,
+        field: "services",
+        message: `${services} services on ${albLabel(alb)} need ${services} listener rules; an ALB takes at most ${MAX_RULES_PER_ALB}: ${MORE_ALBS}`,
+      });
+    }
   }
   platform.services.forEach((service, i) => {
     const hosts = service.hosts?.length ?? 0;
@@ -80,10 +100,10 @@ function checkRules(file: string, platform: PlatformConfig): ConfigProblem[] {
   return problems;
 }
 
-/** One key per target group: a service, a cluster routing it, and its container port (a new port is a new target group, modules/constructs/naming.ts). */
-function targetGroupsOf(platform: PlatformConfig, clusters: readonly LoadedCluster[]): Set<string> {
+/** One key per target group of the ALB: a service, a cluster routing it, and its container port (a new port is a new target group, modules/constructs/naming.ts). */
+function targetGroupsOf(platform: PlatformConfig, clusters: readonly LoadedCluster[], alb: FleetAlb): Set<string> {
   const groups = new Set<string>();
-  for (const service of platform.services) {
+  for (const service of servicesOnAlb(platform.services, alb.key)) {
     for (const { config } of clusters) {
       if (config.weights[service.name] !== undefined) groups.add(`${service.name}/${config.name}/${service.containerPort}`);
     }
@@ -91,13 +111,15 @@ function targetGroupsOf(platform: PlatformConfig, clusters: readonly LoadedClust
   return groups;
 }
 
-function checkTargetGroups(file: string, groups: ReadonlySet<string>): ConfigProblem[] {
+function checkTargetGroups(file: string, alb: FleetAlb, groups: ReadonlySet<string>): ConfigProblem[] {
   if (groups.size <= MAX_TARGET_GROUPS_PER_ALB) return [];
   return [
     {
       file,
       field: "services",
-      message: `the services' routes need ${groups.size} target groups (one per service and cluster giving it a weight); an ALB takes at most ${MAX_TARGET_GROUPS_PER_ALB}: route services to fewer clusters, or remove services`,
+      message:
+        `the routes of the services on ${albLabel(alb)} need ${groups.size} target groups (one per service and cluster giving it a weight); ` +
+        `an ALB takes at most ${MAX_TARGET_GROUPS_PER_ALB}: ${MORE_ALBS}, or route services to fewer clusters`,
     },
   ];
 }
@@ -122,9 +144,15 @@ function integerAt(yamlText: string, dottedPath: string): number | undefined {
   return Number.isInteger(value) ? (value as number) : undefined;
 }
 
-function checkTargets(file: string, platform: PlatformConfig, clusters: readonly LoadedCluster[], chartValues: Readonly<Record<string, string>>): ConfigProblem[] {
+function checkTargets(
+  file: string,
+  alb: FleetAlb,
+  platform: PlatformConfig,
+  clusters: readonly LoadedCluster[],
+  chartValues: Readonly<Record<string, string>>,
+): ConfigProblem[] {
   const counts: { what: string; targets: number }[] = [];
-  for (const service of platform.services) {
+  for (const service of servicesOnAlb(platform.services, alb.key)) {
     for (const { config } of clusters) {
       if (config.weights[service.name] === undefined) continue;
       const pods = mostPods(config, service, chartValues);
@@ -139,9 +167,9 @@ function checkTargets(file: string, platform: PlatformConfig, clusters: readonly
       file,
       field: "services",
       message:
-        `the services register up to ${total} targets in the ALB's target groups (pods per cluster, autoscaled ones at maxReplicas, ` +
+        `the services on ${albLabel(alb)} register up to ${total} targets in its target groups (pods per cluster, autoscaled ones at maxReplicas, ` +
         `with a rollout's ${ROLLOUT_MAX_SURGE_PERCENT}% surge; most: ${largest.map((c) => `${c.what} ${c.targets}`).join(", ")}); ` +
-        `an ALB takes at most ${MAX_TARGETS_PER_ALB.toLocaleString("en")} targets: lower replicas or maxReplicas, or route services to fewer clusters`,
+        `an ALB takes at most ${MAX_TARGETS_PER_ALB.toLocaleString("en")} targets: lower replicas or maxReplicas, ${MORE_ALBS}, or route services to fewer clusters`,
     },
   ];
 }

@@ -30,6 +30,8 @@ const awsName = (what: string, maxLength: number) =>
 export const FLEET_NAME_MAX = 8;
 export const CLUSTER_NAME_MAX = 11;
 export const SERVICE_NAME_MAX = 11;
+/** An ALB's name under `albs:`: `<fleet>-<name>-alb` names it in AWS (at most 32 characters). */
+export const ALB_NAME_MAX = 12;
 
 /** An IPv4 CIDR in canonical form: no leading zeros, no host bits ("10.0.0.0/16"). */
 const ipv4Cidr = z
@@ -147,6 +149,12 @@ const routedServiceSchema = z
     paths: uniqueList(z.string().min(1).max(128)).min(1).max(5).optional(),
     /** Listener rule priority; unique per ALB, lower wins. */
     priority: z.number().int().min(1).max(50000),
+    /**
+     * The ALB that routes it: a name under `albs`. Moving a service to another ALB replaces
+     * its target groups and its address: add it there under a new name instead (docs/runbooks.md).
+     * @default the ALB of `alb`
+     */
+    alb: z.string().optional(),
     healthCheck: z
       .object({
         /** @default "/" */
@@ -224,6 +232,30 @@ export function terminationGracePeriodOf(service: RoutedService): number {
   return service.workload?.terminationGracePeriodSeconds ?? drainSeconds(service) + GRACE_MARGIN_SECONDS;
 }
 
+/** The settings of one ALB: `alb:` and each of `albs:`. */
+const albSettingsSchema = z
+  .object({
+    /** @default false */
+    internal: z.boolean().default(false),
+    /** Who may reach the listeners. @default ["0.0.0.0/0"] */
+    ingressCidrs: uniqueList(ipv4Cidr).min(1).default(["0.0.0.0/0"]),
+    /** ACM certificate for the HTTPS listener. */
+    certificateArn: arn.optional(),
+    /** Serve plain HTTP only, with no certificate: for trying the fleet out. @default false */
+    httpOnly: z.boolean().default(false),
+    /** @default "ELBSecurityPolicy-TLS13-1-2-2021-06" */
+    sslPolicy: z.string().startsWith("ELBSecurityPolicy-TLS13").default("ELBSecurityPolicy-TLS13-1-2-2021-06"),
+    /** @default true */
+    deletionProtection: z.boolean().default(true),
+    /** @default 60 */
+    idleTimeoutSeconds: z.number().int().min(1).max(4000).default(60),
+    /** S3 bucket (SSE-S3 encrypted) that receives access logs. */
+    accessLogsBucket: z.string().min(3).max(63).optional(),
+    /** WAFv2 web ACL to associate with the ALB. */
+    webAclArn: arn.optional(),
+  })
+  .strict();
+
 export const platformConfigSchema = z
   .object({
     /** Name of this fleet; prefixes every AWS name. */
@@ -248,29 +280,15 @@ export const platformConfigSchema = z
         flowLogRetentionDays: z.number().int().min(1).default(365),
       })
       .strict(),
-    alb: z
-      .object({
-        /** @default false */
-        internal: z.boolean().default(false),
-        /** Who may reach the listeners. @default ["0.0.0.0/0"] */
-        ingressCidrs: uniqueList(ipv4Cidr).min(1).default(["0.0.0.0/0"]),
-        /** ACM certificate for the HTTPS listener. */
-        certificateArn: arn.optional(),
-        /** Serve plain HTTP only, with no certificate: for trying the fleet out. @default false */
-        httpOnly: z.boolean().default(false),
-        /** @default "ELBSecurityPolicy-TLS13-1-2-2021-06" */
-        sslPolicy: z.string().startsWith("ELBSecurityPolicy-TLS13").default("ELBSecurityPolicy-TLS13-1-2-2021-06"),
-        /** @default true */
-        deletionProtection: z.boolean().default(true),
-        /** @default 60 */
-        idleTimeoutSeconds: z.number().int().min(1).max(4000).default(60),
-        /** S3 bucket (SSE-S3 encrypted) that receives access logs. */
-        accessLogsBucket: z.string().min(3).max(63).optional(),
-        /** WAFv2 web ACL to associate with the ALB. */
-        webAclArn: arn.optional(),
-      })
-      .strict(),
-    /** The services routed through the ALB. */
+    /** The ALB of stack `edge`: every service's unless it names another with `alb`. */
+    alb: albSettingsSchema,
+    /**
+     * More ALBs by name, each in its own stack `edge-<name>` with the same settings as `alb`:
+     * internal beside internet-facing, or more services than one ALB's quotas take.
+     * @default {}
+     */
+    albs: nameMap(awsName("ALB name", ALB_NAME_MAX), albSettingsSchema).prefault({}),
+    /** The services routed through the ALBs. */
     services: z.array(routedServiceSchema).min(1),
     /** Who reaches every cluster's Kubernetes API, through EKS access entries. */
     clusterAccess: z

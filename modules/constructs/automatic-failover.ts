@@ -36,8 +36,8 @@ export interface WatchedTargetGroup {
 }
 
 export interface AutomaticFailoverProps {
-  /** The fleet's name: prefixes every name. */
-  readonly fleetName: string;
+  /** The name of the function and of its role, topic, log group and alarms (`<fleet>-failover` for the ALB of `alb:`): unique in the account and region. */
+  readonly name: string;
   readonly accountId: string;
   readonly region: string;
   /** The ALB whose listener rules the function may change, and only those. */
@@ -71,7 +71,7 @@ export class AutomaticFailover extends Construct {
 
   constructor(scope: Construct, id: string, props: AutomaticFailoverProps) {
     super(scope, id);
-    const name = `${props.fleetName}-failover`;
+    const { name } = props;
     const partition = partitionOf(props.region);
     const logGroupName = `/aws/lambda/${name}`;
     // Alarm names join fleet, service and cluster with dots, which none of these names holds: no two can collide.

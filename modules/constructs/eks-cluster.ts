@@ -70,10 +70,18 @@ export interface EksClusterProps {
   readonly nodeGroups: readonly NodeGroupConfig[];
   /** Add-on versions by add-on name. @default EKS's default version when the add-on is created, never updated after */
   readonly addonVersions?: Readonly<Record<string, string | undefined>>;
-  /** Security group of the ALB, allowed to reach pods on `albTargetPorts`. */
-  readonly albSecurityGroupId: string;
-  /** Pod ports the ALB sends traffic to. */
-  readonly albTargetPorts: readonly number[];
+  /** The ALBs that send the cluster's pods traffic, each allowed to reach them on its ports. */
+  readonly albs: readonly AlbIngress[];
+}
+
+/** An ALB that reaches a cluster's pods. */
+export interface AlbIngress {
+  /** Its name under platform.yaml `albs:`; undefined for the ALB of `alb:`. */
+  readonly albKey?: string;
+  /** Its security group. */
+  readonly securityGroupId: string;
+  /** Pod ports it sends traffic to. */
+  readonly targetPorts: readonly number[];
 }
 
 /**
@@ -160,15 +168,18 @@ export class EksClusterWithNodes extends Construct {
       deployerEntryMadeByEks: props.bootstrapCreatorAdmin ?? false,
     });
 
-    for (const port of props.albTargetPorts) {
-      new VpcSecurityGroupIngressRule(this, `alb-to-pods-${port}`, {
-        securityGroupId: this.cluster.vpcConfig.clusterSecurityGroupId,
-        referencedSecurityGroupId: props.albSecurityGroupId,
-        description: `ALB to pods on port ${port}`,
-        ipProtocol: "tcp",
-        fromPort: port,
-        toPort: port,
-      });
+    for (const alb of props.albs) {
+      for (const port of alb.targetPorts) {
+        // The ALB of `alb:` keeps the ids it had before `albs:` came.
+        new VpcSecurityGroupIngressRule(this, alb.albKey === undefined ? `alb-to-pods-${port}` : `alb-${alb.albKey}-to-pods-${port}`, {
+          securityGroupId: this.cluster.vpcConfig.clusterSecurityGroupId,
+          referencedSecurityGroupId: alb.securityGroupId,
+          description: alb.albKey === undefined ? `ALB to pods on port ${port}` : `ALB ${alb.albKey} to pods on port ${port}`,
+          ipProtocol: "tcp",
+          fromPort: port,
+          toPort: port,
+        });
+      }
     }
 
     for (const cidr of props.privateAccessCidrs ?? []) {

@@ -2,8 +2,18 @@ import { createHash } from "crypto";
 
 /** Stack of the VPC shared by every cluster. */
 export const NETWORK_STACK = "network";
-/** Stack of the weighted ALB and its target groups. */
+/** Stack of the weighted ALB of `alb:` and its target groups. */
 export const EDGE_STACK = "edge";
+
+/** Stack of an ALB and its target groups: `edge` for the ALB of `alb:` (key undefined), `edge-<name>` for one of `albs:`. */
+export function edgeStackName(albKey: string | undefined): string {
+  return albKey === undefined ? EDGE_STACK : `${EDGE_STACK}-${albKey}`;
+}
+
+/** True for the stack of an ALB. */
+export function isEdgeStack(stack: string): boolean {
+  return stack === EDGE_STACK || stack.startsWith(`${EDGE_STACK}-`);
+}
 
 /** Stack of one cluster's AWS resources: control plane, nodes, IAM. */
 export function clusterStackName(cluster: string): string {
@@ -15,9 +25,14 @@ export function inClusterStackName(cluster: string): string {
   return `cluster-${cluster}-k8s`;
 }
 
-/** Every stack of a fleet with these clusters, sorted. */
-export function fleetStackNames(clusters: readonly string[]): string[] {
-  return [NETWORK_STACK, EDGE_STACK, ...clusters.flatMap((cluster) => [clusterStackName(cluster), inClusterStackName(cluster)])].sort();
+/** Every stack of a fleet with these clusters and these ALBs under `albs:`, sorted. */
+export function fleetStackNames(clusters: readonly string[], albKeys: readonly string[]): string[] {
+  return [
+    NETWORK_STACK,
+    EDGE_STACK,
+    ...albKeys.map((key) => edgeStackName(key)),
+    ...clusters.flatMap((cluster) => [clusterStackName(cluster), inClusterStackName(cluster)]),
+  ].sort();
 }
 
 /** EKS cluster name: unique per fleet. */
@@ -34,6 +49,8 @@ export interface TargetGroupIdentity {
   readonly port: number;
   readonly protocol: string;
   readonly targetType: string;
+  /** The ALB under `albs:` the group is on; undefined for the ALB of `alb:`. */
+  readonly alb?: string;
 }
 
 /**
@@ -42,8 +59,10 @@ export interface TargetGroupIdentity {
  * created before the old one is destroyed, and its binding is a new object.
  */
 function targetGroupGeneration(identity: TargetGroupIdentity): string {
-  const { fleet, cluster, service, port, protocol, targetType } = identity;
-  return createHash("sha256").update(JSON.stringify([fleet, cluster, service, port, protocol, targetType])).digest("hex").slice(0, 6);
+  const { fleet, cluster, service, port, protocol, targetType, alb } = identity;
+  // The ALB of `alb:` adds nothing, so that its groups kept their names when `albs:` came.
+  const attributes = [fleet, cluster, service, port, protocol, targetType, ...(alb === undefined ? [] : [alb])];
+  return createHash("sha256").update(JSON.stringify(attributes)).digest("hex").slice(0, 6);
 }
 
 /**
@@ -73,9 +92,14 @@ export function controlPlaneLogGroup(eksCluster: string): string {
   return `/aws/eks/${eksCluster}/cluster`;
 }
 
-/** Name of the fleet's ALB, by which emergency shifts find it. */
-export function albName(fleet: string): string {
-  return `${fleet}-alb`;
+/** Name of one of the fleet's ALBs, by which the live commands find it: `<fleet>-alb` for the ALB of `alb:`, `<fleet>-<name>-alb` for one of `albs:`. */
+export function albName(fleet: string, albKey?: string): string {
+  return albKey === undefined ? `${fleet}-alb` : `${fleet}-${albKey}-alb`;
+}
+
+/** Name of the automatic failover of one of the fleet's ALBs (its function, role, topic, log group, and its alarms' prefix). */
+export function failoverName(fleet: string, albKey?: string): string {
+  return albKey === undefined ? `${fleet}-failover` : `${fleet}-${albKey}-failover`;
 }
 
 /** The cluster an AWS cluster stack belongs to, or undefined for other stacks. */

@@ -7,6 +7,7 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { Wafv2WebAclAssociation } from "@cdktf/provider-aws/lib/wafv2-web-acl-association";
+import { albField } from "../config/albs";
 import { RoutedService } from "../config/schema";
 import { cidrsReachingAnywhere } from "../config/cidr";
 import { acceptPolicyException } from "../policy/exceptions";
@@ -23,7 +24,7 @@ export interface ClusterWeight {
 
 /** The target group of a service in a cluster: HTTP to the pods' IPs on the container port. */
 export function targetGroupIdentityOf(fleet: string, cluster: string, service: RoutedService): TargetGroupIdentity {
-  return { fleet, cluster, service: service.name, port: service.containerPort, protocol: "HTTP", targetType: "ip" };
+  return { fleet, cluster, service: service.name, port: service.containerPort, protocol: "HTTP", targetType: "ip", alb: service.alb };
 }
 
 /** A service and the clusters it is routed to. */
@@ -35,6 +36,8 @@ export interface WeightedRoute {
 
 export interface WeightedAlbProps {
   readonly fleetName: string;
+  /** Its name under platform.yaml `albs:`. @default the ALB of `alb:` */
+  readonly albKey?: string;
   readonly vpcId: string;
   /** CIDR of the VPC, the only place the ALB sends traffic to. */
   readonly vpcCidr: string;
@@ -75,12 +78,14 @@ export class WeightedAlb extends Construct {
     super(scope, id);
     const https = props.certificateArn !== undefined;
     const listenerPort = https ? 443 : 80;
+    const name = albName(props.fleetName, props.albKey);
+    const field = albField(props.albKey);
 
     this.securityGroup = new SecurityGroup(this, "security-group", {
-      name: albName(props.fleetName),
+      name,
       description: `ALB of fleet ${props.fleetName}: listeners in, service ports out to the VPC`,
       vpcId: props.vpcId,
-      tags: { Name: albName(props.fleetName) },
+      tags: { Name: name },
     });
     const listenerPorts = https ? [80, 443] : [80];
     const openToAll = cidrsReachingAnywhere(props.ingressCidrs).length > 0;
@@ -95,7 +100,7 @@ export class WeightedAlb extends Construct {
           toPort: port,
         });
         if (openToAll) {
-          acceptPolicyException(rule, "no-public-ingress", "a listener port of the ALB, open to the clients in platform.yaml alb.ingressCidrs");
+          acceptPolicyException(rule, "no-public-ingress", `a listener port of the ALB, open to the clients in platform.yaml ${field}.ingressCidrs`);
         }
       }
     }
@@ -112,7 +117,7 @@ export class WeightedAlb extends Construct {
     }
 
     this.loadBalancer = new Lb(this, "load-balancer", {
-      name: albName(props.fleetName),
+      name,
       loadBalancerType: "application",
       internal: props.internal ?? false,
       securityGroups: [this.securityGroup.id],
@@ -152,7 +157,7 @@ export class WeightedAlb extends Construct {
       defaultAction: [notFound],
     });
     if (!https) {
-      acceptPolicyException(this.trafficListener, "listener-https", "plain HTTP chosen with platform.yaml alb.httpOnly: true");
+      acceptPolicyException(this.trafficListener, "listener-https", `plain HTTP chosen with platform.yaml ${field}.httpOnly: true`);
     }
 
     for (const route of props.routes) {
@@ -162,17 +167,18 @@ export class WeightedAlb extends Construct {
 
   /** Declares the policy rules the configuration knowingly relaxes for the ALB. */
   private acceptLoadBalancerExceptions(props: WeightedAlbProps): void {
+    const field = albField(props.albKey);
     if (!props.internal) {
-      acceptPolicyException(this.loadBalancer, "alb-internal", "internet-facing by design: the fleet's entry point for its clients (platform.yaml alb.internal)");
+      acceptPolicyException(this.loadBalancer, "alb-internal", `internet-facing by design: the fleet's entry point for its clients (platform.yaml ${field}.internal)`);
       if (!props.webAclArn) {
-        acceptPolicyException(this.loadBalancer, "alb-waf", "no web ACL configured: set platform.yaml alb.webAclArn");
+        acceptPolicyException(this.loadBalancer, "alb-waf", `no web ACL configured: set platform.yaml ${field}.webAclArn`);
       }
     }
     if (!props.accessLogsBucket) {
-      acceptPolicyException(this.loadBalancer, "alb-access-logs", "no log bucket configured: set platform.yaml alb.accessLogsBucket");
+      acceptPolicyException(this.loadBalancer, "alb-access-logs", `no log bucket configured: set platform.yaml ${field}.accessLogsBucket`);
     }
     if (props.deletionProtection === false) {
-      acceptPolicyException(this.loadBalancer, "alb-deletion-protection", "turned off with platform.yaml alb.deletionProtection: false");
+      acceptPolicyException(this.loadBalancer, "alb-deletion-protection", `turned off with platform.yaml ${field}.deletionProtection: false`);
     }
   }
 

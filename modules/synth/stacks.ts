@@ -4,7 +4,8 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { HelmProvider } from "@cdktf/provider-helm/lib/provider";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { configureStateBackend } from "../constructs/backend";
-import { ClusterConfig } from "../config/schema";
+import { FleetAlb, servicesOnAlb } from "../config/albs";
+import { ClusterConfig, RoutedService } from "../config/schema";
 import { clustersRouting, FleetConfig } from "../config/load";
 import { effectiveNodeGroups } from "../config/lifecycle";
 import { clusterDefaultTags, fleetDefaultTags } from "../config/tags";
@@ -13,7 +14,7 @@ import { EksClusterWithNodes } from "../constructs/eks-cluster";
 import { kubernetesApiAccess } from "../constructs/kubernetes-api-access";
 import { LoadBalancerController } from "../constructs/load-balancer-controller";
 import { CONTROLLER_NAMESPACE, LoadBalancerControllerIdentity } from "../constructs/load-balancer-controller-identity";
-import { albName, clusterStackName, EDGE_STACK, eksClusterName, inClusterStackName, NETWORK_STACK } from "../constructs/naming";
+import { albName, clusterStackName, edgeStackName, eksClusterName, failoverName, inClusterStackName, NETWORK_STACK } from "../constructs/naming";
 import { Network } from "../constructs/network";
 import { PlanReaderRbac } from "../constructs/plan-reader-rbac";
 import { effectiveAddonVersions, VERSION_CATALOGUE } from "../config/versions";
@@ -66,9 +67,9 @@ export class NetworkStack extends FleetStack {
   }
 }
 
-/** Routes of every service: the clusters that give it a weight, by cluster name. */
-export function weightedRoutes(fleet: FleetConfig): WeightedRoute[] {
-  return fleet.platform.services.map((service) => ({
+/** Routes of the services on one ALB (undefined: the ALB of `alb:`): the clusters that give each a weight, by cluster name. */
+export function weightedRoutes(fleet: FleetConfig, albKey?: string): WeightedRoute[] {
+  return servicesOnAlb(fleet.platform.services, albKey).map((service) => ({
     service,
     clusters: clustersRouting(fleet.clusters, service.name).map(({ config }) => ({ cluster: config.name, weight: config.weights[service.name] })),
   }));
@@ -77,43 +78,51 @@ export function weightedRoutes(fleet: FleetConfig): WeightedRoute[] {
 /** The module and factory of the failover function's handler (modules/traffic/failover-handler.ts). */
 const FAILOVER_HANDLER = { entry: "modules/traffic/failover-handler.ts", factory: "createFailoverHandler" };
 
-/** The weighted ALB with a target group per (service, cluster), and its automatic failover. */
+/** One weighted ALB with a target group per (service, cluster), and its automatic failover: stack `edge` for `alb:`, `edge-<name>` for one of `albs:`. */
 export class EdgeStack extends FleetStack {
   readonly alb: WeightedAlb;
+  /** Its name under `albs:`; undefined for the ALB of `alb:`. */
+  readonly albKey?: string;
 
-  constructor(scope: Construct, fleet: FleetConfig, network: NetworkStack) {
-    super(scope, EDGE_STACK, fleet);
+  constructor(scope: Construct, fleet: FleetConfig, network: NetworkStack, { key, settings }: FleetAlb) {
+    super(scope, edgeStackName(key), fleet);
+    this.albKey = key;
     this.addAwsProvider(fleet);
-    const { alb } = fleet.platform;
-    const subnets = alb.internal ? network.network.privateSubnets : network.network.publicSubnets;
+    const subnets = settings.internal ? network.network.privateSubnets : network.network.publicSubnets;
     this.alb = new WeightedAlb(this, "weighted-alb", {
       fleetName: fleet.platform.name,
+      albKey: key,
       vpcId: network.network.vpc.id,
       vpcCidr: fleet.platform.vpc.cidr,
       subnetIds: subnets.map((s) => s.id),
-      internal: alb.internal,
-      ingressCidrs: alb.ingressCidrs,
-      certificateArn: alb.certificateArn,
-      sslPolicy: alb.sslPolicy,
-      deletionProtection: alb.deletionProtection,
-      idleTimeoutSeconds: alb.idleTimeoutSeconds,
-      accessLogsBucket: alb.accessLogsBucket,
-      webAclArn: alb.webAclArn,
-      routes: weightedRoutes(fleet),
+      internal: settings.internal,
+      ingressCidrs: settings.ingressCidrs,
+      certificateArn: settings.certificateArn,
+      sslPolicy: settings.sslPolicy,
+      deletionProtection: settings.deletionProtection,
+      idleTimeoutSeconds: settings.idleTimeoutSeconds,
+      accessLogsBucket: settings.accessLogsBucket,
+      webAclArn: settings.webAclArn,
+      routes: weightedRoutes(fleet, key),
     });
     this.addAutomaticFailover(fleet);
   }
 
-  /** The failover function of the ALB, watching every target group of the services whose failover is not off. */
+  /** True when the ALB routes the service. */
+  routes(service: RoutedService): boolean {
+    return service.alb === this.albKey;
+  }
+
+  /** The failover function of the ALB, watching every target group of its services whose failover is not off. */
   private addAutomaticFailover(fleet: FleetConfig): void {
-    const settings = failoverSettingsOf(fleet);
+    const settings = failoverSettingsOf(fleet, this.albKey);
     const watched = settings.policies.filter((policy) => policy.mode !== "off");
     if (watched.length === 0) return;
     new AutomaticFailover(this, "automatic-failover", {
-      fleetName: fleet.platform.name,
+      name: failoverName(fleet.platform.name, this.albKey),
       accountId: fleet.platform.accountId,
       region: fleet.platform.region,
-      albName: albName(fleet.platform.name),
+      albName: albName(fleet.platform.name, this.albKey),
       albArnSuffix: this.alb.loadBalancer.arnSuffix,
       bundle: functionBundle({ entry: FAILOVER_HANDLER.entry, factory: FAILOVER_HANDLER.factory, settings }),
       subscriptions: fleet.platform.failover.notify,
@@ -134,11 +143,16 @@ function routedServices(fleet: FleetConfig, cluster: ClusterConfig) {
   return fleet.platform.services.filter((s) => cluster.weights[s.name] !== undefined);
 }
 
+/** The edge stack of the ALB that routes the service. */
+function edgeOf(edges: readonly EdgeStack[], service: RoutedService): EdgeStack {
+  return edges.find((edge) => edge.routes(service))!;
+}
+
 /** One cluster's AWS resources. */
 export class ClusterStack extends FleetStack {
   readonly eks: EksClusterWithNodes;
 
-  constructor(scope: Construct, fleet: FleetConfig, cluster: ClusterConfig, network: NetworkStack, edge: EdgeStack) {
+  constructor(scope: Construct, fleet: FleetConfig, cluster: ClusterConfig, network: NetworkStack, edges: readonly EdgeStack[]) {
     super(scope, clusterStackName(cluster.name), fleet);
     this.addAwsProvider(fleet, { ...clusterDefaultTags(cluster.name), ...cluster.tags });
     const services = routedServices(fleet, cluster);
@@ -159,12 +173,18 @@ export class ClusterStack extends FleetStack {
       nodeGroups: effectiveNodeGroups(cluster),
       supportType: cluster.supportType,
       addonVersions: effectiveAddonVersions(cluster.kubernetesVersion, cluster.addonVersions),
-      albSecurityGroupId: edge.alb.securityGroup.id,
-      albTargetPorts: [...new Set(services.map((s) => s.containerPort))].sort((a, b) => a - b),
+      // The ALBs of the services it routes, and only those, reach its pods.
+      albs: edges
+        .map((edge) => ({
+          albKey: edge.albKey,
+          securityGroupId: edge.alb.securityGroup.id,
+          targetPorts: [...new Set(services.filter((s) => edge.routes(s)).map((s) => s.containerPort))].sort((a, b) => a - b),
+        }))
+        .filter((alb) => alb.targetPorts.length > 0),
     });
     new LoadBalancerControllerIdentity(this, "lb-controller-identity", {
       clusterName: this.eks.cluster.name,
-      targetGroupArns: services.map((s) => edge.alb.targetGroupArn(s.name, cluster.name)),
+      targetGroupArns: services.map((s) => edgeOf(edges, s).alb.targetGroupArn(s.name, cluster.name)),
     });
   }
 }
@@ -176,7 +196,7 @@ export class InClusterStack extends FleetStack {
     fleet: FleetConfig,
     cluster: ClusterConfig,
     network: NetworkStack,
-    edge: EdgeStack,
+    edges: readonly EdgeStack[],
     clusterStack: ClusterStack,
   ) {
     super(scope, inClusterStackName(cluster.name), fleet);
@@ -199,11 +219,11 @@ export class InClusterStack extends FleetStack {
       replicas: cluster.loadBalancerController.replicas,
       bindings: services.map((service) => ({
         service: service.name,
-        name: edge.alb.targetGroupBindingName(service.name, cluster.name),
+        name: edgeOf(edges, service).alb.targetGroupBindingName(service.name, cluster.name),
         namespace: service.namespace,
         serviceName: service.serviceName ?? service.name,
         servicePort: service.servicePort,
-        targetGroupArn: edge.alb.targetGroupArn(service.name, cluster.name),
+        targetGroupArn: edgeOf(edges, service).alb.targetGroupArn(service.name, cluster.name),
         dependsOn: running.bindingDependencies(service),
       })),
     });

@@ -73,10 +73,10 @@ describe("the deploy's gate on critical dangers (plan-summary --deploy-gate)", (
 
   it("does not take a cluster added at weight 0 during a live failover for a revert of it", () => {
     const failover = [
-      { service: "web", cluster: "blue", before: 0, after: 0, deployed: 50 },
-      { service: "web", cluster: "green", before: 100, after: 100, deployed: 50 },
+      { stack: "edge", service: "web", cluster: "blue", before: 0, after: 0, deployed: 50 },
+      { stack: "edge", service: "web", cluster: "green", before: 100, after: 100, deployed: 50 },
     ];
-    expect(findDangers([], [...failover, { service: "web", cluster: "purple", after: 0 }])).toEqual([]);
-    expect(findDangers([], [...failover, { service: "web", cluster: "purple", after: 10 }]).map((d) => d.reason)).toEqual([expect.stringContaining("reverts a live failover")]);
+    expect(findDangers([], [...failover, { stack: "edge", service: "web", cluster: "purple", after: 0 }])).toEqual([]);
+    expect(findDangers([], [...failover, { stack: "edge", service: "web", cluster: "purple", after: 10 }]).map((d) => d.reason)).toEqual([expect.stringContaining("reverts a live failover")]);
   });
 });

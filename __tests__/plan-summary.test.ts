@@ -90,8 +90,8 @@ describeWithTerraform("real plans of the example", (terraform) => {
       expect(summary.dangers).toEqual([]);
       expect(summary.exitCode).toBe(EXIT_OK);
       expect(summary.traffic).toEqual([
-        { service: "web", cluster: "blue", before: undefined, after: 50 },
-        { service: "web", cluster: "green", before: undefined, after: 50 },
+        { stack: "edge", service: "web", cluster: "blue", before: undefined, after: 50 },
+        { stack: "edge", service: "web", cluster: "green", before: undefined, after: 50 },
       ]);
       expect(summary.markdown).toMatch(/\| edge \| \d+ \| 0 \| 0 \| 0 \|/);
       expect(summary.markdown).toMatch(/\| network \| \d+ \| 0 \| 0 \| 0 \|/);
@@ -104,8 +104,8 @@ describeWithTerraform("real plans of the example", (terraform) => {
       const summary = summarizePlans(plans);
       // Before: the refreshed live weights; deployed: the rule's deployed-weights tag (no failover here).
       expect(summary.traffic).toEqual([
-        { service: "web", cluster: "blue", before: 50, after: 0, deployed: 50 },
-        { service: "web", cluster: "green", before: 50, after: 100, deployed: 50 },
+        { stack: "edge", service: "web", cluster: "blue", before: 50, after: 0, deployed: 50 },
+        { stack: "edge", service: "web", cluster: "green", before: 50, after: 100, deployed: 50 },
       ]);
       expect(summary.dangers).toEqual([]);
       expect(summary.exitCode).toBe(EXIT_OK);
@@ -275,8 +275,8 @@ describe("plan summary", () => {
   it("flags a plan that would revert a live failover, with live weights as before", () => {
     const summary = summarizePlans([edgePlan({ blue: 0, green: 100 }, { blue: 50, green: 50 }, "blue=50 green=50")]);
     expect(summary.traffic).toEqual([
-      { service: "web", cluster: "blue", before: 0, after: 50, deployed: 50 },
-      { service: "web", cluster: "green", before: 100, after: 50, deployed: 50 },
+      { stack: "edge", service: "web", cluster: "blue", before: 0, after: 50, deployed: 50 },
+      { stack: "edge", service: "web", cluster: "green", before: 100, after: 50, deployed: 50 },
     ]);
     expect(summary.dangers.map((d) => [d.severity, d.reason])).toEqual([
       ["critical", "reverts a live failover: live blue=0 green=100 (shift --now), last deployed blue=50 green=50, this plan sets blue=50 green=50: merge the failover's change first"],

@@ -8,7 +8,7 @@ import { rethrowAwsError } from "../modules/traffic/aws-clients";
 import { runPreflight } from "../modules/traffic/preflight";
 import { DEFAULT_IDLE_MINUTES, IDLE_MINUTES_BOUNDS } from "../modules/traffic/idle";
 import { synthesizeFleet } from "../modules/synth/synth";
-import { EDGE_STACK } from "../modules/constructs/naming";
+import { isEdgeStack } from "../modules/constructs/naming";
 import { DEPLOY_LEASE_SECONDS, withTrafficLock } from "./lib/traffic-lock-hold";
 import { cdktfTerraformSettings } from "../modules/plan/terraform";
 import { checkedOutCommitFollows, deployedRevisionRecord } from "../modules/deploy/deployed-revision";
@@ -89,8 +89,8 @@ async function main(): Promise<void> {
     for (const line of await runPreflight(fleet, invocation.stacks, { forceReason: values.force, idleMinutes })) console.log(line);
     runCdktf(invocation, "cdktf deploy failed", unrecorded, terraform.env);
   };
-  // The edge sets the live weights: no other writer between its checks and the end of its deploy.
-  if (invocation.stacks.includes(EDGE_STACK)) await withTrafficLock(fleet, configDir, "deploy", DEPLOY_LEASE_SECONDS, checkAndDeploy);
+  // The edge stacks set the live weights: no other writer between their checks and the end of their deploy.
+  if (invocation.stacks.some(isEdgeStack)) await withTrafficLock(fleet, configDir, "deploy", DEPLOY_LEASE_SECONDS, checkAndDeploy);
   else await checkAndDeploy();
   await recordDeployed();
 }

@@ -1,4 +1,5 @@
 import { clustersRouting, ConfigError, ConfigProblem, FleetConfig, LoadedCluster, PLATFORM_FILE } from "./load";
+import { albField, albKeysByService } from "./albs";
 import { checkTargetGroupsDuringChange } from "./quotas";
 import { formatShare, sharePercent } from "./weights";
 import { CLUSTER_STATES, ClusterConfig, NodeGroupConfig } from "./schema";
@@ -48,7 +49,7 @@ export function checkTransition(base: FleetConfig, next: FleetConfig): ConfigPro
     if (before) problems.push(...checkClusterChange(before, cluster), ...checkNewRoutes(before, cluster, baseServices), ...checkDrainingShare(base, next, cluster));
     else problems.push(...checkNewCluster(cluster));
   }
-  problems.push(...checkTargetGroupsDuringChange(PLATFORM_FILE, base, next));
+  problems.push(...checkTargetGroupsDuringChange(PLATFORM_FILE, base, next), ...checkAlbMoves(base, next));
   for (const removed of base.clusters.filter((c) => !nextNames.has(c.config.name))) {
     const { config } = removed;
     if (config.state !== "retiring" || carriesTraffic(config)) {
@@ -60,6 +61,28 @@ export function checkTransition(base: FleetConfig, next: FleetConfig): ConfigPro
     }
   }
   return problems;
+}
+
+/**
+ * A service moved to another ALB: its target groups and listener rule are
+ * replaced on an ALB with another address, so its clients lose it until DNS
+ * follows. Refused, with the safe path.
+ */
+function checkAlbMoves(base: FleetConfig, next: FleetConfig): ConfigProblem[] {
+  const baseAlbs = albKeysByService(base.platform.services);
+  return next.platform.services.flatMap((service, i) => {
+    if (!baseAlbs.has(service.name) || baseAlbs.get(service.name) === service.alb) return [];
+    const from = albField(baseAlbs.get(service.name));
+    return [
+      {
+        file: PLATFORM_FILE,
+        field: `services[${i}].alb`,
+        message:
+          `moves ${service.name} from ${from} to ${albField(service.alb)}: that replaces its target groups and its listener rule on an ALB with another address; ` +
+          `instead add the service on ${albField(service.alb)} under a new name, move DNS to it, then remove it from ${from} (docs/runbooks.md, "Move a service to another ALB")`,
+      },
+    ];
+  });
 }
 
 /**

@@ -287,7 +287,13 @@ export const platformConfigSchema = z
      * internal beside internet-facing, or more services than one ALB's quotas take.
      * @default {}
      */
-    albs: nameMap(awsName("ALB name", ALB_NAME_MAX), albSettingsSchema).prefault({}),
+    albs: nameMap(z.string(), albSettingsSchema)
+      .superRefine((albs, ctx) => {
+        for (const key of Object.keys(albs)) {
+          for (const issue of awsName("ALB name", ALB_NAME_MAX).safeParse(key).error?.issues ?? []) ctx.addIssue({ code: "custom", path: [key], message: issue.message });
+        }
+      })
+      .prefault({}),
     /** The services routed through the ALBs. */
     services: z.array(routedServiceSchema).min(1),
     /** Who reaches every cluster's Kubernetes API, through EKS access entries. */

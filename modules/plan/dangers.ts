@@ -1,4 +1,4 @@
-import { clusterOfStack, EDGE_STACK, inClusterStackName } from "../constructs/naming";
+import { clusterOfStack, inClusterStackName } from "../constructs/naming";
 import { ChangeKind, kindOf, managedChanges, StackPlan } from "./plan-json";
 import { TrafficRow } from "./traffic";
 
@@ -77,7 +77,7 @@ export function findDangers(stacks: readonly StackPlan[], traffic: readonly Traf
     if (version && (row.after ?? 0) > (row.before ?? 0)) {
       dangers.push({
         severity: "critical",
-        stack: EDGE_STACK,
+        stack: row.stack,
         address: `${row.service} → ${row.cluster}`,
         kind: "update",
         reason: `weight on ${row.cluster} rises ${row.before ?? 0} → ${row.after} while its Kubernetes version changes ${version.from} → ${version.to} in the same plan: upgrade first, shift later`,
@@ -105,7 +105,7 @@ function failoverReverts(traffic: readonly TrafficRow[]): Danger[] {
     return [
       {
         severity: "critical" as const,
-        stack: EDGE_STACK,
+        stack: rows[0].stack,
         address: `${service} listener rule`,
         kind: "update" as const,
         reason: `reverts a live failover: live ${list((r) => r.before)} (shift --now), last deployed ${list((r) => r.deployed)}, this plan sets ${list((r) => r.after)}: merge the failover's change first`,

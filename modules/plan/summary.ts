@@ -154,13 +154,20 @@ export function summarizePlans(stacks: readonly StackPlan[], options: SummaryOpt
   }
 
   if (traffic.length > 0) {
-    head.push("### Traffic", "", "| service | cluster | weight (live → planned) | share |", "|---|---|---|---|");
-    for (const row of traffic) {
-      const moved = row.before !== row.after ? " **changed**" : "";
-      const failover = row.deployed !== undefined && row.before !== undefined && row.deployed !== row.before ? ` (live failover; last deployed ${row.deployed})` : "";
-      head.push(`| ${row.service} | ${row.cluster} | ${row.before ?? "–"} → ${row.after ?? "–"}${moved}${failover} | ${share(traffic, row, "before")} → ${share(traffic, row, "after")} |`);
+    head.push("### Traffic", "");
+    const edgeStacks = [...new Set(traffic.map((row) => row.stack))];
+    for (const stack of edgeStacks) {
+      // One table per ALB when the plan changes the routes of several.
+      if (edgeStacks.length > 1) head.push(`#### ${stack}`, "");
+      head.push("| service | cluster | weight (live → planned) | share |", "|---|---|---|---|");
+      for (const row of traffic.filter((r) => r.stack === stack)) {
+        const moved = row.before !== row.after ? " **changed**" : "";
+        const failover = row.deployed !== undefined && row.before !== undefined && row.deployed !== row.before ? ` (live failover; last deployed ${row.deployed})` : "";
+        head.push(`| ${row.service} | ${row.cluster} | ${row.before ?? "–"} → ${row.after ?? "–"}${moved}${failover} | ${share(traffic, row, "before")} → ${share(traffic, row, "after")} |`);
+      }
+      head.push("");
     }
-    head.push("", "```mermaid", trafficPicture(traffic), "```", "");
+    head.push("```mermaid", trafficPicture(traffic), "```", "");
   }
 
   head.push("### Stacks", "", "| stack | create | update | replace | delete | |", "|---|---|---|---|---|---|");

@@ -1,9 +1,11 @@
-import { EDGE_STACK } from "../constructs/naming";
+import { isEdgeStack } from "../constructs/naming";
 import { DEPLOYED_WEIGHTS_TAG, parseWeightsText } from "../config/weights";
-import { Json, managedChanges, StackPlan } from "./plan-json";
+import { Json, managedChanges, PlanJson, StackPlan } from "./plan-json";
 
 /** A service's weight on one cluster before and after the plan; undefined where it has none. */
 export interface TrafficRow {
+  /** The edge stack of the service's ALB. */
+  readonly stack: string;
   readonly service: string;
   readonly cluster: string;
   /** The live weight: plans refresh the rule from AWS first. */
@@ -13,10 +15,16 @@ export interface TrafficRow {
   readonly deployed?: number;
 }
 
-/** Weights per service and cluster, before (from state) and after (from configuration), from the edge plan. */
+/** Weights per service and cluster, before (from state) and after (from configuration), from the plans of the edge stacks: by stack, then service and cluster. */
 export function trafficTable(stacks: readonly StackPlan[]): TrafficRow[] {
-  const plan = stacks.find((s) => s.stack === EDGE_STACK)?.plan;
-  if (!plan) return [];
+  return stacks
+    .filter((s) => isEdgeStack(s.stack) && s.plan)
+    .sort((a, b) => a.stack.localeCompare(b.stack))
+    .flatMap((s) => edgeTraffic(s.stack, s.plan!));
+}
+
+/** The traffic rows of one edge stack's plan, by service and cluster. */
+function edgeTraffic(stack: string, plan: PlanJson): TrafficRow[] {
   const clusterByArn = new Map<string, string>();
   for (const resource of plan.prior_state?.values?.root_module?.resources ?? []) {
     if (resource.type !== "aws_lb_target_group") continue;
@@ -50,7 +58,7 @@ export function trafficTable(stacks: readonly StackPlan[]): TrafficRow[] {
       }
     }
     for (const cluster of [...new Set([...before.keys(), ...after.keys()])].sort()) {
-      rows.push({ service, cluster, before: before.get(cluster), after: after.get(cluster), ...(deployed ? { deployed: deployed[cluster] } : {}) });
+      rows.push({ stack, service, cluster, before: before.get(cluster), after: after.get(cluster), ...(deployed ? { deployed: deployed[cluster] } : {}) });
     }
   }
   return rows.sort((a, b) => a.service.localeCompare(b.service) || a.cluster.localeCompare(b.cluster));

@@ -1,4 +1,5 @@
 import { ConfigSources } from "../../modules/config/load";
+import { MAX_TARGET_GROUPS_PER_ALB } from "../../modules/config/quotas";
 import { MAX_TARGET_GROUPS_PER_FORWARD } from "../../modules/config/schema";
 
 /** Name of the i-th generated cluster: c00, c01, ... */
@@ -62,4 +63,59 @@ export function clusterText(name: string, service: string, weight: number, kuber
     `  ${service}: ${weight}`,
     "",
   ].join("\n");
+}
+
+/**
+ * A fleet of `serviceCount` services on `clusterCount` clusters, spread over
+ * `albCount` ALBs (the one of `alb:` and `albs: a1, a2, ...`) in equal runs.
+ * Every service routes to every cluster, except where its ALB would pass
+ * 100 target groups: the last service of a full ALB routes to the clusters
+ * that still fit. All listen on one container port, as most fleets' do.
+ */
+export function generatedMultiAlbFleetSources(serviceCount: number, clusterCount: number, albCount: number): ConfigSources {
+  const perAlb = Math.ceil(serviceCount / albCount);
+  const albKey = (service: number) => (Math.floor(service / perAlb) === 0 ? undefined : `a${Math.floor(service / perAlb)}`);
+  const certificate = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000";
+  const routedClusters: number[] = [];
+  const groupsOnAlb = new Map<string | undefined, number>();
+  for (let s = 0; s < serviceCount; s++) {
+    const used = groupsOnAlb.get(albKey(s)) ?? 0;
+    routedClusters.push(Math.min(clusterCount, MAX_TARGET_GROUPS_PER_ALB - used));
+    groupsOnAlb.set(albKey(s), used + routedClusters[s]);
+  }
+  const services = Array.from({ length: serviceCount }, (_, s) =>
+    [
+      `  - name: svc${s}`,
+      ...(albKey(s) ? [`    alb: ${albKey(s)}`] : []),
+      `    servicePort: 80`,
+      `    containerPort: 8080`,
+      `    hosts: [svc${s}.example.com]`,
+      `    priority: ${10 + s}`,
+    ].join("\n"),
+  );
+  const platform = [
+    "name: gen",
+    'accountId: "123456789012"',
+    "region: us-east-1",
+    "availabilityZones: [us-east-1a, us-east-1b]",
+    "vpc:",
+    "  cidr: 10.0.0.0/16",
+    "  natGateways: single",
+    "alb:",
+    `  certificateArn: ${certificate}`,
+    ...(albCount > 1 ? ["albs:"] : []),
+    ...Array.from({ length: albCount - 1 }, (_, a) => [`  a${a + 1}:`, `    certificateArn: ${certificate}`]).flat(),
+    "clusterAccess:",
+    "  deployerPrincipalArn: arn:aws:iam::123456789012:role/gen-deploy",
+    "services:",
+    ...services,
+    "",
+  ].join("\n");
+  const clusters = Array.from({ length: clusterCount }, (_, c) => {
+    const name = generatedClusterName(c);
+    const weights = Array.from({ length: serviceCount }, (_, s) => s).filter((s) => c < routedClusters[s]);
+    const text = clusterText(name, "svc0", 10).replace(/weights:\n.*\n$/, `weights:\n${weights.map((s) => `  svc${s}: 10`).join("\n")}\n`);
+    return { file: `clusters/${name}.yaml`, text };
+  });
+  return { platform: { file: "platform.yaml", text: platform }, clusters };
 }

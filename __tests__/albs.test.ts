@@ -87,11 +87,12 @@ describe("more than one ALB: the configuration", () => {
     );
   });
 
-  it("checks the quotas per ALB: 200 services on 3 clusters fit across 6 ALBs, and the message for a full one suggests albs", () => {
-    const spread = parseFleetConfig(generatedMultiAlbFleetSources(200, 3, 6));
+  it("checks the quotas per ALB: 200 services on 3 clusters each fit across 6 ALBs, and the message for a full one suggests albs", () => {
+    const shape = { services: 200, clusters: 7, clustersPerService: 3, albs: 6 };
+    const spread = parseFleetConfig(generatedMultiAlbFleetSources(shape));
     expect(Object.keys(spread.platform.albs)).toEqual(["a1", "a2", "a3", "a4", "a5"]);
     expect(spread.platform.services.filter((s) => s.alb === undefined)).toHaveLength(34);
-    const onOne = generatedMultiAlbFleetSources(200, 3, 1);
+    const onOne = generatedMultiAlbFleetSources({ ...shape, albs: 1 });
     expect(problemsOf(onOne)).toEqual(
       expect.arrayContaining([
         "platform.yaml: services: 200 services on alb need 200 listener rules; an ALB takes at most 100: declare another ALB under albs and put services on it (services[].alb)",

@@ -65,25 +65,36 @@ export function clusterText(name: string, service: string, weight: number, kuber
   ].join("\n");
 }
 
+/** What {@link generatedMultiAlbFleetSources} makes. */
+export interface MultiAlbFleetShape {
+  readonly services: number;
+  /** Clusters of the fleet. */
+  readonly clusters: number;
+  /** Clusters each service is routed to, taken in turn so that every cluster routes about as many services. */
+  readonly clustersPerService: number;
+  /** ALBs: the one of `alb:` and `albs: a1, a2, ...`, each with an equal run of services. */
+  readonly albs: number;
+}
+
 /**
- * A fleet of `serviceCount` services on `clusterCount` clusters, spread over
- * `albCount` ALBs (the one of `alb:` and `albs: a1, a2, ...`) in equal runs.
- * Every service routes to every cluster, except where its ALB would pass
- * 100 target groups: the last service of a full ALB routes to the clusters
- * that still fit. All listen on one container port, as most fleets' do.
+ * A fleet of many services over several ALBs. Every service routes to
+ * `clustersPerService` clusters, except where its ALB would pass 100 target
+ * groups: the last service of a full ALB routes to the clusters that still
+ * fit. All listen on one container port, as most fleets' do.
  */
-export function generatedMultiAlbFleetSources(serviceCount: number, clusterCount: number, albCount: number): ConfigSources {
-  const perAlb = Math.ceil(serviceCount / albCount);
+export function generatedMultiAlbFleetSources(shape: MultiAlbFleetShape): ConfigSources {
+  const perAlb = Math.ceil(shape.services / shape.albs);
   const albKey = (service: number) => (Math.floor(service / perAlb) === 0 ? undefined : `a${Math.floor(service / perAlb)}`);
   const certificate = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000";
-  const routedClusters: number[] = [];
+  const routes: number[][] = [];
   const groupsOnAlb = new Map<string | undefined, number>();
-  for (let s = 0; s < serviceCount; s++) {
+  for (let s = 0; s < shape.services; s++) {
     const used = groupsOnAlb.get(albKey(s)) ?? 0;
-    routedClusters.push(Math.min(clusterCount, MAX_TARGET_GROUPS_PER_ALB - used));
-    groupsOnAlb.set(albKey(s), used + routedClusters[s]);
+    const count = Math.min(shape.clustersPerService, MAX_TARGET_GROUPS_PER_ALB - used);
+    routes.push(Array.from({ length: count }, (_, k) => (s * shape.clustersPerService + k) % shape.clusters));
+    groupsOnAlb.set(albKey(s), used + count);
   }
-  const services = Array.from({ length: serviceCount }, (_, s) =>
+  const services = Array.from({ length: shape.services }, (_, s) =>
     [
       `  - name: svc${s}`,
       ...(albKey(s) ? [`    alb: ${albKey(s)}`] : []),
@@ -103,18 +114,18 @@ export function generatedMultiAlbFleetSources(serviceCount: number, clusterCount
     "  natGateways: single",
     "alb:",
     `  certificateArn: ${certificate}`,
-    ...(albCount > 1 ? ["albs:"] : []),
-    ...Array.from({ length: albCount - 1 }, (_, a) => [`  a${a + 1}:`, `    certificateArn: ${certificate}`]).flat(),
+    ...(shape.albs > 1 ? ["albs:"] : []),
+    ...Array.from({ length: shape.albs - 1 }, (_, a) => [`  a${a + 1}:`, `    certificateArn: ${certificate}`]).flat(),
     "clusterAccess:",
     "  deployerPrincipalArn: arn:aws:iam::123456789012:role/gen-deploy",
     "services:",
     ...services,
     "",
   ].join("\n");
-  const clusters = Array.from({ length: clusterCount }, (_, c) => {
+  const clusters = Array.from({ length: shape.clusters }, (_, c) => {
     const name = generatedClusterName(c);
-    const weights = Array.from({ length: serviceCount }, (_, s) => s).filter((s) => c < routedClusters[s]);
-    const text = clusterText(name, "svc0", 10).replace(/weights:\n.*\n$/, `weights:\n${weights.map((s) => `  svc${s}: 10`).join("\n")}\n`);
+    const weights = routes.flatMap((clusters, s) => (clusters.includes(c) ? [`  svc${s}: 10`] : []));
+    const text = clusterText(name, "svc0", 10).replace(/weights:\n.*\n$/, `weights:\n${weights.join("\n")}\n`);
     return { file: `clusters/${name}.yaml`, text };
   });
   return { platform: { file: "platform.yaml", text: platform }, clusters };

@@ -3,6 +3,7 @@ import { loadFleetConfigAtRevision } from "./modules/config/git-base";
 import { assertSafeTransition } from "./modules/config/lifecycle";
 import { loadFleetConfig, PLATFORM_FILE } from "./modules/config/load";
 import { findOrphanedClusterStates } from "./modules/synth/orphaned-state";
+import { fleetStackNames } from "./modules/constructs/naming";
 import { projectRoot } from "./modules/support/project-root";
 import { synthesizeFleet } from "./modules/synth/synth";
 import { UserError } from "./modules/support/user-error";
@@ -37,7 +38,7 @@ function main(): void {
     throw new UserError(`output folder ${outdir} would replace the configuration folder ${configDir}`);
   }
   synthesizeFleet(fleet, outdir);
-  console.log(`synthesized ${counted(2 + 2 * fleet.clusters.length, "stack")} (${counted(fleet.clusters.length, "cluster")}) into ${path.relative(configDir, outdir) || "."}`);
+  console.log(`synthesized ${counted(fleetStackNames(fleet.clusters.map((c) => c.config.name), Object.keys(fleet.platform.albs)).length, "stack")} (${counted(fleet.clusters.length, "cluster")}) into ${path.relative(configDir, outdir) || "."}`);
   for (const orphan of findOrphanedClusterStates(configDir, fleet)) {
     const restore = `restore clusters/${orphan.cluster}.yaml and retire it with npm run retire -- ${orphan.cluster}`;
     console.error(

@@ -17,7 +17,7 @@ const targetGroupArn = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targ
 
 describe("LoadBalancerControllerIdentity", () => {
   const text = Testing.synthScope(
-    (scope) => new LoadBalancerControllerIdentity(scope, "identity", { clusterName: "t-blue", targetGroupArns: [targetGroupArn] }),
+    (scope) => new LoadBalancerControllerIdentity(scope, "identity", { clusterName: "t-blue", region: "eu-west-1", accountId: "123456789012", targetGroupArns: [targetGroupArn] }),
   );
   const json = JSON.parse(text) as Json;
   const policy = JSON.parse(Object.values(json.resource.aws_iam_role_policy)[0].policy as string) as {

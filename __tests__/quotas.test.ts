@@ -1,6 +1,6 @@
 import { checkTransition } from "../modules/config/lifecycle";
 import { ConfigError, ConfigSources, parseFleetConfig } from "../modules/config/load";
-import { clusterText, generatedFleetSources } from "../scripts/lib/generated-fleet";
+import { generatedFleetSources, generatedMultiAlbFleetSources } from "../scripts/lib/generated-fleet";
 import { problemsOf } from "./helpers/config-problems";
 import { exampleSources, resourcesOf, synthFleet, withClusterFile } from "./helpers/fleet";
 
@@ -109,38 +109,40 @@ describe("tags per resource", () => {
   });
 });
 
-describe("the Load Balancer Controller's inline IAM policy", () => {
-  /** One cluster routing `count` services, with the longest names AWS names allow. */
-  function oneClusterRouting(count: number): ConfigSources {
-    const names = Array.from({ length: count }, (_, i) => `service${String(i).padStart(4, "0")}`);
-    const base = generatedFleetSources(1);
-    const services = names.map((name, i) => `  - { name: ${name}, servicePort: 80, containerPort: 8080, hosts: [${name}.example.com], priority: ${i + 1} }`).join("\n");
-    const platform = base.platform.text.replace("name: gen", "name: fleetabc").replace(/services:\n[\s\S]*$/, `services:\n${services}\n`);
-    const cluster = clusterText("clusterabcd", names[0], 1).replace(/weights:\n[\s\S]*$/, `weights:\n${names.map((n) => `  ${n}: 1`).join("\n")}\n`);
-    return { platform: { file: "platform.yaml", text: platform }, clusters: [{ file: "clusters/clusterabcd.yaml", text: cluster }] };
-  }
-
-  it("is refused when the target group ARNs it lists exceed IAM's 10,240 characters", () => {
+describe("the Load Balancer Controller's IAM policies", () => {
+  it("are refused when a cluster routes more services than 10 managed policies beside the inline one can name", () => {
     let error: unknown;
     try {
-      synthFleet(oneClusterRouting(90));
+      synthFleet(generatedMultiAlbFleetSources({ services: 600, clusters: 1, clustersPerService: 1, albs: 6 }));
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).problems).toEqual([
       {
-        file: "clusters/clusterabcd.yaml",
+        file: "clusters/c00.yaml",
         field: "weights",
         message:
-          "routes 90 services: the Load Balancer Controller's IAM policy lists each one's target group ARN, 11,145 characters; IAM takes at most 10,240 in a role's inline policies: route fewer services to clusterabcd",
+          "routes 600 services: the Load Balancer Controller's IAM policies, which name each one's target group, would need 11 managed policies beside the inline one; " +
+          "IAM attaches at most 10 to a role: route fewer services to c00",
       },
     ]);
   });
 
-  it("is synthesized when they fit, and lists one ARN per target group", () => {
-    const fleet = synthFleet(oneClusterRouting(80));
-    const policy = JSON.parse(Object.values(resourcesOf(fleet.stack("cluster-clusterabcd"), "aws_iam_role_policy")).find((p) => p.name === "target-group-binding")!.policy as string);
-    expect(policy.Statement[1].Resource).toHaveLength(80);
+  it("name every target group of a cluster routing 200 services, by ARN, within IAM's limits", () => {
+    const fleet = synthFleet(generatedMultiAlbFleetSources({ services: 200, clusters: 1, clustersPerService: 1, albs: 2 }));
+    const stack = fleet.stack("cluster-c00");
+    const documents = [
+      ...Object.values(resourcesOf(stack, "aws_iam_role_policy")).filter((p) => p.name === "target-group-binding"),
+      ...Object.values(resourcesOf(stack, "aws_iam_policy")),
+    ].map((p) => p.policy as string);
+    const listed = documents.flatMap((d) => (JSON.parse(d).Statement as { Sid: string; Resource: string[] }[]).filter((st) => st.Sid === "RegisterTargets").flatMap((st) => st.Resource));
+    expect(listed.map((arn) => /aws_lb_target_group\.?weighted-alb_target-group-(svc\d+)-c00_/.exec(arn)?.[1])).toEqual(Array.from({ length: 200 }, (_, i) => `svc${i}`));
+    expect(documents.map((d) => (JSON.parse(d).Statement as { Resource: string[] }[]).at(-1)!.Resource.length)).toEqual([82, 51, 51, 16]);
+    // Each attached to the controller's role.
+    const attached = Object.values(resourcesOf(stack, "aws_iam_role_policy_attachment")).filter((a) => String(a.policy_arn).includes("overflow-policy"));
+    expect(attached.map((a) => [a.role, /overflow-policy-\d/.exec(String(a.policy_arn))?.[0]])).toEqual(
+      [1, 2, 3].map((i) => [expect.stringMatching(/^\$\{aws_iam_role\.lb-controller-identity_role_[0-9A-F]+\.name\}$/), `overflow-policy-${i}`]),
+    );
   });
 });

@@ -1,36 +1,31 @@
 import { ConfigError, ConfigProblem, FleetConfig } from "../config/load";
 import { partitionOf } from "../constructs/encryption-key";
-import { controllerPolicy, MAX_INLINE_POLICY_CHARACTERS } from "../constructs/load-balancer-controller-identity";
-import { targetGroupName } from "../constructs/naming";
-import { targetGroupIdentityOf } from "../constructs/weighted-alb";
-
-/** Digits of the id AWS gives a target group, the end of its ARN. */
-const TARGET_GROUP_ID_DIGITS = 16;
+import { controllerPolicyChunks, MAX_MANAGED_POLICIES_PER_ROLE } from "../constructs/load-balancer-controller-identity";
 
 /**
- * Refuses a cluster whose Load Balancer Controller policy, listing the ARN of
- * each target group the cluster fills, would exceed IAM's limit on a role's
- * inline policies: the ARNs are those the target groups will have, their ids
- * stood in for by as many digits.
+ * Refuses a cluster that routes more services than its Load Balancer
+ * Controller's policies can name: each of its target groups is listed by ARN,
+ * in the inline policy and then in managed policies, of which IAM attaches at
+ * most 10 to a role.
  */
 export function assertControllerPoliciesFit(fleet: FleetConfig): void {
   const { platform } = fleet;
   const problems: ConfigProblem[] = [];
   for (const { file, config } of fleet.clusters) {
     const routed = platform.services.filter((s) => config.weights[s.name] !== undefined);
-    const arns = routed.map(
-      (service) =>
-        `arn:${partitionOf(platform.region)}:elasticloadbalancing:${platform.region}:${platform.accountId}:targetgroup/` +
-        `${targetGroupName(targetGroupIdentityOf(platform.name, config.name, service))}/${"0".repeat(TARGET_GROUP_ID_DIGITS)}`,
+    const { managed } = controllerPolicyChunks(
+      routed.map((s) => s.name),
+      partitionOf(platform.region),
+      platform.region,
+      platform.accountId,
     );
-    const size = controllerPolicy(arns).length;
-    if (size > MAX_INLINE_POLICY_CHARACTERS) {
+    if (managed.length > MAX_MANAGED_POLICIES_PER_ROLE) {
       problems.push({
         file,
         field: "weights",
         message:
-          `routes ${routed.length} services: the Load Balancer Controller's IAM policy lists each one's target group ARN, ${size.toLocaleString("en")} characters; ` +
-          `IAM takes at most ${MAX_INLINE_POLICY_CHARACTERS.toLocaleString("en")} in a role's inline policies: route fewer services to ${config.name}`,
+          `routes ${routed.length} services: the Load Balancer Controller's IAM policies, which name each one's target group, would need ${managed.length} managed policies ` +
+          `beside the inline one; IAM attaches at most ${MAX_MANAGED_POLICIES_PER_ROLE} to a role: route fewer services to ${config.name}`,
       });
     }
   }

@@ -184,6 +184,8 @@ export class ClusterStack extends FleetStack {
     });
     new LoadBalancerControllerIdentity(this, "lb-controller-identity", {
       clusterName: this.eks.cluster.name,
+      region: fleet.platform.region,
+      accountId: fleet.platform.accountId,
       targetGroupArns: services.map((s) => edgeOf(edges, s).alb.targetGroupArn(s.name, cluster.name)),
     });
   }

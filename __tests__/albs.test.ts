@@ -87,8 +87,8 @@ describe("more than one ALB: the configuration", () => {
     );
   });
 
-  it("checks the quotas per ALB: 200 services on 3 clusters each fit across 6 ALBs, and the message for a full one suggests albs", () => {
-    const shape = { services: 200, clusters: 7, clustersPerService: 3, albs: 6 };
+  it("checks the quotas per ALB: 200 services on 3 clusters fit across 6 ALBs, and the message for a full one suggests albs", () => {
+    const shape = { services: 200, clusters: 3, clustersPerService: 3, albs: 6 };
     const spread = parseFleetConfig(generatedMultiAlbFleetSources(shape));
     expect(Object.keys(spread.platform.albs)).toEqual(["a1", "a2", "a3", "a4", "a5"]);
     expect(spread.platform.services.filter((s) => s.alb === undefined)).toHaveLength(34);

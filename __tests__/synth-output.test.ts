@@ -112,8 +112,9 @@ describe("token creation traces", () => {
     expect(lazyToken().creationStack.length).toBeGreaterThan(0);
   });
 
-  it("leave an error thrown while synthesizing its full trace, and the trace hook as it was", () => {
+  it("leave an error thrown while synthesizing its full trace, and the trace hooks as they were", () => {
     const hook = Error.prepareStackTrace;
+    const capture = Error.captureStackTrace;
     let thrown: Error | undefined;
     try {
       withoutTokenTraces(function buildingTheFleet() {
@@ -123,6 +124,7 @@ describe("token creation traces", () => {
       thrown = error as Error;
     }
     expect(Error.prepareStackTrace).toBe(hook);
+    expect(Error.captureStackTrace).toBe(capture);
     expect(thrown?.stack).toMatch(/a bug\n\s+at buildingTheFleet /);
   });
 });

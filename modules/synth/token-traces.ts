@@ -9,18 +9,21 @@ export const TOKEN_TRACES_VARIABLE = "FLEET_SYNTH_TOKEN_TRACES";
  * cdktf captures and formats a stack trace each time it creates a token,
  * thousands per cluster, to name the code that made a token in the rare error
  * about its misuse; formatting them takes about an eighth of a large fleet's
- * synthesis. V8 formats a trace through `Error.prepareStackTrace` when it is
- * first read, which cdktf does at once: while `body` runs, that hook gives it
- * an empty trace. An error thrown meanwhile keeps its full trace, as nothing
- * reads it before the hook is restored. The synthesized output is the same.
+ * synthesis. While `body` runs, `Error.captureStackTrace` collects nothing
+ * and `Error.prepareStackTrace` formats any trace as empty, so cdktf records
+ * none. An error thrown meanwhile keeps the full trace it was made with, as
+ * nothing reads it before the hooks are restored. The synthesized output is the same.
  */
 export function withoutTokenTraces<T>(body: () => T): T {
   if (process.env[TOKEN_TRACES_VARIABLE] === "1") return body();
-  const previous = Error.prepareStackTrace;
+  const previous = { prepare: Error.prepareStackTrace, capture: Error.captureStackTrace };
   Error.prepareStackTrace = () => "";
+  // Collecting the frames costs too, with cdktf's unlimited depth; an error keeps the trace it was made with.
+  Error.captureStackTrace = () => undefined;
   try {
     return body();
   } finally {
-    Error.prepareStackTrace = previous;
+    Error.prepareStackTrace = previous.prepare;
+    Error.captureStackTrace = previous.capture;
   }
 }

@@ -146,3 +146,20 @@ describe("the Load Balancer Controller's IAM policies", () => {
     );
   });
 });
+
+describe("a cluster's security group", () => {
+  /** One cluster routing `count` services on one ALB, each on a container port of its own. */
+  function portsPerService(count: number): ConfigSources {
+    const sources = generatedMultiAlbFleetSources({ services: count, clusters: 1, clustersPerService: 1, albs: 1 });
+    let port = 8000;
+    return { ...sources, platform: { ...sources.platform, text: sources.platform.text.replace(/containerPort: 8080/g, () => `containerPort: ${port++}`) } };
+  }
+
+  it("takes an inbound rule per ALB and container port of the services the cluster routes: 59 ports fit, 60 are refused", () => {
+    expect(() => parseFleetConfig(portsPerService(59))).not.toThrow();
+    expect(problemsOf(portsPerService(60))).toEqual([
+      "clusters/c00.yaml: weights: the cluster's security group needs 61 inbound rules (60 for the ALBs and container ports of the services it routes, " +
+        "0 for endpoint.privateAccessCidrs, 1 of EKS's own); a security group takes at most 60: give services one container port, or route fewer services to c00",
+    ]);
+  });
+});

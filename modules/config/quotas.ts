@@ -1,5 +1,5 @@
 import { counted } from "../support/wording";
-import { FleetAlb, fleetAlbs, servicesOnAlb } from "./albs";
+import { albField, FleetAlb, fleetAlbs, servicesOnAlb } from "./albs";
 import type { ConfigProblem, FleetConfig, LoadedCluster } from "./fleet-config";
 import { effectiveChartReplicas, effectiveWorkloadScale } from "./scale";
 import type { ClusterConfig, PlatformConfig, RoutedService } from "./schema";
@@ -21,6 +21,10 @@ export const MAX_CONDITION_VALUES_PER_RULE = 5;
 export const MAX_MATCH_EVALUATIONS_PER_RULE = 5;
 /** Targets registered in an ALB's target groups, together. */
 export const MAX_TARGETS_PER_ALB = 1000;
+/** Inbound rules a security group takes (the default quota; rules with IPv4 and IPv6 sources count apart). */
+export const MAX_INBOUND_RULES_PER_SECURITY_GROUP = 60;
+/** Inbound rules EKS puts in a cluster security group itself: its members reach each other. */
+const EKS_OWN_INBOUND_RULES = 1;
 /** Pods a rollout adds before it takes old ones away, in percent of the replicas (the Deployment's maxSurge, Kubernetes' default too). */
 export const ROLLOUT_MAX_SURGE_PERCENT = 25;
 
@@ -38,7 +42,31 @@ export function checkQuotas(
       ...checkTargets(platformFile, alb, platform, clusters, chartValues),
     ]),
     ...checkTags(platformFile, platform, clusters),
+    ...checkClusterSecurityGroups(platform, clusters),
   ];
+}
+
+/**
+ * Each cluster's security group lets in each ALB of its services on each of
+ * their container ports, and the networks of `endpoint.privateAccessCidrs`:
+ * past the security group's quota, the cluster stack's apply fails half-way.
+ */
+function checkClusterSecurityGroups(platform: PlatformConfig, clusters: readonly LoadedCluster[]): ConfigProblem[] {
+  return clusters.flatMap(({ file, config }) => {
+    const albPorts = new Set(platform.services.filter((s) => config.weights[s.name] !== undefined).map((s) => `${albField(s.alb)} ${s.containerPort}`));
+    const rules = albPorts.size + config.endpoint.privateAccessCidrs.length + EKS_OWN_INBOUND_RULES;
+    if (rules <= MAX_INBOUND_RULES_PER_SECURITY_GROUP) return [];
+    return [
+      {
+        file,
+        field: "weights",
+        message:
+          `the cluster's security group needs ${rules} inbound rules (${albPorts.size} for the ALBs and container ports of the services it routes, ` +
+          `${config.endpoint.privateAccessCidrs.length} for endpoint.privateAccessCidrs, ${EKS_OWN_INBOUND_RULES} of EKS's own); a security group takes at most ` +
+          `${MAX_INBOUND_RULES_PER_SECURITY_GROUP}: give services one container port, or route fewer services to ${config.name}`,
+      },
+    ];
+  });
 }
 
 /** How a message names an ALB: by where platform.yaml configures it (`alb`, `albs.<name>`). */

@@ -1,6 +1,8 @@
 import * as os from "os";
 import * as path from "path";
+import { fleetAlbs } from "../modules/config/albs";
 import { failoverSettingsOf } from "../modules/config/failover";
+import { albName, edgeStackName } from "../modules/constructs/naming";
 import { parseFleetConfig, readConfigSources } from "../modules/config/load";
 import { parseCommandLine, UsageError } from "../modules/cli/args";
 import { runCommand } from "../modules/cli/run-command";
@@ -10,8 +12,8 @@ import { runFailover } from "../modules/traffic/failover";
 import { commandLockStore } from "./lib/traffic-lock-hold";
 
 const USAGE = `usage: npm run failover -- --once [--dry-run] [--config-dir DIR]
-  runs the automatic failover's decision once against the live fleet, as the function in the edge
-  stack does every minute: a weighted cluster with fewer healthy targets than minHealthyTargets, or
+  runs the automatic failover's decision once against the live fleet, for each ALB as its function
+  in its edge stack (edge, edge-<name>) does every minute: a weighted cluster with fewer healthy targets than minHealthyTargets, or
   with target 5xx above shiftLimits.max5xxPercent for failover.breachMinutes, loses its weight to its
   serving peers; nothing moves when no peer serves, in the cooldown, or in alarm-only mode
   --once           run once (required: a schedule that runs it is the edge stack's function, or yours)
@@ -29,14 +31,20 @@ async function main(): Promise<void> {
   if (!values.once) throw new UsageError("give --once: each run decides once", USAGE);
   const configDir = path.resolve(values["config-dir"] ?? projectRoot());
   const fleet = parseFleetConfig(readConfigSources(configDir));
-  const run = await runFailover({ elb: await elbClient(fleet), cloudWatch: await cloudWatchClient(fleet) }, failoverSettingsOf(fleet), {
-    now: new Date(),
-    actor: `${os.userInfo().username}-failover-once`,
-    dryRun: values["dry-run"],
-    lock: await commandLockStore(fleet, configDir),
-    log: (line) => console.log(line),
-  });
-  if (run.unresolved) process.exitCode = 1;
+  const clients = { elb: await elbClient(fleet), cloudWatch: await cloudWatchClient(fleet) };
+  const lock = await commandLockStore(fleet, configDir);
+  // One run per ALB, each with its own settings, as each ALB's function runs.
+  for (const { key } of fleetAlbs(fleet.platform)) {
+    console.log(`failover of ${albName(fleet.platform.name, key)} (stack ${edgeStackName(key)}):`);
+    const run = await runFailover(clients, failoverSettingsOf(fleet, key), {
+      now: new Date(),
+      actor: `${os.userInfo().username}-failover-once`,
+      dryRun: values["dry-run"],
+      lock,
+      log: (line) => console.log(line),
+    });
+    if (run.unresolved) process.exitCode = 1;
+  }
 }
 
 runCommand(() => main().catch(rethrowAwsError));

@@ -40,8 +40,6 @@ export interface FleetIdentity {
 
 /** One live ALB of the fleet. */
 export interface LiveLoadBalancer {
-  /** Its name under `albs:`; undefined for the ALB of `alb:`. */
-  readonly key?: string;
   /** Its AWS name (`<fleet>-alb`, `<fleet>-<key>-alb`). */
   readonly name: string;
   /** Its stack (`edge`, `edge-<key>`). */
@@ -66,9 +64,7 @@ export interface LiveRoute {
 }
 
 export interface LiveFleet {
-  /** The ALBs read (those of the services asked for that exist), the ALB of `alb:` first, then by name. */
-  readonly loadBalancers: readonly LiveLoadBalancer[];
-  /** Routes by service name. */
+  /** Routes by service name, each on its own ALB. */
   readonly routes: ReadonlyMap<string, LiveRoute>;
 }
 
@@ -132,20 +128,20 @@ async function readDeployedRoutes(
   services: readonly string[],
   onlyDeployed: boolean,
 ): Promise<LiveFleet | undefined> {
-  const loadBalancers: LiveLoadBalancer[] = [];
   const routes = new Map<string, LiveRoute>();
   const albs = albsOf(fleet, services);
+  let found = 0;
   for (const alb of albs) {
     const name = albName(fleet.platform.name, alb.key);
     const arn = await findLoadBalancer(client, name);
     if (!arn && onlyDeployed) continue;
     if (!arn) throw new LiveFleetError(`no load balancer named ${name} in ${fleet.platform.region}${alb.key === undefined ? "" : ` (stack ${edgeStackName(alb.key)}, for ${alb.services.join(", ")})`}`);
-    const loadBalancer = { ...(alb.key === undefined ? {} : { key: alb.key }), name, stack: edgeStackName(alb.key), arn };
-    loadBalancers.push(loadBalancer);
+    found++;
+    const loadBalancer = { name, stack: edgeStackName(alb.key), arn };
     for (const route of await readRoutesOn(client, fleet.platform.name, loadBalancer, alb.services, onlyDeployed)) routes.set(route.service, route);
   }
-  if (loadBalancers.length === 0 && albs.length > 0) return undefined;
-  return { loadBalancers, routes };
+  if (found === 0 && albs.length > 0) return undefined;
+  return { routes };
 }
 
 /** The routes of `services` on one ALB (a service without a rule left out when `skipMissingRules`). */

@@ -103,6 +103,8 @@ describe("shift across ALBs", () => {
     const result = await run("shift", ["--to", "green", "--now"]);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/changing the live rules failed: .*AccessDenied.*; put back web/);
+    // What is live is read back from both ALBs.
+    expect(result.stderr).toContain("live now: web blue=50 green=50, api blue=50 green=50");
     expect(standIn.weights("web")).toEqual({ blue: 50, green: 50 });
     expect(standIn.weights("api")).toEqual({ blue: 50, green: 50 });
     expect(fileText("blue")).toContain("  web: 50\n  api: 50\n");
@@ -186,6 +188,17 @@ describe("preflight of one edge stack", () => {
     const edge = await run("preflight", ["edge"]);
     expect(edge.stderr).toContain("web: a live failover");
     expect(edge.stderr).not.toContain("api:");
+  });
+
+  it("preflight of a cluster going to standby reads the live weights and requests on every ALB", async () => {
+    const blueFile = path.join(project, "clusters", "blue.yaml");
+    fs.writeFileSync(blueFile, fileText("blue").replace("name: blue\n", "name: blue\nstate: standby\n").replace("  web: 50\n  api: 50\n", "  web: 0\n  api: 0\n"));
+    standIn.rule("web").forward[0].weight = 0;
+    const refused = await run("preflight", ["cluster-blue", "--idle-minutes", "10"]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain("api: blue still has live weight 50: shift its traffic away first");
+    expect(refused.stderr).toMatch(/api: blue's target group demo-blue-api-[0-9a-f]{6} served \d+ requests in the last 10 min/);
+    expect(refused.stderr).not.toContain("web: blue");
   });
 
   it("an ALB not deployed yet has nothing live to protect; status and shift name it and change nothing", async () => {

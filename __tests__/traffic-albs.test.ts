@@ -305,4 +305,14 @@ describe("the automatic failover per ALB", () => {
     expect(standIn.weights("api")).toEqual({ blue: 0, green: 50 });
     expect(standIn.weights("web")).toEqual({ blue: 50, green: 50 });
   });
+
+  it("npm run failover -- --once judges the other ALBs when one cannot be read, and exits 1 naming it", async () => {
+    standIn.loadBalancer("edge").deployed = false;
+    standIn.targetGroup("blue", "api").targets.forEach((t) => (t.state = "unhealthy"));
+    const once = await run("failover", ["--once"]);
+    expect(once.status).toBe(1);
+    expect(once.stdout).toContain("failover of demo-alb (stack edge):\ndemo-alb: not judged: no load balancer named demo-alb in eu-west-1: nothing to judge\n");
+    expect(once.stderr).toContain("the failover of demo-alb (no load balancer named demo-alb in eu-west-1: nothing to judge) could not run; the other ALBs were judged");
+    expect(standIn.weights("api")).toEqual({ blue: 0, green: 50 });
+  });
 });

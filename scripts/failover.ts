@@ -7,7 +7,8 @@ import { parseFleetConfig, readConfigSources } from "../modules/config/load";
 import { parseCommandLine, UsageError } from "../modules/cli/args";
 import { runCommand } from "../modules/cli/run-command";
 import { projectRoot } from "../modules/support/project-root";
-import { cloudWatchClient, elbClient, rethrowAwsError } from "../modules/traffic/aws-clients";
+import { cloudWatchClient, elbClient, failureText, rethrowAwsError } from "../modules/traffic/aws-clients";
+import { UserError } from "../modules/support/user-error";
 import { runFailover } from "../modules/traffic/failover";
 import { commandLockStore } from "./lib/traffic-lock-hold";
 
@@ -19,7 +20,8 @@ const USAGE = `usage: npm run failover -- --once [--dry-run] [--config-dir DIR]
   --once           run once (required: a schedule that runs it is the edge stack's function, or yours)
   --dry-run        decide and print, change nothing
   --config-dir DIR folder holding platform.yaml and clusters/ (default: the project root)
-exits 1 when a failed cluster still carries traffic (nothing could be moved, or it was not tried)`;
+exits 1 when a failed cluster still carries traffic (nothing could be moved, or it was not tried), or when
+the failover of an ALB could not run (the others still run)`;
 
 async function main(): Promise<void> {
   const commandLine = parseCommandLine({
@@ -33,18 +35,26 @@ async function main(): Promise<void> {
   const fleet = parseFleetConfig(readConfigSources(configDir));
   const clients = { elb: await elbClient(fleet), cloudWatch: await cloudWatchClient(fleet) };
   const lock = await commandLockStore(fleet, configDir);
-  // One run per ALB, each with its own settings, as each ALB's function runs.
+  // One run per ALB, each with its own settings, as each ALB's function runs; one that fails leaves the others judged.
+  const failures: string[] = [];
   for (const { key } of fleetAlbs(fleet.platform)) {
-    console.log(`failover of ${albName(fleet.platform.name, key)} (stack ${edgeStackName(key)}):`);
-    const run = await runFailover(clients, failoverSettingsOf(fleet, key), {
-      now: new Date(),
-      actor: `${os.userInfo().username}-failover-once`,
-      dryRun: values["dry-run"],
-      lock,
-      log: (line) => console.log(line),
-    });
-    if (run.unresolved) process.exitCode = 1;
+    const name = albName(fleet.platform.name, key);
+    console.log(`failover of ${name} (stack ${edgeStackName(key)}):`);
+    try {
+      const run = await runFailover(clients, failoverSettingsOf(fleet, key), {
+        now: new Date(),
+        actor: `${os.userInfo().username}-failover-once`,
+        dryRun: values["dry-run"],
+        lock,
+        log: (line) => console.log(line),
+      });
+      if (run.unresolved) process.exitCode = 1;
+    } catch (error) {
+      console.log(`${name}: not judged: ${failureText(error)}`);
+      failures.push(`${name} (${failureText(error)})`);
+    }
   }
+  if (failures.length > 0) throw new UserError(`the failover of ${failures.join(", ")} could not run; the other ALBs were judged`);
 }
 
 runCommand(() => main().catch(rethrowAwsError));

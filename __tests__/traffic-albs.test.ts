@@ -255,6 +255,20 @@ describe("retire across ALBs", () => {
     ]);
   });
 
+  it("the command's live checks cover both ALBs and both final edge deploys, before anything is destroyed", async () => {
+    fs.writeFileSync(path.join(project, "clusters", "blue.yaml"), fileText("blue").replace("name: blue\n", "name: blue\nstate: retiring\n").replace("  web: 50\n  api: 50\n", "  web: 0\n  api: 0\n"));
+    for (const service of ["web", "api"]) standIn.rule(service).forward[0].weight = 0;
+    standIn.rule("web").tags["deployed-weights"] = "blue=0 green=50";
+    // api's drain is a live failover not yet deployed: the final deploy of edge-internal would revert it.
+    const result = await run("retire", ["blue", "--auto-approve"]);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain("the live listener rules give blue weight 0 (api, web)");
+    expect(result.stderr).toContain("api: a live failover (live blue=0 green=50, last deployed blue=50 green=50) would be reverted");
+    expect(albsAskedFor()).toEqual(["demo-alb", "demo-internal-alb", "demo-alb", "demo-internal-alb"]);
+    expect(result.stdout).not.toContain("step 2/5");
+    expect(fs.existsSync(path.join(project, "clusters", "blue.yaml"))).toBe(true);
+  });
+
   it("--dry-run lists the final deploy of both edge stacks", async () => {
     const blueFile = path.join(project, "clusters", "blue.yaml");
     fs.writeFileSync(blueFile, fileText("blue").replace("name: blue\n", "name: blue\nstate: retiring\n").replace("  web: 50\n  api: 50\n", "  web: 0\n  api: 0\n"));

@@ -78,7 +78,7 @@ export async function checkLiveRetirement(
   const weights = retirement.services.map((service) => [service, live.routes.get(service)!.weights[retirement.cluster] ?? 0] as const);
   const carrying = weights.filter(([, weight]) => weight > 0);
   if (carrying.length > 0) {
-    const stacks = [...new Set(carrying.map(([service]) => live.routes.get(service)!.loadBalancer.stack))].sort();
+    const stacks = edgeStacksOf(fleet.platform.services, carrying.map(([service]) => service));
     throw new UserError(
       `the live listener rules still send ${retirement.cluster} traffic (${carrying.map(([s, w]) => `${s}=${w}`).join(", ")}): ` +
         `deploy the edge (npm run deploy -- --only ${stacks.join(" ")}) and retire again; nothing was destroyed`,

@@ -1,9 +1,8 @@
 import { parseDocument, isScalar } from "yaml";
 import { albKeysByService } from "../config/albs";
 import { clustersNamed, clustersRouting, ConfigSources, FleetConfig } from "../config/load";
-import type { RoutedService } from "../config/schema";
+import { MAX_WEIGHT, RoutedService } from "../config/schema";
 import { edgeStackName } from "../constructs/naming";
-import { MAX_WEIGHT } from "../config/schema";
 import { UserError } from "../support/user-error";
 
 /** What to shift: explicit weights, or all traffic (or a step of it) towards one cluster. */

@@ -21,6 +21,7 @@ describe("planRetirement", () => {
       file: "clusters/c00.yaml",
       stack: "cluster-c00",
       services: ["svc0"],
+      edgeStacks: ["edge"],
       logGroup: "/aws/eks/gen-c00/cluster",
     });
   });

@@ -3,7 +3,6 @@ import * as path from "path";
 import { FleetConfig, loadFleetConfig } from "../modules/config/load";
 import { CdktfInvocation, deployInvocation, destroyInvocation, runCdktf } from "../modules/deploy/cdktf-commands";
 import { readStackGraph, StackGraph } from "../modules/deploy/stack-graph";
-import { EDGE_STACK } from "../modules/constructs/naming";
 import { projectRoot } from "../modules/support/project-root";
 import { runCommand } from "../modules/cli/run-command";
 import { synthesizeFleet } from "../modules/synth/synth";
@@ -23,7 +22,7 @@ const USAGE = `usage: npm run retire -- <cluster> [--auto-approve] [--force REAS
   --dry-run        print the steps, run nothing
   Checks that the live listener rules give the cluster weight 0 and that it served no requests
   (CloudWatch), destroys its stacks, deletes the log group EKS may leave, deletes its file and
-  deploys the edge.
+  deploys the edge stacks of the ALBs that routed it (edge, edge-<name>).
   Holds the traffic lock throughout (refused while another writer holds it: npm run status shows who).
   Needs AWS credentials (the AWS SDK's usual variables, AWS_ENDPOINT_URL included).`;
 
@@ -60,6 +59,7 @@ async function main(): Promise<void> {
   const terraform = cdktfTerraformSettings();
   const skipProviderLock = terraform.skipProviderLock;
   const again = `fix it and run npm run retire -- ${retirement.cluster} again`;
+  const edges = retirement.edgeStacks.join(", ");
   const step = (n: number, text: string) => console.log(`step ${n}/5: ${text}`);
   const run = (n: number, invocation: CdktfInvocation) => {
     console.log(`  ${invocation.argv.join(" ")}`);
@@ -68,13 +68,13 @@ async function main(): Promise<void> {
   };
 
   const retire = async () => {
-    step(1, `check that the live listener rules send ${retirement.cluster} no traffic, that it served no request in the last ${idleMinutes} min, and that the final deploy of ${EDGE_STACK} may go`);
+    step(1, `check that the live listener rules send ${retirement.cluster} no traffic, that it served no request in the last ${idleMinutes} min, and that the final deploy of ${edges} may go`);
     if (!values["dry-run"]) {
       const checks = await checkLiveRetirement(await elbClient(fleet), await cloudWatchClient(fleet), fleet, retirement, { idleMinutes, forceReason: values.force });
       for (const line of checks) console.log(`  ${line}`);
-      // The edge is deployed last, from the files without this cluster: no live failover reverted, healthy capacity left.
+      // The edge stacks are deployed last, from the files without this cluster: no live failover reverted, healthy capacity left.
       const remaining = { ...fleet, clusters: fleet.clusters.filter((c) => c.config.name !== retirement.cluster) };
-      for (const line of await runPreflight(remaining, [EDGE_STACK], { forceReason: values.force })) console.log(`  ${line}`);
+      for (const line of await runPreflight(remaining, retirement.edgeStacks, { forceReason: values.force })) console.log(`  ${line}`);
     }
 
     const destroy = synthesized(configDir, fleet, (graph, output) => destroyInvocation(graph, [retirement.stack], { autoApprove, output, skipProviderLock }));
@@ -85,17 +85,23 @@ async function main(): Promise<void> {
     if (!values["dry-run"]) console.log(`  ${await deleteLeftoverLogGroup(await logsClient(fleet), retirement.logGroup)}`);
 
     step(4, `delete ${retirement.file}`);
-    if (values["dry-run"]) {
-      console.log(`step 5/5: deploy ${EDGE_STACK} (drops ${retirement.cluster}'s target groups), once the file is gone`);
+    if (!values["dry-run"]) fs.rmSync(path.join(configDir, retirement.file));
+    if (retirement.edgeStacks.length === 0) {
+      console.log(`step 5/5: no ALB routes ${retirement.cluster}: no edge stack to deploy`);
       return;
     }
-    fs.rmSync(path.join(configDir, retirement.file));
+    if (values["dry-run"]) {
+      console.log(`step 5/5: deploy ${edges} (drops ${retirement.cluster}'s target groups), once the file is gone`);
+      return;
+    }
 
-    const deploy = synthesized(configDir, loadFleetConfig(configDir), (graph, output) => deployInvocation(graph, [EDGE_STACK], { only: true, autoApprove, output, skipProviderLock }));
-    step(5, `deploy ${EDGE_STACK} (drops ${retirement.cluster}'s target groups)`);
+    const deploy = synthesized(configDir, loadFleetConfig(configDir), (graph, output) =>
+      deployInvocation(graph, retirement.edgeStacks, { only: true, autoApprove, output, skipProviderLock }),
+    );
+    step(5, `deploy ${edges} (drops ${retirement.cluster}'s target groups)`);
     run(5, deploy);
   };
-  // Retiring ends with a deploy of the edge: no other writer of the live weights until it is done.
+  // Retiring ends with a deploy of the edge stacks: no other writer of the live weights until it is done.
   if (values["dry-run"]) await retire();
   else await withTrafficLock(fleet, configDir, "retire", DEPLOY_LEASE_SECONDS, retire);
 }

@@ -2,7 +2,7 @@ import * as path from "path";
 import { assertSafeTransition } from "../modules/config/lifecycle";
 import { ConfigSources, parseFleetConfig, readConfigSources } from "../modules/config/load";
 import { projectRoot } from "../modules/support/project-root";
-import { applyShiftToSources, clustersLeftOut, formatShifts, planShift, ShiftRequest, shiftRequestProblem } from "../modules/traffic/shift";
+import { applyShiftToSources, clustersLeftOut, edgeStacksOf, formatShifts, planShift, ShiftRequest, shiftRequestProblem } from "../modules/traffic/shift";
 import { assertSourcesUnchanged, verifyShiftedSources, writeShiftedSources } from "../modules/traffic/shift-files";
 import { cloudWatchClient, elbClient, rethrowAwsError } from "../modules/traffic/aws-clients";
 import { withTruthOnFailure } from "../modules/traffic/live-truth";
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
     console.log([formatShifts(shifts), ...notes].join("\n"));
     if (values["dry-run"]) return;
     const edited = writeShiftedSources(configDir, sources, shifted);
-    console.log(`edited ${edited.join(", ") || "nothing"}; commit and deploy edge so Terraform agrees`);
+    console.log(`edited ${edited.join(", ") || "nothing"}; commit and deploy ${edgeStacksOf(fleet.platform.services, shifts.map((s) => s.service)).join(", ")} so Terraform agrees`);
     return;
   }
   const { applyShiftLive } = await import("../modules/traffic/live-rules");
@@ -130,7 +130,8 @@ async function main(): Promise<void> {
       // The plan is printed once it went through the gates: a refusal prints only the refusal.
       console.log([formatShifts(shifts), ...notes, ...live.map((line) => `live: ${line}`)].join("\n"));
       const edited = writeShiftedSources(configDir, sources, shifted, shifts);
-      console.log(`edited ${edited.join(", ") || "nothing"}; commit and deploy edge so Terraform agrees (its plan changes only the rules' deployed-weights tag)`);
+      const stacks = edgeStacksOf(fleet.platform.services, shifts.map((s) => s.service)).join(", ");
+      console.log(`edited ${edited.join(", ") || "nothing"}; commit and deploy ${stacks} so Terraform agrees (its plan changes only the rules' deployed-weights tag)`);
     }),
   );
 }
@@ -168,7 +169,10 @@ async function shiftProgressively(
         }),
       ),
     );
-    console.log(`${outcome === "done" ? "done" : "stopped"}: the cluster files hold the live weights; commit them and deploy edge so Terraform agrees (its plan changes only the rules' deployed-weights tag)`);
+    const stacks = edgeStacksOf(fleet.platform.services, services.map((s) => s.service)).join(", ");
+    console.log(
+      `${outcome === "done" ? "done" : "stopped"}: the cluster files hold the live weights; commit them and deploy ${stacks} so Terraform agrees (its plan changes only the rules' deployed-weights tag)`,
+    );
     if (outcome === "stopped") process.exitCode = 130;
   } finally {
     process.off("SIGINT", onInterrupt);

@@ -48,7 +48,10 @@ async function main(): Promise<void> {
     if (code === "EACCES") throw new UserError(`port ${port} on 127.0.0.1 needs privileges: choose one above 1023 with --port`);
     throw error;
   }
-  console.log(`ELBv2, CloudWatch, CloudWatch Logs, SNS and STS stand-in for fleet ${fleet.platform.name} (${values.scenario}${values.scenario === "healthy" ? "" : ` on ${values.cluster}`}) at ${standIn.url}; in another shell:`);
+  const albs = world.loadBalancers.map((lb) => lb.name).join(", ");
+  console.log(
+    `ELBv2, CloudWatch, CloudWatch Logs, SNS and STS stand-in for fleet ${fleet.platform.name} (${albs}; ${values.scenario}${values.scenario === "healthy" ? "" : ` on ${values.cluster}`}) at ${standIn.url}; in another shell:`,
+  );
   for (const [name, value] of Object.entries(standIn.environment())) console.log(`export ${name}=${value}`);
   process.on("SIGINT", () => void standIn.stop().then(() => process.exit(0)));
 }

@@ -3,14 +3,14 @@ import { parseFleetConfig, readConfigSources } from "../modules/config/load";
 import { projectRoot } from "../modules/support/project-root";
 import { runCommand } from "../modules/cli/run-command";
 import { cloudWatchClient, elbClient, rethrowAwsError } from "../modules/traffic/aws-clients";
-import { mermaidPicture } from "../modules/traffic/mermaid";
+import { mermaidAlbsPicture } from "../modules/traffic/mermaid";
 import { formatFleetStatus, readFleetStatus } from "../modules/traffic/status";
 import { commandLockStore } from "./lib/traffic-lock-hold";
 import { integerFlag, parseCommandLine, UsageError } from "../modules/cli/args";
 
 const USAGE = `usage: npm run status -- [--json | --mermaid] [--minutes 15] [--config-dir DIR]
-  --json         the status as JSON, for scripts
-  --mermaid      a Mermaid picture of ALB → rules → target groups → clusters with live weights and health
+  --json         the status as JSON, for scripts (docs/operations.md, "Status as JSON")
+  --mermaid      a Mermaid picture of each ALB → rules → target groups → clusters with live weights and health
   --minutes N    window of the request counts from CloudWatch (0: do not read CloudWatch; default 15)
   --config-dir DIR  folder holding platform.yaml and clusters/ (default: the project root)
 exits 1 when live weights differ from the files, a service has no healthy capacity, or a cluster with a share of
@@ -40,11 +40,14 @@ async function main(): Promise<void> {
   if (values.json) {
     console.log(JSON.stringify(status, null, 2));
   } else if (values.mermaid) {
-    const routes = status.services.map((s) => ({
-      service: s.service,
-      clusters: s.clusters.map((c) => ({ cluster: c.cluster, weight: c.liveWeight ?? 0, health: c.health })),
+    const albs = status.loadBalancers.map((lb) => ({
+      name: lb.name,
+      stack: lb.stack,
+      routes: status.services
+        .filter((s) => s.loadBalancer === lb.name)
+        .map((s) => ({ service: s.service, clusters: s.clusters.map((c) => ({ cluster: c.cluster, weight: c.liveWeight ?? 0, health: c.health })) })),
     }));
-    console.log(mermaidPicture(status.loadBalancer, routes, Object.fromEntries(status.clusters.map((c) => [c.cluster, c.state]))));
+    console.log(mermaidAlbsPicture(albs, Object.fromEntries(status.clusters.map((c) => [c.cluster, c.state]))));
   } else {
     console.log(formatFleetStatus(status));
   }

@@ -1,6 +1,7 @@
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { clustersRouting, FleetConfig } from "../config/load";
-import { inClusterStackName, targetGroupName } from "../constructs/naming";
+import { servicesOnAlb } from "../config/albs";
+import { albName, edgeStackName, inClusterStackName, targetGroupName } from "../constructs/naming";
 import { targetGroupIdentityOf } from "../constructs/weighted-alb";
 import { enforceGate, healthRefusals, WeightChange } from "./health-gate";
 import { readLiveFleetIfDeployed, readRouteHealth, targetGroupNameOf } from "./live-fleet";
@@ -12,8 +13,10 @@ export interface EdgeDeployGateOptions {
 }
 
 /**
- * Checks, before `edge` is deployed, the weights the files are about to set
- * against the live listener rules (ELBv2, read-only):
+ * Checks, before the edge stack of one ALB (`albKey` under `albs:`;
+ * undefined: `edge`, the ALB of `alb:`) is deployed, the weights the files
+ * are about to set for its services against its live listener rules (ELBv2,
+ * read-only; no other ALB is read):
  * - failover guard: where a rule's live weights differ from the weights
  *   Terraform last deployed (its `deployed-weights` tag), a `shift --now` is
  *   live and not yet in the files; the deploy must carry the live weights;
@@ -22,10 +25,17 @@ export interface EdgeDeployGateOptions {
  * Throws a refusal naming service, cluster and weights or counts; returns the
  * lines to print (what was checked, and any forced refusals).
  */
-export async function checkEdgeDeploy(client: ElasticLoadBalancingV2Client, fleet: FleetConfig, options: EdgeDeployGateOptions = {}): Promise<string[]> {
-  const services = fleet.platform.services.map((s) => s.name);
+export async function checkEdgeDeploy(
+  client: ElasticLoadBalancingV2Client,
+  fleet: FleetConfig,
+  albKey: string | undefined,
+  options: EdgeDeployGateOptions = {},
+): Promise<string[]> {
+  const stack = edgeStackName(albKey);
+  const services = servicesOnAlb(fleet.platform.services, albKey).map((s) => s.name);
+  if (services.length === 0) return [`${stack}: ${albName(fleet.platform.name, albKey)} routes no service, nothing live to protect`];
   const live = await readLiveFleetIfDeployed(client, fleet, services);
-  if (!live) return ["edge: no load balancer deployed yet, nothing live to protect"];
+  if (!live) return [`${stack}: no load balancer deployed yet${albKey === undefined ? "" : ` (${albName(fleet.platform.name, albKey)})`}, nothing live to protect`];
 
   const refusals: string[] = [];
   const changes: WeightChange[] = [];
@@ -33,7 +43,7 @@ export async function checkEdgeDeploy(client: ElasticLoadBalancingV2Client, flee
   for (const service of services) {
     const route = live.routes.get(service);
     if (!route) {
-      lines.push(`edge: ${service}: no live rule yet (created by this deploy)`);
+      lines.push(`${stack}: ${service}: no live rule yet (created by this deploy)`);
       continue;
     }
     const files = Object.fromEntries(clustersRouting(fleet.clusters, service).map((c) => [c.config.name, c.config.weights[service]]));
@@ -53,7 +63,7 @@ export async function checkEdgeDeploy(client: ElasticLoadBalancingV2Client, flee
     }
     refusals.push(...replacedGroupRefusals(fleet, service, route.targetGroups, files));
     changes.push({ service, before: route.weights, after: filesOnLiveGroups });
-    lines.push(`edge: ${service}: live ${formatWeights(route.weights)} → files ${formatWeights(files)}`);
+    lines.push(`${stack}: ${service}: live ${formatWeights(route.weights)} → files ${formatWeights(files)}`);
   }
   refusals.push(...healthRefusals(fleet, changes, await readRouteHealth(client, live)));
   return [...lines, ...enforceGate(refusals, options.forceReason)];

@@ -3,7 +3,8 @@ import { AddTagsCommand, ElasticLoadBalancingV2Client } from "@aws-sdk/client-el
 import { FailoverPolicy, FailoverSettings, LAST_FAILOVER_TAG } from "../config/failover";
 import { formatWeights } from "../config/weights";
 import { ClusterObservation, decideFailover, FailoverDecision, metricMinutesToRead, MinuteOfRequests, ServiceObservation } from "./failover-decision";
-import { FleetIdentity, LiveFleet, LiveRoute, readLiveFleet, readLiveFleetIfDeployed, readRouteHealth } from "./live-fleet";
+import { albName } from "../constructs/naming";
+import { FleetIdentity, LiveFleet, LiveRoute, metricTargetsOf, readLiveFleet, readLiveFleetIfDeployed, readRouteHealth } from "./live-fleet";
 import { writeLiveWeights } from "./live-rules";
 import { MinuteMetrics, readMinuteMetrics } from "./metrics";
 import { describeHolder, holdTrafficLock, LockHeldError, LockStore } from "./traffic-lock";
@@ -136,9 +137,9 @@ export async function runFailover(clients: FailoverClients, settings: FailoverSe
     say("failover is off for every service");
     return { decisions: [], moved: [], unresolved: false, lines, errors: [] };
   }
-  const identity = { platform: { name: settings.fleet, region: settings.region } };
+  const identity = failoverIdentity(settings);
   const live = await readLiveFleetIfDeployed(clients.elb, identity, policies.map((p) => p.service));
-  if (!live) throw new Error(`no load balancer of fleet ${settings.fleet} in ${settings.region}: nothing to judge`);
+  if (!live) throw new Error(`no load balancer named ${albName(settings.fleet, settings.alb)} in ${settings.region}: nothing to judge`);
   for (const policy of policies.filter((p) => !live.routes.has(p.service))) say(`${policy.service}: no live listener rule (an edge deploy under way?): not judged this run`);
   const judged = policies.filter((p) => live.routes.has(p.service));
   const health = await readRouteHealth(clients.elb, live);
@@ -196,6 +197,11 @@ export async function runFailover(clients: FailoverClients, settings: FailoverSe
   return { decisions, moved, unresolved, lines, errors };
 }
 
+/** What finds the live rules the failover of one ALB watches: that ALB, and its services only. */
+function failoverIdentity(settings: FailoverSettings): FleetIdentity {
+  return { platform: { name: settings.fleet, region: settings.region, services: settings.policies.map((p) => ({ name: p.service, alb: settings.alb })) } };
+}
+
 /** The minutes of every routed target group; undefined (and a line saying why) when CloudWatch cannot be read. */
 async function readRecentMinutes(
   client: CloudWatchClient,
@@ -203,9 +209,8 @@ async function readRecentMinutes(
   minutes: readonly number[],
   say: (line: string) => void,
 ): Promise<Map<string, Map<number, MinuteMetrics>> | undefined> {
-  const arns = [...live.routes.values()].flatMap((route) => [...route.targetGroups.values()]);
   try {
-    return await readMinuteMetrics(client, live.loadBalancerArn, arns, new Date(minutes[0]), new Date(minutes[minutes.length - 1] + 60_000));
+    return await readMinuteMetrics(client, metricTargetsOf(live.routes.values()), new Date(minutes[0]), new Date(minutes[minutes.length - 1] + 60_000));
   } catch (error) {
     say(`CloudWatch could not be read (${(error as Error).name}: ${(error as Error).message}): 5xx failures are not judged this run`);
     return undefined;

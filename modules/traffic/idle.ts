@@ -1,5 +1,5 @@
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
-import { LiveFleet, targetGroupNameOf } from "./live-fleet";
+import { LiveFleet, metricTargetsOf, targetGroupNameOf } from "./live-fleet";
 import { readTargetGroupMetrics } from "./metrics";
 
 /** Minutes a cluster must have served no request before it goes on standby or is retired, unless told otherwise. */
@@ -23,7 +23,7 @@ export async function servedRequestRefusals(
   end: Date,
 ): Promise<string[]> {
   const groups = [...live.routes.values()].filter((r) => r.targetGroups.has(cluster)).map((r) => ({ service: r.service, arn: r.targetGroups.get(cluster)! }));
-  const metrics = await readTargetGroupMetrics(cloudWatch, live.loadBalancerArn, groups.map((g) => g.arn), end, idleMinutes);
+  const metrics = await readTargetGroupMetrics(cloudWatch, metricTargetsOf(live.routes.values(), cluster), end, idleMinutes);
   return groups
     .map(({ service, arn }) => ({ service, arn, requests: metrics.get(arn)?.requests ?? 0 }))
     .filter(({ requests }) => requests > 0)

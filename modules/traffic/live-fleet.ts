@@ -9,9 +9,11 @@ import {
   Rule,
   TargetHealthStateEnum,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { albName } from "../constructs/naming";
+import type { RoutedService } from "../config/schema";
+import { albName, edgeStackName } from "../constructs/naming";
 import { UserError } from "../support/user-error";
 import { DEPLOYED_WEIGHTS_TAG, parseWeightsText } from "../config/weights";
+import type { MetricTarget } from "./metrics";
 
 /** DescribeTags takes at most this many ARNs per call. */
 const TAGS_PER_CALL = 20;
@@ -26,14 +28,30 @@ class LiveFleetError extends UserError {
   }
 }
 
-/** What finds a fleet's live ALB: its name and region (a fleet's configuration is one). */
+/** What finds a fleet's live ALBs: its name, region, and the ALB of each service (a fleet's configuration is one). */
 export interface FleetIdentity {
-  readonly platform: { readonly name: string; readonly region: string };
+  readonly platform: {
+    readonly name: string;
+    readonly region: string;
+    /** Each service's ALB (`alb`: its name under `albs:`; undefined: the ALB of `alb:`). A service not listed is looked for on the ALB of `alb:`. */
+    readonly services: readonly Pick<RoutedService, "name" | "alb">[];
+  };
+}
+
+/** One live ALB of the fleet. */
+export interface LiveLoadBalancer {
+  /** Its AWS name (`<fleet>-alb`, `<fleet>-<key>-alb`). */
+  readonly name: string;
+  /** Its stack (`edge`, `edge-<key>`). */
+  readonly stack: string;
+  readonly arn: string;
 }
 
 /** A live listener rule of a service and its weights by cluster. */
 export interface LiveRoute {
   readonly service: string;
+  /** The ALB whose listener holds the rule. */
+  readonly loadBalancer: LiveLoadBalancer;
   readonly rule: Rule;
   readonly forward: Action;
   /** Target group ARN by cluster name. */
@@ -46,9 +64,17 @@ export interface LiveRoute {
 }
 
 export interface LiveFleet {
-  readonly loadBalancerArn: string;
-  /** Routes by service name. */
+  /** Routes by service name, each on its own ALB. */
   readonly routes: ReadonlyMap<string, LiveRoute>;
+}
+
+/** Each target group of the routes with the ALB it is under, as CloudWatch's `LoadBalancer` and `TargetGroup` dimensions need them. */
+export function metricTargetsOf(routes: Iterable<LiveRoute>, cluster?: string): MetricTarget[] {
+  return [...routes].flatMap((route) =>
+    [...route.targetGroups]
+      .filter(([name]) => cluster === undefined || name === cluster)
+      .map(([, targetGroupArn]) => ({ loadBalancerArn: route.loadBalancer.arn, targetGroupArn })),
+  );
 }
 
 /** The name in a target group's ARN (`...:targetgroup/<name>/<id>`). */
@@ -69,38 +95,65 @@ function countedState(state: TargetHealthStateEnum): HealthState {
 }
 
 /**
- * Finds the fleet's ALB by name and each service's listener rule by its
- * `fleet` and `service` tags, with the clusters of its target groups (by their
- * `cluster` tag). Read-only: DescribeLoadBalancers, DescribeListeners,
- * DescribeRules, DescribeTags.
+ * Finds the ALB of each of `services` by name (each ALB once) and each
+ * service's listener rule on it by its `fleet` and `service` tags, with the
+ * clusters of its target groups (by their `cluster` tag). Read-only:
+ * DescribeLoadBalancers, DescribeListeners, DescribeRules, DescribeTags.
  */
 export async function readLiveFleet(client: ElasticLoadBalancingV2Client, fleet: FleetIdentity, services: readonly string[]): Promise<LiveFleet> {
-  const live = await readDeployedRoutes(client, fleet, services, false);
-  if (!live) throw new LiveFleetError(`no load balancer named ${albName(fleet.platform.name)} in ${fleet.platform.region}`);
-  return live;
+  return (await readDeployedRoutes(client, fleet, services, false))!;
 }
 
 /**
- * Like {@link readLiveFleet} for what a deploy is about to change: undefined
- * when the ALB does not exist yet, and services without a rule yet left out.
+ * Like {@link readLiveFleet} for what a deploy is about to change: an ALB
+ * that does not exist yet is left out with its services, services without a
+ * rule yet are left out; undefined when none of their ALBs exists.
  */
 export async function readLiveFleetIfDeployed(client: ElasticLoadBalancingV2Client, fleet: FleetIdentity, services: readonly string[]): Promise<LiveFleet | undefined> {
   return readDeployedRoutes(client, fleet, services, true);
+}
+
+/** The ALBs of `services`, the ALB of `alb:` first, then by name, each with the services on it. */
+function albsOf(fleet: FleetIdentity, services: readonly string[]): { key?: string; services: string[] }[] {
+  const keyOf = new Map(fleet.platform.services.map((s) => [s.name, s.alb]));
+  const byKey = new Map<string | undefined, string[]>();
+  for (const service of services) byKey.set(keyOf.get(service), [...(byKey.get(keyOf.get(service)) ?? []), service]);
+  const named = [...byKey.keys()].filter((key): key is string => key !== undefined).sort();
+  return [...(byKey.has(undefined) ? [undefined] : []), ...named].map((key) => ({ key, services: byKey.get(key)! }));
 }
 
 async function readDeployedRoutes(
   client: ElasticLoadBalancingV2Client,
   fleet: FleetIdentity,
   services: readonly string[],
-  skipMissingRules: boolean,
+  onlyDeployed: boolean,
 ): Promise<LiveFleet | undefined> {
-  const fleetName = fleet.platform.name;
-  const name = albName(fleetName);
-  const loadBalancerArn = await findLoadBalancer(client, name);
-  if (!loadBalancerArn) return undefined;
+  const routes = new Map<string, LiveRoute>();
+  const albs = albsOf(fleet, services);
+  let found = 0;
+  for (const alb of albs) {
+    const name = albName(fleet.platform.name, alb.key);
+    const arn = await findLoadBalancer(client, name);
+    if (!arn && onlyDeployed) continue;
+    if (!arn) throw new LiveFleetError(`no load balancer named ${name} in ${fleet.platform.region}${alb.key === undefined ? "" : ` (stack ${edgeStackName(alb.key)}, for ${alb.services.join(", ")})`}`);
+    found++;
+    const loadBalancer = { name, stack: edgeStackName(alb.key), arn };
+    for (const route of await readRoutesOn(client, fleet.platform.name, loadBalancer, alb.services, onlyDeployed)) routes.set(route.service, route);
+  }
+  if (found === 0 && albs.length > 0) return undefined;
+  return { routes };
+}
 
+/** The routes of `services` on one ALB (a service without a rule left out when `skipMissingRules`). */
+async function readRoutesOn(
+  client: ElasticLoadBalancingV2Client,
+  fleetName: string,
+  loadBalancer: LiveLoadBalancer,
+  services: readonly string[],
+  skipMissingRules: boolean,
+): Promise<LiveRoute[]> {
   const rules: Rule[] = [];
-  const listeners = await client.send(new DescribeListenersCommand({ LoadBalancerArn: loadBalancerArn }));
+  const listeners = await client.send(new DescribeListenersCommand({ LoadBalancerArn: loadBalancer.arn }));
   for (const listener of listeners.Listeners ?? []) {
     let marker: string | undefined;
     do {
@@ -111,12 +164,12 @@ async function readDeployedRoutes(
   }
   const ruleTags = await tagsOf(client, rules.map((r) => r.RuleArn!));
 
-  const routes = new Map<string, LiveRoute>();
+  const routes: LiveRoute[] = [];
   for (const service of services) {
     const matching = rules.filter((r) => ruleTags.get(r.RuleArn!)?.fleet === fleetName && ruleTags.get(r.RuleArn!)?.service === service);
     if (matching.length === 0 && skipMissingRules) continue;
     if (matching.length !== 1) {
-      throw new LiveFleetError(`expected one listener rule tagged fleet=${fleetName} service=${service} on ${name}, found ${matching.length}; nothing was changed`);
+      throw new LiveFleetError(`expected one listener rule tagged fleet=${fleetName} service=${service} on ${loadBalancer.name}, found ${matching.length}; nothing was changed`);
     }
     const rule = matching[0];
     const forward = (rule.Actions ?? []).find((a) => a.Type === "forward");
@@ -133,9 +186,18 @@ async function readDeployedRoutes(
     }
     const tags = ruleTags.get(rule.RuleArn!) ?? {};
     const deployedTag = tags[DEPLOYED_WEIGHTS_TAG];
-    routes.set(service, { service, rule, forward, targetGroups, weights, deployedWeights: deployedTag ? parseWeightsText(deployedTag) : undefined, ruleTags: tags });
+    routes.push({
+      service,
+      loadBalancer,
+      rule,
+      forward,
+      targetGroups,
+      weights,
+      deployedWeights: deployedTag ? parseWeightsText(deployedTag) : undefined,
+      ruleTags: tags,
+    });
   }
-  return { loadBalancerArn, routes };
+  return routes;
 }
 
 async function findLoadBalancer(client: ElasticLoadBalancingV2Client, name: string): Promise<string | undefined> {

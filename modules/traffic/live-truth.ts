@@ -4,6 +4,7 @@ import { formatWeights, sameWeights, Weights } from "../config/weights";
 import { UserError } from "../support/user-error";
 import { describeAwsFailure, failureText } from "./aws-clients";
 import { readLiveFleet } from "./live-fleet";
+import { edgeStacksOf } from "./shift";
 
 /**
  * What is true after a command failed: the weights on the live rules (read
@@ -35,7 +36,10 @@ export async function describeLiveAndFiles(
   }
   const differing = services.filter((s) => live && files && !sameWeights(live.get(s)!, files.get(s)!));
   if (differing.length > 0) {
-    lines.push(`live and files differ for ${differing.join(", ")}: make the files carry the live weights (npm run shift without --now) or shift live again, before the next deploy of edge`);
+    lines.push(
+      `live and files differ for ${differing.join(", ")}: make the files carry the live weights (npm run shift without --now) or shift live again, ` +
+        `before the next deploy of ${edgeStacksOf(fleet.platform.services, differing).join(", ")}`,
+    );
   }
   return lines;
 }

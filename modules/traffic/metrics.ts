@@ -10,6 +10,12 @@ export interface TargetGroupMetrics {
   readonly responseTimeSeconds?: number;
 }
 
+/** A target group and the ALB it is under: CloudWatch files its metrics under both. */
+export interface MetricTarget {
+  readonly loadBalancerArn: string;
+  readonly targetGroupArn: string;
+}
+
 /** ALB metrics have one-minute datapoints. */
 const PERIOD_SECONDS = 60;
 /** GetMetricData takes at most this many queries per call. */
@@ -35,18 +41,18 @@ export interface MinuteMetrics {
 
 /**
  * RequestCount, HTTPCode_Target_5XX_Count and TargetResponseTime of each
- * target group between `start` and `end` (widened to whole minutes), minute
- * by minute: by ARN, then by the minute's start (epoch milliseconds).
- * Read-only: cloudwatch:GetMetricData.
+ * target group (under its ALB) between `start` and `end` (widened to whole
+ * minutes), minute by minute: by target group ARN, then by the minute's
+ * start (epoch milliseconds). Read-only: cloudwatch:GetMetricData.
  */
 export async function readMinuteMetrics(
   client: CloudWatchClient,
-  loadBalancerArn: string,
-  targetGroupArns: readonly string[],
+  targets: readonly MetricTarget[],
   start: Date,
   end: Date,
 ): Promise<Map<string, Map<number, MinuteMetrics>>> {
-  const arns = [...new Set(targetGroupArns)];
+  const albOf = new Map(targets.map((t) => [t.targetGroupArn, t.loadBalancerArn]));
+  const arns = [...albOf.keys()];
   const minute = PERIOD_SECONDS * 1000;
   const startTime = new Date(Math.floor(start.getTime() / minute) * minute);
   const endTime = new Date(Math.max(Math.ceil(end.getTime() / minute) * minute, startTime.getTime() + minute));
@@ -58,7 +64,7 @@ export async function readMinuteMetrics(
         Namespace: "AWS/ApplicationELB",
         MetricName: metricName,
         Dimensions: [
-          { Name: "LoadBalancer", Value: loadBalancerDimension(loadBalancerArn) },
+          { Name: "LoadBalancer", Value: loadBalancerDimension(albOf.get(arn)!) },
           { Name: "TargetGroup", Value: targetGroupDimension(arn) },
         ],
       },
@@ -97,20 +103,20 @@ export async function readMinuteMetrics(
 
 /**
  * RequestCount, HTTPCode_Target_5XX_Count and TargetResponseTime of each
- * target group over the `minutes` one-minute periods up to `end` (the minute
- * in progress counts as the last), by ARN. Read-only: cloudwatch:GetMetricData.
+ * target group (under its ALB) over the `minutes` one-minute periods up to
+ * `end` (the minute in progress counts as the last), by target group ARN.
+ * Read-only: cloudwatch:GetMetricData.
  */
 export async function readTargetGroupMetrics(
   client: CloudWatchClient,
-  loadBalancerArn: string,
-  targetGroupArns: readonly string[],
+  targets: readonly MetricTarget[],
   end: Date,
   minutes: number,
 ): Promise<Map<string, TargetGroupMetrics>> {
   const minute = PERIOD_SECONDS * 1000;
   const endTime = new Date(Math.ceil(end.getTime() / minute) * minute);
   const startTime = new Date(endTime.getTime() - Math.max(1, minutes) * minute);
-  const series = await readMinuteMetrics(client, loadBalancerArn, targetGroupArns, startTime, endTime);
+  const series = await readMinuteMetrics(client, targets, startTime, endTime);
   return new Map(
     [...series].map(([arn, byMinute]) => {
       let requests = 0;

@@ -1,5 +1,6 @@
 import { FleetConfig } from "../config/load";
-import { EDGE_STACK, clusterStackName } from "../constructs/naming";
+import { fleetAlbs } from "../config/albs";
+import { clusterStackName, edgeStackName } from "../constructs/naming";
 import { cloudWatchClient, elbClient, stsClient } from "./aws-clients";
 import { checkCaller } from "./caller-check";
 import { checkEdgeDeploy } from "./edge-deploy-gate";
@@ -13,8 +14,9 @@ export interface PreflightOptions {
 }
 
 /**
- * Checks the live fleet before `stacks` are deployed: `edge` must not revert
- * a live failover nor give weight to unhealthy target groups; a
+ * Checks the live fleet before `stacks` are deployed: an edge stack (`edge`,
+ * `edge-<name>`) must not revert a live failover on its ALB nor give weight
+ * to unhealthy target groups (each checks its own ALB only); a
  * `cluster-<name>` going to `standby` must be idle. Throws a refusal; returns
  * the lines saying what was checked. First of all, the caller must have
  * access to the clusters whose in-cluster stacks are deployed.
@@ -26,10 +28,11 @@ export async function runPreflight(fleet: FleetConfig, stacks: readonly string[]
   const gated = fleet.clusters
     .filter(({ config }) => config.state === "standby" && stacks.includes(clusterStackName(config.name)))
     .map(({ config }) => config.name);
-  if (!stacks.includes(EDGE_STACK) && gated.length === 0) return lines;
+  const edges = fleetAlbs(fleet.platform).filter(({ key }) => stacks.includes(edgeStackName(key)));
+  if (edges.length === 0 && gated.length === 0) return lines;
 
   const elb = await elbClient(fleet);
-  if (stacks.includes(EDGE_STACK)) lines.push(...(await checkEdgeDeploy(elb, fleet, { forceReason: options.forceReason })));
+  for (const { key } of edges) lines.push(...(await checkEdgeDeploy(elb, fleet, key, { forceReason: options.forceReason })));
   for (const cluster of gated) {
     const checks = await checkStandbyDeploy(elb, await cloudWatchClient(fleet), fleet, cluster, {
       idleMinutes: options.idleMinutes,

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "timers/promises";
 import { assertSafeTransition } from "../config/lifecycle";
 import { clustersRouting, ConfigSources, FleetConfig, parseFleetConfig } from "../config/load";
 import { enforceGate, healthRefusals, WeightChange } from "./health-gate";
-import { LiveFleet, readLiveFleet, readRouteHealth } from "./live-fleet";
+import { LiveFleet, metricTargetsOf, readLiveFleet, readRouteHealth } from "./live-fleet";
 import { writeLiveWeights } from "./live-rules";
 import { errorPercent, minutesSince, readTargetGroupMetrics } from "./metrics";
 import { applyShiftToSources, planShift, ServiceShift, ShiftError } from "./shift";
@@ -251,9 +251,9 @@ async function observe(
   health: Awaited<ReturnType<typeof readRouteHealth>>,
   destination: string,
 ): Promise<Observation> {
-  const arns = shifts.flatMap((s) => [...live.routes.get(s.service)!.targetGroups.values()]);
   const now = new Date();
-  const metrics = await readTargetGroupMetrics(cloudWatch, live.loadBalancerArn, arns, now, minutesSince(since, now));
+  const targets = metricTargetsOf(shifts.map((s) => live.routes.get(s.service)!));
+  const metrics = await readTargetGroupMetrics(cloudWatch, targets, now, minutesSince(since, now));
   const destinationBreaches: string[] = [];
   const sourceBreaches: string[] = [];
   const missing: string[] = [];

@@ -7,6 +7,7 @@ import { clusterStackName, controlPlaneLogGroup, eksClusterName } from "../const
 import { enforceGate } from "./health-gate";
 import { DEFAULT_IDLE_MINUTES, servedRequestRefusals } from "./idle";
 import { readLiveFleet } from "./live-fleet";
+import { edgeStacksOf } from "./shift";
 import { UserError } from "../support/user-error";
 
 /** What retiring one cluster removes. */
@@ -18,6 +19,8 @@ export interface Retirement {
   readonly stack: string;
   /** Services whose listener rules forward to the cluster's target groups. */
   readonly services: readonly string[];
+  /** The edge stacks of the ALBs routing those services (`edge`, `edge-<name>`), sorted: deployed last, they drop its target groups. */
+  readonly edgeStacks: readonly string[];
   /** The control-plane log group, which EKS may create again while the cluster is being deleted. */
   readonly logGroup: string;
 }
@@ -35,11 +38,13 @@ export function planRetirement(fleet: FleetConfig, cluster: string): Retirement 
   if (config.state !== "retiring") {
     throw new UserError(`${cluster} is ${config.state}: set state: retiring in ${file}, merge and deploy that, then retire`);
   }
+  const services = Object.keys(config.weights).sort();
   return {
     cluster,
     file,
     stack: clusterStackName(cluster),
-    services: Object.keys(config.weights).sort(),
+    services,
+    edgeStacks: edgeStacksOf(fleet.platform.services, services),
     logGroup: controlPlaneLogGroup(eksClusterName(fleet.platform.name, cluster)),
   };
 }
@@ -54,9 +59,10 @@ export interface RetirementCheckOptions {
 }
 
 /**
- * Refuses unless the deployed listener rules give the cluster weight 0 for
- * every service it is in (the file may say 0 while the edge still sends it
- * traffic: not deployed yet, or changed live), and unless its target groups
+ * Refuses unless the deployed listener rules, on every ALB routing its
+ * services, give the cluster weight 0 for every service it is in (the file
+ * may say 0 while the edge still sends it traffic: not deployed yet, or
+ * changed live), and unless its target groups
  * served no request in the last `idleMinutes`, as the standby gate requires
  * (forced past with a reason). Returns the lines to print.
  */
@@ -72,9 +78,10 @@ export async function checkLiveRetirement(
   const weights = retirement.services.map((service) => [service, live.routes.get(service)!.weights[retirement.cluster] ?? 0] as const);
   const carrying = weights.filter(([, weight]) => weight > 0);
   if (carrying.length > 0) {
+    const stacks = edgeStacksOf(fleet.platform.services, carrying.map(([service]) => service));
     throw new UserError(
       `the live listener rules still send ${retirement.cluster} traffic (${carrying.map(([s, w]) => `${s}=${w}`).join(", ")}): ` +
-        "deploy the edge (npm run deploy -- --only edge) and retire again; nothing was destroyed",
+        `deploy the edge (npm run deploy -- --only ${stacks.join(" ")}) and retire again; nothing was destroyed`,
     );
   }
   const idleMinutes = options.idleMinutes ?? DEFAULT_IDLE_MINUTES;

@@ -2,9 +2,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { isDeepStrictEqual } from "util";
 import { parseDocument } from "yaml";
-import { ConfigSources, FleetConfig, readConfigSources } from "../config/load";
+import { ConfigSources, FleetConfig, parseFleetConfig, readConfigSources } from "../config/load";
 import { describeFileError } from "../support/file-errors";
-import { describeShifts, ServiceShift, ShiftError } from "./shift";
+import { describeShifts, edgeStacksOf, ServiceShift, ShiftError } from "./shift";
 
 /** Parsed content of a YAML text, as plain data. */
 function dataOf(text: string): unknown {
@@ -92,7 +92,7 @@ export function writeShiftedSources(configDir: string, sources: ConfigSources, s
     throw new ShiftError(
       `${error.message}\nThe live listener rules DO have the new weights (${describeShifts(liveShifts, "after")}), ` +
         `but the files hold ${describeShifts(liveShifts, "before")}: set the new weights in the files by hand and commit them, ` +
-        "or the next deploy of edge puts the old weights back",
+        `or the next deploy of ${edgeStacksOf(parseFleetConfig(sources).platform.services, liveShifts.map((s) => s.service)).join(", ")} puts the old weights back`,
     );
   }
 }

@@ -1,6 +1,8 @@
 import { parseDocument, isScalar } from "yaml";
+import { albKeysByService } from "../config/albs";
 import { clustersNamed, clustersRouting, ConfigSources, FleetConfig } from "../config/load";
-import { MAX_WEIGHT } from "../config/schema";
+import { MAX_WEIGHT, RoutedService } from "../config/schema";
+import { edgeStackName } from "../constructs/naming";
 import { UserError } from "../support/user-error";
 
 /** What to shift: explicit weights, or all traffic (or a step of it) towards one cluster. */
@@ -28,6 +30,12 @@ export class ShiftError extends UserError {
     super(message);
     this.name = "ShiftError";
   }
+}
+
+/** The edge stacks (`edge`, `edge-<name>`) of the ALBs routing the services of these names, sorted: what deploys their weights. */
+export function edgeStacksOf(services: readonly Pick<RoutedService, "name" | "alb">[], names: readonly string[]): string[] {
+  const albKeys = albKeysByService(services);
+  return [...new Set(names.map((name) => edgeStackName(albKeys.get(name))))].sort();
 }
 
 /**

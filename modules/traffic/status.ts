@@ -2,8 +2,9 @@ import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { ClusterConfig } from "../config/schema";
 import { clustersRouting, FleetConfig } from "../config/load";
-import { albName } from "../constructs/naming";
-import { HEALTH_STATES, HealthCounts, readLiveFleet, readRouteHealth } from "./live-fleet";
+import { fleetAlbs, servicesOnAlb } from "../config/albs";
+import { albName, edgeStackName } from "../constructs/naming";
+import { HEALTH_STATES, HealthCounts, metricTargetsOf, readLiveFleet, readRouteHealth } from "./live-fleet";
 import { errorPercent, readTargetGroupMetrics, TargetGroupMetrics } from "./metrics";
 import { textTable } from "./text-table";
 import { failureText } from "./aws-clients";
@@ -31,6 +32,8 @@ export interface ClusterRouteStatus {
 
 export interface ServiceStatus {
   readonly service: string;
+  /** The AWS name of the ALB that routes it (one of {@link FleetStatus.loadBalancers}). */
+  readonly loadBalancer: string;
   readonly minHealthyTargets: number;
   /** Live weights differ from the files'. */
   readonly drift: boolean;
@@ -54,9 +57,20 @@ export interface ClusterStatus {
   readonly requests?: number;
 }
 
+/** One ALB of the fleet. */
+export interface LoadBalancerStatus {
+  /** Its AWS name (`<fleet>-alb`, `<fleet>-<name>-alb`). */
+  readonly name: string;
+  /** Its stack (`edge`, `edge-<name>`). */
+  readonly stack: string;
+  /** The services it routes, in the order of platform.yaml. */
+  readonly services: readonly string[];
+}
+
 export interface FleetStatus {
   readonly fleet: string;
-  readonly loadBalancer: string;
+  /** Every ALB of the fleet: that of `alb:` first, then those of `albs:` by name. */
+  readonly loadBalancers: readonly LoadBalancerStatus[];
   /** The window of the request counts, in minutes. */
   readonly minutes: number;
   /** Why request counts are missing, when they are. */
@@ -108,9 +122,8 @@ export async function readFleetStatus(elb: ElasticLoadBalancingV2Client, fleet: 
   let metricsError: string | undefined;
   if (options.cloudWatch && minutes > 0) {
     const end = options.now ?? new Date();
-    const arns = [...live.routes.values()].flatMap((route) => [...route.targetGroups.values()]);
     try {
-      metrics = await readTargetGroupMetrics(options.cloudWatch, live.loadBalancerArn, arns, end, minutes);
+      metrics = await readTargetGroupMetrics(options.cloudWatch, metricTargetsOf(live.routes.values()), end, minutes);
     } catch (error) {
       metricsError = `CloudWatch: ${failureText(error)}`;
     }
@@ -138,6 +151,7 @@ export async function readFleetStatus(elb: ElasticLoadBalancingV2Client, fleet: 
     }));
     return {
       service: service.name,
+      loadBalancer: route.loadBalancer.name,
       minHealthyTargets: service.minHealthyTargets,
       drift: !sameWeights(fileWeights, route.weights),
       liveFailover: route.deployedWeights !== undefined && !sameWeights(route.deployedWeights, route.weights),
@@ -150,13 +164,18 @@ export async function readFleetStatus(elb: ElasticLoadBalancingV2Client, fleet: 
     };
   });
 
+  const loadBalancers = fleetAlbs(fleet.platform).map(({ key }) => ({
+    name: albName(fleet.platform.name, key),
+    stack: edgeStackName(key),
+    services: servicesOnAlb(fleet.platform.services, key).map((s) => s.name),
+  }));
   const problems: string[] = [];
   for (const s of serviceStatuses) {
     if (s.drift) {
       const madeBy = s.lastFailover ? `the automatic failover (${s.lastFailover})` : "a change made live (shift --now)";
       const cause = s.liveFailover
         ? `${madeBy} that is not deployed from the files; last deployed ${formatWeights(s.deployedWeights!)}`
-        : "the files differ from what is deployed: deploy edge, or bring the files in line";
+        : `the files differ from what is deployed: deploy ${stackOf(loadBalancers, s)}, or bring the files in line`;
       problems.push(`${s.service}: DRIFT live ${formatWeights(s.liveWeights)}, files ${formatWeights(s.fileWeights)} (${cause})`);
     }
     if (!s.healthyCapacity) {
@@ -179,12 +198,46 @@ export async function readFleetStatus(elb: ElasticLoadBalancingV2Client, fleet: 
     requests: metrics ? serviceStatuses.reduce((sum, s) => sum + (s.clusters.find((r) => r.cluster === c.config.name)?.requests ?? 0), 0) : undefined,
   }));
   const lock = options.lock && (await readLockStatus(options.lock, options.now ?? new Date()));
-  return { fleet: fleet.platform.name, loadBalancer: albName(fleet.platform.name), minutes, metricsError, services: serviceStatuses, clusters, lock, problems };
+  return { fleet: fleet.platform.name, loadBalancers, minutes, metricsError, services: serviceStatuses, clusters, lock, problems };
 }
 
-/** The status as a table for people, then the clusters, then the problems. */
+/** The stack of the ALB that routes a service. */
+function stackOf(loadBalancers: readonly LoadBalancerStatus[], service: ServiceStatus): string {
+  return loadBalancers.find((lb) => lb.name === service.loadBalancer)!.stack;
+}
+
+/** The status for people: a table per ALB, then the clusters, then the problems. */
 export function formatFleetStatus(status: FleetStatus): string {
-  const rows = status.services.flatMap((s) =>
+  const sections = status.loadBalancers.flatMap((lb) => {
+    const services = status.services.filter((s) => s.loadBalancer === lb.name);
+    const heading = `load balancer ${lb.name} (stack ${lb.stack})`;
+    return services.length === 0 ? ["", `${heading}: routes no service`] : ["", heading, serviceTable(services)];
+  });
+  const lines = [
+    `fleet ${status.fleet}; requests over the last ${status.minutes} min`,
+    ...sections,
+    "",
+    textTable(
+      ["cluster", "state", "requests"],
+      status.clusters.map((c) => [c.cluster, c.state, c.requests === undefined ? "–" : `${c.requests}${c.requests === 0 ? ` (idle ${status.minutes} min)` : ""}`]),
+    ),
+  ];
+  if (status.metricsError) lines.push("", `request counts unavailable: ${status.metricsError}`);
+  if (status.lock) lines.push("", describeLockStatus(status.lock));
+  const unavailable = status.services.flatMap((s) => s.clusters.filter((c) => (c.health?.unavailable ?? 0) > 0).map((c) => `${s.service}/${c.cluster}`));
+  if (unavailable.length > 0) lines.push("", `health unavailable (health checks off?) for ${unavailable.join(", ")}`);
+  for (const s of status.services.filter((s) => s.lastFailover)) lines.push("", `${s.service}: last automatic failover ${s.lastFailover}`);
+  const undeployed = status.services.filter((s) => s.liveFailover && !s.drift);
+  for (const s of undeployed) {
+    lines.push("", `${s.service}: files and live agree; Terraform last deployed ${formatWeights(s.deployedWeights!)}: merge the files and deploy ${stackOf(status.loadBalancers, s)}`);
+  }
+  lines.push("", ...(status.problems.length > 0 ? status.problems : ["no drift; every service has healthy capacity"]));
+  return lines.join("\n");
+}
+
+/** One row per (service, cluster): weights in the files and live, target health, requests. */
+function serviceTable(services: readonly ServiceStatus[]): string {
+  const rows = services.flatMap((s) =>
     s.clusters.map((c) => {
       const differs = c.fileWeight !== c.liveWeight;
       return [
@@ -200,25 +253,7 @@ export function formatFleetStatus(status: FleetStatus): string {
       ];
     }),
   );
-  const lines = [
-    `fleet ${status.fleet}, load balancer ${status.loadBalancer}; requests over the last ${status.minutes} min`,
-    "",
-    textTable(["service", "cluster", "files", "live", "healthy", "unhealthy", "initial", "draining", "unused", "requests", "served", "5xx", "latency"], rows),
-    "",
-    textTable(
-      ["cluster", "state", "requests"],
-      status.clusters.map((c) => [c.cluster, c.state, c.requests === undefined ? "–" : `${c.requests}${c.requests === 0 ? ` (idle ${status.minutes} min)` : ""}`]),
-    ),
-  ];
-  if (status.metricsError) lines.push("", `request counts unavailable: ${status.metricsError}`);
-  if (status.lock) lines.push("", describeLockStatus(status.lock));
-  const unavailable = status.services.flatMap((s) => s.clusters.filter((c) => (c.health?.unavailable ?? 0) > 0).map((c) => `${s.service}/${c.cluster}`));
-  if (unavailable.length > 0) lines.push("", `health unavailable (health checks off?) for ${unavailable.join(", ")}`);
-  for (const s of status.services.filter((s) => s.lastFailover)) lines.push("", `${s.service}: last automatic failover ${s.lastFailover}`);
-  const undeployed = status.services.filter((s) => s.liveFailover && !s.drift);
-  for (const s of undeployed) lines.push("", `${s.service}: files and live agree; Terraform last deployed ${formatWeights(s.deployedWeights!)}: merge the files and deploy edge`);
-  lines.push("", ...(status.problems.length > 0 ? status.problems : ["no drift; every service has healthy capacity"]));
-  return lines.join("\n");
+  return textTable(["service", "cluster", "files", "live", "healthy", "unhealthy", "initial", "draining", "unused", "requests", "served", "5xx", "latency"], rows);
 }
 
 /** "traffic lock: free", "traffic lock: held by ...", and what an expired or unreadable lock means. */

@@ -1,7 +1,8 @@
 import * as http from "http";
 import { AddressInfo } from "net";
+import { fleetAlbs, servicesOnAlb } from "../../modules/config/albs";
 import { FleetConfig, clustersRouting } from "../../modules/config/load";
-import { albName, targetGroupName } from "../../modules/constructs/naming";
+import { albName, edgeStackName, targetGroupName } from "../../modules/constructs/naming";
 import { DEPLOYED_WEIGHTS_TAG, formatWeights } from "../../modules/config/weights";
 import { targetGroupIdentityOf } from "../../modules/constructs/weighted-alb";
 
@@ -19,6 +20,8 @@ export type TargetState = "healthy" | "unhealthy" | "initial" | "draining" | "un
 
 export interface StandInTargetGroup {
   readonly arn: string;
+  /** The ALB whose listener rule forwards to it (the `LoadBalancer` dimension of its metrics). */
+  readonly loadBalancerArn: string;
   readonly tags: Record<string, string>;
   targets: { id: string; port: number; state: TargetState }[];
   /** Share of requests answered with a 5xx by the targets (0-1). */
@@ -44,11 +47,20 @@ export interface StandInRule {
   requestsPerSecond: number;
 }
 
-export interface StandInWorld {
-  /** False for a fleet not deployed yet: no load balancer is found. */
-  deployed: boolean;
-  readonly loadBalancer: { arn: string; name: string };
+/** One ALB of the fleet, with one listener. */
+export interface StandInLoadBalancer {
+  readonly arn: string;
+  readonly name: string;
+  /** Its stack: `edge`, or `edge-<name>` for one of `albs:`. */
+  readonly stack: string;
   readonly listenerArn: string;
+  /** False for an ALB not deployed yet: it is not found. */
+  deployed: boolean;
+}
+
+export interface StandInWorld {
+  /** The fleet's ALBs: that of `alb:` first, then those of `albs:` by name. */
+  readonly loadBalancers: StandInLoadBalancer[];
   readonly rules: StandInRule[];
   readonly targetGroups: StandInTargetGroup[];
   /** CloudWatch Logs log group names. */
@@ -88,47 +100,47 @@ const ELB_NAMESPACE = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/
 const ACCOUNT = "111122223333";
 const hex = (n: number) => n.toString(16).padStart(2, "0");
 
-/** The world of a deployed fleet: one rule per service, one target group per (service, cluster), every target healthy. */
+/** The world of a deployed fleet: for each of its ALBs, one rule per service on it and one target group per (service, cluster), every target healthy. */
 export function worldOf(fleet: FleetConfig, targetsPerGroup = 2): StandInWorld {
   const fleetName = fleet.platform.name;
   const region = fleet.platform.region;
   const arn = (kind: string, id: string) => `arn:aws:elasticloadbalancing:${region}:${ACCOUNT}:${kind}/${id}`;
-  const lbId = `app/${albName(fleetName)}/50dc6c495c0c9188`;
-  const listenerArn = arn("listener", `${lbId}/f2f7dc8efc522ab2`);
   const targetGroups: StandInTargetGroup[] = [];
-  const rules: StandInRule[] = fleet.platform.services.map((service, index) => {
-    const weights: Record<string, number> = {};
-    const forward = clustersRouting(fleet.clusters, service.name).map((cluster, clusterIndex) => {
-      const name = targetGroupName(targetGroupIdentityOf(fleetName, cluster.config.name, service));
-      const group: StandInTargetGroup = {
-        arn: arn("targetgroup", `${name}/6d0ecf831eec${hex(index)}${hex(clusterIndex)}`),
-        tags: { fleet: fleetName, cluster: cluster.config.name, service: service.name },
-        targets: Array.from({ length: targetsPerGroup }, (_, i) => ({ id: `10.40.${clusterIndex}.${10 + i}`, port: service.containerPort, state: "healthy" as const })),
-        errorRate: 0.001,
-        responseTimeSeconds: 0.08,
-      };
-      targetGroups.push(group);
-      weights[cluster.config.name] = cluster.config.weights[service.name];
-      return { arn: group.arn, weight: cluster.config.weights[service.name] };
-    });
-    return {
-      arn: arn("listener-rule", `${lbId}/f2f7dc8efc522ab2/9683b2d02a6cab${hex(index)}`),
-      listenerArn,
-      priority: String(service.priority),
-      tags: { fleet: fleetName, service: service.name, [DEPLOYED_WEIGHTS_TAG]: formatWeights(weights) },
-      forward,
-      requestsPerSecond: 50,
-    };
+  const rules: StandInRule[] = [];
+  const loadBalancers = fleetAlbs(fleet.platform).map(({ key }, albIndex): StandInLoadBalancer => {
+    const name = albName(fleetName, key);
+    const lbId = `app/${name}/50dc6c495c0c91${hex(0x88 + albIndex)}`;
+    const listenerArn = arn("listener", `${lbId}/f2f7dc8efc522a${hex(0xb2 + albIndex)}`);
+    const loadBalancerArn = arn("loadbalancer", lbId);
+    for (const service of servicesOnAlb(fleet.platform.services, key)) {
+      const index = fleet.platform.services.indexOf(service);
+      const weights: Record<string, number> = {};
+      const forward = clustersRouting(fleet.clusters, service.name).map((cluster, clusterIndex) => {
+        const groupName = targetGroupName(targetGroupIdentityOf(fleetName, cluster.config.name, service));
+        const group: StandInTargetGroup = {
+          arn: arn("targetgroup", `${groupName}/6d0ecf831eec${hex(index)}${hex(clusterIndex)}`),
+          loadBalancerArn,
+          tags: { fleet: fleetName, cluster: cluster.config.name, service: service.name },
+          targets: Array.from({ length: targetsPerGroup }, (_, i) => ({ id: `10.40.${clusterIndex}.${10 + i}`, port: service.containerPort, state: "healthy" as const })),
+          errorRate: 0.001,
+          responseTimeSeconds: 0.08,
+        };
+        targetGroups.push(group);
+        weights[cluster.config.name] = cluster.config.weights[service.name];
+        return { arn: group.arn, weight: cluster.config.weights[service.name] };
+      });
+      rules.push({
+        arn: arn("listener-rule", `${lbId}/f2f7dc8efc522a${hex(0xb2 + albIndex)}/9683b2d02a6cab${hex(index)}`),
+        listenerArn,
+        priority: String(service.priority),
+        tags: { fleet: fleetName, service: service.name, [DEPLOYED_WEIGHTS_TAG]: formatWeights(weights) },
+        forward,
+        requestsPerSecond: 50,
+      });
+    }
+    return { arn: loadBalancerArn, name, stack: edgeStackName(key), listenerArn, deployed: true };
   });
-  return {
-    deployed: true,
-    loadBalancer: { arn: arn("loadbalancer", lbId), name: albName(fleetName) },
-    listenerArn,
-    rules,
-    targetGroups,
-    logGroups: new Set(),
-    caller: sessionOf(fleet.platform.clusterAccess.deployerPrincipalArn),
-  };
+  return { loadBalancers, rules, targetGroups, logGroups: new Set(), caller: sessionOf(fleet.platform.clusterAccess.deployerPrincipalArn) };
 }
 
 /** The identity STS gives a session of an IAM principal: an assumed-role session for a role, the user itself for a user. */
@@ -175,11 +187,18 @@ export class AwsStandIn {
     return {
       AWS_ENDPOINT_URL: this.url,
       // The fleet's region, as in its ARNs.
-      AWS_REGION: this.world.loadBalancer.arn.split(":")[3],
+      AWS_REGION: this.world.loadBalancers[0].arn.split(":")[3],
       AWS_ACCESS_KEY_ID: "AKIASTANDIN000000000",
       AWS_SECRET_ACCESS_KEY: "stand-in-secret",
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     };
+  }
+
+  /** The ALB of this stack (`edge`, `edge-<name>`). */
+  loadBalancer(stack: string): StandInLoadBalancer {
+    const loadBalancer = this.world.loadBalancers.find((lb) => lb.stack === stack);
+    if (!loadBalancer) throw new Error(`no load balancer of stack ${stack}`);
+    return loadBalancer;
   }
 
   targetGroup(cluster: string, service: string): StandInTargetGroup {
@@ -291,12 +310,15 @@ export class AwsStandIn {
     switch (action) {
       case "DescribeLoadBalancers": {
         const names: string[] = input.Names ?? [];
-        if (!world.deployed || names.some((n) => n !== world.loadBalancer.name)) throw new ApiError("LoadBalancerNotFound", `One or more load balancers not found`);
-        return { LoadBalancers: [{ LoadBalancerArn: world.loadBalancer.arn, LoadBalancerName: world.loadBalancer.name, Type: "application" }] };
+        const found = names.map((n) => world.loadBalancers.find((lb) => lb.deployed && lb.name === n));
+        if (found.some((lb) => lb === undefined)) throw new ApiError("LoadBalancerNotFound", `One or more load balancers not found`);
+        return { LoadBalancers: found.map((lb) => ({ LoadBalancerArn: lb!.arn, LoadBalancerName: lb!.name, Type: "application" })) };
       }
-      case "DescribeListeners":
-        if (input.LoadBalancerArn !== world.loadBalancer.arn) throw new ApiError("LoadBalancerNotFound", "load balancer not found");
-        return { Listeners: [{ ListenerArn: world.listenerArn, LoadBalancerArn: world.loadBalancer.arn, Port: 80, Protocol: "HTTP" }] };
+      case "DescribeListeners": {
+        const loadBalancer = world.loadBalancers.find((lb) => lb.deployed && lb.arn === input.LoadBalancerArn);
+        if (!loadBalancer) throw new ApiError("LoadBalancerNotFound", "load balancer not found");
+        return { Listeners: [{ ListenerArn: loadBalancer.listenerArn, LoadBalancerArn: loadBalancer.arn, Port: 80, Protocol: "HTTP" }] };
+      }
       case "DescribeRules": {
         if (input.RuleArns) {
           const asked: string[] = input.RuleArns;
@@ -304,8 +326,10 @@ export class AwsStandIn {
           if (found.length !== asked.length) throw new ApiError("RuleNotFound", "One or more rules not found");
           return { Rules: found.map((rule) => this.ruleXml(rule)) };
         }
-        const rules = world.rules.filter((r) => r.listenerArn === input.ListenerArn).map((rule) => this.ruleXml(rule));
-        rules.push({ RuleArn: `${world.listenerArn.replace(":listener/", ":listener-rule/")}/default`, Priority: "default", IsDefault: true, Actions: [{ Type: "fixed-response" }] });
+        const listenerArn = String(input.ListenerArn);
+        if (!world.loadBalancers.some((lb) => lb.deployed && lb.listenerArn === listenerArn)) throw new ApiError("ListenerNotFound", "listener not found");
+        const rules = world.rules.filter((r) => r.listenerArn === listenerArn).map((rule) => this.ruleXml(rule));
+        rules.push({ RuleArn: `${listenerArn.replace(":listener/", ":listener-rule/")}/default`, Priority: "default", IsDefault: true, Actions: [{ Type: "fixed-response" }] });
         return { Rules: rules };
       }
       case "DescribeTags": {
@@ -443,9 +467,9 @@ export class AwsStandIn {
 
   /** A metric over a window, from the rules' current weights; undefined where no datapoint exists (nothing served). */
   private metricValue(name: string, stat: string, loadBalancer: string | undefined, targetGroup: string | undefined, seconds: number): number | undefined {
-    if (loadBalancer !== this.world.loadBalancer.arn.split(":loadbalancer/")[1]) return undefined;
     const group = this.world.targetGroups.find((g) => `targetgroup/${g.arn.split(":targetgroup/")[1]}` === targetGroup);
-    if (!group) return undefined;
+    // CloudWatch has no datapoints for a target group under another ALB's dimension.
+    if (!group || loadBalancer !== group.loadBalancerArn.split(":loadbalancer/")[1]) return undefined;
     const requests = group.servedRequests ?? this.shareOfRequests(group, seconds);
     if (requests === 0) return undefined;
     if (name === "RequestCount" && stat === "Sum") return requests;

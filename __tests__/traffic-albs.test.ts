@@ -201,7 +201,7 @@ describe("preflight of one edge stack", () => {
     expect(refused.stderr).not.toContain("web: blue");
   });
 
-  it("an ALB not deployed yet has nothing live to protect; status and shift name it and change nothing", async () => {
+  it("an ALB not deployed yet has nothing live to protect; status shows the other ALBs and names it, shift names it and changes nothing", async () => {
     standIn.loadBalancer("edge-internal").deployed = false;
     const preflight = await run("preflight", ["edge", "edge-internal"]);
     expect(preflight.stdout).toContain("edge-internal: no load balancer deployed yet (demo-internal-alb), nothing live to protect");
@@ -210,7 +210,10 @@ describe("preflight of one edge stack", () => {
 
     const status = await run("status", ["--minutes", "0"]);
     expect(status.status).toBe(1);
-    expect(status.stderr).toContain("no load balancer named demo-internal-alb in eu-west-1 (stack edge-internal, for api)");
+    expect(status.stdout).toContain("load balancer demo-alb (stack edge)\n");
+    expect(status.stdout).toMatch(/^web +blue +50 +50 /m);
+    expect(status.stdout).toContain("load balancer demo-internal-alb (stack edge-internal): not deployed yet (api)");
+    expect(status.stdout).toContain("api: NOT DEPLOYED: no listener rule on demo-internal-alb yet: deploy edge-internal");
     const shift = await run("shift", ["--to", "green", "--now"]);
     expect(shift.status).toBe(1);
     expect(shift.stderr).toContain("no load balancer named demo-internal-alb in eu-west-1 (stack edge-internal, for api)");

@@ -4,7 +4,7 @@ import { ClusterConfig } from "../config/schema";
 import { clustersRouting, FleetConfig } from "../config/load";
 import { fleetAlbs, servicesOnAlb } from "../config/albs";
 import { albName, edgeStackName } from "../constructs/naming";
-import { HEALTH_STATES, HealthCounts, metricTargetsOf, readLiveFleet, readRouteHealth } from "./live-fleet";
+import { HEALTH_STATES, HealthCounts, LiveRoute, metricTargetsOf, readLiveFleetIfDeployed, readRouteHealth } from "./live-fleet";
 import { errorPercent, readTargetGroupMetrics, TargetGroupMetrics } from "./metrics";
 import { textTable } from "./text-table";
 import { failureText } from "./aws-clients";
@@ -116,7 +116,8 @@ async function readLockStatus(store: LockStore, now: Date): Promise<TrafficLockS
 export async function readFleetStatus(elb: ElasticLoadBalancingV2Client, fleet: FleetConfig, options: StatusOptions = {}): Promise<FleetStatus> {
   const minutes = options.minutes ?? 15;
   const services = fleet.platform.services.map((s) => s.name);
-  const live = await readLiveFleet(elb, fleet, services);
+  // An ALB or a service merged but not deployed yet leaves the others to be shown.
+  const live = (await readLiveFleetIfDeployed(elb, fleet, services)) ?? { routes: new Map<string, LiveRoute>() };
   const health = await readRouteHealth(elb, live);
   let metrics: Map<string, TargetGroupMetrics> | undefined;
   let metricsError: string | undefined;
@@ -129,7 +130,7 @@ export async function readFleetStatus(elb: ElasticLoadBalancingV2Client, fleet: 
     }
   }
 
-  const serviceStatuses = fleet.platform.services.map((service): ServiceStatus => {
+  const serviceStatuses = fleet.platform.services.filter((service) => live.routes.has(service.name)).map((service): ServiceStatus => {
     const route = live.routes.get(service.name)!;
     const fileWeights = Object.fromEntries(clustersRouting(fleet.clusters, service.name).map((c) => [c.config.name, c.config.weights[service.name]]));
     const metricsOf = (cluster: string) => {
@@ -169,7 +170,9 @@ export async function readFleetStatus(elb: ElasticLoadBalancingV2Client, fleet: 
     stack: edgeStackName(key),
     services: servicesOnAlb(fleet.platform.services, key).map((s) => s.name),
   }));
-  const problems: string[] = [];
+  const problems: string[] = fleet.platform.services
+    .filter((service) => !live.routes.has(service.name))
+    .map((service) => `${service.name}: NOT DEPLOYED: no listener rule on ${albName(fleet.platform.name, service.alb)} yet: deploy ${edgeStackName(service.alb)}`);
   for (const s of serviceStatuses) {
     if (s.drift) {
       const madeBy = s.lastFailover ? `the automatic failover (${s.lastFailover})` : "a change made live (shift --now)";
@@ -211,7 +214,8 @@ export function formatFleetStatus(status: FleetStatus): string {
   const sections = status.loadBalancers.flatMap((lb) => {
     const services = status.services.filter((s) => s.loadBalancer === lb.name);
     const heading = `load balancer ${lb.name} (stack ${lb.stack})`;
-    return services.length === 0 ? ["", `${heading}: routes no service`] : ["", heading, serviceTable(services)];
+    if (services.length > 0) return ["", heading, serviceTable(services)];
+    return ["", `${heading}: ${lb.services.length > 0 ? `not deployed yet (${lb.services.join(", ")})` : "routes no service"}`];
   });
   const lines = [
     `fleet ${status.fleet}; requests over the last ${status.minutes} min`,

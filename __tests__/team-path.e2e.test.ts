@@ -20,10 +20,11 @@ import { describeWithTerraform } from "./helpers/terraform-checks";
 
 /**
  * The team path end to end, against moto server (a real AWS emulator) with
- * the real cdktf CLI, Terraform and AWS provider, and S3 state: a first deploy,
- * an empty plan, an emergency shift and the preflight guarding it, a pull
- * request adding a cluster, the deploy job catching up both, and a destroy
- * that leaves nothing behind.
+ * the real cdktf CLI, Terraform and AWS provider, and S3 state, for a fleet of
+ * two ALBs (the example's and an internal one with a service of its own): a
+ * first deploy, an empty plan, an emergency shift on both ALBs and the
+ * preflight guarding them, a pull request adding a cluster, the deploy job
+ * catching up both, and a destroy that leaves nothing behind.
  *
  * What the emulator cannot cover: moto has no EKS add-ons, access entries, pod
  * identity associations nor cluster security group, so a cluster stack applies
@@ -37,6 +38,8 @@ const BUCKET = "fleet-e2e-state";
 /** The role the deploy job assumes (clusterAccess.deployerPrincipalArn): the account's, not the fleet's. */
 const DEPLOYER_ROLE = fleet.platform.clusterAccess.deployerPrincipalArn.split("/").pop()!;
 const RECORD_KEY = `${name}/deployed-revision`;
+/** A service on the internal ALB, appended to the example's services. */
+const API_SERVICE = ["  - name: api", "    alb: internal", "    servicePort: 80", "    containerPort: 9090", "    hosts: [api.internal.example.com]", "    priority: 100", ""].join("\n");
 /** The emulated account's credentials: moto takes any. */
 const CREDENTIALS = { accessKeyId: "test", secretAccessKey: "test" };
 
@@ -106,8 +109,9 @@ describeWithMoto("the team path against moto server", (terraform) => {
     return lines.flatMap((line, i) => (/Error:/.test(line) ? [lines.slice(i, i + 6).join("\n")] : [])).slice(0, 10);
   };
   const targetGroups = async () => (await elb.send(new DescribeTargetGroupsCommand({}))).TargetGroups ?? [];
-  const webRule = async () => {
-    const [alb] = (await elb.send(new DescribeLoadBalancersCommand({}))).LoadBalancers ?? [];
+  /** The live and the deployed weights of the one listener rule of an ALB. */
+  const ruleOn = async (albName: string) => {
+    const [alb] = (await elb.send(new DescribeLoadBalancersCommand({ Names: [albName] }))).LoadBalancers ?? [];
     const [listener] = (await elb.send(new DescribeListenersCommand({ LoadBalancerArn: alb.LoadBalancerArn }))).Listeners ?? [];
     const rule = ((await elb.send(new DescribeRulesCommand({ ListenerArn: listener.ListenerArn }))).Rules ?? []).find((r) => !r.IsDefault)!;
     const tags = (await elb.send(new DescribeTagsCommand({ ResourceArns: [rule.RuleArn!] }))).TagDescriptions?.[0]?.Tags ?? [];
@@ -115,6 +119,8 @@ describeWithMoto("the team path against moto server", (terraform) => {
     const live = (rule.Actions?.[0]?.ForwardConfig?.TargetGroups ?? []).map((t) => `${groups.get(t.TargetGroupArn)!.split("-")[1]}=${t.Weight}`).sort();
     return { live: live.join(" "), deployed: tags.find((t) => t.Key === "deployed-weights")?.Value };
   };
+  const webRule = () => ruleOn(`${name}-alb`);
+  const apiRule = () => ruleOn(`${name}-internal-alb`);
 
   beforeAll(async () => {
     moto = await startMoto(accountId);
@@ -123,8 +129,11 @@ describeWithMoto("the team path against moto server", (terraform) => {
     s3 = new S3Client({ ...client, forcePathStyle: true });
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }));
     project = scratchProject();
+    // A second ALB, internal, with a service of its own in both clusters, as fleets past one ALB have it.
+    fs.appendFileSync(path.join(project, "platform.yaml"), `${API_SERVICE}\nalbs:\n  internal: { internal: true, httpOnly: true, deletionProtection: false }\n`);
+    for (const cluster of ["blue", "green"]) fs.appendFileSync(path.join(project, "clusters", `${cluster}.yaml`), "  api: 50\n");
     fs.appendFileSync(path.join(project, "platform.yaml"), `\nstateBackend:\n  type: s3\n  bucket: ${BUCKET}\n`);
-    git("commit", "-qam", "state in S3");
+    git("commit", "-qam", "state in S3, an internal ALB");
     // The deploy job's credentials, as CI gets them: a session of the deployer role (clusterAccess.deployerPrincipalArn),
     // so that the preflight's caller check sees the principal with access to the clusters' Kubernetes APIs.
     const deployer = fleet.platform.clusterAccess.deployerPrincipalArn;
@@ -150,15 +159,18 @@ describeWithMoto("the team path against moto server", (terraform) => {
     await moto?.stop();
   });
 
-  it("deploys network and edge into an empty account with npm run deploy, recording the deployed commit", async () => {
-    const deploy = await run("npm run deploy -- edge --auto-approve --record-deployed");
+  it("deploys network and both ALBs' stacks into an empty account with npm run deploy, recording the deployed commit", async () => {
+    const deploy = await run("npm run deploy -- edge edge-internal --auto-approve --record-deployed");
     // A failure shows its errors first: the whole output is too long for a CI log.
     expect({ status: deploy.status, errors: errorsIn(deploy.output) }).toEqual({ status: 0, errors: [] });
-    expect(deploy.output).toContain("deploying network → edge\n");
+    expect(deploy.output).toContain("deploying network → edge → edge-internal\n");
     expect(deploy.output).toContain("--skip-provider-lock");
     expect(deploy.output).toMatch(/network\s+Apply complete! Resources: \d+ added, 0 changed, 0 destroyed/);
     expect(deploy.output).toMatch(/edge\s+Apply complete! Resources: \d+ added, 0 changed, 0 destroyed/);
+    expect(deploy.output).toMatch(/edge-internal\s+Apply complete! Resources: \d+ added, 0 changed, 0 destroyed/);
     expect(deploy.status).toBe(0);
+    expect(await webRule()).toEqual({ live: "blue=50 green=50", deployed: "blue=50 green=50" });
+    expect(await apiRule()).toEqual({ live: "blue=50 green=50", deployed: "blue=50 green=50" });
     // The clusters of the configuration are not deployed: the emulator cannot run them (see above).
     firstDeploy = git("rev-parse", "HEAD");
     expect(deploy.output).toContain(`recorded ${firstDeploy} as deployed in s3://${BUCKET}/${RECORD_KEY}`);
@@ -166,67 +178,74 @@ describeWithMoto("the team path against moto server", (terraform) => {
   }, 900_000);
 
   it("plans no change next", async () => {
-    await succeed("npm run plan -- --stack network --stack edge");
-    expect(await succeed("npm run -s plan-summary")).toContain("no dangerous changes · 0 of 6 stacks change");
+    await succeed("npm run plan -- --stack network --stack edge --stack edge-internal");
+    expect(await succeed("npm run -s plan-summary")).toContain("no dangerous changes · 0 of 7 stacks change");
   }, 600_000);
 
-  it("shifts live at once with registered targets, and the preflight refuses a deploy of the old files", async () => {
+  it("shifts live at once on both ALBs with registered targets, and the preflight refuses a deploy of the old files to either", async () => {
     for (const group of await targetGroups()) {
-      const targets = [1, 2].map((n) => ({ Id: `10.40.${group.TargetGroupName!.includes("-blue-") ? 1 : 2}.${n}`, Port: 8080 }));
+      const targets = [1, 2].map((n) => ({ Id: `10.40.${group.TargetGroupName!.includes("-blue-") ? 1 : 2}.${n}`, Port: group.Port }));
       await elb.send(new RegisterTargetsCommand({ TargetGroupArn: group.TargetGroupArn, Targets: targets }));
     }
     await succeed("npm run shift -- --to green --now");
     expect(await webRule()).toEqual({ live: "blue=0 green=100", deployed: "blue=50 green=50" });
+    expect(await apiRule()).toEqual({ live: "blue=0 green=100", deployed: "blue=50 green=50" });
 
     git("stash", "-q");
-    const preflight = await run("npm run preflight -- edge");
-    expect(preflight.output).toMatch(/revert/i);
-    expect(preflight.status).not.toBe(0);
+    for (const stack of ["edge", "edge-internal"]) {
+      const preflight = await run(`npm run preflight -- ${stack}`);
+      expect(preflight.output).toMatch(/revert/i);
+      expect(preflight.status).not.toBe(0);
+    }
     git("stash", "pop", "-q");
     // Merged; its deploy run never comes (GitHub dropped it for a newer one).
-    git("commit", "-qam", "Shift web to green");
+    git("commit", "-qam", "Shift web and api to green");
   }, 600_000);
 
-  it("plans a pull request adding a cluster without failing: the new cluster's stacks plan after edge applies", async () => {
+  it("plans a pull request adding a cluster without failing: the new cluster's stacks plan after both edge stacks apply", async () => {
     const base = git("rev-parse", "HEAD");
     git("checkout", "-qb", "add-purple");
     const green = fs.readFileSync(path.join(project, "clusters", "green.yaml"), "utf8");
-    fs.writeFileSync(path.join(project, "clusters", "purple.yaml"), green.replace("name: green", "name: purple").replace(/web: \d+/, "web: 0"));
+    fs.writeFileSync(path.join(project, "clusters", "purple.yaml"), green.replace("name: green", "name: purple").replace(/web: \d+/, "web: 0").replace(/api: \d+/, "api: 0"));
     git("add", "clusters/purple.yaml");
     git("commit", "-qm", "Add the purple cluster");
 
     await succeed(`npm run plan -- --changed-since ${base}`);
     const statuses = JSON.parse(fs.readFileSync(path.join(project, "cdktf.out", "plans", "status.json"), "utf8")) as { stack: string; status: string; after?: string[] }[];
     expect(statuses.filter((s) => s.status !== "unchanged").map((s) => [s.stack, s.status, s.after])).toEqual([
-      ["cluster-purple", "deferred", ["edge"]],
-      ["cluster-purple-k8s", "deferred", ["cluster-purple", "edge"]],
+      ["cluster-purple", "deferred", ["edge", "edge-internal"]],
+      ["cluster-purple-k8s", "deferred", ["cluster-purple", "edge", "edge-internal"]],
       ["edge", "planned", undefined],
+      ["edge-internal", "planned", undefined],
     ]);
     await succeed("npm run -s plan-summary -- --out pr-summary.md");
     const markdown = fs.readFileSync(path.join(project, "pr-summary.md"), "utf8");
-    expect(markdown).toContain("| cluster-purple | – | – | – | – | ⏳ plans after edge applies: edge's plan creates or changes the output it reads");
+    expect(markdown).toContain("| cluster-purple | – | – | – | – | ⏳ plans after edge and edge-internal apply: edge's plan creates or changes the output it reads");
     expect(markdown).toContain("| web | purple | – → 0 **changed** |");
     git("checkout", "-q", "-");
     git("merge", "-q", "--ff-only", "add-purple");
   }, 600_000);
 
-  it("deploys the merged changes in one run: the missed shift and the new cluster, edge first", async () => {
+  it("deploys the merged changes in one run: the missed shift and the new cluster, the edge stacks first", async () => {
     expect(await succeed("npm run plan -- --changed-since deployed")).toContain(`last deployed revision: ${firstDeploy} (s3://${BUCKET}/${RECORD_KEY})`);
     await succeed("npm run -s plan-summary -- --deploy-gate deployed --out deploy-summary.md");
     const stacks = (await succeed("npm run -s plan-summary -- --list-changed")).trim().split("\n").join(" ");
-    expect(stacks).toBe("cluster-purple cluster-purple-k8s edge");
+    expect(stacks).toBe("cluster-purple cluster-purple-k8s edge edge-internal");
 
     const deploy = await run("npm run deploy -- --only $STACKS --auto-approve --record-deployed", { STACKS: stacks });
-    expect(deploy.output).toContain("deploying edge → cluster-purple → cluster-purple-k8s\n");
+    expect(deploy.output).toContain("deploying edge → edge-internal → cluster-purple → cluster-purple-k8s\n");
     // Purple's target group and the failover's two alarms on it are added; the listener rule changes.
     const edgeApply = /edge\s+Apply complete![^\n]*/.exec(deploy.output);
     expect(edgeApply?.[0].replace(/^edge\s+/, "")).toMatch(/^Apply complete! Resources: 3 added, 1 changed, 0 destroyed/);
-    const edgeApplied = edgeApply!.index;
-    // The cluster stack is planned only once edge is applied, with its new target group's ARN.
+    const internalApply = /^edge-internal\s+Apply complete![^\n]*/m.exec(deploy.output);
+    expect(internalApply?.[0].replace(/^edge-internal\s+/, "")).toMatch(/^Apply complete! Resources: 3 added, 1 changed, 0 destroyed/);
+    const edgeApplied = Math.max(edgeApply!.index, internalApply!.index);
+    // The cluster stack is planned only once both edge stacks are applied, with its new target groups' ARNs.
     // (cdktf initializes every stack first; the cluster's plan and apply come after edge's apply.)
     expect(deploy.output.search(/^cluster-purple {2,}.*(?:Creating\.\.\.|Terraform will perform|Error:)/m)).toBeGreaterThan(edgeApplied);
     expect(await webRule()).toEqual({ live: "blue=0 green=100 purple=0", deployed: "blue=0 green=100 purple=0" });
-    await succeed("npm run preflight -- edge");
+    expect(await apiRule()).toEqual({ live: "blue=0 green=100 purple=0", deployed: "blue=0 green=100 purple=0" });
+    await succeed("npm run preflight -- edge edge-internal");
 
     // As far as the emulator allows: it has no access entries, add-ons, pod identity, cluster security group.
     const uncovered = [...new Set(deploy.output.split("\n").filter((line) => /^cluster-purple.*Error:|^\s+Error:/.test(line)).map((line) => line.trim()))];
@@ -238,8 +257,13 @@ describeWithMoto("the team path against moto server", (terraform) => {
   }, 900_000);
 
   it("destroys everything, leaving nothing behind but the state files", async () => {
-    const destroyed = await succeed("npx cdktf destroy cluster-purple edge network --skip-synth --ignore-missing-stack-dependencies --parallelism 1 --skip-provider-lock --auto-approve");
-    expect(destroyed.match(/^(?:cluster-purple|edge|network)\s+Destroy complete! Resources: \d+ destroyed/gm)?.map((line) => line.split(/\s+/)[0])).toEqual(["cluster-purple", "edge", "network"]);
+    const destroyed = await succeed(
+      "npx cdktf destroy cluster-purple edge edge-internal network --skip-synth --ignore-missing-stack-dependencies --parallelism 2 --skip-provider-lock --auto-approve",
+    );
+    const order = destroyed.match(/^(?:cluster-purple|edge|edge-internal|network)\s+Destroy complete! Resources: \d+ destroyed/gm)?.map((line) => line.split(/\s+/)[0]);
+    expect(order?.slice(0, 1)).toEqual(["cluster-purple"]);
+    expect(order?.slice(1, 3).sort()).toEqual(["edge", "edge-internal"]);
+    expect(order?.slice(3)).toEqual(["network"]);
     // State files and the deployed-revision record stay in the bucket; KMS keys wait out their deletion window.
     expect(await leftovers()).toEqual({
       vpcs: 0,

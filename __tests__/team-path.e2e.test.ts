@@ -258,7 +258,7 @@ describeWithMoto("the team path against moto server", (terraform) => {
 
   it("destroys everything, leaving nothing behind but the state files", async () => {
     const destroyed = await succeed(
-      "npx cdktf destroy cluster-purple edge edge-internal network --skip-synth --ignore-missing-stack-dependencies --parallelism 2 --skip-provider-lock --auto-approve",
+      "npx cdktf destroy cluster-purple edge edge-internal network --skip-synth --ignore-missing-stack-dependencies --parallelism 1 --skip-provider-lock --auto-approve",
     );
     const order = destroyed.match(/^(?:cluster-purple|edge|edge-internal|network)\s+Destroy complete! Resources: \d+ destroyed/gm)?.map((line) => line.split(/\s+/)[0]);
     expect(order?.slice(0, 1)).toEqual(["cluster-purple"]);

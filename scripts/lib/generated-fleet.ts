@@ -2,6 +2,31 @@ import { ConfigSources } from "../../modules/config/load";
 import { MAX_TARGET_GROUPS_PER_ALB } from "../../modules/config/quotas";
 import { MAX_TARGET_GROUPS_PER_FORWARD } from "../../modules/config/schema";
 
+/** The first lines of a generated fleet's platform.yaml: its name, account, region and VPC. */
+const PLATFORM_HEAD = [
+  "name: gen",
+  'accountId: "123456789012"',
+  "region: us-east-1",
+  "availabilityZones: [us-east-1a, us-east-1b]",
+  "vpc:",
+  "  cidr: 10.0.0.0/16",
+  "  natGateways: single",
+];
+/** The certificate of every generated ALB's HTTPS listener. */
+const CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000";
+
+/** The platform.yaml entry of generated service `svc<index>`, on the ALB of `alb:` or of `albs.<alb>`. */
+function serviceEntry(index: number, containerPort: number, alb?: string): string {
+  return [
+    `  - name: svc${index}`,
+    ...(alb ? [`    alb: ${alb}`] : []),
+    `    servicePort: 80`,
+    `    containerPort: ${containerPort}`,
+    `    hosts: [svc${index}.example.com]`,
+    `    priority: ${10 + index}`,
+  ].join("\n");
+}
+
 /** Name of the i-th generated cluster: c00, c01, ... */
 export function generatedClusterName(index: number): string {
   return `c${String(index).padStart(2, "0")}`;
@@ -13,25 +38,11 @@ export function generatedClusterName(index: number): string {
  */
 export function generatedFleetSources(clusterCount: number): ConfigSources {
   const serviceCount = Math.ceil(clusterCount / MAX_TARGET_GROUPS_PER_FORWARD);
-  const services = Array.from({ length: serviceCount }, (_, s) =>
-    [
-      `  - name: svc${s}`,
-      `    servicePort: 80`,
-      `    containerPort: ${8080 + s}`,
-      `    hosts: [svc${s}.example.com]`,
-      `    priority: ${10 + s}`,
-    ].join("\n"),
-  );
+  const services = Array.from({ length: serviceCount }, (_, s) => serviceEntry(s, 8080 + s));
   const platform = [
-    "name: gen",
-    'accountId: "123456789012"',
-    "region: us-east-1",
-    "availabilityZones: [us-east-1a, us-east-1b]",
-    "vpc:",
-    "  cidr: 10.0.0.0/16",
-    "  natGateways: single",
+    ...PLATFORM_HEAD,
     "alb:",
-    "  certificateArn: arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000",
+    `  certificateArn: ${CERTIFICATE_ARN}`,
     "clusterAccess:",
     "  deployerPrincipalArn: arn:aws:iam::123456789012:role/gen-deploy",
     "  planPrincipalArn: arn:aws:iam::123456789012:role/gen-plan",
@@ -85,7 +96,6 @@ export interface MultiAlbFleetShape {
 export function generatedMultiAlbFleetSources(shape: MultiAlbFleetShape): ConfigSources {
   const perAlb = Math.ceil(shape.services / shape.albs);
   const albKey = (service: number) => (Math.floor(service / perAlb) === 0 ? undefined : `a${Math.floor(service / perAlb)}`);
-  const certificate = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000";
   const routes: number[][] = [];
   const groupsOnAlb = new Map<string | undefined, number>();
   for (let s = 0; s < shape.services; s++) {
@@ -94,28 +104,13 @@ export function generatedMultiAlbFleetSources(shape: MultiAlbFleetShape): Config
     routes.push(Array.from({ length: count }, (_, k) => (s * shape.clustersPerService + k) % shape.clusters));
     groupsOnAlb.set(albKey(s), used + count);
   }
-  const services = Array.from({ length: shape.services }, (_, s) =>
-    [
-      `  - name: svc${s}`,
-      ...(albKey(s) ? [`    alb: ${albKey(s)}`] : []),
-      `    servicePort: 80`,
-      `    containerPort: 8080`,
-      `    hosts: [svc${s}.example.com]`,
-      `    priority: ${10 + s}`,
-    ].join("\n"),
-  );
+  const services = Array.from({ length: shape.services }, (_, s) => serviceEntry(s, 8080, albKey(s)));
   const platform = [
-    "name: gen",
-    'accountId: "123456789012"',
-    "region: us-east-1",
-    "availabilityZones: [us-east-1a, us-east-1b]",
-    "vpc:",
-    "  cidr: 10.0.0.0/16",
-    "  natGateways: single",
+    ...PLATFORM_HEAD,
     "alb:",
-    `  certificateArn: ${certificate}`,
+    `  certificateArn: ${CERTIFICATE_ARN}`,
     ...(shape.albs > 1 ? ["albs:"] : []),
-    ...Array.from({ length: shape.albs - 1 }, (_, a) => [`  a${a + 1}:`, `    certificateArn: ${certificate}`]).flat(),
+    ...Array.from({ length: shape.albs - 1 }, (_, a) => [`  a${a + 1}:`, `    certificateArn: ${CERTIFICATE_ARN}`]).flat(),
     "clusterAccess:",
     "  deployerPrincipalArn: arn:aws:iam::123456789012:role/gen-deploy",
     "services:",

@@ -1,10 +1,13 @@
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { failoverSettingsOf } from "../modules/config/failover";
 import { ConfigSources, parseFleetConfig } from "../modules/config/load";
+import { runFailover } from "../modules/traffic/failover";
 import { createFailoverHandler } from "../modules/traffic/failover-handler";
+import { fileLockStore, readTrafficLock } from "../modules/traffic/traffic-lock";
 import { planRetirement, checkLiveRetirement } from "../modules/traffic/retire";
 import type { AwsStandIn, StandInCall } from "../scripts/lib/aws-stand-in";
 import { exampleSources, withClusterFile } from "./helpers/fleet";
@@ -306,6 +309,21 @@ describe("the automatic failover per ALB", () => {
     }
     expect(standIn.weights("api")).toEqual({ blue: 0, green: 50 });
     expect(standIn.weights("web")).toEqual({ blue: 50, green: 50 });
+  });
+
+  it("a cluster failing on both ALBs: each ALB's run moves its service, the second waiting for the first to release the lock", async () => {
+    for (const service of ["web", "api"]) standIn.targetGroup("blue", service).targets.forEach((t) => (t.state = "unhealthy"));
+    // The first write takes a while, so that both runs want the lock at once.
+    standIn.faults.set("ModifyRule", { delayMs: 1500, times: 1 });
+    const lock = fileLockStore(path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-lock-")), "traffic.lock"));
+    const clients = { elb: new ElasticLoadBalancingV2Client({}), cloudWatch: new CloudWatchClient({}) };
+    const options = { now: new Date(), actor: "automatic-failover", lock };
+    const [edge, internal] = await Promise.all([runFailover(clients, failoverSettingsOf(fleet), options), runFailover(clients, failoverSettingsOf(fleet, "internal"), options)]);
+    expect([edge.moved, internal.moved]).toEqual([["web"], ["api"]]);
+    expect([edge.unresolved, internal.unresolved]).toEqual([false, false]);
+    expect(standIn.weights("web")).toEqual({ blue: 0, green: 50 });
+    expect(standIn.weights("api")).toEqual({ blue: 0, green: 50 });
+    expect(await readTrafficLock(lock)).toBeUndefined();
   });
 
   it("npm run failover -- --once runs each ALB's failover, saying which", async () => {

@@ -11,6 +11,10 @@ import { describeHolder, holdTrafficLock, LockHeldError, LockStore } from "./tra
 
 /** The failover's lease on the traffic lock: one run's writes, a minute at most. */
 const FAILOVER_LEASE_SECONDS = 60;
+/** How long a run waits for the failover of another ALB to release the traffic lock, milliseconds. */
+const SAME_ACTOR_LOCK_WAIT_MS = 20_000;
+/** How often it looks again meanwhile, milliseconds. */
+const LOCK_POLL_MS = 500;
 
 /** The last failover recorded on a rule: when, off which clusters, and the record itself; undefined when none is (or the tag is not one). */
 export function lastFailoverOf(route: LiveRoute): { readonly at: Date; readonly clusters: readonly string[]; readonly text: string } | undefined {
@@ -45,6 +49,12 @@ export interface FailoverOptions {
    * no person's shift, deploy or retirement writes at the same time. @default none (the function with local state)
    */
   readonly lock?: LockStore;
+  /**
+   * How long a run waits while the lock is held by another run of the same actor: the failover of
+   * another ALB, whose writes take a second or two (a cluster serving services on several ALBs fails
+   * on all of them at once). A lock held by anyone else is not waited for. @default 20 000
+   */
+  readonly sameActorLockWaitMs?: number;
   /** Sees each line as soon as it is known, so a run cut short still leaves what it did. @default nobody */
   readonly log?: (line: string) => void;
   /** Told of each failover as soon as it is written, with a subject and a message. @default nobody */
@@ -180,13 +190,24 @@ export async function runFailover(clients: FailoverClients, settings: FailoverSe
   };
   if (failovers.length > 0 && !options.dryRun) {
     const reason = `failover of ${failovers.map((d) => `${d.service} off ${d.failed.map((f) => f.cluster).join("+")}`).join(", ")}`;
-    try {
-      if (options.lock) await holdTrafficLock(options.lock, { owner: options.actor, reason, leaseSeconds: FAILOVER_LEASE_SECONDS }, moveEach);
-      else await moveEach(() => undefined);
-    } catch (error) {
-      if (!(error instanceof LockHeldError)) throw error;
-      unresolved = true;
-      for (const decision of failovers) say(`${decision.service}: NOT moved: ${describeHolder(error.holder)} holds the traffic lock; the next run judges afresh`);
+    const lock = options.lock;
+    const waitUntil = Date.now() + (options.sameActorLockWaitMs ?? SAME_ACTOR_LOCK_WAIT_MS);
+    for (;;) {
+      try {
+        if (lock) await holdTrafficLock(lock, { owner: options.actor, reason, leaseSeconds: FAILOVER_LEASE_SECONDS }, moveEach);
+        else await moveEach(() => undefined);
+        break;
+      } catch (error) {
+        if (!(error instanceof LockHeldError)) throw error;
+        // Each write reads its rule afresh, so a run that waited for another ALB's failover moves from what is live then.
+        if (error.holder.owner === options.actor && Date.now() < waitUntil) {
+          await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+          continue;
+        }
+        unresolved = true;
+        for (const decision of failovers) say(`${decision.service}: NOT moved: ${describeHolder(error.holder)} holds the traffic lock; the next run judges afresh`);
+        break;
+      }
     }
   }
   const held = decisions.filter((d) => d.kind === "held");

@@ -100,12 +100,19 @@ describe("more than one ALB: the configuration", () => {
     );
   });
 
-  it("refuses with --base to move a service to another ALB, and points at the safe path", () => {
+  it("refuses with --base to move a service to another ALB, or to remove an ALB that routes services, and points at the safe path", () => {
     const moved = withPlatform(twoAlbs, (text) => text.replace("    priority: 100\n    healthCheck", "    priority: 200\n    alb: internal\n    healthCheck"));
     expect(checkTransition(parseFleetConfig(twoAlbs), parseFleetConfig(moved)).map((p) => `${p.file}: ${p.field}: ${p.message}`)).toEqual([
       "platform.yaml: services[0].alb: moves web from alb to albs.internal: that replaces its target groups and its listener rule on an ALB with another address; " +
         'instead add the service on albs.internal under a new name, move DNS to it, then remove it from alb (docs/runbooks.md, "Move a service to another ALB")',
     ]);
+    // Removing an ALB with its services would leave its stack running unmanaged; removing one that routes nothing is the last step.
+    expect(checkTransition(parseFleetConfig(twoAlbs), parseFleetConfig(example)).map((p) => `${p.file}: ${p.field}: ${p.message}`)).toEqual([
+      "platform.yaml: albs: removes albs.internal, which routes api as deployed: its stack would be left running with nothing to destroy it; " +
+        'first remove its services and deploy, then destroy its stack, then remove it (docs/runbooks.md, "Move a service to another ALB")',
+    ]);
+    const emptied = withPlatform(example, (text) => text.replace("\n# Who reaches", "\nalbs:\n  internal:\n    internal: true\n    httpOnly: true\n    deletionProtection: false\n\n# Who reaches"));
+    expect(checkTransition(parseFleetConfig(emptied), parseFleetConfig(example))).toEqual([]);
     // Adding an ALB and a new service on it is no move.
     expect(checkTransition(parseFleetConfig(example), parseFleetConfig(withInternalAlb(example, { blue: 50, green: 0 })))).toEqual([]);
   });
@@ -157,8 +164,7 @@ describe("more than one ALB: the synthesized stacks", () => {
       ["ALB to pods on port 8080", 8080],
     ]);
     expect(double.manifest.stacks["cluster-blue"].dependencies.sort()).toEqual(["edge", "edge-internal", "network"]);
-    const webOnly = synthFleet(withInternalAlb(example)).manifest; // both clusters route api here
-    expect(webOnly.stacks["cluster-green-k8s"].dependencies).toContain("edge-internal");
+    expect(double.manifest.stacks["cluster-green-k8s"].dependencies).toContain("edge-internal");
     const greenWithoutApi = synthFleet({
       ...twoAlbs,
       clusters: twoAlbs.clusters.map((c) => (c.file.includes("green") ? { ...c, text: c.text.replace(/\n {2}api: \d+/, "") } : c)),
@@ -176,17 +182,25 @@ describe("more than one ALB: the synthesized stacks", () => {
 });
 
 describeWithTerraform("more than one ALB: real plans", (terraform) => {
-  it("validates and plans the stack of an internal ALB on the provider's schemas, its traffic shown under its stack", async () => {
+  it("validates and plans the stack of an internal ALB on the provider's schemas; the summary shows each ALB's traffic apart", async () => {
     const fleet = synthFleet(twoAlbs);
-    const statuses = await runPlans({ outdir: fleet.outdir, terraform, offline: true, region: "eu-west-1", stacks: ["edge-internal"] });
-    expect(statuses.filter((s) => s.status !== "skipped").map((s) => [s.stack, s.status])).toEqual([["edge-internal", "planned"]]);
-    const plans = loadStackPlans(fleet.outdir).filter((s) => s.stack === "edge-internal");
+    const statuses = await runPlans({ outdir: fleet.outdir, terraform, offline: true, region: "eu-west-1", stacks: ["edge", "edge-internal"] });
+    expect(statuses.filter((s) => s.status !== "skipped").map((s) => [s.stack, s.status])).toEqual([
+      ["edge", "planned"],
+      ["edge-internal", "planned"],
+    ]);
+    const plans = loadStackPlans(fleet.outdir).filter((s) => s.stack.startsWith("edge"));
     const summary = summarizePlans(plans);
-    expect(summary.traffic).toEqual([
+    expect(summary.traffic.filter((r) => r.stack === "edge-internal")).toEqual([
       { stack: "edge-internal", service: "api", cluster: "blue", before: undefined, after: 50 },
       { stack: "edge-internal", service: "api", cluster: "green", before: undefined, after: 50 },
     ]);
-    const lb = plans[0].plan!.resource_changes!.find((c) => c.type === "aws_lb");
+    expect(summary.traffic.filter((r) => r.stack === "edge").map((r) => r.service)).toEqual(["web", "web"]);
+    // A table and a subgraph per edge stack.
+    expect(summary.markdown).toMatch(/#### edge\n\n\| service \| cluster \|[^#]*\| web \| blue \|[^#]*#### edge-internal\n\n\| service \| cluster \|[^#]*\| api \| blue \|/);
+    expect(summary.markdown).toContain('subgraph edge["edge"]');
+    expect(summary.markdown).toContain('subgraph edge_internal["edge-internal"]');
+    const lb = plans.find((p) => p.stack === "edge-internal")!.plan!.resource_changes!.find((c) => c.type === "aws_lb");
     expect(lb?.change.after).toMatchObject({ name: "demo-internal-alb", internal: true });
-  }, 120_000);
+  }, 180_000);
 });

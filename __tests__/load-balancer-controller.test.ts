@@ -37,6 +37,21 @@ describe("LoadBalancerControllerIdentity", () => {
     expect(policy.Statement.flatMap((s) => s.Action)).toEqual([...CONTROLLER_DESCRIBE_ACTIONS, ...CONTROLLER_TARGET_ACTIONS]);
   });
 
+  it("names many target groups in managed policies beside the inline one, each within IAM's limits at the longest ARNs", () => {
+    const longest = (i: number) => `arn:aws-us-gov:elasticloadbalancing:us-gov-west-1:123456789012:targetgroup/${String(i).padStart(32, "x")}/${"0".repeat(16)}`;
+    const arns = Array.from({ length: 300 }, (_, i) => longest(i));
+    const many = JSON.parse(
+      Testing.synthScope((scope) => new LoadBalancerControllerIdentity(scope, "identity", { clusterName: "t-blue", region: "us-gov-west-1", accountId: "123456789012", targetGroupArns: arns })),
+    ) as Json;
+    const inline = Object.values(many.resource.aws_iam_role_policy)[0].policy as string;
+    const managed = Object.values(many.resource.aws_iam_policy).map((p) => p.policy as string);
+    expect(inline.length).toBeLessThanOrEqual(10_240);
+    for (const document of managed) expect(document.length).toBeLessThanOrEqual(6_144);
+    const listed = [inline, ...managed].flatMap((d) => (JSON.parse(d).Statement as { Sid: string; Resource: string[] }[]).filter((st) => st.Sid === "RegisterTargets").flatMap((st) => st.Resource));
+    expect(listed).toEqual(arns);
+    expect(Object.values(many.resource.aws_iam_role_policy_attachment)).toHaveLength(managed.length);
+  });
+
   it("is delivered to the controller's service account by EKS Pod Identity", () => {
     expect(text).toHaveResourceWithProperties(EksPodIdentityAssociation, {
       cluster_name: "t-blue",

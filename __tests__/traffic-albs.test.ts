@@ -137,11 +137,11 @@ describe("status across ALBs", () => {
     expect(result.stdout).toContain("api: DRIFT live blue=20 green=50, files blue=50 green=50");
   });
 
-  it("--json gives every ALB with its stack and services, and each service's ALB", async () => {
+  it("--json gives every ALB with its stack and services, each service's ALB, and the ALB of alb: where it always was", async () => {
     const result = await run("status", ["--json", "--minutes", "5"]);
     expect(result.status).toBe(0);
     const status = JSON.parse(result.stdout);
-    expect(status.loadBalancer).toBeUndefined();
+    expect(status.loadBalancer).toBe("demo-alb");
     expect(status.loadBalancers).toEqual([
       { name: "demo-alb", stack: "edge", services: ["web"] },
       { name: "demo-internal-alb", stack: "edge-internal", services: ["api"] },

@@ -29,10 +29,10 @@ const USAGE = `usage: npm run deploy -- [STACK...] [--only] [--auto-approve] [--
   Providers come from TF_PLUGIN_DIR when set, else as Terraform's CLI configuration says;
   behind a mirror cdktf's provider lock (which asks the registry) is left out.
   Before deploying, reads the live fleet (npm run preflight): the caller must reach the Kubernetes API
-  of the clusters whose in-cluster stacks are deployed; edge must not revert a live failover
-  nor give weight to unhealthy target groups; a cluster going to standby must be idle. A deploy of
-  edge holds the traffic lock from its checks to the end of the deploy (refused while another
-  writer holds it: npm run status shows who).`;
+  of the clusters whose in-cluster stacks are deployed; an edge stack (edge, edge-<name>) must not
+  revert a live failover nor give weight to unhealthy target groups; a cluster going to standby must
+  be idle. A deploy of an edge stack holds the traffic lock from its checks to the end of the deploy
+  (refused while another writer holds it: npm run status shows who).`;
 
 /**
  * Synthesizes, checks the live fleet, then runs `cdktf deploy` on the

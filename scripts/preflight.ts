@@ -11,8 +11,8 @@ import { integerFlag, parseCommandLine } from "../modules/cli/args";
 
 const USAGE = `usage: npm run preflight -- <stack>... [--force REASON] [--idle-minutes ${DEFAULT_IDLE_MINUTES}] [--config-dir DIR]
   the live checks npm run deploy runs before deploying these stacks ('*' for all):
-  edge             refuses to revert a live failover (shift --now not yet in the files) and to give
-                   weight to a cluster with fewer healthy targets than minHealthyTargets
+  edge, edge-<name> refuses to revert a live failover on that ALB (shift --now not yet in the files) and
+                   to give weight to a cluster with fewer healthy targets than minHealthyTargets
   cluster-<name>   with state: standby, refuses while the cluster has live weight or served requests
                    in the last --idle-minutes
   cluster-<name>-k8s refuses, before anything else, a caller (STS) that is neither the deployer

@@ -13,8 +13,8 @@ const USAGE = `usage: npm run status -- [--json | --mermaid] [--minutes 15] [--c
   --mermaid      a Mermaid picture of each ALB → rules → target groups → clusters with live weights and health
   --minutes N    window of the request counts from CloudWatch (0: do not read CloudWatch; default 15)
   --config-dir DIR  folder holding platform.yaml and clusters/ (default: the project root)
-exits 1 when live weights differ from the files, a service has no healthy capacity, or a cluster with a share of
-traffic has fewer healthy targets than minHealthyTargets`;
+exits 1 when live weights differ from the files, a service is not deployed yet, a service has no healthy capacity,
+or a cluster with a share of traffic has fewer healthy targets than minHealthyTargets`;
 
 async function main(): Promise<void> {
   const commandLine = parseCommandLine({

@@ -1,5 +1,5 @@
 import { clustersRouting, ConfigError, ConfigProblem, FleetConfig, LoadedCluster, PLATFORM_FILE } from "./load";
-import { albField, albKeysByService } from "./albs";
+import { albField, albKeysByService, servicesOnAlb } from "./albs";
 import { checkTargetGroupsDuringChange } from "./quotas";
 import { formatShare, sharePercent } from "./weights";
 import { CLUSTER_STATES, ClusterConfig, NodeGroupConfig } from "./schema";
@@ -49,7 +49,7 @@ export function checkTransition(base: FleetConfig, next: FleetConfig): ConfigPro
     if (before) problems.push(...checkClusterChange(before, cluster), ...checkNewRoutes(before, cluster, baseServices), ...checkDrainingShare(base, next, cluster));
     else problems.push(...checkNewCluster(cluster));
   }
-  problems.push(...checkTargetGroupsDuringChange(PLATFORM_FILE, base, next), ...checkAlbMoves(base, next));
+  problems.push(...checkTargetGroupsDuringChange(PLATFORM_FILE, base, next), ...checkAlbMoves(base, next), ...checkAlbRemovals(base, next));
   for (const removed of base.clusters.filter((c) => !nextNames.has(c.config.name))) {
     const { config } = removed;
     if (config.state !== "retiring" || carriesTraffic(config)) {
@@ -83,6 +83,29 @@ function checkAlbMoves(base: FleetConfig, next: FleetConfig): ConfigProblem[] {
       },
     ];
   });
+}
+
+/**
+ * An ALB removed from `albs` while it still routes services: its stack is no
+ * longer synthesized, so nothing would ever destroy it, and its clients lose
+ * their services. Refused, with the order that works.
+ */
+function checkAlbRemovals(base: FleetConfig, next: FleetConfig): ConfigProblem[] {
+  return Object.keys(base.platform.albs)
+    .filter((key) => !(key in next.platform.albs))
+    .flatMap((key) => {
+      const routed = servicesOnAlb(base.platform.services, key).map((s) => s.name);
+      if (routed.length === 0) return [];
+      return [
+        {
+          file: PLATFORM_FILE,
+          field: "albs",
+          message:
+            `removes ${albField(key)}, which routes ${routed.join(", ")} as deployed: its stack would be left running with nothing to destroy it; ` +
+            `first remove its services and deploy, then destroy its stack, then remove it (docs/runbooks.md, "Move a service to another ALB")`,
+        },
+      ];
+    });
 }
 
 /**

@@ -69,11 +69,6 @@ function checkClusterSecurityGroups(platform: PlatformConfig, clusters: readonly
   });
 }
 
-/** How a message names an ALB: by where platform.yaml configures it (`alb`, `albs.<name>`). */
-function albLabel(alb: FleetAlb): string {
-  return alb.field;
-}
-
 /** What a message for a full ALB suggests. */
 const MORE_ALBS = "declare another ALB under albs and put services on it (services[].alb)";
 
@@ -92,7 +87,7 @@ export function checkTargetGroupsDuringChange(platformFile: string, base: FleetC
         file: platformFile,
         field: "services",
         message:
-          `the change needs ${during.size} target groups on ${albLabel(alb)} at once while it applies (${after.size} after it, and ${during.size - after.size} of the deployed ones ` +
+          `the change needs ${during.size} target groups on ${alb.field} at once while it applies (${after.size} after it, and ${during.size - after.size} of the deployed ones ` +
           `replaced by a new container port or removed, which go only once the new ones exist); an ALB takes at most ${MAX_TARGET_GROUPS_PER_ALB}: make the change in smaller steps`,
       },
     ];
@@ -107,7 +102,7 @@ function checkRules(file: string, platform: PlatformConfig): ConfigProblem[] {
       problems.push({
         file,
         field: "services",
-        message: `${services} services on ${albLabel(alb)} need ${services} listener rules; an ALB takes at most ${MAX_RULES_PER_ALB}: ${MORE_ALBS}`,
+        message: `${services} services on ${alb.field} need ${services} listener rules; an ALB takes at most ${MAX_RULES_PER_ALB}: ${MORE_ALBS}`,
       });
     }
   }
@@ -146,7 +141,7 @@ function checkTargetGroups(file: string, alb: FleetAlb, groups: ReadonlySet<stri
       file,
       field: "services",
       message:
-        `the routes of the services on ${albLabel(alb)} need ${groups.size} target groups (one per service and cluster giving it a weight); ` +
+        `the routes of the services on ${alb.field} need ${groups.size} target groups (one per service and cluster giving it a weight); ` +
         `an ALB takes at most ${MAX_TARGET_GROUPS_PER_ALB}: ${MORE_ALBS}, or route services to fewer clusters`,
     },
   ];
@@ -195,7 +190,7 @@ function checkTargets(
       file,
       field: "services",
       message:
-        `the services on ${albLabel(alb)} register up to ${total} targets in its target groups (pods per cluster, autoscaled ones at maxReplicas, ` +
+        `the services on ${alb.field} register up to ${total} targets in its target groups (pods per cluster, autoscaled ones at maxReplicas, ` +
         `with a rollout's ${ROLLOUT_MAX_SURGE_PERCENT}% surge; most: ${largest.map((c) => `${c.what} ${c.targets}`).join(", ")}); ` +
         `an ALB takes at most ${MAX_TARGETS_PER_ALB.toLocaleString("en")} targets: lower replicas or maxReplicas, ${MORE_ALBS}, or route services to fewer clusters`,
     },

@@ -76,7 +76,7 @@ export interface EksClusterProps {
 
 /** An ALB that reaches a cluster's pods. */
 export interface AlbIngress {
-  /** Its name under platform.yaml `albs:`; undefined for the ALB of `alb:`. */
+  /** Its name under platform.yaml `albs:`. @default the ALB of `alb:` */
   readonly albKey?: string;
   /** Its security group. */
   readonly securityGroupId: string;

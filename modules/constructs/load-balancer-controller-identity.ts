@@ -77,12 +77,19 @@ function arnsFitting(document: (arns: string[]) => string, arn: string, limit: n
  * cluster of a few dozen services has the inline policy alone.
  */
 export function controllerPolicyChunks(targetGroupArns: readonly string[], partition: string, region: string, accountId: string): { inline: string[]; managed: string[][] } {
-  const longest = `arn:${partition}:elasticloadbalancing:${region}:${accountId}:targetgroup/${"x".repeat(TARGET_GROUP_NAME_MAX)}/${"0".repeat(TARGET_GROUP_ID_DIGITS)}`;
-  const inlineCount = arnsFitting(controllerPolicy, longest, MAX_INLINE_POLICY_CHARACTERS);
-  const managedCount = arnsFitting(overflowPolicy, longest, MAX_MANAGED_POLICY_CHARACTERS);
+  const capacity = controllerPolicyCapacity(partition, region, accountId);
   const managed: string[][] = [];
-  for (let i = inlineCount; i < targetGroupArns.length; i += managedCount) managed.push(targetGroupArns.slice(i, i + managedCount));
-  return { inline: targetGroupArns.slice(0, inlineCount), managed };
+  for (let i = capacity.inline; i < targetGroupArns.length; i += capacity.perManaged) managed.push(targetGroupArns.slice(i, i + capacity.perManaged));
+  return { inline: targetGroupArns.slice(0, capacity.inline), managed };
+}
+
+/** How many target group ARNs the inline policy and each managed policy of a controller surely take, in this account and region. */
+export function controllerPolicyCapacity(partition: string, region: string, accountId: string): { readonly inline: number; readonly perManaged: number } {
+  const longest = `arn:${partition}:elasticloadbalancing:${region}:${accountId}:targetgroup/${"x".repeat(TARGET_GROUP_NAME_MAX)}/${"0".repeat(TARGET_GROUP_ID_DIGITS)}`;
+  return {
+    inline: arnsFitting(controllerPolicy, longest, MAX_INLINE_POLICY_CHARACTERS),
+    perManaged: arnsFitting(overflowPolicy, longest, MAX_MANAGED_POLICY_CHARACTERS),
+  };
 }
 
 export interface LoadBalancerControllerIdentityProps {

@@ -49,7 +49,7 @@ export interface TargetGroupIdentity {
   readonly port: number;
   readonly protocol: string;
   readonly targetType: string;
-  /** The ALB under `albs:` the group is on; undefined for the ALB of `alb:`. */
+  /** The ALB under `albs:` the group is on. @default the ALB of `alb:` */
   readonly alb?: string;
 }
 

@@ -1,7 +1,7 @@
 import { Danger, findDangers } from "./dangers";
 import { ChangeKind, counts, hasChanges, Json, kindOf, managedChanges, ResourceChange, StackPlan } from "./plan-json";
 import { TrafficRow, trafficTable } from "./traffic";
-import { mermaidPicture } from "../traffic/mermaid";
+import { mermaidAlbsPicture, mermaidPicture } from "../traffic/mermaid";
 import { counted } from "../support/wording";
 
 /** Marks the summary so a workflow can find and update its own comment. */
@@ -110,14 +110,17 @@ function stackDetails({ stack, plan }: StackPlan): string {
   return lines.join("\n");
 }
 
-/** The planned routes as a Mermaid picture (rows the plan removes left out). */
+/** The planned routes as a Mermaid picture (rows the plan removes left out): one subgraph per edge stack when there are several. */
 function trafficPicture(traffic: readonly TrafficRow[]): string {
-  const services = [...new Set(traffic.map((r) => r.service))];
-  const routes = services.map((service) => ({
-    service,
-    clusters: traffic.filter((r) => r.service === service && r.after !== undefined).map((r) => ({ cluster: r.cluster, weight: r.after! })),
-  }));
-  return mermaidPicture(undefined, routes, Object.fromEntries(traffic.filter((r) => r.after !== undefined).map((r) => [r.cluster, undefined])));
+  const routesOf = (rows: readonly TrafficRow[]) =>
+    [...new Set(rows.map((r) => r.service))].map((service) => ({
+      service,
+      clusters: rows.filter((r) => r.service === service && r.after !== undefined).map((r) => ({ cluster: r.cluster, weight: r.after! })),
+    }));
+  const clusters = Object.fromEntries(traffic.filter((r) => r.after !== undefined).map((r) => [r.cluster, undefined]));
+  const stacks = [...new Set(traffic.map((r) => r.stack))];
+  if (stacks.length === 1) return mermaidPicture(undefined, routesOf(traffic), clusters);
+  return mermaidAlbsPicture(stacks.map((stack) => ({ stack, routes: routesOf(traffic.filter((r) => r.stack === stack)) })), clusters);
 }
 
 export interface SummaryOptions {

@@ -1,6 +1,6 @@
 import { ConfigError, ConfigProblem, FleetConfig } from "../config/load";
 import { partitionOf } from "../constructs/encryption-key";
-import { controllerPolicyChunks, MAX_MANAGED_POLICIES_PER_ROLE } from "../constructs/load-balancer-controller-identity";
+import { controllerPolicyCapacity, MAX_MANAGED_POLICIES_PER_ROLE } from "../constructs/load-balancer-controller-identity";
 
 /**
  * Refuses a cluster that routes more services than its Load Balancer
@@ -11,20 +11,16 @@ import { controllerPolicyChunks, MAX_MANAGED_POLICIES_PER_ROLE } from "../constr
 export function assertControllerPoliciesFit(fleet: FleetConfig): void {
   const { platform } = fleet;
   const problems: ConfigProblem[] = [];
+  const capacity = controllerPolicyCapacity(partitionOf(platform.region), platform.region, platform.accountId);
   for (const { file, config } of fleet.clusters) {
     const routed = platform.services.filter((s) => config.weights[s.name] !== undefined);
-    const { managed } = controllerPolicyChunks(
-      routed.map((s) => s.name),
-      partitionOf(platform.region),
-      platform.region,
-      platform.accountId,
-    );
-    if (managed.length > MAX_MANAGED_POLICIES_PER_ROLE) {
+    const managed = Math.ceil(Math.max(0, routed.length - capacity.inline) / capacity.perManaged);
+    if (managed > MAX_MANAGED_POLICIES_PER_ROLE) {
       problems.push({
         file,
         field: "weights",
         message:
-          `routes ${routed.length} services: the Load Balancer Controller's IAM policies, which name each one's target group, would need ${managed.length} managed policies ` +
+          `routes ${routed.length} services: the Load Balancer Controller's IAM policies, which name each one's target group, would need ${managed} managed policies ` +
           `beside the inline one; IAM attaches at most ${MAX_MANAGED_POLICIES_PER_ROLE} to a role: route fewer services to ${config.name}`,
       });
     }

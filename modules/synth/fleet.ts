@@ -5,9 +5,7 @@ import { ClusterStack, EdgeStack, InClusterStack, NetworkStack } from "./stacks"
 
 export interface FleetStacks {
   readonly network: NetworkStack;
-  /** The stack of the ALB of `alb:`. */
-  readonly edge: EdgeStack;
-  /** The stacks of every ALB: `edge` first, then those of `albs:` by name. */
+  /** The stacks of every ALB: `edge` (the ALB of `alb:`) first, then those of `albs:` by name. */
   readonly edges: readonly EdgeStack[];
   readonly clusters: readonly { readonly aws: ClusterStack; readonly inCluster: InClusterStack }[];
 }
@@ -24,5 +22,5 @@ export function buildFleet(app: App, fleet: FleetConfig): FleetStacks {
     const inCluster = new InClusterStack(app, fleet, config, network, edges, aws);
     return { aws, inCluster };
   });
-  return { network, edge: edges[0], edges, clusters };
+  return { network, edges, clusters };
 }

@@ -219,15 +219,18 @@ export class InClusterStack extends FleetStack {
       vpcId: network.network.vpc.id,
       chartVersion: cluster.loadBalancerController.chartVersion ?? VERSION_CATALOGUE[cluster.kubernetesVersion].loadBalancerControllerChart,
       replicas: cluster.loadBalancerController.replicas,
-      bindings: services.map((service) => ({
-        service: service.name,
-        name: edgeOf(edges, service).alb.targetGroupBindingName(service.name, cluster.name),
-        namespace: service.namespace,
-        serviceName: service.serviceName ?? service.name,
-        servicePort: service.servicePort,
-        targetGroupArn: edgeOf(edges, service).alb.targetGroupArn(service.name, cluster.name),
-        dependsOn: running.bindingDependencies(service),
-      })),
+      bindings: services.map((service) => {
+        const { alb } = edgeOf(edges, service);
+        return {
+          service: service.name,
+          name: alb.targetGroupBindingName(service.name, cluster.name),
+          namespace: service.namespace,
+          serviceName: service.serviceName ?? service.name,
+          servicePort: service.servicePort,
+          targetGroupArn: alb.targetGroupArn(service.name, cluster.name),
+          dependsOn: running.bindingDependencies(service),
+        };
+      }),
     });
     running.runAfter(controller.release);
     if (fleet.platform.clusterAccess.planPrincipalArn) {

@@ -3,7 +3,7 @@ import { clustersRouting, FleetConfig } from "../config/load";
 import { formatWeights, sameWeights, Weights } from "../config/weights";
 import { UserError } from "../support/user-error";
 import { describeAwsFailure, failureText } from "./aws-clients";
-import { readLiveFleet } from "./live-fleet";
+import { readLiveFleetIfDeployed } from "./live-fleet";
 import { edgeStacksOf } from "./shift";
 
 /**
@@ -21,9 +21,13 @@ export async function describeLiveAndFiles(
   let files: Map<string, Weights> | undefined;
   const lines: string[] = [];
   try {
-    const read = await readLiveFleet(elb, fleet, services);
-    live = new Map(services.map((s) => [s, read.routes.get(s)!.weights]));
-    lines.push(`live now: ${services.map((s) => `${s} ${formatWeights(live!.get(s)!)}`).join(", ")}`);
+    // What can be read is said, even when an ALB or a rule is not deployed yet.
+    const read = await readLiveFleetIfDeployed(elb, fleet, services);
+    const found = services.filter((s) => read?.routes.has(s));
+    live = new Map(found.map((s) => [s, read!.routes.get(s)!.weights]));
+    if (found.length > 0) lines.push(`live now: ${found.map((s) => `${s} ${formatWeights(live!.get(s)!)}`).join(", ")}`);
+    const missing = services.filter((s) => !found.includes(s));
+    if (missing.length > 0) lines.push(`no live rule for ${missing.join(", ")} (its ALB or rule is not deployed yet)`);
   } catch (error) {
     lines.push(`the live rules could not be read back (${failureText(error)}): look with npm run status before doing anything else`);
   }
@@ -34,7 +38,7 @@ export async function describeLiveAndFiles(
   } catch (error) {
     lines.push(`the cluster files cannot be read: ${(error as Error).message}`);
   }
-  const differing = services.filter((s) => live && files && !sameWeights(live.get(s)!, files.get(s)!));
+  const differing = services.filter((s) => live?.has(s) && files && !sameWeights(live.get(s)!, files.get(s)!));
   if (differing.length > 0) {
     lines.push(
       `live and files differ for ${differing.join(", ")}: make the files carry the live weights (npm run shift without --now) or shift live again, ` +

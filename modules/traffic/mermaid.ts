@@ -13,8 +13,8 @@ export interface PictureRoute {
 
 /** One ALB of the picture, with the rules it holds. */
 export interface PictureAlb {
-  /** Its AWS name. */
-  readonly name: string;
+  /** Its AWS name. @default none shown (a plan knows the stack only) */
+  readonly name?: string;
   /** Its stack (`edge`, `edge-<name>`). */
   readonly stack: string;
   readonly routes: readonly PictureRoute[];
@@ -83,7 +83,7 @@ export function mermaidAlbsPicture(albs: readonly PictureAlb[], clusterStates: R
   const drawn = albs.map((alb) => {
     const node = id("alb", alb.stack);
     const routes = drawRoutes(node, alb.routes, "    ");
-    lines.push(`  subgraph ${id(alb.stack)}["${alb.stack}"]`, `    ${node}["ALB ${alb.name}"]`, ...routes.inside, "  end");
+    lines.push(`  subgraph ${id(alb.stack)}["${alb.stack}"]`, `    ${node}["ALB${alb.name ? ` ${alb.name}` : ""}"]`, ...routes.inside, "  end");
     return routes;
   });
   return [...lines, ...clustersAndMarks(clusterStates, drawn)].join("\n");

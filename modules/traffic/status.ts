@@ -69,6 +69,8 @@ export interface LoadBalancerStatus {
 
 export interface FleetStatus {
   readonly fleet: string;
+  /** The AWS name of the ALB of `alb:`, as before there were several (the first of {@link loadBalancers}). */
+  readonly loadBalancer: string;
   /** Every ALB of the fleet: that of `alb:` first, then those of `albs:` by name. */
   readonly loadBalancers: readonly LoadBalancerStatus[];
   /** The window of the request counts, in minutes. */
@@ -201,7 +203,7 @@ export async function readFleetStatus(elb: ElasticLoadBalancingV2Client, fleet: 
     requests: metrics ? serviceStatuses.reduce((sum, s) => sum + (s.clusters.find((r) => r.cluster === c.config.name)?.requests ?? 0), 0) : undefined,
   }));
   const lock = options.lock && (await readLockStatus(options.lock, options.now ?? new Date()));
-  return { fleet: fleet.platform.name, loadBalancers, minutes, metricsError, services: serviceStatuses, clusters, lock, problems };
+  return { fleet: fleet.platform.name, loadBalancer: loadBalancers[0].name, loadBalancers, minutes, metricsError, services: serviceStatuses, clusters, lock, problems };
 }
 
 /** The stack of the ALB that routes a service. */

@@ -468,3 +468,24 @@ describe("npm run policy", () => {
     expect(result.stdout).toContain("RULES EVALUATED");
   });
 });
+
+describe("target registration scoped to the fleet's target groups", () => {
+  const arn = (end: string) => `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/${end}`;
+  const findings = (resources: Record<string, ResourceJson>) => evaluatePolicies([stackOf(resources)]).findings.filter((f) => f.rule.id === "target-registration-scoped");
+
+  it("reads the controller's managed policies as well as its inline one", () => {
+    const statement = { Effect: "Allow", Action: ["elasticloadbalancing:RegisterTargets"], Resource: ["*"] };
+    expect(findings({ "aws_iam_policy.p": iamPolicy([statement]) }).map((f) => f.message)).toEqual(["target registration allowed on *"]);
+  });
+
+  it("judges a statement that grants registration among other actions, and names every stray resource", () => {
+    const statement = { Effect: "Allow", Action: ["elasticloadbalancing:DescribeTargetHealth", "elasticloadbalancing:RegisterTargets"], Resource: ["*", arn("web-*")] };
+    expect(findings({ "aws_iam_role_policy.p": iamPolicy([statement]) }).map((f) => f.message)).toEqual([`target registration allowed on *, ${arn("web-*")}`]);
+  });
+
+  it("takes a target group's whole ARN only: a wildcard after its id is stray", () => {
+    const statement = (resource: string) => ({ Effect: "Allow", Action: ["elasticloadbalancing:RegisterTargets"], Resource: [resource] });
+    expect(findings({ "aws_iam_role_policy.p": iamPolicy([statement(arn("demo-blue-web-1a2b3c/0123456789abcdef"))]) })).toEqual([]);
+    expect(findings({ "aws_iam_role_policy.p": iamPolicy([statement(arn("demo-blue-web-1a2b3c/0123456789abcdef*"))]) })).toHaveLength(1);
+  });
+});

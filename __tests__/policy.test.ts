@@ -1,7 +1,10 @@
 import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
 import { evaluatePolicies, readSynthesizedStacks, SynthesizedStack } from "../modules/policy/evaluate";
 import type { ResourceJson } from "../modules/policy/rule";
 import { POLICY_RULES } from "../modules/policy/rules";
+import { projectRoot } from "../modules/support/project-root";
 import { generatedFleetSources } from "../scripts/lib/generated-fleet";
 import { exampleSources, synthFleet, withClusterFile } from "./helpers/fleet";
 import { entryPoint } from "./helpers/entry-point";
@@ -487,5 +490,27 @@ describe("target registration scoped to the fleet's target groups", () => {
     const statement = (resource: string) => ({ Effect: "Allow", Action: ["elasticloadbalancing:RegisterTargets"], Resource: [resource] });
     expect(findings({ "aws_iam_role_policy.p": iamPolicy([statement(arn("demo-blue-web-1a2b3c/0123456789abcdef"))]) })).toEqual([]);
     expect(findings({ "aws_iam_role_policy.p": iamPolicy([statement(arn("demo-blue-web-1a2b3c/0123456789abcdef*"))]) })).toHaveLength(1);
+  });
+});
+
+describe("docs/security.md", () => {
+  /** The checks each rule stands for, by rule id, as the table of docs/security.md gives them (`id` or `id / id` rows). */
+  function documentedChecks(): Map<string, string> {
+    const text = fs.readFileSync(path.join(projectRoot(), "docs", "security.md"), "utf8");
+    const checks = new Map<string, string>();
+    for (const row of text.split("\n").filter((line) => /^\| `[a-z0-9-]+`/.test(line))) {
+      const [ids, refs] = row.split(" | ").map((cell) => cell.replace(/^\| /, ""));
+      const idList = ids.split(" / ").map((id) => id.replace(/`/g, ""));
+      const refList = idList.length > 1 ? refs.split(" / ") : [refs];
+      // The rules' table comes first; the exceptions' table after it names rules again, with where they are made.
+      idList.forEach((id, i) => checks.has(id) || checks.set(id, refList[i]));
+    }
+    return checks;
+  }
+
+  it("gives each rule with the Checkov and Trivy checks it stands for, as the rule says", () => {
+    const documented = documentedChecks();
+    const declared = POLICY_RULES.filter((rule) => rule.checkov.length + rule.trivy.length > 0);
+    expect(declared.map((rule) => [rule.id, documented.get(rule.id)])).toEqual(declared.map((rule) => [rule.id, [...rule.checkov, ...rule.trivy].join(", ")]));
   });
 });

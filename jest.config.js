@@ -8,7 +8,7 @@ module.exports = {
   // Real terraform plans share two cores with everything else on the machine: a generous safety net, not a target.
   testTimeout: 300000,
   // Three workers on two cores: the end-to-end and Terraform tests wait on terraform and moto, the fault tests on timeouts,
-  // and the other files fill the gaps (measured before a second ALB joined the end-to-end test: 4 min 10 s against 4 min 42 s with two).
+  // and the other files fill the gaps, yielding the CPU to the end-to-end test (__tests__/helpers/setup.ts).
   maxWorkers: 3,
   reporters: ["default", "<rootDir>/__tests__/helpers/summary-reporter.js"],
   testSequencer: "<rootDir>/__tests__/helpers/e2e-first-sequencer.js",

@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { BucketLocationConstraint, CreateBucketCommand, GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { parseFleetConfig } from "../modules/config/load";
-import { CliRun, offlineCliEnvironment, runCommandLine, scratchProject } from "./helpers/cdktf-cli";
+import { CliRun, offlineCliEnvironment, runCommandLine, scratchProject, stackLines } from "./helpers/cdktf-cli";
 import { exampleSources } from "./helpers/fleet";
 import { Moto, motoUnavailable, startMoto } from "./helpers/moto";
 import { describeWithTerraform } from "./helpers/terraform-checks";
@@ -178,9 +178,8 @@ describeWithMoto("the team path against moto server", (terraform) => {
     expect({ status: deploy.status, errors: errorsIn(deploy.output) }).toEqual({ status: 0, errors: [] });
     expect(deploy.output).toContain("deploying network → edge → edge-internal\n");
     expect(deploy.output).toContain("--skip-provider-lock");
-    expect(deploy.output).toMatch(/network\s+Apply complete! Resources: \d+ added, 0 changed, 0 destroyed/);
-    expect(deploy.output).toMatch(/edge\s+Apply complete! Resources: \d+ added, 0 changed, 0 destroyed/);
-    expect(deploy.output).toMatch(/edge-internal\s+Apply complete! Resources: \d+ added, 0 changed, 0 destroyed/);
+    const applied = (stack: string) => stackLines(deploy.output).find((l) => l.stack === stack && l.text.startsWith("Apply complete!"))?.text;
+    for (const stack of ["network", "edge", "edge-internal"]) expect(applied(stack)).toMatch(/^Apply complete! Resources: \d+ added, 0 changed, 0 destroyed/);
     expect(deploy.status).toBe(0);
     expect(await webRule()).toEqual({ live: "blue=50 green=50", deployed: "blue=50 green=50" });
     expect(await apiRule()).toEqual({ live: "blue=50 green=50", deployed: "blue=50 green=50" });
@@ -247,16 +246,25 @@ describeWithMoto("the team path against moto server", (terraform) => {
 
     const deploy = await run("npm run deploy -- --only $STACKS --auto-approve --record-deployed", { STACKS: stacks });
     expect(deploy.output).toContain("deploying edge → edge-internal → cluster-purple → cluster-purple-k8s\n");
+    // The two edge stacks apply at once, their output interleaved: each line is read as the stack's it belongs to.
+    const lines = stackLines(deploy.output);
+    const lineOf = (stack: string, pattern: RegExp) => lines.findIndex((l) => l.stack === stack && pattern.test(l.text));
+    // Without the line, the end of what the stack printed shows in the failure.
+    const applied = (stack: string) =>
+      lines[lineOf(stack, /^Apply complete!/)]?.text ??
+      lines
+        .filter((l) => l.stack === stack)
+        .slice(-15)
+        .map((l) => l.text)
+        .join("\n");
     // Purple's target group and the failover's two alarms on it are added; the listener rule changes.
-    const edgeApply = /edge\s+Apply complete![^\n]*/.exec(deploy.output);
-    expect(edgeApply?.[0].replace(/^edge\s+/, "")).toMatch(/^Apply complete! Resources: 3 added, 1 changed, 0 destroyed/);
+    expect(applied("edge")).toMatch(/^Apply complete! Resources: 3 added, 1 changed, 0 destroyed/);
     // Purple's target group of api is added (its failover is off: no alarms); the listener rule changes.
-    const internalApply = /^edge-internal\s+Apply complete![^\n]*/m.exec(deploy.output);
-    expect(internalApply?.[0].replace(/^edge-internal\s+/, "")).toMatch(/^Apply complete! Resources: 1 added, 1 changed, 0 destroyed/);
-    const edgeApplied = Math.max(edgeApply!.index, internalApply!.index);
+    expect(applied("edge-internal")).toMatch(/^Apply complete! Resources: 1 added, 1 changed, 0 destroyed/);
     // The cluster stack is planned only once both edge stacks are applied, with its new target groups' ARNs.
-    // (cdktf initializes every stack first; the cluster's plan and apply come after edge's apply.)
-    expect(deploy.output.search(/^cluster-purple {2,}.*(?:Creating\.\.\.|Terraform will perform|Error:)/m)).toBeGreaterThan(edgeApplied);
+    // (cdktf initializes every stack first; the cluster's plan and apply come after the edge stacks' apply.)
+    const edgesApplied = Math.max(lineOf("edge", /^Apply complete!/), lineOf("edge-internal", /^Apply complete!/));
+    expect(lineOf("cluster-purple", /Creating\.\.\.|Terraform will perform|Error:/)).toBeGreaterThan(edgesApplied);
     expect(await webRule()).toEqual({ live: "blue=0 green=100 purple=0", deployed: "blue=0 green=100 purple=0" });
     expect(await apiRule()).toEqual({ live: "blue=0 green=100 purple=0", deployed: "blue=0 green=100 purple=0" });
     await succeed("npm run preflight -- edge edge-internal");
@@ -274,7 +282,7 @@ describeWithMoto("the team path against moto server", (terraform) => {
     const destroyed = await succeed(
       "npx cdktf destroy cluster-purple edge edge-internal network --skip-synth --ignore-missing-stack-dependencies --parallelism 1 --skip-provider-lock --auto-approve",
     );
-    const order = destroyed.match(/^(?:cluster-purple|edge|edge-internal|network)\s+Destroy complete! Resources: \d+ destroyed/gm)?.map((line) => line.split(/\s+/)[0]);
+    const order = stackLines(destroyed).filter((l) => /^Destroy complete! Resources: \d+ destroyed/.test(l.text)).map((l) => l.stack);
     expect(order?.slice(0, 1)).toEqual(["cluster-purple"]);
     expect(order?.slice(1, 3).sort()).toEqual(["edge", "edge-internal"]);
     expect(order?.slice(3)).toEqual(["network"]);

@@ -109,18 +109,25 @@ export function runCommandLine(commandLine: string, cwd: string, env: NodeJS.Pro
 }
 
 /**
- * The stacks whose Terraform run reached AWS and stopped there (STS refused
- * the identity). cdktf prefixes the first line of each chunk of a stack's
- * output with the stack's name and indents the lines that follow.
+ * Each line of cdktf's output with the stack it belongs to, in order: cdktf
+ * prefixes the first line of each chunk of a stack's output with the stack's
+ * name and indents the lines that follow, and stacks running at once
+ * interleave their chunks. Lines of no stack (the command's own) have none.
  */
-export function stacksThatReachedAws(output: string): string[] {
-  const stacks = new Set<string>();
+export function stackLines(output: string): { readonly stack?: string; readonly text: string }[] {
   let stack: string | undefined;
-  for (const line of output.split("\n")) {
-    const prefixed = /^([a-z][a-z0-9-]*) {2,}\S/.exec(line);
-    if (prefixed) stack = prefixed[1];
-    else if (line !== "" && !/^\s/.test(line)) stack = undefined;
-    if (stack && line.includes("retrieving caller identity from STS")) stacks.add(stack);
-  }
-  return [...stacks];
+  return output.split("\n").map((line) => {
+    const prefixed = /^([a-z][a-z0-9-]*) {2,}(\S.*)$/.exec(line);
+    if (prefixed) {
+      stack = prefixed[1];
+      return { stack, text: prefixed[2] };
+    }
+    if (line !== "" && !/^\s/.test(line)) stack = undefined;
+    return { stack, text: line.trim() };
+  });
+}
+
+/** The stacks whose Terraform run reached AWS and stopped there (STS refused the identity). */
+export function stacksThatReachedAws(output: string): string[] {
+  return [...new Set(stackLines(output).filter((l) => l.stack && l.text.includes("retrieving caller identity from STS")).map((l) => l.stack!))];
 }

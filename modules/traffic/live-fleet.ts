@@ -9,6 +9,7 @@ import {
   Rule,
   TargetHealthStateEnum,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { albKeysByService } from "../config/albs";
 import type { RoutedService } from "../config/schema";
 import { albName, edgeStackName } from "../constructs/naming";
 import { UserError } from "../support/user-error";
@@ -115,7 +116,7 @@ export async function readLiveFleetIfDeployed(client: ElasticLoadBalancingV2Clie
 
 /** The ALBs of `services`, the ALB of `alb:` first, then by name, each with the services on it. */
 function albsOf(fleet: FleetIdentity, services: readonly string[]): { key?: string; services: string[] }[] {
-  const keyOf = new Map(fleet.platform.services.map((s) => [s.name, s.alb]));
+  const keyOf = albKeysByService(fleet.platform.services);
   const byKey = new Map<string | undefined, string[]>();
   for (const service of services) byKey.set(keyOf.get(service), [...(byKey.get(keyOf.get(service)) ?? []), service]);
   const named = [...byKey.keys()].filter((key): key is string => key !== undefined).sort();

@@ -58,7 +58,9 @@ function openToAnywhere(resource: ResourceJson, direction: "ingress" | "egress",
 interface PolicyStatementJson {
   Effect?: string;
   Action?: string | string[];
+  NotAction?: string | string[];
   Resource?: string | string[];
+  NotResource?: string | string[];
 }
 
 function statementsOf(resource: ResourceJson): PolicyStatementJson[] {
@@ -68,6 +70,27 @@ function statementsOf(resource: ResourceJson): PolicyStatementJson[] {
 }
 
 const list = (value: string | string[] | undefined) => ([] as string[]).concat(value ?? []);
+
+/** What an Allow statement's `NotAction` or `NotResource` grants: everything but what it lists, as broad as `*`. */
+const allBut = (value: string | string[] | undefined) => (value === undefined ? [] : [`* but ${list(value).join(", ")}`]);
+
+/** The actions an Allow statement grants, as written: its `Action` list, or everything but its `NotAction`. */
+const actionsOf = (statement: PolicyStatementJson) => [...list(statement.Action), ...allBut(statement.NotAction)];
+
+/** The resources an Allow statement grants on, as written: its `Resource` list, or everything but its `NotResource`. */
+const resourcesOf = (statement: PolicyStatementJson) => [...list(statement.Resource), ...allBut(statement.NotResource)];
+
+/** Whether an IAM action pattern (`*` and `?` wildcards; IAM compares actions without case) matches `action`. */
+function actionMatches(pattern: string, action: string): boolean {
+  const source = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  return new RegExp(`^${source}$`, "i").test(action);
+}
+
+/** Whether an Allow statement grants `action`: named, matched by a wildcard, or not excluded by its `NotAction`. */
+function grants(statement: PolicyStatementJson, action: string): boolean {
+  if (statement.NotAction !== undefined) return !list(statement.NotAction).some((pattern) => actionMatches(pattern, action));
+  return list(statement.Action).some((pattern) => actionMatches(pattern, action));
+}
 
 /** Attributes holding an IAM policy document (JSON text), in any resource. */
 const POLICY_DOCUMENT_ATTRIBUTES = ["policy", "assume_role_policy"];
@@ -97,7 +120,7 @@ function emptyPartsOf(document: unknown): string[] {
       .map((key) => `Statement[${i}]${statement.Sid ? ` (${String(statement.Sid)})` : ""} has an empty ${key} list`),
   );
 }
-const READ_ONLY_ACTION = /^[a-z0-9-]+:(Describe|List|Get)[A-Za-z0-9]*$/;
+const READ_ONLY_ACTION = /^[a-z0-9-]+:(Describe|List|Get)[a-z0-9]*$/i;
 const TARGET_ACTIONS = ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"];
 
 /** Every rule the policy suite evaluates. */
@@ -384,7 +407,7 @@ export const POLICY_RULES: readonly PolicyRule[] = [
     trivy: ["AWS-0057"],
     resourceTypes: ["aws_iam_role_policy", "aws_iam_policy"],
     check: (r) => {
-      const wildcards = statementsOf(r).flatMap((s) => list(s.Action)).filter((a) => a.includes("*"));
+      const wildcards = statementsOf(r).flatMap(actionsOf).filter((a) => a.includes("*"));
       return wildcards.length > 0 ? `wildcard actions: ${wildcards.join(", ")}` : undefined;
     },
   },
@@ -409,8 +432,8 @@ export const POLICY_RULES: readonly PolicyRule[] = [
     resourceTypes: ["aws_iam_role_policy", "aws_iam_policy"],
     check: (r) => {
       const unscoped = statementsOf(r)
-        .filter((s) => list(s.Resource).includes("*"))
-        .flatMap((s) => list(s.Action))
+        .filter((s) => list(s.Resource).includes("*") || s.NotResource !== undefined)
+        .flatMap(actionsOf)
         .filter((a) => !READ_ONLY_ACTION.test(a));
       return unscoped.length > 0 ? `on every resource: ${unscoped.join(", ")}` : undefined;
     },
@@ -423,8 +446,8 @@ export const POLICY_RULES: readonly PolicyRule[] = [
     resourceTypes: ["aws_iam_role_policy", "aws_iam_policy"],
     check: (r) => {
       const resources = statementsOf(r)
-        .filter((s) => list(s.Action).some((a) => TARGET_ACTIONS.includes(a)))
-        .flatMap((s) => list(s.Resource));
+        .filter((s) => TARGET_ACTIONS.some((action) => grants(s, action)))
+        .flatMap(resourcesOf);
       const stray = resources.filter((res) => !/aws_lb_target_group|:targetgroup\/[^*]+\/[0-9a-f]+$/.test(res));
       return stray.length > 0 ? `target registration allowed on ${stray.join(", ")}` : undefined;
     },

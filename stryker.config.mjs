@@ -22,6 +22,15 @@
 //   traffic/failover-decision.ts  `newest = minutes.length - 1` → `+ 1`, and `newest >= 0` → `> 0`: the search
 //                        for the newest minute with data only starts above the last index or stops at the first,
 //                        and a window of no data is no breach either way.
+//   policy/rules.ts  `?? []` → `?? ["Stryker was here"]` for a rule's cidr_blocks, ipv6_cidr_blocks,
+//                        enabled_cluster_log_types and encryption resources: the text is no address range, no log
+//                        type and not "secrets", so every verdict stays the same.
+//   policy/rules.ts  `typeof c === "string"` → `true` in openToAnywhere: an absent address range is never among the
+//                        open ones, so `some` finds the same.
+//   policy/rules.ts  listener-https `every` → `some`, and `a.type === "redirect"` → `true`: an HTTP listener's
+//                        redirect is its one terminal action (authentication needs HTTPS), and only a redirect
+//                        action has a redirect block.
+//   policy/rules.ts  default-security-group-closed `some` → `every`: a VPC has one default security group.
 
 /** Real Terraform plans and cdktf CLI runs take minutes and check synthesized Terraform, not the decisions mutated here. */
 process.env.TERRAFORM_CHECKS ??= "off";

@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { BucketLocationConstraint, CreateBucketCommand, GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { parseFleetConfig } from "../modules/config/load";
-import { CliRun, offlineCliEnvironment, runCommandLine, scratchProject, stackLines } from "./helpers/cdktf-cli";
+import { CliRun, errorsIn, offlineCliEnvironment, runCommandLine, scratchProject, stackLines } from "./helpers/cdktf-cli";
 import { exampleSources } from "./helpers/fleet";
 import { Moto, motoUnavailable, startMoto } from "./helpers/moto";
 import { describeWithTerraform } from "./helpers/terraform-checks";
@@ -115,11 +115,6 @@ describeWithMoto("the team path against moto server", (terraform) => {
       eksClusters: (JSON.parse(await moto.call("eks", region, { restPath: "/clusters" })).clusters as unknown[]).length,
       kmsKeysNotPendingDeletion: keyStates.filter((state) => state !== "PendingDeletion").length,
     };
-  };
-  /** Each `Error:` of a command's output with the lines that follow it, as a failure shows them. */
-  const errorsIn = (output: string): string[] => {
-    const lines = output.split("\n");
-    return lines.flatMap((line, i) => (/Error:/.test(line) ? [lines.slice(i, i + 6).join("\n")] : [])).slice(0, 10);
   };
   const targetGroups = async () => (await elb.send(new DescribeTargetGroupsCommand({}))).TargetGroups ?? [];
   /** The live and the deployed weights of the one listener rule of an ALB. */

@@ -117,14 +117,21 @@ export function runCommandLine(commandLine: string, cwd: string, env: NodeJS.Pro
 export function stackLines(output: string): { readonly stack?: string; readonly text: string }[] {
   let stack: string | undefined;
   return output.split("\n").map((line) => {
-    const prefixed = /^([a-z][a-z0-9-]*) {2,}(\S.*)$/.exec(line);
+    // A chunk whose first line is empty leaves the stack's name alone on its line.
+    const prefixed = /^([a-z][a-z0-9-]*)(?: {2,}(\S.*))?\s*$/.exec(line);
     if (prefixed) {
       stack = prefixed[1];
-      return { stack, text: prefixed[2] };
+      return { stack, text: prefixed[2] ?? "" };
     }
     if (line !== "" && !/^\s/.test(line)) stack = undefined;
     return { stack, text: line.trim() };
   });
+}
+
+/** Each `Error:` of a command's output with the lines that follow it, as a failure shows them. */
+export function errorsIn(output: string): string[] {
+  const lines = output.split("\n");
+  return lines.flatMap((line, i) => (/Error:/.test(line) ? [lines.slice(i, i + 6).join("\n")] : [])).slice(0, 10);
 }
 
 /** The stacks whose Terraform run reached AWS and stopped there (STS refused the identity). */

@@ -22,6 +22,10 @@
 //   traffic/failover-decision.ts  `newest = minutes.length - 1` → `+ 1`, and `newest >= 0` → `> 0`: the search
 //                        for the newest minute with data only starts above the last index or stops at the first,
 //                        and a window of no data is no breach either way.
+//   traffic/live-rules.ts  `Rules?.[0]?.Actions` → `Rules?.[0].Actions`: DescribeRules of a rule ARN that no
+//                        longer exists fails (RuleNotFound) rather than answering no rule.
+//   traffic/live-rules.ts  `action !== route.forward` → `false`: the fleet's listener rules hold one action, the
+//                        weighted forward (constructs/weighted-alb.ts), so every action is the forward one.
 //   policy/rules.ts  `?? []` → `?? ["Stryker was here"]` for a rule's cidr_blocks, ipv6_cidr_blocks,
 //                        enabled_cluster_log_types and encryption resources: the text is no address range, no log
 //                        type and not "secrets", so every verdict stays the same.
@@ -56,6 +60,7 @@ const MUTATION_TESTS = process.env.MUTATION_TESTS?.split(",") ?? [
   "progressive",
   "shift",
   "shift-safety",
+  "shift-files",
   "retire",
   "policy",
   "stack-graph",

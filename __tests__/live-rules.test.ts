@@ -2,8 +2,9 @@ import { ModifyRuleCommandInput } from "@aws-sdk/client-elastic-load-balancing-v
 import { FleetConfig, parseFleetConfig } from "../modules/config/load";
 import { UserError } from "../modules/support/user-error";
 import { elbClient } from "../modules/traffic/aws-clients";
-import { applyShiftLive } from "../modules/traffic/live-rules";
-import { planShift, ServiceShift } from "../modules/traffic/shift";
+import { applyShiftLive, writeLiveWeights } from "../modules/traffic/live-rules";
+import { readLiveFleet } from "../modules/traffic/live-fleet";
+import { planShift, ServiceShift, ShiftError } from "../modules/traffic/shift";
 import { AwsStandIn, worldOf } from "../scripts/lib/aws-stand-in";
 import { exampleSources } from "./helpers/fleet";
 
@@ -29,6 +30,18 @@ afterEach(async () => {
   await standIn.stop();
   process.env = { ...saved };
 });
+
+/** The example fleet with a second service, api, before web on blue and green. */
+function withApi(): FleetConfig {
+  const sources = exampleSources();
+  return parseFleetConfig({
+    platform: {
+      ...sources.platform,
+      text: sources.platform.text.replace("services:\n", "services:\n  - name: api\n    servicePort: 80\n    containerPort: 8080\n    paths: [/api/*]\n    priority: 10\n"),
+    },
+    clusters: sources.clusters.map((c) => ({ ...c, text: c.text.replace("  web: 50", "  web: 50\n  api: 50") })),
+  });
+}
 
 describe("shift --now against the ELBv2 API", () => {
   it("finds the rule by its tags and applies the new weights with ModifyRule", async () => {
@@ -64,7 +77,8 @@ describe("shift --now against the ELBv2 API", () => {
     standIn.rule("web").forward[0].weight = 30;
     standIn.rule("web").forward[1].weight = 70;
     await expect(applyShiftLive(client, fleet, drainBlue)).rejects.toThrow(
-      "the live rule of web (blue=30 green=70) differs from the configuration (blue=50 green=50)",
+      "the live rule of web (blue=30 green=70) differs from the configuration (blue=50 green=50): " +
+        "something changed it outside this repository (npm run status shows it); reconcile before shifting, nothing was changed",
     );
     expect(standIn.callNames()).not.toContain("elbv2:ModifyRule");
   });
@@ -85,14 +99,7 @@ describe("shift --now against the ELBv2 API", () => {
   });
 
   it("puts back the rules it changed when a later ModifyRule fails", async () => {
-    const sources = exampleSources();
-    const twoServices = parseFleetConfig({
-      platform: {
-        ...sources.platform,
-        text: sources.platform.text.replace("services:\n", "services:\n  - name: api\n    servicePort: 80\n    containerPort: 8080\n    paths: [/api/*]\n    priority: 10\n"),
-      },
-      clusters: sources.clusters.map((c) => ({ ...c, text: c.text.replace("  web: 50", "  web: 50\n  api: 50") })),
-    });
+    const twoServices = withApi();
     const world = worldOf(twoServices);
     const client = await startStandIn(world);
     standIn.refusedRules.add(standIn.rule("web").arn);
@@ -109,5 +116,74 @@ describe("shift --now against the ELBv2 API", () => {
       ["50", "50"],
     ]);
     expect(standIn.weights("api")).toEqual({ blue: 50, green: 50 });
+  });
+});
+
+describe("each write to a live rule", () => {
+  const modifyCalls = () => standIn.calls.filter((c) => c.action === "ModifyRule").map((c) => c.input.RuleArn);
+
+  it("is refused when another writer changed the rule after this command read it", async () => {
+    const client = await startStandIn();
+    // The other writer acts while this command reads target health, between its read of the rule and its write.
+    standIn.faults.set("DescribeTargetHealth", {
+      times: 1,
+      onCall: () => {
+        standIn.rule("web").forward[0].weight = 100;
+        standIn.rule("web").forward[1].weight = 0;
+      },
+    });
+    const attempt = applyShiftLive(client, fleet, drainBlue);
+    await expect(attempt).rejects.toThrow(
+      new ShiftError(
+        "the live rule of web changed since this command read it (now blue=100 green=0, expected blue=50 green=50): another writer changed it; this write was refused",
+      ),
+    );
+    await expect(attempt).rejects.toMatchObject({ name: "LiveRuleChangedError" });
+    expect(modifyCalls()).toEqual([]);
+    expect(standIn.weights("web")).toEqual({ blue: 100, green: 0 });
+  });
+
+  it("is skipped for a service whose weights do not change", async () => {
+    const twoServices = withApi();
+    const client = await startStandIn(worldOf(twoServices));
+    const live = await readLiveFleet(client, twoServices, ["api", "web"]);
+    const same = { blue: 50, green: 50 };
+    await writeLiveWeights(client, live, [
+      { service: "api", before: same, after: same },
+      { service: "web", before: same, after: { blue: 0, green: 100 } },
+    ]);
+    expect(modifyCalls()).toEqual([standIn.rule("web").arn]);
+  });
+
+  it("that fails first changes nothing and says so; a refusal before it is passed on as it is", async () => {
+    let client = await startStandIn();
+    standIn.refusedRules.add(standIn.rule("web").arn);
+    await expect(applyShiftLive(client, fleet, drainBlue)).rejects.toThrow(
+      new ShiftError(
+        `changing the live rules failed: AWS call failed: AccessDenied: not authorized to perform: elasticloadbalancing:ModifyRule (ModifyRule to ${standIn.url}/); no rule was changed`,
+      ),
+    );
+    await standIn.stop();
+
+    client = await startStandIn();
+    const lockLost = new ShiftError("the traffic lock was lost");
+    await expect(applyShiftLive(client, fleet, drainBlue, { beforeWrite: () => { throw lockLost; } })).rejects.toBe(lockLost);
+    expect(modifyCalls()).toEqual([]);
+  });
+
+  it("that fails after others says which rules could not be put back", async () => {
+    const twoServices = withApi();
+    const client = await startStandIn(worldOf(twoServices));
+    const api = standIn.rule("api").arn;
+    standIn.refusedRules.add(standIn.rule("web").arn);
+    // From the failed write of web on, api refuses writes too: putting it back fails.
+    let writes = 0;
+    standIn.faults.set("ModifyRule", { onCall: () => ++writes === 2 && standIn.refusedRules.add(api) });
+    await expect(applyShiftLive(client, twoServices, planShift(twoServices, { weights: { blue: 0, green: 100 } }))).rejects.toThrow(
+      new ShiftError(
+        `changing the live rules failed: AWS call failed: AccessDenied: not authorized to perform: elasticloadbalancing:ModifyRule (ModifyRule to ${standIn.url}/); could not put back api: check them now`,
+      ),
+    );
+    expect(standIn.weights("api")).toEqual({ blue: 0, green: 100 });
   });
 });

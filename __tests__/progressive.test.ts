@@ -105,9 +105,13 @@ describe("progressiveShift", () => {
 
   it("stops after the current step when asked, the rules and files holding that step's weights", async () => {
     const stop = new AbortController();
-    const { outcome, written, lines } = await run({ stop: stop.signal });
-    // The operator stops (SIGINT) during step 1's interval.
-    setTimeout(() => stop.abort(), 50);
+    const lines: string[] = [];
+    // The operator stops (SIGINT) during step 1's interval: once step 1 is reported, however slow the machine.
+    const log = (line: string) => {
+      lines.push(line);
+      if (line.startsWith("step 1/2:")) stop.abort();
+    };
+    const { outcome, written } = await run({ stop: stop.signal, log });
     await expect(outcome).resolves.toBe("stopped");
     expect(written).toEqual([[25, 75]]);
     expect(standIn.weights("web")).toEqual({ blue: 25, green: 75 });

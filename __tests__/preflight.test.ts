@@ -20,11 +20,10 @@ const saved = { ...process.env };
 let standIn: AwsStandIn | undefined;
 
 /** A stand-in serving `deployed` as deployed; the commands' clients reach it through the environment. */
-async function startStandIn(deployed: FleetConfig): Promise<AwsStandIn> {
+async function startStandIn(deployed: FleetConfig): Promise<void> {
   standIn = new AwsStandIn(worldOf(deployed));
   await standIn.start();
   Object.assign(process.env, standIn.environment());
-  return standIn;
 }
 
 afterEach(async () => {
@@ -72,11 +71,13 @@ function refusal(cluster: string, caller: string): string {
 }
 
 const callNames = () => standIn!.callNames();
+/** Sets a service's live weights by cluster (as shift --now does), and its deployed-weights tag when given (as a deploy does). */
 const liveWeights = (service: string, weights: Record<string, number>, deployedTag?: string) => {
   const rule = standIn!.rule(service);
   for (const target of rule.forward) target.weight = weights[standIn!.world.targetGroups.find((g) => g.arn === target.arn)!.tags.cluster];
   if (deployedTag !== undefined) rule.tags["deployed-weights"] = deployedTag;
 };
+/** The name of a cluster's target group of a service, as the stand-in serves it. */
 const groupName = (cluster: string, service: string, aws = standIn!) => aws.targetGroup(cluster, service).arn.split(":targetgroup/")[1].split("/")[0];
 
 describe("the edge deploy gate", () => {
@@ -167,7 +168,8 @@ describe("the edge deploy gate", () => {
   it("says which services get their rule from this deploy", async () => {
     await startStandIn(parseFleetConfig(exampleSources()));
     const api = ["  - name: api", "    namespace: api", "    servicePort: 80", "    containerPort: 9090", '    paths: ["/api/*"]', "    priority: 200", "    healthCheck:", "      path: /healthz", ""].join("\n");
-    let sources: ConfigSources = { ...exampleSources(), platform: { ...exampleSources().platform, text: `${exampleSources().platform.text}${api}` } };
+    const example = exampleSources();
+    let sources: ConfigSources = { ...example, platform: { ...example.platform, text: `${example.platform.text}${api}` } };
     for (const cluster of ["blue", "green"]) sources = edited(sources, `clusters/${cluster}.yaml`, "  web: 50\n", "  web: 50\n  api: 0\n");
     sources = edited(sources, "clusters/green.yaml", "  api: 0\n", "  api: 100\n");
     const withApi = parseFleetConfig(sources);

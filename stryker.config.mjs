@@ -6,8 +6,9 @@
 // and the active mutant reaches the command through __STRYKER_ACTIVE_MUTANT__ when the test passes its own
 // environment on. But coverage is counted per test in the jest process only ("perTest"): a mutant that only a
 // spawned command executes counts as "no coverage" (a survivor). Such mutants are in the commands' own modules
-// (status, preflight, the edge and standby gates, retire's steps); their logic is tested end to end by
-// __tests__/traffic-scenarios.test.ts, in `npm test` only (below).
+// (status, retire's steps); their logic is tested end to end by __tests__/traffic-scenarios.test.ts, in
+// `npm test` only (below). Preflight, its gates and the caller check are called in process by
+// __tests__/preflight.test.ts.
 
 // Equivalent mutants: changes no input can tell apart, left as survivors (a disable comment in the code would
 // be noise there). Check each still is one when its code changes.
@@ -35,6 +36,16 @@
 //                        redirect is its one terminal action (authentication needs HTTPS), and only a redirect
 //                        action has a redirect block.
 //   policy/rules.ts  default-security-group-closed `some` → `every`: a VPC has one default security group.
+//   traffic/caller-check.ts  `key !== undefined &&` → `true &&`: every principal of the configuration is an IAM
+//                        role or user ARN (the schema's pattern), which principalOf always names, so a caller it
+//                        cannot name matches none of them either way.
+//   traffic/caller-check.ts  roleOfSession's `/^arn:...` → `/arn:...`: the ARN is STS's answer, which begins
+//                        with `arn:`.
+//   traffic/caller-check.ts  `.Arn ?? ""` → `?? "Stryker was here!"` (no coverage): GetCallerIdentity always
+//                        answers with the caller's Arn.
+//   traffic/idle.ts      `.filter((r) => r.targetGroups.has(cluster))` removed: a route without a target group
+//                        of the cluster gives an undefined ARN, whose requests read as 0, which the filter after
+//                        drops.
 
 /** Real Terraform plans and cdktf CLI runs take minutes and check synthesized Terraform, not the decisions mutated here. */
 process.env.TERRAFORM_CHECKS ??= "off";
@@ -67,6 +78,8 @@ const MUTATION_TESTS = process.env.MUTATION_TESTS?.split(",") ?? [
   "failover",
   "traffic-lock",
   "quotas",
+  "preflight",
+  "deployer-identity",
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */

@@ -38,6 +38,14 @@ describe("the caller, as an access entry names it", () => {
     expect(principalOf("arn:aws:iam::111122223333:user/alice")).not.toBe(principalOf("arn:aws:iam::111122223333:role/alice"));
     expect(principalOf("arn:aws:iam::111122223333:root")).toBeUndefined();
   });
+
+  it("is nothing for an ARN that no access entry matches: a role or user under sts, a session under iam, or text around an ARN", () => {
+    expect(principalOf("arn:aws:sts::111122223333:role/demo-deploy")).toBeUndefined();
+    expect(principalOf("arn:aws:sts::111122223333:user/alice")).toBeUndefined();
+    expect(principalOf("arn:aws:iam::111122223333:assumed-role/demo-deploy/x")).toBeUndefined();
+    expect(principalOf(`x${DEPLOYER}`)).toBeUndefined();
+    expect(principalOf(`${DEPLOYER}\nx`)).toBeUndefined();
+  });
 });
 
 describe("npm run preflight with in-cluster stacks", () => {

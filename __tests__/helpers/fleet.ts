@@ -63,6 +63,35 @@ export function resourceAddresses(stack: StackJson): Map<string, string> {
   return addresses;
 }
 
+/**
+ * A fleet of two ALBs: the example's (`alb:`, stack `edge`, serving web) and
+ * an internal one (`albs.internal`, stack `edge-internal`, serving api), both
+ * services weighted 50 in blue and green.
+ */
+export function twoAlbSources(): ConfigSources {
+  const example = exampleSources();
+  const api = [
+    "  - name: api",
+    "    alb: internal",
+    "    namespace: api",
+    "    servicePort: 80",
+    "    containerPort: 9090",
+    '    paths: ["/*"]',
+    "    priority: 100",
+    "    healthCheck:",
+    "      path: /healthz",
+    "albs:",
+    "  internal:",
+    "    internal: true",
+    "    httpOnly: true",
+    "    deletionProtection: false",
+    "",
+  ].join("\n");
+  let sources: ConfigSources = { ...example, platform: { ...example.platform, text: `${example.platform.text}${api}` } };
+  for (const cluster of example.clusters) sources = withClusterFile(sources, cluster.file, cluster.text.replace("  web: 50\n", "  web: 50\n  api: 50\n"));
+  return sources;
+}
+
 /** Replaces one cluster file's text, or adds the file. */
 export function withClusterFile(sources: ConfigSources, file: string, text: string): ConfigSources {
   const others = sources.clusters.filter((c) => c.file !== file);

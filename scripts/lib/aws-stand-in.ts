@@ -34,6 +34,11 @@ export interface StandInTargetGroup {
    * @default its weight's share of the rule's requests
    */
   servedRequests?: number;
+  /**
+   * Requests the group served in given minutes (each minute's start, epoch seconds): a window asked
+   * about has datapoints for those of its minutes only. Set, it takes the place of `servedRequests`.
+   */
+  requestsByMinute?: { minute: number; requests: number }[];
 }
 
 export interface StandInRule {
@@ -454,9 +459,9 @@ export class AwsStandIn {
     const results = (input.MetricDataQueries ?? []).map((query: any) => {
       const metric = query.MetricStat.Metric;
       const dimension = (name: string) => metric.Dimensions.find((d: any) => d.Name === name)?.Value as string | undefined;
-      const value = this.metricValue(metric.MetricName, query.MetricStat.Stat, dimension("LoadBalancer"), dimension("TargetGroup"), end - start);
+      const group = this.metricGroup(dimension("LoadBalancer"), dimension("TargetGroup"));
       const arrived = Date.now() / 1000 - this.metricDelaySeconds;
-      const points = (value === undefined ? [] : spreadOverMinutes(value, query.MetricStat.Stat === "Sum", start, end)).filter(
+      const points = (group ? this.metricPoints(group, metric.MetricName, query.MetricStat.Stat, start, end) : []).filter(
         (point) => this.metricDelaySeconds === 0 || point.time + 60 <= arrived,
       );
       return { Id: query.Id, Label: metric.MetricName, StatusCode: "Complete", Timestamps: points.map((p) => p.time), Values: points.map((p) => p.value) };
@@ -465,13 +470,25 @@ export class AwsStandIn {
     response.end(JSON.stringify({ MetricDataResults: results, Messages: [] }));
   }
 
-  /** A metric over a window, from the rules' current weights; undefined where no datapoint exists (nothing served). */
-  private metricValue(name: string, stat: string, loadBalancer: string | undefined, targetGroup: string | undefined, seconds: number): number | undefined {
+  /** The target group of a metric's dimensions; undefined where CloudWatch has no datapoints for it (none under another ALB's dimension). */
+  private metricGroup(loadBalancer: string | undefined, targetGroup: string | undefined): StandInTargetGroup | undefined {
     const group = this.world.targetGroups.find((g) => `targetgroup/${g.arn.split(":targetgroup/")[1]}` === targetGroup);
-    // CloudWatch has no datapoints for a target group under another ALB's dimension.
-    if (!group || loadBalancer !== group.loadBalancerArn.split(":loadbalancer/")[1]) return undefined;
-    const requests = group.servedRequests ?? this.shareOfRequests(group, seconds);
-    if (requests === 0) return undefined;
+    return group && loadBalancer === group.loadBalancerArn.split(":loadbalancer/")[1] ? group : undefined;
+  }
+
+  /** A group's datapoints of one metric over a window (epoch seconds), one a minute; none for minutes without requests. */
+  private metricPoints(group: StandInTargetGroup, name: string, stat: string, start: number, end: number): { time: number; value: number }[] {
+    if (group.requestsByMinute) {
+      return group.requestsByMinute
+        .filter((served) => served.minute >= start && served.minute < end && served.requests > 0)
+        .map((served) => ({ time: served.minute, value: this.metricValue(group, name, stat, served.requests) }));
+    }
+    const requests = group.servedRequests ?? this.shareOfRequests(group, end - start);
+    return requests === 0 ? [] : spreadOverMinutes(this.metricValue(group, name, stat, requests), stat === "Sum", start, end);
+  }
+
+  /** A metric of a group that served `requests` (more than 0). */
+  private metricValue(group: StandInTargetGroup, name: string, stat: string, requests: number): number {
     if (name === "RequestCount" && stat === "Sum") return requests;
     if (name === "HTTPCode_Target_5XX_Count" && stat === "Sum") return Math.round(requests * group.errorRate);
     if (name === "TargetResponseTime" && stat === "Average") return group.responseTimeSeconds;

@@ -61,7 +61,8 @@ describeWithMoto("the deployed revision record in the state bucket (moto_server)
   const commit = "0123456789abcdef0123456789abcdef01234567";
   let moto: Moto;
   let client: S3Client;
-  const saved = { ...process.env };
+  const variables = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_DEFAULT_REGION"];
+  const saved = Object.fromEntries(variables.map((name) => [name, process.env[name]]));
   beforeAll(async () => {
     moto = await startMoto();
     client = new S3Client({ region: "eu-west-1", endpoint: moto.url, forcePathStyle: true, credentials: { accessKeyId: "AKIAMOTO", secretAccessKey: "moto" } });
@@ -71,7 +72,10 @@ describeWithMoto("the deployed revision record in the state bucket (moto_server)
     delete process.env.AWS_ENDPOINT_URL;
   }, 30_000);
   afterAll(async () => {
-    process.env = saved;
+    for (const name of variables) {
+      if (saved[name] === undefined) delete process.env[name];
+      else process.env[name] = saved[name];
+    }
     client?.destroy();
     await moto?.stop();
   });
@@ -84,6 +88,7 @@ describeWithMoto("the deployed revision record in the state bucket (moto_server)
     const written = await object("demo/deployed-revision");
     expect(await written.Body!.transformToString()).toBe(`${commit}\n`);
     expect(written.ServerSideEncryption).toBe("AES256");
+    expect(written.ContentType).toBe("text/plain");
     expect(await record.read()).toBe(commit);
   });
 

@@ -22,6 +22,14 @@
 //   traffic/failover-decision.ts  `newest = minutes.length - 1` → `+ 1`, and `newest >= 0` → `> 0`: the search
 //                        for the newest minute with data only starts above the last index or stops at the first,
 //                        and a window of no data is no breach either way.
+//   policy/evaluate.ts  `readdirSync(stacksDir).sort()` → without the sort: on Linux and macOS libuv returns a
+//                        folder's entries sorted by name already (the sort keeps the report's order elsewhere).
+//   policy/evaluate.ts  the title and resourceTypes of the pseudo-rule for stale exceptions: it is never evaluated
+//                        nor listed among the rules evaluated, and a finding shows only its id and checks.
+//   policy/workload-rules.ts  `drop ?? []` → `?? ["Stryker was here"]`, and `c.image ?? ""` → any other text
+//                        without a tag: a container without either fails its rule both ways.
+//   policy/function-rules.ts  DEPRECATED_RUNTIMES without its `^`: the provider accepts only the runtimes of its
+//                        list, and none of them ends with the name of a deprecated runtime.
 
 /** Real Terraform plans and cdktf CLI runs take minutes and check synthesized Terraform, not the decisions mutated here. */
 process.env.TERRAFORM_CHECKS ??= "off";

@@ -2,7 +2,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { evaluatePolicies, formatPolicyReport, readSynthesizedStacks, SynthesizedStack } from "../modules/policy/evaluate";
-import type { ResourceJson } from "../modules/policy/rule";
+import type { PolicyRule, ResourceJson } from "../modules/policy/rule";
 import { POLICY_RULES } from "../modules/policy/rules";
 import { projectRoot } from "../modules/support/project-root";
 import { generatedFleetSources } from "../scripts/lib/generated-fleet";
@@ -464,6 +464,7 @@ describe("each policy rule, at its edges", () => {
     ["k8s-image-pinned", deployment({ container: { image: "registry.example.com:5000/web" } }), "container web: image not pinned"],
     ["k8s-resources", deployment({ container: { resources: { requests: { cpu: "1", memory: "1Gi" } } } }), "container web: missing CPU/memory requests or memory limit"],
     ["k8s-resources", deployment({ container: { resources: { requests: { memory: "1Gi" }, limits: { memory: "1Gi" } } } }), "container web: missing CPU/memory requests or memory limit"],
+    ["k8s-resources", deployment({ container: { resources: { requests: { cpu: "1" }, limits: { memory: "1Gi" } } } }), "container web: missing CPU/memory requests or memory limit"],
     ["k8s-read-only-root-filesystem", { spec: [{ template: [{ spec: [{ container: { name: "solo", security_context: [{ read_only_root_filesystem: true }] } }] }] }] }, undefined],
     ["k8s-readiness-probe", { spec: { template: { spec: { container: [{ name: "a" }, { name: "b", readiness_probe: {} }, { name: "c" }] } } } }, "container a, c: no readiness probe"],
     ["k8s-readiness-probe", { spec: {} }, undefined],
@@ -549,6 +550,23 @@ describe("declared exceptions", () => {
     ]);
   });
 
+  it("are judged by rules that see the stack's other resources of a type, by address", () => {
+    const bucketsBeside: PolicyRule = {
+      id: "one-bucket",
+      title: "One bucket per stack",
+      checkov: [],
+      trivy: [],
+      resourceTypes: ["aws_s3_bucket"],
+      check: (_, context) => {
+        const others = context.resourcesOfType("aws_s3_bucket").map(([address]) => address).filter((address) => address !== context.address);
+        return others.length > 0 ? `beside ${others.join(", ")}` : undefined;
+      },
+    };
+    const report = evaluatePolicies([stackOf({ "aws_s3_bucket.a": {}, "aws_s3_bucket.b": {}, "aws_sns_topic.t": {} }), stackOf({ "aws_s3_bucket.c": {} })], [bucketsBeside]);
+    expect(report.findings.map((f) => `${f.address}: ${f.message}`)).toEqual(["aws_s3_bucket.a: beside aws_s3_bucket.b", "aws_s3_bucket.b: beside aws_s3_bucket.a"]);
+    expect(report.resourcesEvaluated).toBe(4);
+  });
+
   it("naming an unknown rule are findings", () => {
     const report = evaluatePolicies([stackOf(withException("subnet-no-public-ips"))]);
     expect(report.findings.map((f) => f.message)).toContain("exception names unknown rule subnet-no-public-ips");
@@ -587,9 +605,16 @@ describe("the policy report", () => {
       "",
       "RULES EVALUATED",
       "  subnet-no-public-ip              CKV_AWS_130, AWS-0164                          Subnets do not give instances public IPs on launch",
-      "  iam-no-empty-statement           Access Analyzer: Empty array action, Access Analyzer: Empty array resource IAM policy documents have no statement with an empty action or resource list",
+      "  iam-no-empty-statement           Access Analyzer: Empty array action, Access Analyzer: Empty array resource  IAM policy documents have no statement with an empty action or resource list",
       "  sns-topic-encrypted              CKV_AWS_26, AWS-0095                           SNS topics are encrypted with a KMS key",
     ]);
+  });
+
+  it("says what each rule evaluated checks", () => {
+    const listed = formatPolicyReport(evaluatePolicies([], POLICY_RULES)).split("RULES EVALUATED\n")[1].split("\n");
+    expect(listed).toHaveLength(POLICY_RULES.length);
+    // Id, checks, and a title that says something: a blank one would leave a rule unexplained.
+    for (const line of listed) expect(line).toMatch(/^ {2}[a-z0-9-]+ +\S.* {2,}\S.*\w\S*$/);
   });
 
   it("says none where there is nothing to report", () => {

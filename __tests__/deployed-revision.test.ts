@@ -68,7 +68,8 @@ describeWithMoto("the deployed revision record in the state bucket (moto_server)
     client = new S3Client({ region: "eu-west-1", endpoint: moto.url, forcePathStyle: true, credentials: { accessKeyId: "AKIAMOTO", secretAccessKey: "moto" } });
     await client.send(new CreateBucketCommand({ Bucket: "demo-state", CreateBucketConfiguration: { LocationConstraint: "eu-west-1" } }));
     // The record makes its own client, as a deploy job's would: from the environment only, no region but the fleet's.
-    Object.assign(process.env, { AWS_ENDPOINT_URL_S3: moto.url, AWS_ACCESS_KEY_ID: "AKIAMOTO", AWS_SECRET_ACCESS_KEY: "moto", AWS_REGION: "", AWS_DEFAULT_REGION: "" });
+    // By host name, as a deploy job would name an endpoint: the SDK must be told to put the bucket in the path.
+    Object.assign(process.env, { AWS_ENDPOINT_URL_S3: moto.url.replace("127.0.0.1", "localhost"), AWS_ACCESS_KEY_ID: "AKIAMOTO", AWS_SECRET_ACCESS_KEY: "moto", AWS_REGION: "", AWS_DEFAULT_REGION: "" });
     delete process.env.AWS_ENDPOINT_URL;
   }, 30_000);
   afterAll(async () => {

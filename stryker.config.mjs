@@ -46,6 +46,14 @@
 //   traffic/idle.ts      `.filter((r) => r.targetGroups.has(cluster))` removed: a route without a target group
 //                        of the cluster gives an undefined ARN, whose requests read as 0, which the filter after
 //                        drops.
+//   policy/evaluate.ts  `readdirSync(stacksDir).sort()` → without the sort: on Linux and macOS libuv returns a
+//                        folder's entries sorted by name already (the sort keeps the report's order elsewhere).
+//   policy/evaluate.ts  the title and resourceTypes of the pseudo-rule for stale exceptions: it is never evaluated
+//                        nor listed among the rules evaluated, and a finding shows only its id and checks.
+//   policy/workload-rules.ts  `drop ?? []` → `?? ["Stryker was here"]`, and `c.image ?? ""` → any other text
+//                        without a tag: a container without either fails its rule both ways.
+//   policy/function-rules.ts  DEPRECATED_RUNTIMES without its `^`: the provider accepts only the runtimes of its
+//                        list, and none of them ends with the name of a deprecated runtime.
 
 /** Real Terraform plans and cdktf CLI runs take minutes and check synthesized Terraform, not the decisions mutated here. */
 process.env.TERRAFORM_CHECKS ??= "off";

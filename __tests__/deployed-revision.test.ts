@@ -1,11 +1,13 @@
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { DeployedRevisionRecord } from "../modules/deploy/deployed-revision";
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { checkedOutCommitFollows, DeployedRevisionRecord } from "../modules/deploy/deployed-revision";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { entryPoint } from "./helpers/entry-point";
 import { exampleSources } from "./helpers/fleet";
 import { fleetRepository } from "./helpers/fleet-repository";
+import { describeWithMoto, Moto, startMoto } from "./helpers/moto";
 import { describeWithTerraform } from "./helpers/terraform-checks";
 
 /** No AWS: every endpoint refuses the connection at once. */
@@ -27,6 +29,154 @@ describe("the deployed revision record", () => {
   });
 });
 
+describe("the deployed revision record in a local state folder", () => {
+  const fleet = { name: "demo", region: "eu-west-1" };
+
+  it("is written whole into a state folder created as needed, leaving no partial file", async () => {
+    const dir = writeConfigProject(exampleSources());
+    const record = new DeployedRevisionRecord({ type: "local", directory: "var/state" }, fleet, dir);
+    await record.write("0123456789abcdef0123456789abcdef01234567");
+    expect(fs.readdirSync(path.join(dir, "var", "state"))).toEqual(["deployed-revision"]);
+    expect(fs.readFileSync(record.location, "utf8")).toBe("0123456789abcdef0123456789abcdef01234567\n");
+  });
+
+  it.each([
+    ["a commit id between blank lines, as an editor may leave it", "\n  0123456789abcdef0123456789abcdef01234567  \n\n", "0123456789abcdef0123456789abcdef01234567"],
+    ["an abbreviated commit id", "0123456789abcdef\n", "'0123456789abcdef', not a git commit id"],
+    ["a commit id and more", "0123456789abcdef0123456789abcdef01234567 main\n", "'0123456789abcdef0123456789abcdef01234567 main', not a git commit id"],
+    ["text before a commit id", "main 0123456789abcdef0123456789abcdef01234567\n", "'main 0123456789abcdef0123456789abcdef01234567', not a git commit id"],
+    ["a long text, shortened", `${"x".repeat(100)}\n`, `'${"x".repeat(60)}', not a git commit id`],
+  ])("read from %s", async (_, text, expected) => {
+    const dir = writeConfigProject(exampleSources());
+    const record = new DeployedRevisionRecord({ type: "local", directory: "state" }, fleet, dir);
+    fs.mkdirSync(path.dirname(record.location));
+    fs.writeFileSync(record.location, text);
+    if (expected.length === 40) expect(await record.read()).toBe(expected);
+    else await expect(record.read()).rejects.toThrow(`${record.location}: holds ${expected}; write the last deployed commit there or delete it to plan every stack`);
+  });
+});
+
+describeWithMoto("the deployed revision record in the state bucket (moto_server)", () => {
+  const fleet = { name: "demo", region: "eu-west-1" };
+  const commit = "0123456789abcdef0123456789abcdef01234567";
+  let moto: Moto;
+  let client: S3Client;
+  const variables = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_DEFAULT_REGION"];
+  const saved = Object.fromEntries(variables.map((name) => [name, process.env[name]]));
+  beforeAll(async () => {
+    moto = await startMoto();
+    client = new S3Client({ region: "eu-west-1", endpoint: moto.url, forcePathStyle: true, credentials: { accessKeyId: "AKIAMOTO", secretAccessKey: "moto" } });
+    await client.send(new CreateBucketCommand({ Bucket: "demo-state", CreateBucketConfiguration: { LocationConstraint: "eu-west-1" } }));
+    // The record makes its own client, as a deploy job's would: from the environment only, no region but the fleet's.
+    // By host name, as a deploy job would name an endpoint: the SDK must be told to put the bucket in the path.
+    Object.assign(process.env, { AWS_ENDPOINT_URL_S3: moto.url.replace("127.0.0.1", "localhost"), AWS_ACCESS_KEY_ID: "AKIAMOTO", AWS_SECRET_ACCESS_KEY: "moto", AWS_REGION: "", AWS_DEFAULT_REGION: "" });
+    delete process.env.AWS_ENDPOINT_URL;
+  }, 30_000);
+  afterAll(async () => {
+    for (const name of variables) {
+      if (saved[name] === undefined) delete process.env[name];
+      else process.env[name] = saved[name];
+    }
+    client?.destroy();
+    await moto?.stop();
+  });
+  const object = async (key: string) => client.send(new GetObjectCommand({ Bucket: "demo-state", Key: key }));
+
+  it("is nothing until written, then the commit, in an encrypted object under the fleet's name", async () => {
+    const record = new DeployedRevisionRecord({ type: "s3", bucket: "demo-state" }, fleet, "/nowhere");
+    expect(await record.read()).toBeUndefined();
+    await record.write(commit);
+    const written = await object("demo/deployed-revision");
+    expect(await written.Body!.transformToString()).toBe(`${commit}\n`);
+    expect(written.ServerSideEncryption).toBe("AES256");
+    expect(written.ContentType).toBe("text/plain");
+    expect(await record.read()).toBe(commit);
+  });
+
+  it("lives under the state's key prefix when one is set, and is refused there when it is no commit id", async () => {
+    const record = new DeployedRevisionRecord({ type: "s3", bucket: "demo-state", keyPrefix: "teams/web", region: "eu-west-1" }, fleet, "/nowhere");
+    expect(record.location).toBe("s3://demo-state/teams/web/deployed-revision");
+    await record.write(commit);
+    expect(await (await object("teams/web/deployed-revision")).Body!.transformToString()).toBe(`${commit}\n`);
+    await client.send(new PutObjectCommand({ Bucket: "demo-state", Key: "teams/web/deployed-revision", Body: "v1.2\n" }));
+    await expect(record.read()).rejects.toThrow("s3://demo-state/teams/web/deployed-revision: holds 'v1.2', not a git commit id");
+  });
+
+  it("in a bucket that does not exist is an error, never 'nothing recorded' (which would plan and deploy from nothing)", async () => {
+    const record = new DeployedRevisionRecord({ type: "s3", bucket: "no-such-bucket" }, fleet, "/nowhere");
+    await expect(record.read()).rejects.toThrow(/bucket does not exist/);
+    await expect(record.write(commit)).rejects.toThrow(/bucket does not exist/);
+  });
+
+  it("reaches the endpoint AWS_ENDPOINT_URL names as well", async () => {
+    process.env.AWS_ENDPOINT_URL = process.env.AWS_ENDPOINT_URL_S3;
+    delete process.env.AWS_ENDPOINT_URL_S3;
+    try {
+      expect(await new DeployedRevisionRecord({ type: "s3", bucket: "demo-state" }, fleet, "/nowhere").read()).toBe(commit);
+    } finally {
+      process.env.AWS_ENDPOINT_URL_S3 = process.env.AWS_ENDPOINT_URL;
+      delete process.env.AWS_ENDPOINT_URL;
+    }
+  });
+});
+
+describe("the commit a deploy records", () => {
+  const location = "state/deployed-revision";
+  const head = (dir: string) => execFileSync("git", ["-C", dir, "rev-parse", "HEAD"], { encoding: "utf8" }).trim();
+  const refusal = (dir: string, recorded: string | undefined) => {
+    try {
+      checkedOutCommitFollows(dir, recorded, location);
+      return undefined;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
+
+  it("is the checked-out commit when nothing is recorded, the same commit is, or an ancestor is", () => {
+    const { dir, commit } = fleetRepository();
+    const first = head(dir);
+    expect(checkedOutCommitFollows(dir, undefined, location)).toBe(first);
+    expect(checkedOutCommitFollows(dir, first, location)).toBe(first);
+    const second = commit("next");
+    expect(checkedOutCommitFollows(dir, first, location)).toBe(second);
+  });
+
+  it("is refused when the recorded commit is newer, or one the repository does not have", () => {
+    const { dir, commit } = fleetRepository();
+    const older = head(dir);
+    const newer = commit("next");
+    execFileSync("git", ["-C", dir, "checkout", "-q", older]);
+    expect(refusal(dir, newer)).toBe(
+      `${location} records ${newer}, which is not an ancestor of the checked-out ${older}: deploying it could put older files over what is live. ` +
+        "Deploy the branch's newest commit, or correct the record by hand",
+    );
+    const unknown = "89abcdef0123456789abcdef0123456789abcdef";
+    expect(refusal(dir, unknown)).toBe(
+      `${location} records ${unknown}, which this repository does not have, so cannot be compared with the checked-out ${older}: ` +
+        "deploying it could put older files over what is live. Deploy the branch's newest commit, or correct the record by hand",
+    );
+  });
+
+  it("is refused with uncommitted changes to tracked files or a new cluster file; other new files do not matter", () => {
+    const { dir } = fleetRepository();
+    fs.writeFileSync(path.join(dir, "notes.txt"), "not deployed\n");
+    expect(checkedOutCommitFollows(dir, undefined, location)).toBe(head(dir));
+    fs.writeFileSync(path.join(dir, "clusters", "purple.yaml"), "name: purple\n");
+    expect(refusal(dir, undefined)).toBe("--record-deployed: uncommitted changes (?? clusters/purple.yaml, …); commit them or deploy without recording");
+    fs.rmSync(path.join(dir, "clusters", "purple.yaml"));
+    fs.appendFileSync(path.join(dir, "platform.yaml"), "# edited\n");
+    expect(refusal(dir, undefined)).toBe("--record-deployed: uncommitted changes (M platform.yaml, …); commit them or deploy without recording");
+  });
+
+  it("is refused outside a git checkout, or in one without a commit", () => {
+    const dir = writeConfigProject(exampleSources());
+    const message = `--record-deployed: ${dir} is not a git checkout with a commit; deploy without recording`;
+    expect(refusal(dir, undefined)).toBe(message);
+    execFileSync("git", ["-C", dir, "init", "-q"]);
+    expect(refusal(dir, undefined)).toBe(message);
+  });
+});
+
 describe("the commands' help", () => {
   it("names the deployed revision in plan and deploy", () => {
     expect(run("plan", ["--help"]).stdout).toContain("REV 'deployed': the revision the last successful deploy recorded beside the state");
@@ -36,13 +186,14 @@ describe("the commands' help", () => {
 });
 
 describeWithTerraform("npm run plan -- --changed-since deployed", (terraform) => {
-  const mirror = terraform.providerSource === "registry" ? [] : ["--plugin-dir", terraform.providerSource];
+  // Read in the tests, not here: with TERRAFORM_CHECKS=off the block is skipped, but jest still runs its body without an environment.
+  const mirror = () => (terraform.providerSource === "registry" ? [] : ["--plugin-dir", terraform.providerSource]);
 
   it("plans what changed since the last successful deploy, so a skipped or failed run is caught up", () => {
     const { dir, commit } = fleetRepository();
     const recordFile = path.join(dir, "state", "deployed-revision");
     // No record yet: every stack.
-    let plan = run("plan", ["--offline", "--changed-since", "deployed", "--stack", "cluster-blue-k8s", "--config-dir", dir, ...mirror]);
+    let plan = run("plan", ["--offline", "--changed-since", "deployed", "--stack", "cluster-blue-k8s", "--config-dir", dir, ...mirror()]);
     expect(plan.stdout).toContain(`planning every stack: no deployed revision recorded at ${recordFile} yet`);
 
     // A deploy job that had nothing to deploy records its commit.
@@ -63,7 +214,7 @@ describeWithTerraform("npm run plan -- --changed-since deployed", (terraform) =>
     expect(fs.readFileSync(recordFile, "utf8")).toBe(`${first}\n`);
 
     // The next run plans both changes; comparing with the previous commit would have missed the shift.
-    plan = run("plan", ["--offline", "--changed-since", "deployed", "--stack", "cluster-blue-k8s", "--config-dir", dir, ...mirror]);
+    plan = run("plan", ["--offline", "--changed-since", "deployed", "--stack", "cluster-blue-k8s", "--config-dir", dir, ...mirror()]);
     expect(plan.stderr).toBe("");
     expect(plan.stdout).toContain(`last deployed revision: ${first} (${recordFile})`);
     expect(plan.stdout).toMatch(new RegExp(`^edge may change since ${first}: changed: aws_lb_listener_rule`, "m"));

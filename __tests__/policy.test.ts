@@ -1,8 +1,8 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { evaluatePolicies, readSynthesizedStacks, SynthesizedStack } from "../modules/policy/evaluate";
-import type { ResourceJson } from "../modules/policy/rule";
+import { evaluatePolicies, formatPolicyReport, readSynthesizedStacks, SynthesizedStack } from "../modules/policy/evaluate";
+import type { PolicyRule, ResourceJson } from "../modules/policy/rule";
 import { POLICY_RULES } from "../modules/policy/rules";
 import { projectRoot } from "../modules/support/project-root";
 import { generatedFleetSources } from "../scripts/lib/generated-fleet";
@@ -417,6 +417,43 @@ describe("each policy rule, at its edges", () => {
   });
 
   it.each<[string, ResourceJson, string | undefined]>([
+    ["lambda-concurrency-limit", { reserved_concurrent_executions: 0 }, undefined],
+    ["lambda-concurrency-limit", { reserved_concurrent_executions: "5" }, undefined],
+    ["lambda-concurrency-limit", { reserved_concurrent_executions: -1 }, "no reserved concurrency limit"],
+    ["lambda-dead-letter-queue", { dead_letter_config: [{ target_arn: "arn:aws:sqs:eu-west-1:123456789012:dlq" }] }, undefined],
+    ["lambda-dead-letter-queue", { dead_letter_config: {} }, "no dead-letter queue"],
+    ["lambda-in-vpc", { vpc_config: [{ subnet_ids: ["subnet-1"], security_group_ids: ["sg-1"] }] }, undefined],
+    ["lambda-in-vpc", { vpc_config: { security_group_ids: ["sg-1"] } }, "not attached to a VPC"],
+    ["sns-topic-encrypted", { kms_master_key_id: "alias/aws/sns" }, undefined],
+  ])("%s on a function or topic: %j", (id, body, expected) => {
+    const type = id.startsWith("sns") ? "aws_sns_topic" : "aws_lambda_function";
+    expect(verdict(id, body, `${type}.f`)).toBe(expected);
+  });
+
+  it.each([
+    ["nodejs22.x", undefined],
+    ["python3.12", undefined],
+    ["java21", undefined],
+    ["provided.al2023", undefined],
+    ["ruby3.3", undefined],
+    ["nodejs", "runtime nodejs is deprecated"],
+    ["nodejs4.3-edge", "runtime nodejs4.3-edge is deprecated"],
+    ["nodejs16.x", "runtime nodejs16.x is deprecated"],
+    ["python2.7", "runtime python2.7 is deprecated"],
+    ["python3.8", "runtime python3.8 is deprecated"],
+    ["ruby2.5", "runtime ruby2.5 is deprecated"],
+    ["java8", "runtime java8 is deprecated"],
+    ["dotnetcore3.1", "runtime dotnetcore3.1 is deprecated"],
+    ["dotnet6", "runtime dotnet6 is deprecated"],
+    ["dotnet5.0", "runtime dotnet5.0 is deprecated"],
+    ["go1.x", "runtime go1.x is deprecated"],
+    ["provided", "runtime provided is deprecated"],
+    [undefined, "runtime undefined is deprecated"],
+  ])("lambda-supported-runtime: %s", (runtime, expected) => {
+    expect(verdict("lambda-supported-runtime", runtime === undefined ? {} : { runtime }, "aws_lambda_function.f")).toBe(expected);
+  });
+
+  it.each<[string, ResourceJson, string | undefined]>([
     ["k8s-non-root", deployment({ pod: { security_context: {} }, container: { security_context: { run_as_non_root: "true" } } }), undefined],
     ["k8s-no-privilege-escalation", deployment({ container: { security_context: { allow_privilege_escalation: "false", privileged: "true" } } }), "container web: may escalate privileges"],
     ["k8s-no-privilege-escalation", deployment({ container: { security_context: {} } }), "container web: may escalate privileges"],
@@ -427,11 +464,45 @@ describe("each policy rule, at its edges", () => {
     ["k8s-image-pinned", deployment({ container: { image: "registry.example.com:5000/web" } }), "container web: image not pinned"],
     ["k8s-resources", deployment({ container: { resources: { requests: { cpu: "1", memory: "1Gi" } } } }), "container web: missing CPU/memory requests or memory limit"],
     ["k8s-resources", deployment({ container: { resources: { requests: { memory: "1Gi" }, limits: { memory: "1Gi" } } } }), "container web: missing CPU/memory requests or memory limit"],
+    ["k8s-resources", deployment({ container: { resources: { requests: { cpu: "1" }, limits: { memory: "1Gi" } } } }), "container web: missing CPU/memory requests or memory limit"],
     ["k8s-read-only-root-filesystem", { spec: [{ template: [{ spec: [{ container: { name: "solo", security_context: [{ read_only_root_filesystem: true }] } }] }] }] }, undefined],
     ["k8s-readiness-probe", { spec: { template: { spec: { container: [{ name: "a" }, { name: "b", readiness_probe: {} }, { name: "c" }] } } } }, "container a, c: no readiness probe"],
     ["k8s-readiness-probe", { spec: {} }, undefined],
   ])("%s on a Deployment: %j", (id, body, expected) => {
     expect(verdict(id, body, "kubernetes_deployment_v1.d")).toBe(expected);
+  });
+});
+
+describe("a Deployment that sets nothing", () => {
+  const bare = (containers: ResourceJson[]) => ({ spec: { template: { spec: { container: containers } } } });
+  const workloadFindings = (body: ResourceJson) =>
+    evaluatePolicies([stackOf({ "kubernetes_deployment_v1.d": body })]).findings.map((f) => `${f.rule.id}: ${f.message}`);
+
+  it("gets every workload finding, for each container by name", () => {
+    expect(workloadFindings(bare([{ name: "web", image: "web" }, { name: "sidecar", image: "proxy:1.0" }]))).toEqual([
+      "k8s-non-root: container web, sidecar: may run as root (runAsNonRoot)",
+      "k8s-read-only-root-filesystem: container web, sidecar: writable root filesystem",
+      "k8s-no-privilege-escalation: container web, sidecar: may escalate privileges",
+      "k8s-capabilities-dropped: container web, sidecar: does not drop ALL capabilities",
+      "k8s-seccomp: no seccomp profile",
+      "k8s-service-account-token: mounts a service account token",
+      "k8s-image-pinned: container web: image not pinned",
+      "k8s-resources: container web, sidecar: missing CPU/memory requests or memory limit",
+      "k8s-readiness-probe: container web, sidecar: no readiness probe",
+    ]);
+  });
+
+  it("and no container gets only the pod-wide findings", () => {
+    expect(workloadFindings({})).toEqual(["k8s-seccomp: no seccomp profile", "k8s-service-account-token: mounts a service account token"]);
+  });
+
+  it("is judged container by container: the pod-wide non-root setting covers all, a container's covers itself only", () => {
+    const secure = (deployment() as { spec: { template: { spec: { container: ResourceJson[] } } } }).spec.template.spec.container[0];
+    const second = { ...secure, name: "sidecar", security_context: { ...(secure.security_context as object), run_as_non_root: "true" } };
+    const pod = (podContext: ResourceJson) => deployment({ pod: { security_context: { seccomp_profile: { type: "RuntimeDefault" }, ...podContext }, container: [secure, second] } });
+    expect(workloadFindings(pod({}))).toEqual(["k8s-non-root: container web: may run as root (runAsNonRoot)"]);
+    expect(workloadFindings(pod({ run_as_non_root: "false" }))).toEqual(["k8s-non-root: container web: may run as root (runAsNonRoot)"]);
+    expect(workloadFindings(pod({ run_as_non_root: true }))).toEqual([]);
   });
 });
 
@@ -448,6 +519,54 @@ describe("declared exceptions", () => {
     ]);
   });
 
+  it("excuse only the rule they name: the resource's other violations stay findings, and the exception is stale", () => {
+    const report = evaluatePolicies([stackOf(withException("security-group-described"))]);
+    expect(report.exceptions).toEqual([]);
+    expect(report.findings.map((f) => [f.rule.id, f.address, f.message])).toEqual([
+      ["subnet-no-public-ip", "aws_subnet.s", "map_public_ip_on_launch is true"],
+      ["policy-exception-valid", "aws_subnet.s", "exception for security-group-described excuses nothing: the rule holds; remove the exception"],
+    ]);
+  });
+
+  it("each keep their own reason when one resource declares several", () => {
+    const alb = {
+      internal: false,
+      drop_invalid_header_fields: true,
+      enable_deletion_protection: true,
+      "//": {
+        policy_exceptions: [
+          { rule: "alb-internal", reason: "serves the internet" },
+          { rule: "alb-access-logs", reason: "no log bucket in a trial" },
+          { rule: "alb-waf", reason: "a WAF costs more than the trial" },
+        ],
+      },
+    };
+    const report = evaluatePolicies([stackOf({ "aws_lb.a": alb })]);
+    expect(report.findings).toEqual([]);
+    expect(report.exceptions.map((e) => [e.rule.id, e.reason]).sort()).toEqual([
+      ["alb-access-logs", "no log bucket in a trial"],
+      ["alb-internal", "serves the internet"],
+      ["alb-waf", "a WAF costs more than the trial"],
+    ]);
+  });
+
+  it("are judged by rules that see the stack's other resources of a type, by address", () => {
+    const bucketsBeside: PolicyRule = {
+      id: "one-bucket",
+      title: "One bucket per stack",
+      checkov: [],
+      trivy: [],
+      resourceTypes: ["aws_s3_bucket"],
+      check: (_, context) => {
+        const others = context.resourcesOfType("aws_s3_bucket").map(([address]) => address).filter((address) => address !== context.address);
+        return others.length > 0 ? `beside ${others.join(", ")}` : undefined;
+      },
+    };
+    const report = evaluatePolicies([stackOf({ "aws_s3_bucket.a": {}, "aws_s3_bucket.b": {}, "aws_sns_topic.t": {} }), stackOf({ "aws_s3_bucket.c": {} })], [bucketsBeside]);
+    expect(report.findings.map((f) => `${f.address}: ${f.message}`)).toEqual(["aws_s3_bucket.a: beside aws_s3_bucket.b", "aws_s3_bucket.b: beside aws_s3_bucket.a"]);
+    expect(report.resourcesEvaluated).toBe(4);
+  });
+
   it("naming an unknown rule are findings", () => {
     const report = evaluatePolicies([stackOf(withException("subnet-no-public-ips"))]);
     expect(report.findings.map((f) => f.message)).toContain("exception names unknown rule subnet-no-public-ips");
@@ -459,6 +578,60 @@ describe("declared exceptions", () => {
     expect(report.findings.map((f) => f.message)).toEqual([
       "exception for subnet-no-public-ip excuses nothing: the rule holds; remove the exception",
     ]);
+  });
+});
+
+describe("the policy report", () => {
+  const rules = POLICY_RULES.filter((r) => ["subnet-no-public-ip", "iam-no-empty-statement", "sns-topic-encrypted"].includes(r.id));
+
+  it("gives each finding and accepted exception with its rule's checks and the resource, then every rule evaluated", () => {
+    const stack = stackOf({
+      "aws_sns_topic.alarms": { name: "alarms" },
+      "aws_sns_topic.ok": { kms_master_key_id: "k", "//": { policy_exceptions: [{ rule: "sns-encrypted", reason: "a typo" }] } },
+      "aws_subnet.public": { map_public_ip_on_launch: true, "//": { policy_exceptions: [{ rule: "subnet-no-public-ip", reason: "the ALB's subnets" }] } },
+    });
+    expect(formatPolicyReport(evaluatePolicies([stack], rules)).split("\n")).toEqual([
+      "policy: 2 findings, 1 accepted exception, 3 rules over 3 resources",
+      "",
+      "FINDINGS",
+      "  sns-topic-encrypted [CKV_AWS_26, AWS-0095] bad: aws_sns_topic.alarms",
+      "    not encrypted (kms_master_key_id)",
+      "  policy-exception-valid [-] bad: aws_sns_topic.ok",
+      "    exception names unknown rule sns-encrypted",
+      "",
+      "ACCEPTED EXCEPTIONS",
+      "  subnet-no-public-ip [CKV_AWS_130, AWS-0164] bad: aws_subnet.public",
+      "    map_public_ip_on_launch is true; accepted: the ALB's subnets",
+      "",
+      "RULES EVALUATED",
+      "  subnet-no-public-ip              CKV_AWS_130, AWS-0164                          Subnets do not give instances public IPs on launch",
+      "  iam-no-empty-statement           Access Analyzer: Empty array action, Access Analyzer: Empty array resource  IAM policy documents have no statement with an empty action or resource list",
+      "  sns-topic-encrypted              CKV_AWS_26, AWS-0095                           SNS topics are encrypted with a KMS key",
+    ]);
+  });
+
+  it("says what each rule evaluated checks", () => {
+    const listed = formatPolicyReport(evaluatePolicies([], POLICY_RULES)).split("RULES EVALUATED\n")[1].split("\n");
+    expect(listed).toHaveLength(POLICY_RULES.length);
+    // Id, checks, and a title that says something: a blank one would leave a rule unexplained.
+    for (const line of listed) expect(line).toMatch(/^ {2}[a-z0-9-]+ +\S.* {2,}\S.*\w\S*$/);
+  });
+
+  it("says none where there is nothing to report", () => {
+    expect(formatPolicyReport(evaluatePolicies([{ name: "empty", json: {} }], rules.slice(0, 1)))).toBe(
+      [
+        "policy: 0 findings, 0 accepted exceptions, 1 rule over 0 resources",
+        "",
+        "FINDINGS",
+        "  none",
+        "",
+        "ACCEPTED EXCEPTIONS",
+        "  none",
+        "",
+        "RULES EVALUATED",
+        "  subnet-no-public-ip              CKV_AWS_130, AWS-0164                          Subnets do not give instances public IPs on launch",
+      ].join("\n"),
+    );
   });
 });
 

@@ -121,6 +121,7 @@ export function formatPolicyReport(report: PolicyReport): string {
     lines.push(`  ${e.rule.id} [${scannerIds(e.rule)}] ${e.stack}: ${e.address}`, `    ${e.message}; accepted: ${e.reason}`);
   }
   lines.push("", "RULES EVALUATED");
-  for (const rule of report.rules) lines.push(`  ${rule.id.padEnd(32)} ${scannerIds(rule).padEnd(46)} ${rule.title}`);
+  // Two spaces at least between the checks and the title, so that a long list of checks does not run into it.
+  for (const rule of report.rules) lines.push(`  ${rule.id.padEnd(32)} ${scannerIds(rule).padEnd(45)}  ${rule.title}`);
   return lines.join("\n");
 }

@@ -4,46 +4,20 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { failoverSettingsOf } from "../modules/config/failover";
-import { ConfigSources, parseFleetConfig } from "../modules/config/load";
+import { parseFleetConfig } from "../modules/config/load";
 import { runFailover } from "../modules/traffic/failover";
 import { createFailoverHandler } from "../modules/traffic/failover-handler";
 import { fileLockStore, readTrafficLock } from "../modules/traffic/traffic-lock";
 import { planRetirement, checkLiveRetirement } from "../modules/traffic/retire";
 import type { AwsStandIn, StandInCall } from "../scripts/lib/aws-stand-in";
-import { exampleSources, withClusterFile } from "./helpers/fleet";
+import { twoAlbSources, withClusterFile } from "./helpers/fleet";
 import { standInProjectPerTest } from "./helpers/stand-in-project";
 import { runScriptAsync } from "./helpers/run-async";
 
 /**
- * A fleet of two ALBs: the example's (`alb:`, stack `edge`, serving web) and
- * an internal one (`albs.internal`, stack `edge-internal`, serving api), both
- * services weighted in blue and green. The commands as users run them, with
+ * A fleet of two ALBs ({@link twoAlbSources}). The commands as users run them, with
  * the real AWS SDK reaching the stand-in over HTTP.
  */
-function twoAlbSources(): ConfigSources {
-  const example = exampleSources();
-  const api = [
-    "  - name: api",
-    "    alb: internal",
-    "    namespace: api",
-    "    servicePort: 80",
-    "    containerPort: 9090",
-    '    paths: ["/*"]',
-    "    priority: 100",
-    "    healthCheck:",
-    "      path: /healthz",
-    "albs:",
-    "  internal:",
-    "    internal: true",
-    "    httpOnly: true",
-    "    deletionProtection: false",
-    "",
-  ].join("\n");
-  let sources: ConfigSources = { ...example, platform: { ...example.platform, text: `${example.platform.text}${api}` } };
-  for (const cluster of example.clusters) sources = withClusterFile(sources, cluster.file, cluster.text.replace("  web: 50\n", "  web: 50\n  api: 50\n"));
-  return sources;
-}
-
 const sources = twoAlbSources();
 const fleet = parseFleetConfig(sources);
 const perTest = standInProjectPerTest(sources);

@@ -79,3 +79,32 @@ export function shifted(sources: ConfigSources, weights: Record<string, number>)
   const fleet = parseFleetConfig(sources);
   return applyShiftToSources(sources, fleet, planShift(fleet, { weights }));
 }
+
+/**
+ * A fleet of two ALBs: the example's (`alb:`, stack `edge`, serving web) and
+ * an internal one (`albs.internal`, stack `edge-internal`, serving api), both
+ * services weighted in blue and green.
+ */
+export function twoAlbSources(): ConfigSources {
+  const example = exampleSources();
+  const api = [
+    "  - name: api",
+    "    alb: internal",
+    "    namespace: api",
+    "    servicePort: 80",
+    "    containerPort: 9090",
+    '    paths: ["/*"]',
+    "    priority: 100",
+    "    healthCheck:",
+    "      path: /healthz",
+    "albs:",
+    "  internal:",
+    "    internal: true",
+    "    httpOnly: true",
+    "    deletionProtection: false",
+    "",
+  ].join("\n");
+  let sources: ConfigSources = { ...example, platform: { ...example.platform, text: `${example.platform.text}${api}` } };
+  for (const cluster of example.clusters) sources = withClusterFile(sources, cluster.file, cluster.text.replace("  web: 50\n", "  web: 50\n  api: 50\n"));
+  return sources;
+}

@@ -30,6 +30,13 @@ const at = (time: string) => new Date(`2026-12-01T${time}Z`);
 const ms = (time: string) => at(time).getTime();
 /** The web target group of a cluster, under the ALB. */
 const target = (cluster: string): MetricTarget => ({ loadBalancerArn: standIn.loadBalancer("edge").arn, targetGroupArn: standIn.targetGroup(cluster, "web").arn });
+/** Each web group's minutes from 11:56 to 11:59 at 50 requests a second split evenly: 1,500 a minute, 5 target 5xx over the 3 minutes (0.1 %). */
+const evenMinutes = () =>
+  new Map([
+    [ms("11:56:00"), { requests: 1500, target5xx: 2, responseTimeSeconds: 0.08 }],
+    [ms("11:57:00"), { requests: 1500, target5xx: 1, responseTimeSeconds: 0.08 }],
+    [ms("11:58:00"), { requests: 1500, target5xx: 2, responseTimeSeconds: 0.08 }],
+  ]);
 const metricReads = () => standIn.calls.filter((c) => c.api === "cloudwatch").map((c) => c.input as { MetricDataQueries: unknown[]; StartTime: number; EndTime: number; NextToken?: string });
 
 describe("minute by minute", () => {
@@ -54,13 +61,7 @@ describe("minute by minute", () => {
       query("target5xx1", "green", "HTTPCode_Target_5XX_Count", "Sum"),
       query("responseTimeSeconds1", "green", "TargetResponseTime", "Average"),
     ]);
-    // 50 requests a second for 3 minutes, half to each group: 1,500 a minute, 5 target 5xx over the window (0.1 %).
-    const minutes = new Map([
-      [ms("11:56:00"), { requests: 1500, target5xx: 2, responseTimeSeconds: 0.08 }],
-      [ms("11:57:00"), { requests: 1500, target5xx: 1, responseTimeSeconds: 0.08 }],
-      [ms("11:58:00"), { requests: 1500, target5xx: 2, responseTimeSeconds: 0.08 }],
-    ]);
-    expect(series).toEqual(new Map([[target("blue").targetGroupArn, minutes], [target("green").targetGroupArn, minutes]]));
+    expect(series).toEqual(new Map([[target("blue").targetGroupArn, evenMinutes()], [target("green").targetGroupArn, evenMinutes()]]));
   });
 
   it("a window inside one minute reads that whole minute; a group without datapoints has no minutes", async () => {
@@ -99,12 +100,7 @@ describe("minute by minute", () => {
     const series = await readMinuteMetrics(cloudWatch, [target("blue"), target("green")], at("11:56:00"), at("11:59:00"));
     // 18 datapoints (2 groups, 3 metrics, 3 minutes), 4 a page.
     expect(metricReads().map((r) => r.NextToken)).toEqual([undefined, "4", "8", "12", "16"]);
-    const minutes = new Map([
-      [ms("11:56:00"), { requests: 1500, target5xx: 2, responseTimeSeconds: 0.08 }],
-      [ms("11:57:00"), { requests: 1500, target5xx: 1, responseTimeSeconds: 0.08 }],
-      [ms("11:58:00"), { requests: 1500, target5xx: 2, responseTimeSeconds: 0.08 }],
-    ]);
-    expect(series).toEqual(new Map([[target("blue").targetGroupArn, minutes], [target("green").targetGroupArn, minutes]]));
+    expect(series).toEqual(new Map([[target("blue").targetGroupArn, evenMinutes()], [target("green").targetGroupArn, evenMinutes()]]));
   });
 
   it("asks at most 500 queries a call, each answer going to its own target group", async () => {

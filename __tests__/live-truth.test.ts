@@ -3,8 +3,9 @@ import { ConfigSources, FleetConfig, parseFleetConfig } from "../modules/config/
 import { UserError } from "../modules/support/user-error";
 import { elbClient } from "../modules/traffic/aws-clients";
 import { describeLiveAndFiles, withTruthOnFailure } from "../modules/traffic/live-truth";
-import { AwsStandIn, worldOf } from "../scripts/lib/aws-stand-in";
+import type { AwsStandIn } from "../scripts/lib/aws-stand-in";
 import { exampleSources, shifted, twoAlbSources } from "./helpers/fleet";
+import { standInServing } from "./helpers/stand-in-project";
 
 /**
  * What a writer of live weights says after it failed: the live rules read
@@ -12,7 +13,7 @@ import { exampleSources, shifted, twoAlbSources } from "./helpers/fleet";
  * are now.
  */
 
-const saved = { ...process.env };
+const serve = standInServing();
 let standIn: AwsStandIn;
 let elb: ElasticLoadBalancingV2Client;
 let fleet: FleetConfig;
@@ -20,17 +21,11 @@ let fleet: FleetConfig;
 /** The stand-in serving `sources` as deployed, and a client reaching it. */
 async function deploy(sources: ConfigSources): Promise<void> {
   fleet = parseFleetConfig(sources);
-  standIn = new AwsStandIn(worldOf(fleet));
-  await standIn.start();
-  Object.assign(process.env, standIn.environment());
+  standIn = await serve(fleet);
   elb = await elbClient(fleet);
 }
 
-afterEach(async () => {
-  await standIn.stop();
-  process.env = { ...saved };
-  jest.restoreAllMocks();
-});
+afterEach(() => jest.restoreAllMocks());
 
 const filesOf = (sources: ConfigSources) => () => parseFleetConfig(sources);
 const setLive = (service: string, weights: number[]) => standIn.rule(service).forward.forEach((f, i) => (f.weight = weights[i]));

@@ -1,29 +1,23 @@
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
-import { FleetConfig, parseFleetConfig } from "../modules/config/load";
+import { parseFleetConfig } from "../modules/config/load";
 import { cloudWatchClient } from "../modules/traffic/aws-clients";
 import { errorPercent, MetricTarget, minutesSince, readMinuteMetrics, readTargetGroupMetrics } from "../modules/traffic/metrics";
-import { AwsStandIn, worldOf } from "../scripts/lib/aws-stand-in";
+import type { AwsStandIn } from "../scripts/lib/aws-stand-in";
 import { exampleSources } from "./helpers/fleet";
+import { standInServing } from "./helpers/stand-in-project";
 
 /**
  * The CloudWatch readers of the status, the progressive shift and the
  * failover: the real SDK client asking the stand-in over HTTP (AWS JSON 1.0).
  */
 
-const saved = { ...process.env };
-let fleet: FleetConfig;
+const serve = standInServing();
 let standIn: AwsStandIn;
 let cloudWatch: CloudWatchClient;
 beforeEach(async () => {
-  fleet = parseFleetConfig(exampleSources());
-  standIn = new AwsStandIn(worldOf(fleet));
-  await standIn.start();
-  Object.assign(process.env, standIn.environment());
+  const fleet = parseFleetConfig(exampleSources());
+  standIn = await serve(fleet);
   cloudWatch = await cloudWatchClient(fleet);
-});
-afterEach(async () => {
-  await standIn.stop();
-  process.env = { ...saved };
 });
 
 const at = (time: string) => new Date(`2026-12-01T${time}Z`);

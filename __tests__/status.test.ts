@@ -12,8 +12,9 @@ import { fileLockStore } from "../modules/traffic/traffic-lock";
 import { mermaidAlbsPicture, mermaidPicture } from "../modules/traffic/mermaid";
 import { fleetStatusPicture, formatFleetStatus, readFleetStatus } from "../modules/traffic/status";
 import { textTable } from "../modules/traffic/text-table";
-import { AwsStandIn, worldOf } from "../scripts/lib/aws-stand-in";
+import type { AwsStandIn } from "../scripts/lib/aws-stand-in";
 import { exampleSources, shifted, twoAlbSources, withClusterFile } from "./helpers/fleet";
+import { standInServing } from "./helpers/stand-in-project";
 
 /**
  * `npm run status` in process: the status read from the live fleet and its
@@ -24,24 +25,17 @@ import { exampleSources, shifted, twoAlbSources, withClusterFile } from "./helpe
 const example = exampleSources();
 /** The end of the metrics window: 5 minutes from 11:56 to 12:01. */
 const now = new Date("2026-12-01T12:00:30Z");
-const saved = { ...process.env };
+const serve = standInServing();
 let standIn: AwsStandIn;
 let elb: ElasticLoadBalancingV2Client;
 let cloudWatch: CloudWatchClient;
 
 /** The stand-in serving `deployed` as deployed, and clients reaching it. */
 async function deploy(deployed: FleetConfig): Promise<void> {
-  standIn = new AwsStandIn(worldOf(deployed));
-  await standIn.start();
-  Object.assign(process.env, standIn.environment());
+  standIn = await serve(deployed);
   elb = await elbClient(deployed);
   cloudWatch = await cloudWatchClient(deployed);
 }
-
-afterEach(async () => {
-  await standIn?.stop();
-  process.env = { ...saved };
-});
 
 const setTargets = (cluster: string, service: string, ...states: ("healthy" | "unhealthy" | "initial" | "draining" | "unused" | "unavailable")[]) =>
   (standIn.targetGroup(cluster, service).targets = states.map((state, i) => ({ id: `10.40.9.${i}`, port: 8080, state })));

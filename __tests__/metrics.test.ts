@@ -112,6 +112,12 @@ describe("minute by minute", () => {
     expect([...series.values()].filter((minutes) => minutes.size > 0)).toHaveLength(2);
   });
 
+  it("takes an ALB given by its LoadBalancer dimension as it is", async () => {
+    const dimension = standIn.loadBalancer("edge").arn.split(":loadbalancer/")[1];
+    const series = await readMinuteMetrics(cloudWatch, [{ ...target("blue"), loadBalancerArn: dimension }], at("11:56:00"), at("11:59:00"));
+    expect(series).toEqual(new Map([[target("blue").targetGroupArn, evenMinutes()]]));
+  });
+
   it("asks nothing for no target groups", async () => {
     expect(await readMinuteMetrics(cloudWatch, [], at("11:56:00"), at("11:59:00"))).toEqual(new Map());
     expect(metricReads()).toEqual([]);

@@ -166,6 +166,27 @@ describe("status of a healthy fleet", () => {
     expect(standIn.calls.filter((c) => c.api === "cloudwatch")).toEqual([]);
   });
 
+  it("a service that served nothing over the window: 0 requests and 0% served each, the clusters idle", async () => {
+    const fleet = parseFleetConfig(example);
+    await deploy(fleet);
+    standIn.rule("web").requestsPerSecond = 0;
+    const status = await readFleetStatus(elb, fleet, { minutes: 5, cloudWatch, now });
+    expect(status.services[0].clusters.map((c) => [c.requests, c.servedPercent, c.errorPercent, c.responseTimeMs])).toEqual([
+      [0, 0, undefined, undefined],
+      [0, 0, undefined, undefined],
+    ]);
+    expect(formatFleetStatus(status)).toContain(
+      [
+        "web      blue     50     50    2        0          0        0         0       0         0%      –    –",
+        "web      green    50     50    2        0          0        0         0       0         0%      –    –",
+        "",
+        "cluster  state   requests",
+        "blue     active  0 (idle 5 min)",
+        "green    active  0 (idle 5 min)",
+      ].join("\n"),
+    );
+  });
+
   it("says why request counts are missing when CloudWatch refuses, and still gives weights and health", async () => {
     const fleet = parseFleetConfig(example);
     await deploy(fleet);

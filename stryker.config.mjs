@@ -6,8 +6,9 @@
 // and the active mutant reaches the command through __STRYKER_ACTIVE_MUTANT__ when the test passes its own
 // environment on. But coverage is counted per test in the jest process only ("perTest"): a mutant that only a
 // spawned command executes counts as "no coverage" (a survivor). Such mutants are in the commands' own modules
-// (status, preflight, the edge and standby gates, retire's steps); their logic is tested end to end by
-// __tests__/traffic-scenarios.test.ts, in `npm test` only (below).
+// (preflight, the edge and standby gates, retire's steps); their logic is tested end to end by
+// __tests__/traffic-scenarios.test.ts, in `npm test` only (below). Status, its metrics and the read-back after a
+// failed write are tested in process (status, metrics, live-truth).
 
 // Equivalent mutants: changes no input can tell apart, left as survivors (a disable comment in the code would
 // be noise there). Check each still is one when its code changes.
@@ -53,6 +54,9 @@ const MUTATION_TESTS = process.env.MUTATION_TESTS?.split(",") ?? [
   "failover",
   "traffic-lock",
   "quotas",
+  "status",
+  "metrics",
+  "live-truth",
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */

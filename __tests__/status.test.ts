@@ -483,6 +483,24 @@ describe("several ALBs", () => {
     );
   });
 
+  it("a cluster routing only some services: its requests are those of its target groups", async () => {
+    const sources = twoAlbSources();
+    const gray = withClusterFile(sources, "clusters/gray.yaml", example.clusters[0].text.replace("name: blue", "name: gray").replace("  web: 50\n", "  api: 10\n"));
+    const fleet = parseFleetConfig(gray);
+    await deploy(fleet);
+    const status = await readFleetStatus(elb, fleet, { minutes: 5, cloudWatch, now });
+    expect(status.services.map((s) => [s.service, s.clusters.map((c) => c.cluster)])).toEqual([
+      ["web", ["blue", "green"]],
+      ["api", ["blue", "gray", "green"]],
+    ]);
+    // api's 15,000 requests split 50:10:50, web's 15,000 evenly.
+    expect(status.clusters).toEqual([
+      { cluster: "blue", state: "active", requests: 7500 + 6818 },
+      { cluster: "gray", state: "active", requests: 1364 },
+      { cluster: "green", state: "active", requests: 7500 + 6818 },
+    ]);
+  });
+
   it("an ALB not deployed yet: its services are named as not deployed, the others shown", async () => {
     const fleet = parseFleetConfig(twoAlbsAndSpare());
     await deploy(fleet);

@@ -23,6 +23,8 @@
 //   traffic/failover-decision.ts  `newest = minutes.length - 1` → `+ 1`, and `newest >= 0` → `> 0`: the search
 //                        for the newest minute with data only starts above the last index or stops at the first,
 //                        and a window of no data is no breach either way.
+//   traffic/metrics.ts  `/^([a-zA-Z0-9]+?)(\d+)$/` → without `^`: the query Ids are letters then digits, so the
+//                        match (anchored at the end, shortest key first) starts at the first character either way.
 
 /** Real Terraform plans and cdktf CLI runs take minutes and check synthesized Terraform, not the decisions mutated here. */
 process.env.TERRAFORM_CHECKS ??= "off";

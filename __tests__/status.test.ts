@@ -327,6 +327,7 @@ describe("health", () => {
     const fleet = parseFleetConfig(withMinHealthy(2));
     await deploy(fleet);
     setTargets("blue", "web", "healthy", "unhealthy", "initial", "draining", "unused", "unavailable");
+    setTargets("green", "web", "healthy", "healthy", "unavailable");
     const status = await readFleetStatus(elb, fleet, { minutes: 0 });
     expect(status.services[0]).toMatchObject({ minHealthyTargets: 2, healthyCapacity: true });
     expect(status.problems).toEqual([
@@ -334,7 +335,7 @@ describe("health", () => {
     ]);
     const text = formatFleetStatus(status);
     expect(text).toContain("web      blue     50     50    1        1          1        1         1       –         –       –    –");
-    expect(text).toContain("\n\nhealth unavailable (health checks off?) for web/blue\n\nweb: UNHEALTHY WITH TRAFFIC: blue gets 50%");
+    expect(text).toContain("\n\nhealth unavailable (health checks off?) for web/blue, web/green\n\nweb: UNHEALTHY WITH TRAFFIC: blue gets 50%");
   });
 
   it("no weighted cluster with minHealthyTargets healthy targets: no healthy capacity, and each weighted cluster named", async () => {

@@ -6,9 +6,9 @@
 // and the active mutant reaches the command through __STRYKER_ACTIVE_MUTANT__ when the test passes its own
 // environment on. But coverage is counted per test in the jest process only ("perTest"): a mutant that only a
 // spawned command executes counts as "no coverage" (a survivor). Such mutants are in the commands' own modules
-// (status, retire's steps); their logic is tested end to end by __tests__/traffic-scenarios.test.ts, in
-// `npm test` only (below). Preflight, its gates and the caller check are called in process by
-// __tests__/preflight.test.ts.
+// (retire's steps); their logic is tested end to end by __tests__/traffic-scenarios.test.ts, in `npm test` only
+// (below). Preflight, its gates and the caller check are called in process by __tests__/preflight.test.ts;
+// status, its metrics and the read-back after a failed write by status, metrics and live-truth.
 
 // Equivalent mutants: changes no input can tell apart, left as survivors (a disable comment in the code would
 // be noise there). Check each still is one when its code changes.
@@ -54,6 +54,8 @@
 //                        without a tag: a container without either fails its rule both ways.
 //   policy/function-rules.ts  DEPRECATED_RUNTIMES without its `^`: the provider accepts only the runtimes of its
 //                        list, and none of them ends with the name of a deprecated runtime.
+//   traffic/metrics.ts  `/^([a-zA-Z0-9]+?)(\d+)$/` → without `^`: the query Ids are letters then digits, so the
+//                        match (anchored at the end, shortest key first) starts at the first character either way.
 
 /** Real Terraform plans and cdktf CLI runs take minutes and check synthesized Terraform, not the decisions mutated here. */
 process.env.TERRAFORM_CHECKS ??= "off";
@@ -88,6 +90,9 @@ const MUTATION_TESTS = process.env.MUTATION_TESTS?.split(",") ?? [
   "quotas",
   "preflight",
   "deployer-identity",
+  "status",
+  "metrics",
+  "live-truth",
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */

@@ -254,16 +254,16 @@ describe("the standby gate", () => {
   it("counts the requests of the idle minutes up to now, the minute in progress the last, and none from before", async () => {
     const fleet = parseFleetConfig(blueOnStandby());
     await startStandIn(fleet);
-    const minute = (time: string) => Date.parse(`2026-12-01T${time}:00Z`) / 1000;
+    const minute = (time: string) => Date.parse(`2026-12-01T${time}:00Z`);
     const blue = standIn!.targetGroup("blue", "web");
     // NOW is 12:00:30: the last 10 minutes are 11:51 to 12:00, the minute in progress.
-    blue.requestsByMinute = [{ minute: minute("11:50"), requests: 40 }];
+    blue.minutes = new Map([[minute("11:50"), { RequestCount: 40 }]]);
     expect(await checkBlue(fleet)).toEqual(["cluster-blue: standby after 10 idle minutes"]);
-    blue.requestsByMinute = [{ minute: minute("11:51"), requests: 4 }];
+    blue.minutes = new Map([[minute("11:51"), { RequestCount: 4 }]]);
     expect(await refusalsOf(checkBlue(fleet))).toEqual([served("web", 4)]);
-    blue.requestsByMinute = [{ minute: minute("12:00"), requests: 2 }];
+    blue.minutes = new Map([[minute("12:00"), { RequestCount: 2 }]]);
     expect(await refusalsOf(checkBlue(fleet))).toEqual([served("web", 2)]);
-    blue.requestsByMinute = [40, 4, 2].map((requests, i) => ({ minute: minute(["11:50", "11:51", "12:00"][i]), requests }));
+    blue.minutes = new Map([40, 4, 2].map((requests, i) => [minute(["11:50", "11:51", "12:00"][i]), { RequestCount: requests }]));
     expect(await refusalsOf(checkBlue(fleet, { idleMinutes: 11 }))).toEqual([served("web", 46, 11)]);
   });
 

@@ -15,8 +15,8 @@ import { standInProjectPerTest } from "./helpers/stand-in-project";
 import { runScriptAsync } from "./helpers/run-async";
 
 /**
- * The two-ALB fleet (web on `edge`, api on `edge-internal`). The commands as
- * users run them, with the real AWS SDK reaching the stand-in over HTTP.
+ * A fleet of two ALBs ({@link twoAlbSources}). The commands as users run them, with
+ * the real AWS SDK reaching the stand-in over HTTP.
  */
 const sources = twoAlbSources();
 const fleet = parseFleetConfig(sources);

@@ -3,8 +3,7 @@ import { parseFleetConfig, readConfigSources } from "../modules/config/load";
 import { projectRoot } from "../modules/support/project-root";
 import { runCommand } from "../modules/cli/run-command";
 import { cloudWatchClient, elbClient, rethrowAwsError } from "../modules/traffic/aws-clients";
-import { mermaidAlbsPicture } from "../modules/traffic/mermaid";
-import { formatFleetStatus, readFleetStatus } from "../modules/traffic/status";
+import { fleetStatusPicture, formatFleetStatus, readFleetStatus } from "../modules/traffic/status";
 import { commandLockStore } from "./lib/traffic-lock-hold";
 import { integerFlag, parseCommandLine, UsageError } from "../modules/cli/args";
 
@@ -40,14 +39,7 @@ async function main(): Promise<void> {
   if (values.json) {
     console.log(JSON.stringify(status, null, 2));
   } else if (values.mermaid) {
-    const albs = status.loadBalancers.map((lb) => ({
-      name: lb.name,
-      stack: lb.stack,
-      routes: status.services
-        .filter((s) => s.loadBalancer === lb.name)
-        .map((s) => ({ service: s.service, clusters: s.clusters.map((c) => ({ cluster: c.cluster, weight: c.liveWeight ?? 0, health: c.health })) })),
-    }));
-    console.log(mermaidAlbsPicture(albs, Object.fromEntries(status.clusters.map((c) => [c.cluster, c.state]))));
+    console.log(fleetStatusPicture(status));
   } else {
     console.log(formatFleetStatus(status));
   }

@@ -1,4 +1,4 @@
-import { ConfigSources, parseFleetConfig } from "../../modules/config/load";
+import { ConfigSources, FleetConfig, parseFleetConfig } from "../../modules/config/load";
 import { writeConfigProject } from "../../scripts/lib/config-project";
 import { AwsStandIn, worldOf } from "../../scripts/lib/aws-stand-in";
 
@@ -22,4 +22,25 @@ export function standInProjectPerTest(sources: ConfigSources): () => StandInProj
   });
   afterEach(() => current?.standIn.stop());
   return () => current!;
+}
+
+/**
+ * For the calling file's tests: starts a stand-in serving `fleet` as deployed
+ * and points this process's AWS SDK at it (AWS_ENDPOINT_URL and the rest);
+ * after each test the stand-in stops and the environment is put back.
+ */
+export function standInServing(): (fleet: FleetConfig) => Promise<AwsStandIn> {
+  const saved = { ...process.env };
+  let current: AwsStandIn | undefined;
+  afterEach(async () => {
+    await current?.stop();
+    current = undefined;
+    process.env = { ...saved };
+  });
+  return async (fleet) => {
+    current = new AwsStandIn(worldOf(fleet));
+    await current.start();
+    Object.assign(process.env, current.environment());
+    return current;
+  };
 }

@@ -6,6 +6,7 @@ import { fleetAlbs, servicesOnAlb } from "../config/albs";
 import { albName, edgeStackName } from "../constructs/naming";
 import { HEALTH_STATES, HealthCounts, LiveRoute, metricTargetsOf, readLiveFleetIfDeployed, readRouteHealth } from "./live-fleet";
 import { errorPercent, readTargetGroupMetrics, TargetGroupMetrics } from "./metrics";
+import { mermaidAlbsPicture } from "./mermaid";
 import { textTable } from "./text-table";
 import { failureText } from "./aws-clients";
 import { lastFailoverOf } from "./failover";
@@ -239,6 +240,18 @@ export function formatFleetStatus(status: FleetStatus): string {
   }
   lines.push("", ...(status.problems.length > 0 ? status.problems : ["no drift; every service has healthy capacity"]));
   return lines.join("\n");
+}
+
+/** The status as a Mermaid picture: each ALB with its services' live weights and target health, leading to the clusters with their states. */
+export function fleetStatusPicture(status: FleetStatus): string {
+  const albs = status.loadBalancers.map((lb) => ({
+    name: lb.name,
+    stack: lb.stack,
+    routes: status.services
+      .filter((s) => s.loadBalancer === lb.name)
+      .map((s) => ({ service: s.service, clusters: s.clusters.map((c) => ({ cluster: c.cluster, weight: c.liveWeight ?? 0, health: c.health })) })),
+  }));
+  return mermaidAlbsPicture(albs, Object.fromEntries(status.clusters.map((c) => [c.cluster, c.state])));
 }
 
 /** One row per (service, cluster): weights in the files and live, target health, requests. */

@@ -35,10 +35,20 @@ export interface StandInTargetGroup {
    */
   servedRequests?: number;
   /**
-   * Requests the group served in given minutes (each minute's start, epoch seconds): a window asked
-   * about has datapoints for those of its minutes only. Set, it takes the place of `servedRequests`.
+   * The datapoints CloudWatch holds for it, by the minute's start (epoch
+   * milliseconds), served instead of those derived from the rule's weights;
+   * a metric missing from a minute has no datapoint that minute.
+   * @default derived from the weights, the same every minute
    */
-  requestsByMinute?: { minute: number; requests: number }[];
+  minutes?: ReadonlyMap<number, StandInMinute>;
+}
+
+/** One minute of a target group's metrics in CloudWatch. */
+export interface StandInMinute {
+  readonly RequestCount?: number;
+  readonly HTTPCode_Target_5XX_Count?: number;
+  /** Average, seconds. */
+  readonly TargetResponseTime?: number;
 }
 
 export interface StandInRule {
@@ -96,6 +106,8 @@ export interface StandInCall {
   readonly input: Record<string, unknown>;
 }
 
+/** The statistic the stand-in serves of each ALB metric. */
+const METRIC_STATS: Readonly<Record<keyof StandInMinute, string>> = { RequestCount: "Sum", HTTPCode_Target_5XX_Count: "Sum", TargetResponseTime: "Average" };
 const MAX_BODY_BYTES = 1 << 20;
 const STS_VERSION = "2011-06-15";
 const SNS_VERSION = "2010-03-31";
@@ -160,6 +172,8 @@ export class AwsStandIn {
   readonly calls: StandInCall[] = [];
   /** Seconds after its minute ends before a metric datapoint is served, as CloudWatch's arrive late; 0: at once. */
   metricDelaySeconds = 0;
+  /** Datapoints GetMetricData returns per page at most, continuing with a NextToken as CloudWatch does; 0: all at once. */
+  metricDatapointsPerPage = 0;
   /** Rule ARNs whose ModifyRule is refused (AccessDenied), to try failures. */
   readonly refusedRules = new Set<string>();
   /** Faults by API action name, such as `ModifyRule`. */
@@ -459,40 +473,57 @@ export class AwsStandIn {
     const results = (input.MetricDataQueries ?? []).map((query: any) => {
       const metric = query.MetricStat.Metric;
       const dimension = (name: string) => metric.Dimensions.find((d: any) => d.Name === name)?.Value as string | undefined;
-      const group = this.metricGroup(dimension("LoadBalancer"), dimension("TargetGroup"));
       const arrived = Date.now() / 1000 - this.metricDelaySeconds;
-      const points = (group ? this.metricPoints(group, metric.MetricName, query.MetricStat.Stat, start, end) : []).filter(
+      const points = this.metricPoints(metric.MetricName, query.MetricStat.Stat, dimension("LoadBalancer"), dimension("TargetGroup"), start, end).filter(
         (point) => this.metricDelaySeconds === 0 || point.time + 60 <= arrived,
       );
       return { Id: query.Id, Label: metric.MetricName, StatusCode: "Complete", Timestamps: points.map((p) => p.time), Values: points.map((p) => p.value) };
     });
+    const page = this.metricPage(results, Number(input.NextToken ?? 0));
     response.writeHead(200, { "content-type": "application/x-amz-json-1.0" });
-    response.end(JSON.stringify({ MetricDataResults: results, Messages: [] }));
+    response.end(JSON.stringify({ ...page, Messages: [] }));
   }
 
-  /** The target group of a metric's dimensions; undefined where CloudWatch has no datapoints for it (none under another ALB's dimension). */
-  private metricGroup(loadBalancer: string | undefined, targetGroup: string | undefined): StandInTargetGroup | undefined {
+  /** The datapoints from the `skip`-th on, at most {@link metricDatapointsPerPage}, with the token of the next page when more remain. */
+  private metricPage(results: { Id: string; Timestamps: number[]; Values: number[] }[], skip: number): { MetricDataResults: unknown[]; NextToken?: string } {
+    const limit = this.metricDatapointsPerPage || Infinity;
+    let offset = 0;
+    const page = results.map((result) => {
+      const from = Math.min(Math.max(skip - offset, 0), result.Timestamps.length);
+      const to = Math.min(Math.max(skip + limit - offset, 0), result.Timestamps.length);
+      offset += result.Timestamps.length;
+      return { ...result, StatusCode: to < result.Timestamps.length ? "PartialData" : "Complete", Timestamps: result.Timestamps.slice(from, to), Values: result.Values.slice(from, to) };
+    });
+    return { MetricDataResults: page, NextToken: skip + limit < offset ? String(skip + limit) : undefined };
+  }
+
+  /** A target group's datapoints of a metric between `start` and `end` (epoch seconds): those recorded for it, or its share of the rule's requests. */
+  private metricPoints(name: string, stat: string, loadBalancer: string | undefined, targetGroup: string | undefined, start: number, end: number): { time: number; value: number }[] {
+    if (METRIC_STATS[name as keyof StandInMinute] !== stat) throw new ApiError("InvalidParameterValue", `the stand-in has no ${stat} of ${name}`);
     const group = this.world.targetGroups.find((g) => `targetgroup/${g.arn.split(":targetgroup/")[1]}` === targetGroup);
-    return group && loadBalancer === group.loadBalancerArn.split(":loadbalancer/")[1] ? group : undefined;
-  }
-
-  /** A group's datapoints of one metric over a window (epoch seconds), one a minute; none for minutes without requests. */
-  private metricPoints(group: StandInTargetGroup, name: string, stat: string, start: number, end: number): { time: number; value: number }[] {
-    if (group.requestsByMinute) {
-      return group.requestsByMinute
-        .filter((served) => served.minute >= start && served.minute < end && served.requests > 0)
-        .map((served) => ({ time: served.minute, value: this.metricValue(group, name, stat, served.requests) }));
+    if (group?.minutes && loadBalancer === group.loadBalancerArn.split(":loadbalancer/")[1]) {
+      return [...group.minutes]
+        .filter(([minute]) => minute >= start * 1000 && minute < end * 1000)
+        .sort(([a], [b]) => a - b)
+        .flatMap(([minute, values]) => {
+          const value = values[name as keyof StandInMinute];
+          return value === undefined ? [] : [{ time: minute / 1000, value }];
+        });
     }
-    const requests = group.servedRequests ?? this.shareOfRequests(group, end - start);
-    return requests === 0 ? [] : spreadOverMinutes(this.metricValue(group, name, stat, requests), stat === "Sum", start, end);
+    const value = this.metricValue(name, loadBalancer, targetGroup, end - start);
+    return value === undefined ? [] : spreadOverMinutes(value, stat === "Sum", start, end);
   }
 
-  /** A metric of a group that served `requests` (more than 0). */
-  private metricValue(group: StandInTargetGroup, name: string, stat: string, requests: number): number {
-    if (name === "RequestCount" && stat === "Sum") return requests;
-    if (name === "HTTPCode_Target_5XX_Count" && stat === "Sum") return Math.round(requests * group.errorRate);
-    if (name === "TargetResponseTime" && stat === "Average") return group.responseTimeSeconds;
-    throw new ApiError("InvalidParameterValue", `the stand-in has no ${stat} of ${name}`);
+  /** A metric over a window, from the rules' current weights; undefined where no datapoint exists (nothing served). */
+  private metricValue(name: string, loadBalancer: string | undefined, targetGroup: string | undefined, seconds: number): number | undefined {
+    const group = this.world.targetGroups.find((g) => `targetgroup/${g.arn.split(":targetgroup/")[1]}` === targetGroup);
+    // CloudWatch has no datapoints for a target group under another ALB's dimension.
+    if (!group || loadBalancer !== group.loadBalancerArn.split(":loadbalancer/")[1]) return undefined;
+    const requests = group.servedRequests ?? this.shareOfRequests(group, seconds);
+    if (requests === 0) return undefined;
+    if (name === "RequestCount") return requests;
+    if (name === "HTTPCode_Target_5XX_Count") return Math.round(requests * group.errorRate);
+    return group.responseTimeSeconds;
   }
 
   /** The requests a group gets over `seconds` from its rule's current weights. */

@@ -75,6 +75,7 @@ const MUTATION_TESTS = process.env.MUTATION_TESTS?.split(",") ?? [
   "cidr",
   "config",
   "config-inputs",
+  "config-cross-file",
   "lifecycle",
   "health-gate",
   "live-rules",

@@ -104,6 +104,24 @@ describe("the lock in a local state folder", () => {
     await expect(acquireTrafficLock(store(), alice)).rejects.toThrow(`${path.join(dir, "state", "traffic.lock")} is not a traffic lock`);
   });
 
+  it("refuses a lock missing a field, or with an expiry that is no time, naming the fields a lock has", async () => {
+    const lease = await acquireTrafficLock(store(), alice);
+    const file = path.join(dir, "state", "traffic.lock");
+    const { id: _id, ...withoutId } = lease.holder;
+    for (const broken of [withoutId, { ...lease.holder, expires: "soon" }]) {
+      fs.writeFileSync(file, JSON.stringify(broken));
+      await expect(readTrafficLock(store())).rejects.toThrow(
+        `${file} is not a traffic lock (expected JSON with owner, reason, since, expires, id): look at it and remove it by hand if it is debris`,
+      );
+    }
+  });
+
+  it("ends a lease at its expiry, to the millisecond", async () => {
+    await acquireTrafficLock(store(), alice);
+    await expect(acquireTrafficLock(store(), { ...bob, now: new Date(later(300).getTime() - 1) })).rejects.toThrow(LockHeldError);
+    await expect(acquireTrafficLock(store(), { ...bob, now: later(300) })).resolves.toMatchObject({ holder: { owner: bob.owner } });
+  });
+
   it("holdTrafficLock renews while the work runs, releases after, and stops the work once the lease is lost", async () => {
     const seen: string[] = [];
     await holdTrafficLock(store(), { owner: alice.owner, reason: alice.reason, leaseSeconds: 60, renewEveryMs: 20 }, async () => {

@@ -501,7 +501,9 @@ export class AwsStandIn {
   private metricPoints(name: string, stat: string, loadBalancer: string | undefined, targetGroup: string | undefined, start: number, end: number): { time: number; value: number }[] {
     if (METRIC_STATS[name as keyof StandInMinute] !== stat) throw new ApiError("InvalidParameterValue", `the stand-in has no ${stat} of ${name}`);
     const group = this.world.targetGroups.find((g) => `targetgroup/${g.arn.split(":targetgroup/")[1]}` === targetGroup);
-    if (group?.minutes && loadBalancer === group.loadBalancerArn.split(":loadbalancer/")[1]) {
+    // CloudWatch has no datapoints for a target group under another ALB's dimension.
+    if (!group || loadBalancer !== group.loadBalancerArn.split(":loadbalancer/")[1]) return [];
+    if (group.minutes) {
       return [...group.minutes]
         .filter(([minute]) => minute >= start * 1000 && minute < end * 1000)
         .sort(([a], [b]) => a - b)
@@ -510,15 +512,12 @@ export class AwsStandIn {
           return value === undefined ? [] : [{ time: minute / 1000, value }];
         });
     }
-    const value = this.metricValue(name, loadBalancer, targetGroup, end - start);
+    const value = this.metricValue(name, group, end - start);
     return value === undefined ? [] : spreadOverMinutes(value, stat === "Sum", start, end);
   }
 
-  /** A metric over a window, from the rules' current weights; undefined where no datapoint exists (nothing served). */
-  private metricValue(name: string, loadBalancer: string | undefined, targetGroup: string | undefined, seconds: number): number | undefined {
-    const group = this.world.targetGroups.find((g) => `targetgroup/${g.arn.split(":targetgroup/")[1]}` === targetGroup);
-    // CloudWatch has no datapoints for a target group under another ALB's dimension.
-    if (!group || loadBalancer !== group.loadBalancerArn.split(":loadbalancer/")[1]) return undefined;
+  /** A group's metric over a window, from the rules' current weights; undefined where no datapoint exists (nothing served). */
+  private metricValue(name: string, group: StandInTargetGroup, seconds: number): number | undefined {
     const requests = group.servedRequests ?? this.shareOfRequests(group, seconds);
     if (requests === 0) return undefined;
     if (name === "RequestCount") return requests;

@@ -1,5 +1,7 @@
 import { CreateBucketCommand, GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import * as fs from "fs";
+import * as http from "http";
+import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import {
@@ -16,6 +18,34 @@ import {
   s3LockStore,
 } from "../modules/traffic/traffic-lock";
 import { describeWithMoto, Moto, startMoto } from "./helpers/moto";
+
+/** Faults of the file system for the test at hand: run before the real call, throwing to fail it. */
+const mockFileFaults: { write?: (file: string) => void; read?: (file: string) => void; rename?: (from: string) => void; afterRename?: (from: string) => void } = {};
+jest.mock("fs", () => {
+  const actual = jest.requireActual<typeof import("fs")>("fs");
+  return {
+    ...actual,
+    writeFileSync: (file: fs.PathOrFileDescriptor, data: string, options?: fs.WriteFileOptions) => {
+      mockFileFaults.write?.(String(file));
+      actual.writeFileSync(file, data, options);
+    },
+    readFileSync: (file: fs.PathOrFileDescriptor, options?: { encoding?: null; flag?: string } | null) => {
+      mockFileFaults.read?.(String(file));
+      return actual.readFileSync(file, options);
+    },
+    renameSync: (from: fs.PathLike, to: fs.PathLike) => {
+      mockFileFaults.rename?.(String(from));
+      actual.renameSync(from, to);
+      mockFileFaults.afterRename?.(String(from));
+    },
+  };
+});
+afterEach(() => {
+  for (const fault of Object.keys(mockFileFaults)) delete mockFileFaults[fault as keyof typeof mockFileFaults];
+});
+const fault = (code: string) => () => {
+  throw Object.assign(new Error(`${code}: simulated`), { code });
+};
 
 const T0 = new Date("2026-12-01T15:00:00.000Z");
 const later = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
@@ -122,6 +152,67 @@ describe("the lock in a local state folder", () => {
     await expect(acquireTrafficLock(store(), { ...bob, now: later(300) })).resolves.toMatchObject({ holder: { owner: bob.owner } });
   });
 
+  it("passes on a failure to write the lock, rather than reading it as a lock held, and leaves no lock", async () => {
+    mockFileFaults.write = fault("ENOSPC");
+    await expect(acquireTrafficLock(store(), alice)).rejects.toThrow("ENOSPC: simulated");
+    delete mockFileFaults.write;
+    expect(await readTrafficLock(store())).toBeUndefined();
+  });
+
+  it("passes on a failure to read the lock other than its absence", async () => {
+    await acquireTrafficLock(store(), alice);
+    mockFileFaults.read = fault("EIO");
+    await expect(readTrafficLock(store())).rejects.toThrow("EIO: simulated");
+    await expect(acquireTrafficLock(store(), bob)).rejects.toThrow("EIO: simulated");
+  });
+
+  it("passes on a failure to move the lock aside other than its absence, and keeps the lock", async () => {
+    const lease = await acquireTrafficLock(store(), alice);
+    mockFileFaults.rename = fault("EACCES");
+    await expect(releaseTrafficLock(store(), lease)).rejects.toThrow("EACCES: simulated");
+    await expect(renewTrafficLock(store(), lease, 300, later(1))).rejects.toThrow("EACCES: simulated");
+    delete mockFileFaults.rename;
+    expect(await readTrafficLock(store())).toEqual(lease.holder);
+  });
+
+  it("leaves alone a lock renewed or taken over since it was read, moving nothing aside", async () => {
+    const stale = await acquireTrafficLock(store(), alice);
+    const current = await renewTrafficLock(store(), stale, 300, later(1));
+    mockFileFaults.rename = fault("EACCES");
+    expect(await releaseTrafficLock(store(), stale)).toBe(false);
+    await expect(renewTrafficLock(store(), stale, 300, later(2))).rejects.toThrow(LockLostError);
+    expect(await readTrafficLock(store())).toEqual(current.holder);
+  });
+
+  it("puts back a lock that changed between the read and the move aside, or keeps one created in that moment, leaving no other file", async () => {
+    const file = path.join(dir, "state", "traffic.lock");
+    const lockOf = (owner: string) => JSON.stringify({ ...alice, owner, since: T0.toISOString(), expires: later(300).toISOString(), id: owner });
+    const lease = await acquireTrafficLock(store(), alice);
+    // Another writer replaces the lock just before it is moved aside.
+    mockFileFaults.rename = () => {
+      delete mockFileFaults.rename;
+      fs.writeFileSync(file, lockOf("carol"));
+    };
+    expect(await releaseTrafficLock(store(), lease)).toBe(false);
+    expect((await readTrafficLock(store()))?.owner).toBe("carol");
+    expect(fs.readdirSync(path.join(dir, "state"))).toEqual(["traffic.lock"]);
+
+    // The lock read is replaced, then, once it is aside, a new one is created: the new one stays.
+    const carol = await readTrafficLock(store());
+    const carolsVersion = (await store().read())!.version;
+    mockFileFaults.rename = () => {
+      delete mockFileFaults.rename;
+      fs.writeFileSync(file, lockOf("dave"));
+    };
+    mockFileFaults.afterRename = () => {
+      delete mockFileFaults.afterRename;
+      fs.writeFileSync(file, lockOf("erin"), { flag: "wx" });
+    };
+    expect(await releaseTrafficLock(store(), { holder: carol!, version: carolsVersion })).toBe(false);
+    expect((await readTrafficLock(store()))?.owner).toBe("erin");
+    expect(fs.readdirSync(path.join(dir, "state"))).toEqual(["traffic.lock"]);
+  });
+
   it("holdTrafficLock renews while the work runs, releases after, and stops the work once the lease is lost", async () => {
     const seen: string[] = [];
     await holdTrafficLock(store(), { owner: alice.owner, reason: alice.reason, leaseSeconds: 60, renewEveryMs: 20 }, async () => {
@@ -163,5 +254,65 @@ describeWithMoto("the lock in an S3 bucket (moto_server)", () => {
     const object = await client.send(new GetObjectCommand({ Bucket: name, Key: "demo/traffic.lock" }));
     expect(JSON.parse(await object.Body!.transformToString())).toEqual(lease.holder);
     expect(store().location).toBe(`s3://${name}/demo/traffic.lock`);
+  });
+});
+
+/** An S3 endpoint answering every request with one error, worded as S3 words it. */
+async function s3Answering(status: number, code: string): Promise<{ client: S3Client; close: () => Promise<void> }> {
+  const server = http.createServer((request, response) => {
+    request.resume();
+    request.on("end", () => {
+      response.writeHead(status, { "Content-Type": "application/xml" });
+      response.end(request.method === "HEAD" ? undefined : `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${code}</Message><RequestId>1</RequestId></Error>`);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const endpoint = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  const client = new S3Client({ region: "eu-west-1", endpoint, forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId: "AKIATEST", secretAccessKey: "test" } });
+  return { client, close: () => new Promise((resolve) => (client.destroy(), server.close(() => resolve()))) };
+}
+
+describe("the lock in an S3 bucket, when S3 answers with an error", () => {
+  it("passes on a refusal that is no lost race (access denied) from every call, rather than reading it as a lock held or lost", async () => {
+    const s3 = await s3Answering(403, "AccessDenied");
+    try {
+      const store = s3LockStore(s3.client, "state", "demo/traffic.lock");
+      await expect(store.create("{}")).rejects.toMatchObject({ name: "AccessDenied" });
+      await expect(store.replace("{}", '"v1"')).rejects.toMatchObject({ name: "AccessDenied" });
+      await expect(store.read()).rejects.toMatchObject({ name: "AccessDenied" });
+      await expect(store.remove('"v1"')).rejects.toMatchObject({ name: "AccessDenied" });
+      await expect(acquireTrafficLock(store, alice)).rejects.toMatchObject({ name: "AccessDenied" });
+    } finally {
+      await s3.close();
+    }
+  });
+
+  it.each([
+    [412, "PreconditionFailed"],
+    [409, "ConditionalRequestConflict"],
+    [404, "NoSuchKey"],
+  ])("reads %i %s on a conditional write as a lost race: nothing created, replaced or removed", async (status, code) => {
+    const s3 = await s3Answering(status, code);
+    try {
+      const store = s3LockStore(s3.client, "state", "demo/traffic.lock");
+      expect(await store.create("{}")).toBeUndefined();
+      expect(await store.replace("{}", '"v1"')).toBeUndefined();
+      expect(await store.remove('"v1"')).toBe(false);
+    } finally {
+      await s3.close();
+    }
+  });
+
+  it("reads a missing object as a free lock, and any other missing thing (the bucket) as an error", async () => {
+    const missingKey = await s3Answering(404, "NoSuchKey");
+    const missingBucket = await s3Answering(404, "NoSuchBucket");
+    try {
+      expect(await s3LockStore(missingKey.client, "state", "demo/traffic.lock").read()).toBeUndefined();
+      await expect(s3LockStore(missingBucket.client, "state", "demo/traffic.lock").read()).rejects.toMatchObject({ name: "NoSuchBucket" });
+      await expect(acquireTrafficLock(s3LockStore(missingBucket.client, "state", "demo/traffic.lock"), alice)).rejects.toMatchObject({ name: "NoSuchBucket" });
+    } finally {
+      await missingKey.close();
+      await missingBucket.close();
+    }
   });
 });

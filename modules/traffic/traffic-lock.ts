@@ -191,12 +191,8 @@ export async function breakTrafficLock(store: LockStore, options: { readonly exp
 
 /** The lock in an S3 bucket: conditional writes (If-None-Match: * to create, If-Match: <ETag> to replace or delete). */
 export function s3LockStore(client: S3Client, bucket: string, key: string): LockStore {
-  const conditionFailed = (error: unknown) => {
-    const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-    const status = e.$metadata?.httpStatusCode;
-    // 412: the condition failed; 409: a concurrent conditional write won; 404: the object is gone.
-    return status === 412 || status === 409 || status === 404 || e.name === "PreconditionFailed" || e.name === "NoSuchKey";
-  };
+  // 412: the condition failed; 409: a concurrent conditional write won; 404: the object is gone.
+  const conditionFailed = (error: unknown) => [412, 409, 404].includes((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0);
   const put = async (text: string, condition: { IfNoneMatch: string } | { IfMatch: string }) => {
     try {
       const result = await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: text, ContentType: "application/json", ...condition }));
@@ -232,12 +228,24 @@ export function s3LockStore(client: S3Client, bucket: string, key: string): Lock
 }
 
 /**
- * The lock in a file, created with O_EXCL. A replace or delete first renames
- * the file aside (atomic), then checks it is the version read: a lock taken in
- * between is put back.
+ * The lock in a file, created with O_EXCL. A replace or delete of the version
+ * read first renames the file aside (atomic), then checks it is still that
+ * version: a lock changed in between is put back. A version already gone
+ * (a lease renewed or taken over since) is not moved at all: only a change
+ * in the instant between that read and the move takes the live lock aside,
+ * for a moment.
  */
 export function fileLockStore(file: string): LockStore {
   const versionOf = (text: string) => createHash("sha256").update(text).digest("hex");
+  const read = () => {
+    try {
+      const text = fs.readFileSync(file, "utf8");
+      return { text, version: versionOf(text) };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw error;
+    }
+  };
   const create = (text: string) => {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     try {
@@ -250,6 +258,7 @@ export function fileLockStore(file: string): LockStore {
   };
   /** Moves the lock aside if it is at `version`: true when it was (the file is then gone). */
   const takeAside = (version: string) => {
+    if (read()?.version !== version) return false;
     const aside = `${file}.${randomUUID()}`;
     try {
       fs.renameSync(file, aside);
@@ -273,15 +282,7 @@ export function fileLockStore(file: string): LockStore {
   return {
     location: file,
     create: async (text) => create(text),
-    async read() {
-      try {
-        const text = fs.readFileSync(file, "utf8");
-        return { text, version: versionOf(text) };
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-        throw error;
-      }
-    },
+    read: async () => read(),
     replace: async (text, version) => (takeAside(version) ? create(text) : undefined),
     remove: async (version) => takeAside(version),
   };

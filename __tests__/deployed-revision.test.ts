@@ -2,7 +2,9 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import * as net from "net";
 import { checkedOutCommitFollows, DeployedRevisionRecord } from "../modules/deploy/deployed-revision";
+import { rethrowAwsError, s3Client } from "../modules/traffic/aws-clients";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { entryPoint } from "./helpers/entry-point";
 import { exampleSources } from "./helpers/fleet";
@@ -17,14 +19,14 @@ const run = (script: string, args: string[]) => spawnSync(process.execPath, [...
 describe("the deployed revision record", () => {
   it("is nothing until written, then the commit written; a record that is no commit id is refused, naming the file", async () => {
     const dir = writeConfigProject(exampleSources());
-    const record = new DeployedRevisionRecord({ type: "local", directory: "state" }, { name: "demo", region: "eu-west-1" }, dir);
+    const record = new DeployedRevisionRecord({ type: "local", directory: "state" }, { name: "demo", region: "eu-west-1" }, dir, s3Client);
     expect(record.location).toBe(path.join(dir, "state", "deployed-revision"));
     expect(await record.read()).toBeUndefined();
     await record.write("0123456789abcdef0123456789abcdef01234567");
     expect(await record.read()).toBe("0123456789abcdef0123456789abcdef01234567");
     fs.writeFileSync(record.location, "main\n");
     await expect(record.read()).rejects.toThrow(`${record.location}: holds 'main', not a git commit id`);
-    const s3 = new DeployedRevisionRecord({ type: "s3", bucket: "demo-state" }, { name: "demo", region: "eu-west-1" }, dir);
+    const s3 = new DeployedRevisionRecord({ type: "s3", bucket: "demo-state" }, { name: "demo", region: "eu-west-1" }, dir, s3Client);
     expect(s3.location).toBe("s3://demo-state/demo/deployed-revision");
   });
 });
@@ -34,7 +36,7 @@ describe("the deployed revision record in a local state folder", () => {
 
   it("is written whole into a state folder created as needed, leaving no partial file", async () => {
     const dir = writeConfigProject(exampleSources());
-    const record = new DeployedRevisionRecord({ type: "local", directory: "var/state" }, fleet, dir);
+    const record = new DeployedRevisionRecord({ type: "local", directory: "var/state" }, fleet, dir, s3Client);
     await record.write("0123456789abcdef0123456789abcdef01234567");
     expect(fs.readdirSync(path.join(dir, "var", "state"))).toEqual(["deployed-revision"]);
     expect(fs.readFileSync(record.location, "utf8")).toBe("0123456789abcdef0123456789abcdef01234567\n");
@@ -48,7 +50,7 @@ describe("the deployed revision record in a local state folder", () => {
     ["a long text, shortened", `${"x".repeat(100)}\n`, `'${"x".repeat(60)}', not a git commit id`],
   ])("read from %s", async (_, text, expected) => {
     const dir = writeConfigProject(exampleSources());
-    const record = new DeployedRevisionRecord({ type: "local", directory: "state" }, fleet, dir);
+    const record = new DeployedRevisionRecord({ type: "local", directory: "state" }, fleet, dir, s3Client);
     fs.mkdirSync(path.dirname(record.location));
     fs.writeFileSync(record.location, text);
     if (expected.length === 40) expect(await record.read()).toBe(expected);
@@ -83,7 +85,7 @@ describeWithMoto("the deployed revision record in the state bucket (moto_server)
   const object = async (key: string) => client.send(new GetObjectCommand({ Bucket: "demo-state", Key: key }));
 
   it("is nothing until written, then the commit, in an encrypted object under the fleet's name", async () => {
-    const record = new DeployedRevisionRecord({ type: "s3", bucket: "demo-state" }, fleet, "/nowhere");
+    const record = new DeployedRevisionRecord({ type: "s3", bucket: "demo-state" }, fleet, "/nowhere", s3Client);
     expect(await record.read()).toBeUndefined();
     await record.write(commit);
     const written = await object("demo/deployed-revision");
@@ -94,7 +96,7 @@ describeWithMoto("the deployed revision record in the state bucket (moto_server)
   });
 
   it("lives under the state's key prefix when one is set, and is refused there when it is no commit id", async () => {
-    const record = new DeployedRevisionRecord({ type: "s3", bucket: "demo-state", keyPrefix: "teams/web", region: "eu-west-1" }, fleet, "/nowhere");
+    const record = new DeployedRevisionRecord({ type: "s3", bucket: "demo-state", keyPrefix: "teams/web", region: "eu-west-1" }, fleet, "/nowhere", s3Client);
     expect(record.location).toBe("s3://demo-state/teams/web/deployed-revision");
     await record.write(commit);
     expect(await (await object("teams/web/deployed-revision")).Body!.transformToString()).toBe(`${commit}\n`);
@@ -103,7 +105,7 @@ describeWithMoto("the deployed revision record in the state bucket (moto_server)
   });
 
   it("in a bucket that does not exist is an error, never 'nothing recorded' (which would plan and deploy from nothing)", async () => {
-    const record = new DeployedRevisionRecord({ type: "s3", bucket: "no-such-bucket" }, fleet, "/nowhere");
+    const record = new DeployedRevisionRecord({ type: "s3", bucket: "no-such-bucket" }, fleet, "/nowhere", s3Client);
     await expect(record.read()).rejects.toThrow(/bucket does not exist/);
     await expect(record.write(commit)).rejects.toThrow(/bucket does not exist/);
   });
@@ -112,12 +114,42 @@ describeWithMoto("the deployed revision record in the state bucket (moto_server)
     process.env.AWS_ENDPOINT_URL = process.env.AWS_ENDPOINT_URL_S3;
     delete process.env.AWS_ENDPOINT_URL_S3;
     try {
-      expect(await new DeployedRevisionRecord({ type: "s3", bucket: "demo-state" }, fleet, "/nowhere").read()).toBe(commit);
+      expect(await new DeployedRevisionRecord({ type: "s3", bucket: "demo-state" }, fleet, "/nowhere", s3Client).read()).toBe(commit);
     } finally {
       process.env.AWS_ENDPOINT_URL_S3 = process.env.AWS_ENDPOINT_URL;
       delete process.env.AWS_ENDPOINT_URL;
     }
   });
+});
+
+describe("the deployed revision record behind an S3 endpoint that accepts and never answers", () => {
+  const variables = ["AWS_ENDPOINT_URL_S3", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_CALL_TIMEOUT_SECONDS", "AWS_MAX_ATTEMPTS"];
+  const saved = Object.fromEntries(variables.map((name) => [name, process.env[name]]));
+  const sockets = new Set<net.Socket>();
+  const silent = net.createServer((socket) => void sockets.add(socket));
+  let url: string;
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+    // One second per attempt, two attempts, as a deploy job could set them.
+    Object.assign(process.env, { AWS_ENDPOINT_URL_S3: url, AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_CALL_TIMEOUT_SECONDS: "1", AWS_MAX_ATTEMPTS: "2" });
+  });
+  afterAll(async () => {
+    for (const name of variables) {
+      if (saved[name] === undefined) delete process.env[name];
+      else process.env[name] = saved[name];
+    }
+    sockets.forEach((socket) => socket.destroy());
+    await new Promise((resolve) => silent.close(resolve));
+  });
+
+  it("is given up in the commands' time per attempt (AWS_CALL_TIMEOUT_SECONDS), naming the call and the endpoint", async () => {
+    const record = new DeployedRevisionRecord({ type: "s3", bucket: "demo-state" }, { name: "demo", region: "eu-west-1" }, "/nowhere", s3Client);
+    const started = Date.now();
+    await expect(record.read().catch(rethrowAwsError)).rejects.toThrow(`AWS call GetObject to ${url}/demo-state got no answer within 1 s (2 attempts)`);
+    await expect(record.write("0123456789abcdef0123456789abcdef01234567").catch(rethrowAwsError)).rejects.toThrow(`AWS call PutObject to ${url}/demo-state got no answer within 1 s`);
+    expect(Date.now() - started).toBeLessThan(12_000);
+  }, 30_000);
 });
 
 describe("the commit a deploy records", () => {

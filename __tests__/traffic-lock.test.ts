@@ -17,6 +17,7 @@ import {
   renewTrafficLock,
   s3LockStore,
 } from "../modules/traffic/traffic-lock";
+import { s3Client } from "../modules/traffic/aws-clients";
 import { describeWithMoto, Moto, startMoto } from "./helpers/moto";
 
 /** Faults of the file system for the test at hand: run before the real call, throwing to fail it. */
@@ -254,6 +255,23 @@ describeWithMoto("the lock in an S3 bucket (moto_server)", () => {
     const object = await client.send(new GetObjectCommand({ Bucket: name, Key: "demo/traffic.lock" }));
     expect(JSON.parse(await object.Body!.transformToString())).toEqual(lease.holder);
     expect(store().location).toBe(`s3://${name}/demo/traffic.lock`);
+  });
+
+  it("is reached through the commands' S3 client at an endpoint named by host name, the bucket in the path", async () => {
+    const variables = ["AWS_ENDPOINT_URL_S3", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
+    const saved = Object.fromEntries(variables.map((variable) => [variable, process.env[variable]]));
+    Object.assign(process.env, { AWS_ENDPOINT_URL_S3: moto.url.replace("127.0.0.1", "localhost"), AWS_ACCESS_KEY_ID: "AKIAMOTO", AWS_SECRET_ACCESS_KEY: "moto" });
+    const commands = await s3Client("eu-west-1");
+    try {
+      const lease = await acquireTrafficLock(s3LockStore(commands, name, "demo/traffic.lock"), alice);
+      expect(await readTrafficLock(store())).toEqual(lease.holder);
+    } finally {
+      commands.destroy();
+      for (const variable of variables) {
+        if (saved[variable] === undefined) delete process.env[variable];
+        else process.env[variable] = saved[variable];
+      }
+    }
   });
 });
 

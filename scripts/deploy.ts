@@ -4,7 +4,7 @@ import { deployInvocation, runCdktf } from "../modules/deploy/cdktf-commands";
 import { readStackGraph, selectStacks } from "../modules/deploy/stack-graph";
 import { projectRoot } from "../modules/support/project-root";
 import { runCommand } from "../modules/cli/run-command";
-import { rethrowAwsError } from "../modules/traffic/aws-clients";
+import { rethrowAwsError, s3Client } from "../modules/traffic/aws-clients";
 import { runPreflight } from "../modules/traffic/preflight";
 import { DEFAULT_IDLE_MINUTES, IDLE_MINUTES_BOUNDS } from "../modules/traffic/idle";
 import { synthesizeFleet } from "../modules/synth/synth";
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   const configDir = path.resolve(values["config-dir"] ?? projectRoot());
   const outdir = path.join(configDir, "cdktf.out");
   const fleet = loadFleetConfig(configDir);
-  const record = deployedRevisionRecord(fleet.platform, configDir);
+  const record = deployedRevisionRecord(fleet.platform, configDir, s3Client);
   // Checked first: a run older than the recorded deploy must not put its files over newer ones.
   const recorded = values["record-deployed"] ? await record.read() : undefined;
   const revision = values["record-deployed"] ? checkedOutCommitFollows(configDir, recorded, record.location) : undefined;

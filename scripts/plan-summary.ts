@@ -11,7 +11,7 @@ import { DANGER_TRAILER, dangerAcknowledgements } from "../modules/plan/acknowle
 import { EXIT_DANGER, EXIT_NOT_PLANNED, EXIT_OK, PlanSummary, summarizePlans } from "../modules/plan/summary";
 import { loadFleetConfig } from "../modules/config/load";
 import { deployedRevisionRecord } from "../modules/deploy/deployed-revision";
-import { rethrowAwsError } from "../modules/traffic/aws-clients";
+import { rethrowAwsError, s3Client } from "../modules/traffic/aws-clients";
 
 const USAGE = `usage: npm run plan-summary -- [--out FILE] [--allow-dangerous] [--list-changed] [--deploy-gate SINCE] [--outdir DIR] [--config-dir DIR]
   --out FILE         write the Markdown summary to FILE (default: print it)
@@ -72,7 +72,7 @@ async function deployGate(configDir: string, since: string, summary: PlanSummary
   let base: string | undefined = since;
   if (since === "deployed") {
     const fleet = loadFleetConfig(configDir);
-    base = await deployedRevisionRecord(fleet.platform, configDir).read().catch(rethrowAwsError);
+    base = await deployedRevisionRecord(fleet.platform, configDir, s3Client).read().catch(rethrowAwsError);
   }
   const critical = summary.dangers.filter((d) => d.severity === "critical");
   if (critical.length > 0) {

@@ -13,7 +13,7 @@ import { integerFlag, parseCommandLine } from "../modules/cli/args";
 import { selectStacks } from "../modules/deploy/stack-graph";
 import { fleetStackNames } from "../modules/constructs/naming";
 import { deployedRevisionRecord } from "../modules/deploy/deployed-revision";
-import { rethrowAwsError } from "../modules/traffic/aws-clients";
+import { rethrowAwsError, s3Client } from "../modules/traffic/aws-clients";
 
 const USAGE = `usage: npm run plan -- [--stack NAME]... [--changed-since REV] [--offline] [--plugin-dir DIR] [--concurrency N] [--config-dir DIR]
   --stack NAME         plan only this stack, or the stacks a glob names (repeatable; default every stack)
@@ -81,7 +81,7 @@ const DEPLOYED = "deployed";
 
 /** The revision the last successful deploy recorded; undefined (plan every stack) when none is recorded yet. */
 async function deployedRevision(configDir: string, fleet: FleetConfig): Promise<string | undefined> {
-  const record = deployedRevisionRecord(fleet.platform, configDir);
+  const record = deployedRevisionRecord(fleet.platform, configDir, s3Client);
   const revision = await record.read().catch(rethrowAwsError);
   console.log(revision ? `last deployed revision: ${revision} (${record.location})` : `planning every stack: no deployed revision recorded at ${record.location} yet`);
   return revision;

@@ -12,8 +12,8 @@ export type StateLocation =
   | { readonly type: "local"; readonly directory: string }
   | { readonly type: "s3"; readonly bucket: string; readonly keyPrefix?: string; readonly region?: string };
 
-/** An AWS call that hangs must not hold a deploy job forever. */
-const S3_TIMEOUTS = { connectionTimeout: 5_000, requestTimeout: 20_000, throwOnRequestTimeout: true };
+/** Makes an S3 client for a region, with the time limits of the commands' AWS calls; the record destroys it after each use. */
+export type S3ClientFactory = (region: string) => Promise<S3Client>;
 
 /**
  * The git revision last deployed successfully, kept durably beside the state:
@@ -31,6 +31,8 @@ export class DeployedRevisionRecord {
     private readonly fleet: { readonly name: string; readonly region: string },
     /** The project root, which a local state folder is relative to. */
     root: string,
+    /** The S3 client of a state bucket, for a record in S3. */
+    private readonly s3: S3ClientFactory,
   ) {
     this.location = state.type === "s3" ? `s3://${state.bucket}/${this.key()}` : path.join(root, state.directory, DEPLOYED_REVISION_RECORD);
   }
@@ -40,12 +42,9 @@ export class DeployedRevisionRecord {
     return `${state.keyPrefix ?? this.fleet.name}/${DEPLOYED_REVISION_RECORD}`;
   }
 
-  private async client(): Promise<S3Client> {
-    const { S3Client } = await import("@aws-sdk/client-s3");
+  private client(): Promise<S3Client> {
     const state = this.state as Extract<StateLocation, { type: "s3" }>;
-    // A custom endpoint (an emulator, a VPC endpoint by address) takes path-style addressing, as Terraform's backend does.
-    const forcePathStyle = Boolean(process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL);
-    return new S3Client({ region: state.region ?? this.fleet.region, forcePathStyle, requestHandler: S3_TIMEOUTS });
+    return this.s3(state.region ?? this.fleet.region);
   }
 
   /** The recorded revision; undefined when nothing was recorded yet. A record that is not a commit id is an error naming it. */
@@ -93,8 +92,12 @@ export class DeployedRevisionRecord {
 }
 
 /** The record of a fleet (its `platform.yaml`'s name, region and state backend) whose project is `root`. */
-export function deployedRevisionRecord(platform: { readonly name: string; readonly region: string; readonly stateBackend: StateLocation }, root: string): DeployedRevisionRecord {
-  return new DeployedRevisionRecord(platform.stateBackend, platform, root);
+export function deployedRevisionRecord(
+  platform: { readonly name: string; readonly region: string; readonly stateBackend: StateLocation },
+  root: string,
+  s3: S3ClientFactory,
+): DeployedRevisionRecord {
+  return new DeployedRevisionRecord(platform.stateBackend, platform, root, s3);
 }
 
 /**

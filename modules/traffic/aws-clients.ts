@@ -109,10 +109,16 @@ export async function logsClient(fleet: FleetConfig): Promise<CloudWatchLogsClie
   return namingFailedCalls(new CloudWatchLogsClient(clientSettings(fleetRegion(fleet))));
 }
 
-/** S3 client for a region (the state bucket's; AWS_ENDPOINT_URL_S3 and the other standard settings apply). */
+/**
+ * S3 client for a region (the state bucket's; AWS_ENDPOINT_URL_S3 and the
+ * other standard settings apply). A custom endpoint (an emulator, an endpoint
+ * by host name) takes the bucket in the path, where a host name of its own
+ * would not resolve.
+ */
 export async function s3Client(region: string): Promise<S3Client> {
   const { S3Client } = await import("@aws-sdk/client-s3");
-  return namingFailedCalls(new S3Client(clientSettings(region)));
+  const forcePathStyle = Boolean(process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL);
+  return namingFailedCalls(new S3Client({ ...clientSettings(region), forcePathStyle }));
 }
 
 /** True for an SDK error of a call that got no answer in time. */

@@ -238,8 +238,8 @@ describe("the standby gate", () => {
 
   it("refuses standby while the cluster has live weight and served requests in the last idle minutes", async () => {
     await startStandIn(parseFleetConfig(exampleSources()));
-    // 50 requests a second for 10 minutes, half of them to blue.
-    expect(await refusalsOf(checkBlue(parseFleetConfig(blueOnStandby())))).toEqual([stillWeighted("web"), served("web", 15000)]);
+    // 50 requests a second, half of them to blue, in the 11 minutes of datapoints that hold the last 10 (NOW is 12:00:30).
+    expect(await refusalsOf(checkBlue(parseFleetConfig(blueOnStandby())))).toEqual([stillWeighted("web"), served("web", 16500)]);
   });
 
   it("refuses a drained cluster that still served requests within the window, and passes once it served none", async () => {
@@ -251,23 +251,26 @@ describe("the standby gate", () => {
     expect(await checkBlue(fleet)).toEqual(["cluster-blue: standby after 10 idle minutes"]);
   });
 
-  it("counts the requests of the idle minutes up to now, the minute in progress the last, and none from before", async () => {
+  it("counts the requests of every minute holding part of the idle minutes up to now, the minute in progress the last, and none from before", async () => {
     const fleet = parseFleetConfig(blueOnStandby());
     await startStandIn(fleet);
     const minute = (time: string) => Date.parse(`2026-12-01T${time}:00Z`);
     const blue = standIn!.targetGroup("blue", "web");
-    // NOW is 12:00:30: the last 10 minutes are 11:51 to 12:00, the minute in progress.
-    blue.minutes = new Map([[minute("11:50"), { RequestCount: 40 }]]);
+    // NOW is 12:00:30: the last 10 minutes are 11:50:30 to 12:00:30, held by the minutes 11:50 to 12:00, the minute in progress.
+    blue.minutes = new Map([[minute("11:49"), { RequestCount: 40 }]]);
     expect(await checkBlue(fleet)).toEqual(["cluster-blue: standby after 10 idle minutes"]);
-    blue.minutes = new Map([[minute("11:51"), { RequestCount: 4 }]]);
+    blue.minutes = new Map([[minute("11:50"), { RequestCount: 4 }]]);
     expect(await refusalsOf(checkBlue(fleet))).toEqual([served("web", 4)]);
     blue.minutes = new Map([[minute("12:00"), { RequestCount: 2 }]]);
     expect(await refusalsOf(checkBlue(fleet))).toEqual([served("web", 2)]);
-    blue.minutes = new Map([40, 4, 2].map((requests, i) => [minute(["11:50", "11:51", "12:00"][i]), { RequestCount: requests }]));
+    // On the minute, the minute before is the first: 11:50:00 to 12:00:00 is held by 11:50 to 11:59.
+    blue.minutes = new Map([[minute("11:49"), { RequestCount: 40 }], [minute("11:50"), { RequestCount: 4 }]]);
+    expect(await refusalsOf(checkBlue(fleet, { now: new Date("2026-12-01T12:00:00Z") }))).toEqual([served("web", 4)]);
+    blue.minutes = new Map([40, 4, 2].map((requests, i) => [minute(["11:49", "11:50", "12:00"][i]), { RequestCount: requests }]));
     expect(await refusalsOf(checkBlue(fleet, { idleMinutes: 11 }))).toEqual([served("web", 46, 11)]);
   });
 
-  it("reads the idle minutes up to now, the minute in progress the last, 30 unless told, for the cluster's groups only", async () => {
+  it("reads the minutes holding the idle minutes up to now, the minute in progress the last, 30 unless told, for the cluster's groups only", async () => {
     const fleet = parseFleetConfig(blueOnStandby());
     await startStandIn(fleet);
     const windows = () => standIn!.calls.filter((c) => c.api === "cloudwatch").map((c) => [c.input.StartTime, c.input.EndTime].map((t) => new Date(Number(t) * 1000).toISOString()));
@@ -275,9 +278,9 @@ describe("the standby gate", () => {
     expect(await checkBlue(fleet, { idleMinutes: 1, now: new Date("2026-12-01T12:00:00Z") })).toEqual(["cluster-blue: standby after 1 idle minutes"]);
     expect(await checkBlue(fleet, { idleMinutes: undefined })).toEqual(["cluster-blue: standby after 30 idle minutes"]);
     expect(windows()).toEqual([
-      ["2026-12-01T11:51:00.000Z", "2026-12-01T12:01:00.000Z"],
+      ["2026-12-01T11:50:00.000Z", "2026-12-01T12:01:00.000Z"],
       ["2026-12-01T11:59:00.000Z", "2026-12-01T12:00:00.000Z"],
-      ["2026-12-01T11:31:00.000Z", "2026-12-01T12:01:00.000Z"],
+      ["2026-12-01T11:30:00.000Z", "2026-12-01T12:01:00.000Z"],
     ]);
     type Query = { MetricStat: { Metric: { Dimensions: { Name: string; Value: string }[] } } };
     const queried = standIn!.calls.filter((c) => c.api === "cloudwatch").flatMap((c) => (c.input.MetricDataQueries as Query[]).map((q) => q.MetricStat.Metric.Dimensions.map((d) => d.Value).join(" ")));
@@ -310,7 +313,7 @@ describe("the standby gate", () => {
     await startStandIn(parseFleetConfig(twoAlbSources()));
     liveWeights("web", { blue: 0, green: 50 });
     const fleet = parseFleetConfig(edited(blueOnStandby(twoAlbSources()), "clusters/blue.yaml", "api: 50", "api: 0"));
-    expect(await refusalsOf(checkBlue(fleet))).toEqual([stillWeighted("api"), served("api", 15000)]);
+    expect(await refusalsOf(checkBlue(fleet))).toEqual([stillWeighted("api"), served("api", 16500)]);
   });
 
   it("passes with --force's reason, echoing it with the refusals it passed", async () => {

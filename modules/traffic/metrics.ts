@@ -142,6 +142,17 @@ export function minutesSince(since: Date, now: Date): number {
   return Math.max(1, Math.ceil((now.getTime() - since.getTime()) / (PERIOD_SECONDS * 1000)));
 }
 
+/**
+ * The one-minute periods that hold any of the `minutes` before `end`: one more
+ * than `minutes` when `end` falls inside a minute, since a datapoint cannot be
+ * split (the window may reach up to a minute further back, never less far).
+ */
+export function periodsCovering(minutes: number, end: Date): number {
+  const minute = PERIOD_SECONDS * 1000;
+  const since = end.getTime() - minutes * minute;
+  return minutesSince(new Date(Math.floor(since / minute) * minute), end);
+}
+
 /** Target 5xx as a percentage of requests; 0 without requests. */
 export function errorPercent(metrics: TargetGroupMetrics | undefined): number {
   return metrics && metrics.requests > 0 ? (metrics.target5xx / metrics.requests) * 100 : 0;

@@ -52,6 +52,20 @@ describe("CIDR fields accept only canonical IPv4 CIDRs", () => {
   });
 });
 
+describe("alb.sslPolicy takes TLS 1.3 policies with nothing below TLS 1.2", () => {
+  it.each(["ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09", "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04"])("accepts %s", (policy) => {
+    const fleet = parseFleetConfig(withPlatform(example.platform.text.replace("alb:\n", `alb:\n  sslPolicy: ${policy}\n`)));
+    expect(fleet.platform.alb.sslPolicy).toBe(policy);
+  });
+
+  it.each(["ELBSecurityPolicy-TLS13-1-0-2021-06", "ELBSecurityPolicy-TLS13-1-1-2021-06", "ELBSecurityPolicy-2016-08", "ELBSecurityPolicy-TLS13"])("refuses %s, naming file and field", (policy) => {
+    const text = example.platform.text.replace("alb:\n", `alb:\n  sslPolicy: ${policy}\n`);
+    expect(problemsOf(() => parseFleetConfig(withPlatform(text)))).toEqual([
+      "platform.yaml: alb.sslPolicy: must be a TLS 1.3 policy with nothing below TLS 1.2 (ELBSecurityPolicy-TLS13-1-2-… or ELBSecurityPolicy-TLS13-1-3-…)",
+    ]);
+  });
+});
+
 describe("the clusters folder holds only cluster files", () => {
   const project = () => writeConfigProject(example);
 

@@ -135,13 +135,25 @@ describe("HTTPS listeners", () => {
     "ELBSecurityPolicy-TLS13-1-3-2021-06",
     "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
     "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04",
+    "ELBSecurityPolicy-TLS13-1-2-Res-FIPS-2023-04",
+    "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
+    "ELBSecurityPolicy-TLS13-1-2-Ext0-FIPS-PQ-2025-09",
+    "ELBSecurityPolicy-TLS13-1-3-FIPS-PQ-2025-09",
   ])("may use the TLS 1.3 policy %s", (sslPolicy) => {
     expect(findingsOf({ "aws_lb_listener.l": { protocol: "HTTPS", port: 443, ssl_policy: sslPolicy } })).toEqual([]);
   });
 
-  it.each(["ELBSecurityPolicy-TLS-1-2-2017-01", "ELBSecurityPolicy-FS-1-2-Res-2020-10", ""])("may not use %j", (sslPolicy) => {
+  it.each([
+    "ELBSecurityPolicy-TLS-1-2-2017-01",
+    "ELBSecurityPolicy-FS-1-2-Res-2020-10",
+    "ELBSecurityPolicy-TLS13-1-0-2021-06",
+    "ELBSecurityPolicy-TLS13-1-1-2021-06",
+    "ELBSecurityPolicy-TLS13-1-0-PQ-2025-09",
+    "ELBSecurityPolicy-TLS13-1-2-2021-06 ",
+    "",
+  ])("may not use %j", (sslPolicy) => {
     expect(findingsOf({ "aws_lb_listener.l": { protocol: "HTTPS", port: 443, ssl_policy: sslPolicy } })).toEqual([
-      `listener-tls-policy aws_lb_listener.l: TLS policy ${sslPolicy} is not a TLS 1.3 policy`,
+      `listener-tls-policy aws_lb_listener.l: TLS policy ${sslPolicy} is not a TLS 1.3 policy with nothing below TLS 1.2`,
     ]);
   });
 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { cidrProblem } from "./cidr";
+import { MODERN_TLS_POLICY, MODERN_TLS_POLICY_REQUIREMENT } from "./tls-policies";
 import { nameMap } from "./name-map";
 import { chartSchema, workloadOverrideSchema, workloadSchema } from "./workload-schema";
 
@@ -244,7 +245,7 @@ const albSettingsSchema = z
     /** Serve plain HTTP only, with no certificate: for trying the fleet out. @default false */
     httpOnly: z.boolean().default(false),
     /** @default "ELBSecurityPolicy-TLS13-1-2-2021-06" */
-    sslPolicy: z.string().startsWith("ELBSecurityPolicy-TLS13").default("ELBSecurityPolicy-TLS13-1-2-2021-06"),
+    sslPolicy: z.string().regex(MODERN_TLS_POLICY, MODERN_TLS_POLICY_REQUIREMENT).default("ELBSecurityPolicy-TLS13-1-2-2021-06"),
     /** @default true */
     deletionProtection: z.boolean().default(true),
     /** @default 60 */

@@ -1,18 +1,8 @@
 import { cidrsReachingAnywhere } from "../config/cidr";
+import { MODERN_TLS_POLICY } from "../config/tls-policies";
 import type { PolicyRule, ResourceJson, RuleContext } from "./rule";
 import { FUNCTION_POLICY_RULES } from "./function-rules";
 import { WORKLOAD_POLICY_RULES } from "./workload-rules";
-
-/** TLS policies of the ALB that offer TLS 1.3 and nothing below TLS 1.2. */
-export const MODERN_TLS_POLICIES = [
-  "ELBSecurityPolicy-TLS13-1-2-2021-06",
-  "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
-  "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06",
-  "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",
-  "ELBSecurityPolicy-TLS13-1-3-2021-06",
-  "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
-  "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04",
-];
 
 const ALL_CONTROL_PLANE_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
 
@@ -303,7 +293,7 @@ export const POLICY_RULES: readonly PolicyRule[] = [
     resourceTypes: ["aws_lb_listener"],
     check: (r) => {
       if (r.protocol !== "HTTPS") return undefined;
-      return MODERN_TLS_POLICIES.includes(String(r.ssl_policy)) ? undefined : `TLS policy ${String(r.ssl_policy ?? "(provider default)")} is not a TLS 1.3 policy`;
+      return MODERN_TLS_POLICY.test(String(r.ssl_policy)) ? undefined : `TLS policy ${String(r.ssl_policy ?? "(provider default)")} is not a TLS 1.3 policy with nothing below TLS 1.2`;
     },
   },
   {

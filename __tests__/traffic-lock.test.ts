@@ -61,7 +61,8 @@ function lockBehaviour(store: () => LockStore) {
     const refused = acquireTrafficLock(store(), bob);
     await expect(refused).rejects.toThrow(LockHeldError);
     await expect(acquireTrafficLock(store(), bob)).rejects.toThrow(
-      "the live weights are locked by alice@laptop pid 1 (shift --to green --now) since 2026-12-01T15:00:00.000Z, expires 2026-12-01T15:05:00.000Z: nothing was changed",
+      "the live weights are locked by alice@laptop pid 1 (shift --to green --now) since 2026-12-01T15:00:00.000Z, expires 2026-12-01T15:05:00.000Z: nothing was changed; " +
+        'wait for it to finish and run again (npm run status shows the holder; a lock whose holder is dead clears at its expiry: docs/runbooks.md, "Clear a stale traffic lock")',
     );
     expect(await readTrafficLock(store())).toEqual(lease.holder);
   });
@@ -214,11 +215,32 @@ describe("the lock in a local state folder", () => {
     expect(fs.readdirSync(path.join(dir, "state"))).toEqual(["traffic.lock"]);
   });
 
+  it("passes on a failure to move the lock aside when it is already gone as no lock removed", async () => {
+    const lease = await acquireTrafficLock(store(), alice);
+    // Removed by another writer between the read and the move aside.
+    mockFileFaults.rename = (from) => fs.rmSync(from);
+    expect(await releaseTrafficLock(store(), lease)).toBe(false);
+  });
+
+  it("breaks nothing when the lock changes while it is being removed, and says so", async () => {
+    await acquireTrafficLock(store(), alice);
+    const file = path.join(dir, "state", "traffic.lock");
+    mockFileFaults.rename = () => {
+      delete mockFileFaults.rename;
+      fs.writeFileSync(file, JSON.stringify({ owner: bob.owner, reason: bob.reason, since: later(10).toISOString(), expires: later(310).toISOString(), id: "bob" }));
+    };
+    await expect(breakTrafficLock(store(), { expiredOnly: false })).rejects.toThrow(
+      `the traffic lock at ${file} changed while it was being removed: nothing was removed; look again`,
+    );
+    expect((await readTrafficLock(store()))?.owner).toBe(bob.owner);
+  });
+
   it("holdTrafficLock renews while the work runs, releases after, and stops the work once the lease is lost", async () => {
     const seen: string[] = [];
-    await holdTrafficLock(store(), { owner: alice.owner, reason: alice.reason, leaseSeconds: 60, renewEveryMs: 20 }, async () => {
+    await holdTrafficLock(store(), { owner: alice.owner, reason: alice.reason, leaseSeconds: 60, renewEveryMs: 20 }, async (assertHeld) => {
       const first = (await readTrafficLock(store()))!.expires;
       await new Promise((resolve) => setTimeout(resolve, 120));
+      assertHeld();
       seen.push(first, (await readTrafficLock(store()))!.expires);
     });
     expect(seen[1] > seen[0]).toBe(true);
@@ -230,6 +252,30 @@ describe("the lock in a local state folder", () => {
       assertHeld();
     });
     await expect(work).rejects.toThrow("is no longer held by this command (it was removed)");
+  });
+
+  it("holdTrafficLock renews a third of the lease apart unless told, and a lost lease releases nothing of the next holder's", async () => {
+    let renewals = 0;
+    const counting: LockStore = { ...store(), replace: (text, version) => (renewals++, store().replace(text, version)) };
+    // A lease of 0.3 s: renewed every 100 ms while the work runs for a second.
+    await holdTrafficLock(counting, { owner: alice.owner, reason: alice.reason, leaseSeconds: 0.3 }, () => new Promise((resolve) => setTimeout(resolve, 1000)));
+    expect(renewals).toBeGreaterThanOrEqual(3);
+    expect(renewals).toBeLessThanOrEqual(12);
+
+    const work = holdTrafficLock(store(), { owner: alice.owner, reason: alice.reason, leaseSeconds: 60, renewEveryMs: 20 }, async (assertHeld) => {
+      await breakTrafficLock(store(), { expiredOnly: false });
+      await acquireTrafficLock(store(), bob);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assertHeld();
+    });
+    await expect(work).rejects.toThrow(LockLostError);
+    expect((await readTrafficLock(store()))?.owner).toBe(bob.owner);
+  });
+
+  it("holdTrafficLock gives the work's outcome when the release fails, leaving the lock to its expiry", async () => {
+    const unreachable: LockStore = { ...store(), remove: () => Promise.reject(new Error("the store is unreachable")) };
+    await expect(holdTrafficLock(unreachable, { owner: alice.owner, reason: alice.reason, leaseSeconds: 60 }, async () => "shifted")).resolves.toBe("shifted");
+    expect((await readTrafficLock(store()))?.owner).toBe(alice.owner);
   });
 });
 
@@ -254,6 +300,7 @@ describeWithMoto("the lock in an S3 bucket (moto_server)", () => {
     const lease = await acquireTrafficLock(store(), alice);
     const object = await client.send(new GetObjectCommand({ Bucket: name, Key: "demo/traffic.lock" }));
     expect(JSON.parse(await object.Body!.transformToString())).toEqual(lease.holder);
+    expect(object.ContentType).toBe("application/json");
     expect(store().location).toBe(`s3://${name}/demo/traffic.lock`);
   });
 

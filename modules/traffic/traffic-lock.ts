@@ -83,7 +83,6 @@ export class LockHeldError extends UserError {
       `the live weights are locked by ${describeHolder(holder)}: nothing was changed; ` +
         `wait for it to finish and run again (npm run status shows the holder; a lock whose holder is dead clears at its expiry: docs/runbooks.md, "Clear a stale traffic lock")`,
     );
-    this.name = "LockHeldError";
   }
 }
 
@@ -93,7 +92,6 @@ export class LockLostError extends UserError {
     super(
       `the traffic lock acquired at ${lease.holder.since} is no longer held by this command (${now ? `now held by ${describeHolder(now)}` : "it was removed"}): stopping without further changes`,
     );
-    this.name = "LockLostError";
   }
 }
 
@@ -330,7 +328,8 @@ export async function holdTrafficLock<T>(store: LockStore, options: HoldOptions,
   } finally {
     clearInterval(timer);
     await renewing;
-    // A release that fails (the store unreachable) leaves the lock to its expiry; it must not hide the work's own outcome.
-    if (!lost) await releaseTrafficLock(store, lease).catch(() => false);
+    // A lost lease releases nothing (the stored lock is another version). A release that fails (the store
+    // unreachable) leaves the lock to its expiry; it must not hide the work's own outcome.
+    await releaseTrafficLock(store, lease).catch(() => undefined);
   }
 }

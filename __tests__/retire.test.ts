@@ -3,11 +3,13 @@ import * as fs from "fs";
 import * as path from "path";
 import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { ConfigSources, parseFleetConfig, readConfigSources } from "../modules/config/load";
-import { deleteLeftoverLogGroup, planRetirement } from "../modules/traffic/retire";
+import { cloudWatchClient, elbClient } from "../modules/traffic/aws-clients";
+import { checkLiveRetirement, deleteLeftoverLogGroup, planRetirement, RetirementCheckOptions } from "../modules/traffic/retire";
 import { generatedFleetSources } from "../scripts/lib/generated-fleet";
 import { AwsStandIn, worldOf } from "../scripts/lib/aws-stand-in";
 import { offlineCliEnvironment, runCommandLine, scratchProject, stacksThatReachedAws } from "./helpers/cdktf-cli";
-import { withClusterFile } from "./helpers/fleet";
+import { twoAlbSources, withClusterFile } from "./helpers/fleet";
+import { standInServing } from "./helpers/stand-in-project";
 import { describeWithTerraform } from "./helpers/terraform-checks";
 
 const base = generatedFleetSources(2);
@@ -55,6 +57,83 @@ describe("deleteLeftoverLogGroup over HTTP", () => {
     } finally {
       await aws.stop();
     }
+  });
+});
+
+/**
+ * The live check before a retirement, in process: the real SDK clients reach
+ * the ELBv2 and CloudWatch stand-in over HTTP. Two ALBs: web on edge, api on
+ * edge-internal; green is retiring, weight 0 in its file for both.
+ */
+describe("checkLiveRetirement over HTTP", () => {
+  const serve = standInServing();
+  const NOW = new Date("2026-12-01T12:00:30Z");
+  const greenRetiring = () => {
+    const sources = twoAlbSources();
+    const green = sources.clusters.find((c) => c.file === "clusters/green.yaml")!;
+    return parseFleetConfig(withClusterFile(sources, green.file, green.text.replace("name: green\n", "name: green\nstate: retiring\n").replace("web: 50", "web: 0").replace("api: 50", "api: 0")));
+  };
+  const check = async (options: RetirementCheckOptions = {}) => {
+    const fleet = greenRetiring();
+    return checkLiveRetirement(await elbClient(fleet), await cloudWatchClient(fleet), fleet, planRetirement(fleet, "green"), { now: NOW, ...options });
+  };
+  /** The stand-in with the files' weights live before green was drained (50 on both services); `drained` live at 0. */
+  const standIn = async (drained: readonly string[] = []) => {
+    const aws = await serve(parseFleetConfig(twoAlbSources()));
+    for (const service of drained) aws.rule(service).forward.find((f) => f.arn === aws.targetGroup("green", service).arn)!.weight = 0;
+    return aws;
+  };
+  const served = (aws: AwsStandIn, service: string, requests: number, minutes = 30) =>
+    `${service}: green's target group ${aws.targetGroup("green", service).arn.split(":targetgroup/")[1].split("/")[0]} served ${requests} requests in the last ${minutes} min: wait until npm run status shows it idle`;
+
+  it("refuses while a live rule on any ALB still sends the cluster traffic, naming services, weights and the edge stacks to deploy, before reading CloudWatch", async () => {
+    const aws = await standIn();
+    await expect(check()).rejects.toThrow(
+      "the live listener rules still send green traffic (api=50, web=50): deploy the edge (npm run deploy -- --only edge edge-internal) and retire again; nothing was destroyed",
+    );
+    aws.rule("web").forward.find((f) => f.arn === aws.targetGroup("green", "web").arn)!.weight = 0;
+    await expect(check()).rejects.toThrow("the live listener rules still send green traffic (api=50): deploy the edge (npm run deploy -- --only edge-internal) and retire");
+    expect(aws.calls.filter((c) => c.api === "cloudwatch")).toEqual([]);
+  });
+
+  it("passes once every live rule gives the cluster weight 0 and it served no request in the idle minutes, 30 unless told", async () => {
+    const aws = await standIn(["web", "api"]);
+    expect(await check()).toEqual(["the live listener rules give green weight 0 (api, web)", "green served no request in the last 30 min"]);
+    expect(await check({ idleMinutes: 10 })).toEqual(["the live listener rules give green weight 0 (api, web)", "green served no request in the last 10 min"]);
+    const windows = aws.calls.filter((c) => c.api === "cloudwatch").map((c) => [c.input.StartTime, c.input.EndTime].map((t) => new Date(Number(t) * 1000).toISOString()));
+    expect(windows).toEqual([
+      ["2026-12-01T11:30:00.000Z", "2026-12-01T12:01:00.000Z"],
+      ["2026-12-01T11:50:00.000Z", "2026-12-01T12:01:00.000Z"],
+    ]);
+  });
+
+  it("refuses a cluster whose target groups served requests in the idle minutes, naming each, unless forced with a reason", async () => {
+    const aws = await standIn(["web", "api"]);
+    aws.targetGroup("green", "web").servedRequests = 7;
+    aws.targetGroup("green", "api").servedRequests = 3;
+    await expect(check()).rejects.toMatchObject({ name: "GateRefusal", refusals: [served(aws, "web", 7), served(aws, "api", 3)] });
+    expect(await check({ forceReason: "the uptime probe" })).toEqual([
+      "the live listener rules give green weight 0 (api, web)",
+      "FORCED past 2 refusals, reason: the uptime probe",
+      `  forced: ${served(aws, "web", 7)}`,
+      `  forced: ${served(aws, "api", 3)}`,
+    ]);
+  });
+
+  it("takes a cluster that a live rule no longer forwards to as weight 0 there, and reads only its remaining target groups", async () => {
+    const aws = await standIn(["api"]);
+    const rule = aws.rule("web");
+    rule.forward = rule.forward.filter((f) => f.arn !== aws.targetGroup("green", "web").arn);
+    aws.targetGroup("green", "web").servedRequests = 5;
+    expect(await check()).toEqual(["the live listener rules give green weight 0 (api, web)", "green served no request in the last 30 min"]);
+  });
+
+  it("reads nothing live for a cluster in no listener rule", async () => {
+    const aws = await standIn();
+    const fleet = greenRetiring();
+    const retirement = { ...planRetirement(fleet, "green"), services: [] };
+    expect(await checkLiveRetirement(await elbClient(fleet), await cloudWatchClient(fleet), fleet, retirement, { now: NOW })).toEqual(["green is in no listener rule"]);
+    expect(aws.calls).toEqual([]);
   });
 });
 

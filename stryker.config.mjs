@@ -54,6 +54,8 @@
 //                        without a tag: a container without either fails its rule both ways.
 //   policy/function-rules.ts  DEPRECATED_RUNTIMES without its `^`: the provider accepts only the runtimes of its
 //                        list, and none of them ends with the name of a deprecated runtime.
+//   traffic/shift-files.ts  `const temporaries: string[] = []` → `["Stryker was here"]`: removed with `force` on a failure,
+//                        a file that does not exist; `let current = ""` → other text: set before each call that can throw.
 //   traffic/traffic-lock.ts  `result.ETag ?? ""` → `?? "Stryker was here!"` (no coverage): S3 answers PutObject and
 //                        GetObject with the object's ETag, and `Body?.transformToString() ?? ""`: GetObject has a body.
 //   traffic/metrics.ts  `/^([a-zA-Z0-9]+?)(\d+)$/` → without `^`: the query Ids are letters then digits, so the

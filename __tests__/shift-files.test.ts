@@ -4,7 +4,7 @@ import { ConfigSources, parseFleetConfig } from "../modules/config/load";
 import { applyShiftToSources, planShift, ServiceShift } from "../modules/traffic/shift";
 import { assertSourcesUnchanged, verifyShiftedSources, writeShiftedSources } from "../modules/traffic/shift-files";
 import { writeConfigProject } from "../scripts/lib/config-project";
-import { exampleSources, withClusterFile } from "./helpers/fleet";
+import { exampleSources, twoAlbSources, withClusterFile } from "./helpers/fleet";
 
 /** Faults of the file system for the test at hand: run before the real call, throwing to fail it. */
 const mockFileFaults: { rename?: (to: string) => void; afterRename?: (to: string) => void; write?: (file: string) => void } = {};
@@ -48,6 +48,19 @@ afterEach(() => {
 const textOf = (sources: ConfigSources, file: string) => sources.clusters.find((c) => c.file === file)!.text;
 const onDisk = (dir: string) => fs.readdirSync(path.join(dir, "clusters")).sort().map((file) => [file, fs.readFileSync(path.join(dir, "clusters", file), "utf8")]);
 const verify = (next: ConfigSources) => () => verifyShiftedSources(example, next, parseFleetConfig(example), shifts);
+/** Two services on two ALBs (web on edge, api on edge-internal), shifted to green. */
+const twoServices = () => {
+  const sources = twoAlbSources();
+  const fleet = parseFleetConfig(sources);
+  const planned = planShift(fleet, { to: "green" });
+  return { sources, fleet, planned, shifted: applyShiftToSources(sources, fleet, planned) };
+};
+/** The example with a third cluster, purple, and all three shifted. */
+const threeClusters = () => {
+  const sources = withClusterFile(example, "clusters/purple.yaml", textOf(example, "clusters/green.yaml").replace("name: green", "name: purple"));
+  const fleet = parseFleetConfig(sources);
+  return { sources, shifted: applyShiftToSources(sources, fleet, planShift(fleet, { weights: { blue: 0, green: 20, purple: 80 } })) };
+};
 
 describe("the shifted files, before they are written", () => {
   it("pass when they hold the planned weights and nothing else changed", () => {
@@ -78,6 +91,19 @@ describe("the shifted files, before they are written", () => {
     expect(verify(scalar)).toThrow("refusing to shift; no file was changed:\n  clusters/blue.yaml: (the whole file): would change too");
   });
 
+  it("name, of two services shifted, the one whose planned weight a file would not hold", () => {
+    const { sources, fleet, planned, shifted: both } = twoServices();
+    const wrong = withClusterFile(both, "clusters/green.yaml", textOf(both, "clusters/green.yaml").replace("api: 100", "api: 99"));
+    expect(() => verifyShiftedSources(sources, wrong, fleet, planned)).toThrow(
+      "refusing to shift; no file was changed:\n  clusters/green.yaml: weights.api: would not hold the planned weight",
+    );
+  });
+
+  it("name a mapping that would become empty (null)", () => {
+    const emptied = withClusterFile(shifted, "clusters/blue.yaml", textOf(shifted, "clusters/blue.yaml").replace(/^endpoint:\n(?:  .*\n)+/m, "endpoint:\n"));
+    expect(verify(emptied)).toThrow("refusing to shift; no file was changed:\n  clusters/blue.yaml: endpoint: would change too");
+  });
+
   it("name an element of a list by its index", () => {
     const blue = textOf(example, "clusters/blue.yaml");
     const withList = withClusterFile(example, "clusters/blue.yaml", `${blue}tags_list: [a, b]\n`);
@@ -101,6 +127,13 @@ describe("the configuration a command planned from", () => {
     expect(() => assertSourcesUnchanged(dir, example)).toThrow(
       "clusters/blue.yaml, clusters/green.yaml, clusters/purple.yaml changed since this command read the configuration (edited by hand, or by another shift): this write was refused; run the command again",
     );
+  });
+
+  it("is refused naming the files edited in the order of their paths", () => {
+    const dir = writeConfigProject(example);
+    fs.appendFileSync(path.join(dir, "platform.yaml"), "# edited\n");
+    fs.appendFileSync(path.join(dir, "clusters", "blue.yaml"), "# edited\n");
+    expect(() => assertSourcesUnchanged(dir, example)).toThrow("clusters/blue.yaml, platform.yaml changed since this command read the configuration");
   });
 
   it("is refused when it cannot be read any more", () => {
@@ -140,6 +173,29 @@ describe("writing the shifted files, when the disk fails", () => {
     ]);
   });
 
+  it("names every file that could not be put back", () => {
+    const { sources, shifted: all } = threeClusters();
+    const dir = writeConfigProject(sources);
+    mockFileFaults.rename = (to) => {
+      if (to.endsWith("purple.yaml")) throw diskFull();
+    };
+    mockFileFaults.write = (file) => {
+      if (/\/(blue|green)\.yaml$/.test(file)) throw diskFull();
+    };
+    expect(() => writeShiftedSources(dir, sources, all)).toThrow(/; clusters\/blue\.yaml, clusters\/green\.yaml could not be put back and hold the new weights$/);
+  });
+
+  it("says, when the live rules were already shifted, what is live, what the files hold and which edge stacks would put the old weights back", () => {
+    const { sources, planned, shifted: both } = twoServices();
+    const dir = writeConfigProject(sources);
+    mockFileFaults.rename = (to) => {
+      if (to.endsWith("green.yaml")) throw diskFull();
+    };
+    expect(() => writeShiftedSources(dir, sources, both, planned)).toThrow(
+      /; no file was changed\nThe live listener rules DO have the new weights \(.+\), but the files hold .+: set the new weights in the files by hand and commit them, or the next deploy of edge, edge-internal puts the old weights back$/,
+    );
+  });
+
   it("reads every file back, and says so when one does not hold what was written", () => {
     const dir = writeConfigProject(example);
     // Another writer between the rename and the read back.
@@ -147,6 +203,9 @@ describe("writing the shifted files, when the disk fails", () => {
       if (to.endsWith("green.yaml")) fs.appendFileSync(to, "# someone else\n");
     };
     expect(() => writeShiftedSources(dir, example, shifted)).toThrow("clusters/green.yaml do not hold what was written: check them");
+    const again = writeConfigProject(example);
+    mockFileFaults.afterRename = (to) => fs.appendFileSync(to, "# someone else\n");
+    expect(() => writeShiftedSources(again, example, shifted)).toThrow("clusters/blue.yaml, clusters/green.yaml do not hold what was written: check them");
   });
 
   it("writes only the files that change, and returns them", () => {

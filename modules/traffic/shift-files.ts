@@ -43,7 +43,7 @@ export function verifyShiftedSources(sources: ConfigSources, shifted: ConfigSour
     }
     const actual = dataOf(next.text);
     for (const field of differences(expected, actual)) {
-      const shiftedHere = field.startsWith("weights.") && shifts.some((s) => `weights.${s.service}` === field);
+      const shiftedHere = shifts.some((s) => `weights.${s.service}` === field);
       problems.push(
         `${source.file}: ${field}: ` +
           (shiftedHere

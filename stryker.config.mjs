@@ -25,6 +25,8 @@
 //                        and a window of no data is no breach either way.
 //   traffic/live-rules.ts  `Rules?.[0]?.Actions` → `Rules?.[0].Actions`: DescribeRules of a rule ARN that no
 //                        longer exists fails (RuleNotFound) rather than answering no rule.
+//   traffic/live-rules.ts  `a.Type === "forward"` → `true` in readRuleWeights: the rule's one action is the forward one
+//                        (below).
 //   traffic/live-rules.ts  `action !== route.forward` → `false`: the fleet's listener rules hold one action, the
 //                        weighted forward (constructs/weighted-alb.ts), so every action is the forward one.
 //   policy/rules.ts  `?? []` → `?? ["Stryker was here"]` for a rule's cidr_blocks, ipv6_cidr_blocks,

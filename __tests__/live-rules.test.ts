@@ -171,6 +171,40 @@ describe("each write to a live rule", () => {
     expect(modifyCalls()).toEqual([]);
   });
 
+  it("that fails after two others puts both back, or names both when neither can be", async () => {
+    const twoServices = withApi();
+    const client = await startStandIn(worldOf(twoServices));
+    const live = await readLiveFleet(client, twoServices, ["api", "web"]);
+    const half = { blue: 50, green: 50 };
+    const green = { blue: 0, green: 100 };
+    // A third write, after api and web were written, fails before it is made.
+    const changes = [
+      { service: "api", before: half, after: green },
+      { service: "web", before: half, after: green },
+      { service: "web", before: green, after: { blue: 10, green: 90 } },
+    ];
+    let writes = 0;
+    const lockLostAtThird = () => {
+      if (++writes === 3) throw new ShiftError("the traffic lock was lost");
+    };
+    await expect(writeLiveWeights(client, live, changes, lockLostAtThird)).rejects.toThrow(
+      new ShiftError("changing the live rules failed: the traffic lock was lost; put back api, web"),
+    );
+    expect([standIn.weights("api"), standIn.weights("web")]).toEqual([half, half]);
+
+    // Another writer changes both rules as the third write fails: neither is put back over it.
+    writes = 0;
+    const otherWriterAtThird = () => {
+      if (++writes < 3) return;
+      for (const service of ["api", "web"]) standIn.rule(service).forward.forEach((f, i) => (f.weight = i === 0 ? 100 : 0));
+      throw new ShiftError("the traffic lock was lost");
+    };
+    await expect(writeLiveWeights(client, live, changes, otherWriterAtThird)).rejects.toThrow(
+      new ShiftError("changing the live rules failed: the traffic lock was lost; could not put back api, web: check them now"),
+    );
+    expect([standIn.weights("api"), standIn.weights("web")]).toEqual([{ blue: 100, green: 0 }, { blue: 100, green: 0 }]);
+  });
+
   it("that fails after others says which rules could not be put back", async () => {
     const twoServices = withApi();
     const client = await startStandIn(worldOf(twoServices));

@@ -102,6 +102,7 @@ const MUTATION_TESTS = process.env.MUTATION_TESTS?.split(",") ?? [
   "status",
   "metrics",
   "live-truth",
+  "aws-clients",
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */

@@ -39,6 +39,14 @@ describe("planRetirement", () => {
     expect(() => planRetirement(parseFleetConfig(sources), "c00")).toThrow(message);
   });
 
+  it("names every service a cluster still carries traffic for, and only those", () => {
+    const sources = twoAlbSources();
+    const green = sources.clusters.find((c) => c.file === "clusters/green.yaml")!;
+    expect(() => planRetirement(parseFleetConfig(sources), "green")).toThrow("green still carries traffic (web=50, api=50): shift it away (npm run shift -- green=0) and deploy first");
+    const webDrained = parseFleetConfig(withClusterFile(sources, green.file, green.text.replace("web: 50", "web: 0")));
+    expect(() => planRetirement(webDrained, "green")).toThrow("green still carries traffic (api=50): shift it away");
+  });
+
   it("refuses an unknown cluster", () => {
     expect(() => planRetirement(parseFleetConfig(retiring), "c09")).toThrow("unknown cluster c09; clusters: c00, c01");
   });
@@ -54,6 +62,11 @@ describe("deleteLeftoverLogGroup over HTTP", () => {
       expect(await deleteLeftoverLogGroup(client, "/aws/eks/gen-c00/cluster")).toBe("deleted /aws/eks/gen-c00/cluster, which EKS had created again");
       expect([...aws.world.logGroups]).toEqual(["/aws/eks/gen-c00/cluster-other"]);
       expect(await deleteLeftoverLogGroup(client, "/aws/eks/gen-c00/cluster")).toBe("no log group /aws/eks/gen-c00/cluster left");
+      // Looked for by its name, not among every log group of the account.
+      expect(aws.calls.filter((c) => c.action === "DescribeLogGroups").map((c) => c.input)).toEqual([
+        { logGroupNamePrefix: "/aws/eks/gen-c00/cluster" },
+        { logGroupNamePrefix: "/aws/eks/gen-c00/cluster" },
+      ]);
     } finally {
       await aws.stop();
     }

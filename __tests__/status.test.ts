@@ -536,6 +536,17 @@ describe("several ALBs", () => {
     expect(formatFleetStatus(status)).toContain("load balancer demo-alb (stack edge): not deployed yet (web)\n");
   });
 
+  it("an ALB not deployed yet names each of its services", async () => {
+    const withAdmin = {
+      platform: { ...example.platform, text: example.platform.text.replace("services:\n", "services:\n  - name: admin\n    servicePort: 80\n    containerPort: 8080\n    paths: [/admin/*]\n    priority: 10\n") },
+      clusters: example.clusters.map((c) => ({ ...c, text: c.text.replace("  web: 50", "  web: 50\n  admin: 50") })),
+    };
+    const fleet = parseFleetConfig(withAdmin);
+    await deploy(fleet);
+    standIn.loadBalancer("edge").deployed = false;
+    expect(formatFleetStatus(await readFleetStatus(elb, fleet, { minutes: 0 }))).toContain("load balancer demo-alb (stack edge): not deployed yet (admin, web)\n");
+  });
+
   it("drift of a service on a named ALB names its stack", async () => {
     const fleet = parseFleetConfig(twoAlbsAndSpare());
     await deploy(fleet);

@@ -441,6 +441,8 @@ describe("each policy rule, at its edges", () => {
     ["nodejs16.x", "runtime nodejs16.x is deprecated"],
     ["python2.7", "runtime python2.7 is deprecated"],
     ["python3.8", "runtime python3.8 is deprecated"],
+    ["python3.9", "runtime python3.9 is deprecated"],
+    ["nodejs20.x", "runtime nodejs20.x is deprecated"],
     ["ruby2.5", "runtime ruby2.5 is deprecated"],
     ["java8", "runtime java8 is deprecated"],
     ["dotnetcore3.1", "runtime dotnetcore3.1 is deprecated"],

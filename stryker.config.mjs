@@ -95,6 +95,7 @@ const MUTATION_TESTS = process.env.MUTATION_TESTS?.split(",") ?? [
   "stack-graph",
   "deployed-revision",
   "failover",
+  "failover-run",
   "traffic-lock",
   "quotas",
   "preflight",

@@ -223,6 +223,23 @@ describe("the failover function against the live API (the SDK over HTTP to the s
     expect(standIn.weights("web")).toEqual({ blue: 0, green: 50 });
   }, 30_000);
 
+  it.each([
+    ["reading the live rules", "DescribeLoadBalancers", { name: "TimeoutError" }],
+    ["telling the topic", "Publish", { message: expect.stringMatching(/^web: moving its traffic failed: .*timed? ?out/i) }],
+  ])("gives up %s when the call never answers, within its limits", async (_, action, failure) => {
+    setHealth("blue", "unhealthy");
+    standIn.faults.set(action, { hang: true });
+    const started = Date.now();
+    const log = jest.spyOn(console, "log").mockImplementation(() => undefined);
+    try {
+      await expect(createFailoverHandler(settings)({})).rejects.toMatchObject(failure);
+    } finally {
+      log.mockRestore();
+    }
+    // Two tries of 5 s at most, well within the function's 60 s.
+    expect(Date.now() - started).toBeLessThan(20_000);
+  }, 30_000);
+
   it("yields to a person's shift made between its read and its write", async () => {
     setHealth("blue", "unhealthy");
     // The person's shift lands while the function reads the metrics.
@@ -293,6 +310,13 @@ describe("the failover across services", () => {
     await expect(createFailoverHandler(failoverSettingsOf(fleet))({})).rejects.toThrow(/^svc0: moving its traffic failed: /);
     expect(standIn.weights("svc0")).toEqual({ c00: 10, c01: 10, c02: 10, c03: 10, c04: 10 });
     expect(standIn.weights("svc1")).toEqual({ c05: 0, c06: 10, c07: 10, c08: 10, c09: 10 });
+  });
+
+  it("fails the run naming each service whose traffic could not be moved, a line each", async () => {
+    standIn.targetGroup("c00", "svc0").targets.forEach((t) => (t.state = "unhealthy"));
+    standIn.targetGroup("c05", "svc1").targets.forEach((t) => (t.state = "unhealthy"));
+    standIn.refusedRules.add(standIn.rule("svc0").arn).add(standIn.rule("svc1").arn);
+    await expect(createFailoverHandler(failoverSettingsOf(fleet))({})).rejects.toThrow(/^svc0: moving its traffic failed: [^\n]+\nsvc1: moving its traffic failed: [^\n]+$/);
   });
 });
 

@@ -23,6 +23,9 @@
 //   traffic/failover-decision.ts  `newest = minutes.length - 1` → `+ 1`, and `newest >= 0` → `> 0`: the search
 //                        for the newest minute with data only starts above the last index or stops at the first,
 //                        and a window of no data is no breach either way.
+//   traffic/live-fleet.ts  `LoadBalancers?.[0]?.LoadBalancerArn` → `?.[0].LoadBalancerArn`: DescribeLoadBalancers by name
+//                        fails (LoadBalancerNotFound) rather than answering no load balancer; and the health batches'
+//                        `i < arns.length` → `<=`: a batch past the end is empty and sends nothing.
 //   traffic/live-rules.ts  `Rules?.[0]?.Actions` → `Rules?.[0].Actions`: DescribeRules of a rule ARN that no
 //                        longer exists fails (RuleNotFound) rather than answering no rule.
 //   traffic/live-rules.ts  `a.Type === "forward"` → `true` in readRuleWeights: the rule's one action is the forward one
@@ -104,6 +107,7 @@ const MUTATION_TESTS = process.env.MUTATION_TESTS?.split(",") ?? [
   "metrics",
   "live-truth",
   "aws-clients",
+  "live-fleet",
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */

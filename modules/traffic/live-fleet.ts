@@ -22,12 +22,7 @@ const TAGS_PER_CALL = 20;
 const HEALTH_CALLS_AT_ONCE = 5;
 
 /** The live fleet could not be read as the configuration describes it. */
-class LiveFleetError extends UserError {
-  constructor(message: string) {
-    super(message);
-    this.name = "LiveFleetError";
-  }
-}
+class LiveFleetError extends UserError {}
 
 /** What finds a fleet's live ALBs: its name, region, and the ALB of each service (a fleet's configuration is one). */
 export interface FleetIdentity {
@@ -131,17 +126,17 @@ async function readDeployedRoutes(
 ): Promise<LiveFleet | undefined> {
   const routes = new Map<string, LiveRoute>();
   const albs = albsOf(fleet, services);
-  let found = 0;
+  let anyDeployed = false;
   for (const alb of albs) {
     const name = albName(fleet.platform.name, alb.key);
     const arn = await findLoadBalancer(client, name);
     if (!arn && onlyDeployed) continue;
     if (!arn) throw new LiveFleetError(`no load balancer named ${name} in ${fleet.platform.region}${alb.key === undefined ? "" : ` (stack ${edgeStackName(alb.key)}, for ${alb.services.join(", ")})`}`);
-    found++;
+    anyDeployed = true;
     const loadBalancer = { name, stack: edgeStackName(alb.key), arn };
     for (const route of await readRoutesOn(client, fleet.platform.name, loadBalancer, alb.services, onlyDeployed)) routes.set(route.service, route);
   }
-  if (found === 0 && albs.length > 0) return undefined;
+  if (!anyDeployed && albs.length > 0) return undefined;
   return { routes };
 }
 

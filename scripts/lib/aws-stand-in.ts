@@ -174,6 +174,8 @@ export class AwsStandIn {
   metricDelaySeconds = 0;
   /** Datapoints GetMetricData returns per page at most, continuing with a NextToken as CloudWatch does; 0: all at once. */
   metricDatapointsPerPage = 0;
+  /** Rules DescribeRules returns per page at most, continuing with a NextMarker as ELBv2 does; 0: all at once. */
+  rulesPerPage = 0;
   /** Rule ARNs whose ModifyRule is refused (AccessDenied), to try failures. */
   readonly refusedRules = new Set<string>();
   /** Faults by API action name, such as `ModifyRule`. */
@@ -349,11 +351,13 @@ export class AwsStandIn {
         if (!world.loadBalancers.some((lb) => lb.deployed && lb.listenerArn === listenerArn)) throw new ApiError("ListenerNotFound", "listener not found");
         const rules = world.rules.filter((r) => r.listenerArn === listenerArn).map((rule) => this.ruleXml(rule));
         rules.push({ RuleArn: `${listenerArn.replace(":listener/", ":listener-rule/")}/default`, Priority: "default", IsDefault: true, Actions: [{ Type: "fixed-response" }] });
-        return { Rules: rules };
+        const from = Number(input.Marker ?? 0);
+        const to = from + (this.rulesPerPage || rules.length);
+        return { Rules: rules.slice(from, to), NextMarker: to < rules.length ? String(to) : undefined };
       }
       case "DescribeTags": {
         const arns: string[] = input.ResourceArns ?? [];
-        if (arns.length > 20) throw new ApiError("ValidationError", "at most 20 resource ARNs");
+        if (arns.length === 0 || arns.length > 20) throw new ApiError("ValidationError", "1 to 20 resource ARNs");
         const tagsOf = (arn: string) => world.rules.find((r) => r.arn === arn)?.tags ?? world.targetGroups.find((g) => g.arn === arn)?.tags ?? {};
         return { TagDescriptions: arns.map((arn) => ({ ResourceArn: arn, Tags: Object.entries(tagsOf(arn)).map(([Key, Value]) => ({ Key, Value })) })) };
       }

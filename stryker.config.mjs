@@ -128,6 +128,7 @@ export default {
     "modules/config/lifecycle.ts",
     "modules/config/cidr.ts",
     "modules/config/load.ts",
+    "modules/config/tls-policies.ts",
     "modules/policy/**/*.ts",
     "modules/deploy/**/*.ts",
   ],

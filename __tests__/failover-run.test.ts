@@ -125,6 +125,14 @@ describe("a run of the automatic failover", () => {
     expect(modifyRuleCalls()).toBe(0);
   });
 
+  it("counts a move it could not tell of as moved, and fails the run saying so", async () => {
+    unhealthy("blue");
+    const result = await run({ notify: () => Promise.reject(new Error("SNS is down")) });
+    expect(result.lines.slice(1)).toEqual([`web: moved, recorded on rule ${ruleArn()} as "2026-12-01T12:00:30.000Z from=blue why=unhealthy by=automatic-failover"`, "web: moved, but telling of it failed: SNS is down"]);
+    expect(result).toMatchObject({ moved: ["web"], unresolved: false, errors: ["web: moved, but telling of it failed: SNS is down"] });
+    expect(standIn.weights("web")).toEqual({ blue: 0, green: 50, purple: 50 });
+  });
+
   it("counts a move whose record could not be written as moved, saying the cooldown does not hold", async () => {
     unhealthy("blue");
     standIn.faults.set("AddTags", { error: { code: "AccessDenied", status: 403 } });

@@ -105,7 +105,7 @@ describe("the live listener rules", () => {
 });
 
 describe("the live target groups", () => {
-  it("have their health read a few at a time, each once, draining counted apart", async () => {
+  it("have their health read once each, draining counted apart", async () => {
     // Ten clusters: two services of five target groups each.
     const fleet = parseFleetConfig(generatedFleetSources(10));
     const standIn = await serve(fleet);

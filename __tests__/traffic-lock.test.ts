@@ -215,7 +215,7 @@ describe("the lock in a local state folder", () => {
     expect(fs.readdirSync(path.join(dir, "state"))).toEqual(["traffic.lock"]);
   });
 
-  it("passes on a failure to move the lock aside when it is already gone as no lock removed", async () => {
+  it("reads a lock gone before it could be moved aside as nothing removed", async () => {
     const lease = await acquireTrafficLock(store(), alice);
     // Removed by another writer between the read and the move aside.
     mockFileFaults.rename = (from) => fs.rmSync(from);
@@ -254,7 +254,18 @@ describe("the lock in a local state folder", () => {
     await expect(work).rejects.toThrow("is no longer held by this command (it was removed)");
   });
 
-  it("holdTrafficLock renews a third of the lease apart unless told, and a lost lease releases nothing of the next holder's", async () => {
+  it("holdTrafficLock releases a lease whose renewal failed for a passing reason, once the work has stopped", async () => {
+    let failures = 1;
+    const flaky: LockStore = { ...store(), replace: (text, version) => (failures-- > 0 ? Promise.reject(new Error("the store did not answer")) : store().replace(text, version)) };
+    const work = holdTrafficLock(flaky, { owner: alice.owner, reason: alice.reason, leaseSeconds: 60, renewEveryMs: 20 }, async (assertHeld) => {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assertHeld();
+    });
+    await expect(work).rejects.toThrow("the store did not answer");
+    expect(await readTrafficLock(store())).toBeUndefined();
+  });
+
+  it("holdTrafficLock renews while the work runs, at an interval set by the lease unless told, and a lost lease releases nothing of the next holder's", async () => {
     let renewals = 0;
     const counting: LockStore = { ...store(), replace: (text, version) => (renewals++, store().replace(text, version)) };
     // A lease of 0.3 s: renewed every 100 ms while the work runs for a second.
@@ -373,7 +384,11 @@ describe("the lock in an S3 bucket, when S3 answers with an error", () => {
     const missingBucket = await s3Answering(404, "NoSuchBucket");
     try {
       expect(await s3LockStore(missingKey.client, "state", "demo/traffic.lock").read()).toBeUndefined();
-      await expect(s3LockStore(missingBucket.client, "state", "demo/traffic.lock").read()).rejects.toMatchObject({ name: "NoSuchBucket" });
+      const noBucket = s3LockStore(missingBucket.client, "state", "demo/traffic.lock");
+      await expect(noBucket.read()).rejects.toMatchObject({ name: "NoSuchBucket" });
+      await expect(noBucket.create("{}")).rejects.toMatchObject({ name: "NoSuchBucket" });
+      await expect(noBucket.replace("{}", '"v1"')).rejects.toMatchObject({ name: "NoSuchBucket" });
+      await expect(noBucket.remove('"v1"')).rejects.toMatchObject({ name: "NoSuchBucket" });
       await expect(acquireTrafficLock(s3LockStore(missingBucket.client, "state", "demo/traffic.lock"), alice)).rejects.toMatchObject({ name: "NoSuchBucket" });
     } finally {
       await missingKey.close();

@@ -2,8 +2,8 @@ import type { PolicyRule, ResourceJson } from "./rule";
 
 /**
  * Lambda runtimes past their deprecation date: those Checkov's CKV_AWS_363
- * lists, and those AWS deprecated since (python3.9 on 2025-12-15, nodejs20.x
- * on 2026-04-30).
+ * lists, and python3.9 (deprecated 2025-12-15) and nodejs20.x (2026-04-30)
+ * beside them. Check AWS's table of runtimes when adding a function.
  */
 const DEPRECATED_RUNTIMES = /^(nodejs(4\.3|6\.10|8\.10|10\.x|12\.x|14\.x|16\.x|18\.x|20\.x)?|python(2\.7|3\.6|3\.7|3\.8|3\.9)|ruby2\.[57]|java8|dotnetcore[123]\.\d|dotnet(5\.0|6)|go1\.x|provided)(-edge)?$/;
 

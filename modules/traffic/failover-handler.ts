@@ -44,7 +44,7 @@ export function createFailoverHandler(settings: FailoverSettings): (event: unkno
       notify: topicArn ? async (subject, message) => void (await sns.send(new PublishCommand({ TopicArn: topicArn, Subject: subject, Message: message }))) : undefined,
       notifyHeld: startedByAlarm(event),
     });
-    // A service whose traffic could not be moved fails the invocation (its Errors metric), after the others were judged.
+    // A service whose traffic could not be moved, or whose move could not be told, fails the invocation (its Errors metric), after the others were judged.
     if (run.errors.length > 0) throw new Error(run.errors.join("\n"));
     return { moved: run.moved, unresolved: run.unresolved };
   };

@@ -76,7 +76,7 @@ export interface FailoverRun {
   readonly unresolved: boolean;
   /** What happened, a line each, for the log or the terminal. */
   readonly lines: readonly string[];
-  /** What went wrong moving a service's traffic, a line each; the other services were still judged. */
+  /** What went wrong moving a service's traffic, or telling of a move, a line each; the other services were still judged. */
   readonly errors: readonly string[];
 }
 
@@ -179,10 +179,18 @@ export async function runFailover(clients: FailoverClients, settings: FailoverSe
           continue;
         }
         moved.push(decision.service);
-        await options.notify?.(`${settings.fleet}: failover of ${decision.service}`, describe(decision));
       } catch (error) {
         unresolved = true;
         const line = `${decision.service}: moving its traffic failed: ${(error as Error).message}`;
+        errors.push(line);
+        say(line);
+        continue;
+      }
+      try {
+        await options.notify?.(`${settings.fleet}: failover of ${decision.service}`, describe(decision));
+      } catch (error) {
+        // The traffic moved; the people to be told were not: the run fails so that its error is seen.
+        const line = `${decision.service}: moved, but telling of it failed: ${(error as Error).message}`;
         errors.push(line);
         say(line);
       }

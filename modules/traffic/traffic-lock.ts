@@ -189,8 +189,12 @@ export async function breakTrafficLock(store: LockStore, options: { readonly exp
 
 /** The lock in an S3 bucket: conditional writes (If-None-Match: * to create, If-Match: <ETag> to replace or delete). */
 export function s3LockStore(client: S3Client, bucket: string, key: string): LockStore {
-  // 412: the condition failed; 409: a concurrent conditional write won; 404: the object is gone.
-  const conditionFailed = (error: unknown) => [412, 409, 404].includes((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0);
+  // 412: the condition failed; 409: a concurrent conditional write won; 404: the object is gone (not the bucket).
+  const conditionFailed = (error: unknown) => {
+    const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+    const status = $metadata?.httpStatusCode;
+    return status === 412 || status === 409 || (status === 404 && name !== "NoSuchBucket");
+  };
   const put = async (text: string, condition: { IfNoneMatch: string } | { IfMatch: string }) => {
     try {
       const result = await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: text, ContentType: "application/json", ...condition }));

@@ -61,6 +61,9 @@
 //                        list, and none of them ends with the name of a deprecated runtime.
 //   traffic/shift-files.ts  `const temporaries: string[] = []` → `["Stryker was here"]`: removed with `force` on a failure,
 //                        a file that does not exist; `let current = ""` → other text: set before each call that can throw.
+//   deploy/deployed-revision.ts  `[...].join("\n")` → `join("")` of the two `git status` outputs: each ends with a
+//                        newline, so the first line is the same; `recorded === commit` → `false`: a commit is its own
+//                        ancestor, so the check after returns it too.
 //   traffic/traffic-lock.ts  `result.ETag ?? ""` → `?? "Stryker was here!"` (no coverage): S3 answers PutObject and
 //                        GetObject with the object's ETag, and `Body?.transformToString() ?? ""`: GetObject has a body.
 //   traffic/metrics.ts  `/^([a-zA-Z0-9]+?)(\d+)$/` → without `^`: the query Ids are letters then digits, so the

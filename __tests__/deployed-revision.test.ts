@@ -84,8 +84,15 @@ describeWithMoto("the deployed revision record in the state bucket (moto_server)
   });
   const object = async (key: string) => client.send(new GetObjectCommand({ Bucket: "demo-state", Key: key }));
 
-  it("is nothing until written, then the commit, in an encrypted object under the fleet's name", async () => {
-    const record = new DeployedRevisionRecord({ type: "s3", bucket: "demo-state" }, fleet, "/nowhere", s3Client);
+  it("is nothing until written, then the commit, in an encrypted object under the fleet's name, each call's client let go after", async () => {
+    const made: S3Client[] = [];
+    const madeHere = async (region: string) => {
+      const client = await s3Client(region);
+      made.push(client);
+      jest.spyOn(client, "destroy");
+      return client;
+    };
+    const record = new DeployedRevisionRecord({ type: "s3", bucket: "demo-state" }, fleet, "/nowhere", madeHere);
     expect(await record.read()).toBeUndefined();
     await record.write(commit);
     const written = await object("demo/deployed-revision");
@@ -93,6 +100,7 @@ describeWithMoto("the deployed revision record in the state bucket (moto_server)
     expect(written.ServerSideEncryption).toBe("AES256");
     expect(written.ContentType).toBe("text/plain");
     expect(await record.read()).toBe(commit);
+    expect(made.map((client) => (client.destroy as jest.Mock).mock.calls.length)).toEqual([1, 1, 1]);
   });
 
   it("lives under the state's key prefix when one is set, and is refused there when it is no commit id", async () => {

@@ -112,7 +112,7 @@ export function checkedOutCommitFollows(root: string, recorded: string | undefin
   const commit = git(root, ["rev-parse", "HEAD^{commit}"]).trim();
   // Changed tracked files anywhere, and new configuration files (the ones a deploy reads).
   const edited = [git(root, ["status", "--porcelain", "--untracked-files=no"]), git(root, ["status", "--porcelain", "--", "platform.yaml", "clusters"])].join("\n").trim();
-  if (edited !== "") throw new UserError(`--record-deployed: uncommitted changes (${edited.split("\n")[0].trim()}, …); commit them or deploy without recording`);
+  if (edited !== "") throw new UserError(`--record-deployed: uncommitted changes (${edited.split("\n")[0]}, …); commit them or deploy without recording`);
   if (recorded === undefined || recorded === commit) return commit;
   const known = isCommit(root, recorded);
   if (!known || !gitSucceeds(root, ["merge-base", "--is-ancestor", recorded, commit])) {

@@ -64,6 +64,8 @@
 //   deploy/deployed-revision.ts  `[...].join("\n")` → `join("")` of the two `git status` outputs: each ends with a
 //                        newline, so the first line is the same; `recorded === commit` → `false`: a commit is its own
 //                        ancestor, so the check after returns it too.
+//   config/load.ts      checkNetwork's `return { private: [], public: [] }` → lists of text: returned with a problem
+//                        about vpc.cidr, which stops the load before any subnet is used.
 //   traffic/traffic-lock.ts  `result.ETag ?? ""` → `?? "Stryker was here!"` (no coverage): S3 answers PutObject and
 //                        GetObject with the object's ETag, and `Body?.transformToString() ?? ""`: GetObject has a body.
 //   traffic/metrics.ts  `/^([a-zA-Z0-9]+?)(\d+)$/` → without `^`: the query Ids are letters then digits, so the

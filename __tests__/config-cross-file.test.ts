@@ -70,6 +70,13 @@ describe("weights", () => {
     accepted(withCluster0((t) => t.replace("nodeGroups:", "state: standby\nnodeGroups:").replace("svc0: 10", "svc0: 0")));
   });
 
+  it("for an unknown service name every service of platform.yaml", () => {
+    const twoServices = generatedFleetSources(10);
+    const c00 = twoServices.clusters.find((c) => c.file === "clusters/c00.yaml")!;
+    const withUnknown = { ...twoServices, clusters: twoServices.clusters.map((c) => (c === c00 ? { ...c, text: c.text.replace("weights:\n", "weights:\n  payments: 0\n") } : c)) };
+    expect(problemsOf(withUnknown)).toEqual(['clusters/c00.yaml: weights.payments: unknown service "payments"; services in platform.yaml: svc0, svc1']);
+  });
+
   it("for a misspelled service are the one problem: the service they were meant for is not reported as unrouted", () => {
     const sources = { ...base, clusters: base.clusters.map((c) => ({ ...c, text: c.text.replace("svc0: 10", "svc9: 10") })) };
     expect(problemsOf(sources)).toEqual([

@@ -152,6 +152,8 @@ describe("wording", () => {
     expect(problemsOf(() => parseFleetConfig(withPlatform(text)))).toEqual([
       "platform.yaml: vpc.privateSubnetCidrs: has 1 entry; give one per availability zone (3)",
     ]);
+    const two = example.platform.text.replace("  natGateways: perAz\n", "  natGateways: perAz\n  privateSubnetCidrs: [10.40.0.0/19, 10.40.32.0/19]\n");
+    expect(problemsOf(() => parseFleetConfig(withPlatform(two)))).toEqual(["platform.yaml: vpc.privateSubnetCidrs: has 2 entries; give one per availability zone (3)"]);
   });
 });
 

@@ -265,6 +265,24 @@ describe("the lock in a local state folder", () => {
     expect(await readTrafficLock(store())).toBeUndefined();
   });
 
+  it("holdTrafficLock releases its lock at the version of a renewal whose answer was lost", async () => {
+    let lostAnswers = 1;
+    const lossy: LockStore = {
+      ...store(),
+      replace: async (text, version) => {
+        const written = await store().replace(text, version);
+        if (lostAnswers-- > 0) throw new Error("the answer was lost");
+        return written;
+      },
+    };
+    const work = holdTrafficLock(lossy, { owner: alice.owner, reason: alice.reason, leaseSeconds: 60, renewEveryMs: 20 }, async (assertHeld) => {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assertHeld();
+    });
+    await expect(work).rejects.toThrow("the answer was lost");
+    expect(await readTrafficLock(store())).toBeUndefined();
+  });
+
   it("holdTrafficLock renews while the work runs, at an interval set by the lease unless told, and a lost lease releases nothing of the next holder's", async () => {
     let renewals = 0;
     const counting: LockStore = { ...store(), replace: (text, version) => (renewals++, store().replace(text, version)) };

@@ -332,8 +332,18 @@ export async function holdTrafficLock<T>(store: LockStore, options: HoldOptions,
   } finally {
     clearInterval(timer);
     await renewing;
-    // A lost lease releases nothing (the stored lock is another version). A release that fails (the store
-    // unreachable) leaves the lock to its expiry; it must not hide the work's own outcome.
-    await releaseTrafficLock(store, lease).catch(() => undefined);
+    // A release that fails (the store unreachable) leaves the lock to its expiry; it must not hide the work's own outcome.
+    await releaseOwnLock(store, lease).catch(() => undefined);
   }
+}
+
+/**
+ * Releases the lock of `lease`'s holder: at the lease's version, or at the
+ * version a renewal wrote whose answer was lost (the same holder id). A lease
+ * lost to another holder releases nothing.
+ */
+async function releaseOwnLock(store: LockStore, lease: Lease): Promise<void> {
+  if (await releaseTrafficLock(store, lease)) return;
+  const stored = await store.read();
+  if (stored && parseHolder(stored, store.location).id === lease.holder.id) await store.remove(stored.version);
 }

@@ -66,6 +66,9 @@
 //                        ancestor, so the check after returns it too.
 //   config/load.ts      checkNetwork's `return { private: [], public: [] }` → lists of text: returned with a problem
 //                        about vpc.cidr, which stops the load before any subnet is used.
+//   traffic/aws-clients.ts  `/Command$/` → `/Command/`: an SDK command's name holds "Command" once, at its end; the
+//                        middleware's name → "": it only tells the middleware apart in the client's stack; and
+//                        `e.code ?? ""` → other text: no text but the network error codes matches.
 //   traffic/traffic-lock.ts  `result.ETag ?? ""` → `?? "Stryker was here!"` (no coverage): S3 answers PutObject and
 //                        GetObject with the object's ETag, and `Body?.transformToString() ?? ""`: GetObject has a body.
 //   traffic/metrics.ts  `/^([a-zA-Z0-9]+?)(\d+)$/` → without `^`: the query Ids are letters then digits, so the

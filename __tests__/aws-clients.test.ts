@@ -96,6 +96,8 @@ describe("the words of a failure", () => {
     const timedOut = (attempts: number | undefined) => ({ name: "TimeoutError", message: "timed out", $metadata: { attempts }, ...call });
     expect(describeAwsFailure(timedOut(3))).toMatch(/^AWS call ModifyRule to https:\/\/elasticloadbalancing\.eu-west-1\.amazonaws\.com\/ got no answer within 10 s \(3 attempts\): /);
     expect(describeAwsFailure(timedOut(undefined))).toContain("within 10 s (1 attempt):");
+    // Named by this project's clients before the SDK gave it a $metadata.
+    expect(describeAwsFailure({ name: "TimeoutError", message: "timed out", ...call })).toContain("AWS call ModifyRule to https://elasticloadbalancing.eu-west-1.amazonaws.com/ got no answer within 10 s (1 attempt):");
     expect(describeAwsFailure({ ...timedOut(2), name: "Error", code: "ETIMEDOUT" })).toContain("within 10 s (2 attempts):");
     // Without the call's name (a client not made here), a timeout is a failure like another.
     expect(describeAwsFailure({ name: "TimeoutError", message: "timed out", $metadata: {} })).toBe("AWS call failed: TimeoutError: timed out");
@@ -115,6 +117,7 @@ describe("the words of a failure", () => {
     expect(describeAwsFailure(new Error("boom"))).toBeUndefined();
     expect(describeAwsFailure(Object.assign(new Error("boom"), { code: "EACCES" }))).toBeUndefined();
     expect(describeAwsFailure(Object.assign(new Error("ECONNREFUSED later"), { code: "XECONNREFUSED" }))).toBeUndefined();
+    expect(describeAwsFailure(Object.assign(new Error("ECONNRESET later"), { code: "ECONNRESETX" }))).toBeUndefined();
     expect(describeAwsFailure(Object.assign(new UserError("refused"), { $metadata: {} }))).toBeUndefined();
     expect(describeAwsFailure(undefined)).toBeUndefined();
   });

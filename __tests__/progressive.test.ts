@@ -68,6 +68,26 @@ describe("progressiveShift", () => {
     expect(standIn.weights("web")).toEqual({ blue: 50, green: 50 });
   });
 
+  it("holds where it is when both the destination and the cluster it drains breach: neither direction is safe", async () => {
+    standIn.targetGroup("green", "web").errorRate = 0.05;
+    standIn.targetGroup("blue", "web").errorRate = 0.05;
+    const files = memoryFiles();
+    const shift = progressiveShift(await elbClient(fleet), await cloudWatchClient(fleet), example, {
+      to: "green",
+      step: 25,
+      intervalMs: 60_000,
+      checkEveryMs: 100,
+      ...files,
+      log: () => undefined,
+    });
+    // The shares of 5xx are rounded from the window's request counts: 5.0 % or 5.1 %.
+    await expect(shift).rejects.toThrow(
+      /^step 1\/2 breached the shift limits on the destination \(web\/green target 5xx 5\.\d% > 1%\) and on the clusters it drains \(web\/blue target 5xx 5\.\d% > 1%\): holding at web blue=25 green=75 on the rules and in the files, neither direction is safe: decide by hand$/,
+    );
+    expect(files.webWeights()).toEqual([[25, 75]]);
+    expect(standIn.weights("web")).toEqual({ blue: 25, green: 75 });
+  });
+
   it("after a breach at a later step, restores the starting weights, not the previous step's", async () => {
     const { outcome, written } = await run({
       // Green starts failing once step 1 has passed.

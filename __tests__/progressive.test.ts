@@ -123,6 +123,53 @@ describe("progressiveShift", () => {
   };
   const modifyCalls = () => standIn.calls.filter((c) => c.action === "ModifyRule").length;
 
+  it("stops before the next step when another writer changed the live rules, overwriting nothing", async () => {
+    const { outcome, written } = await run({
+      log: (line) => {
+        if (line.startsWith("step 1/2")) standIn.rule("web").forward.forEach((f, i) => (f.weight = i === 0 ? 100 : 0));
+      },
+    });
+    await expect(outcome).rejects.toThrow(
+      "step 2/2: stopping, the live rules changed since this shift set them (web now blue=100 green=0, expected blue=25 green=75): another writer is at work; nothing was overwritten",
+    );
+    expect(written).toEqual([[25, 75]]);
+    expect(standIn.weights("web")).toEqual({ blue: 100, green: 0 });
+  });
+
+  it("stops before the next step when the weights in the files changed, overwriting nothing", async () => {
+    const files = memoryFiles();
+    const shift = progressiveShift(await elbClient(fleet), await cloudWatchClient(fleet), example, {
+      to: "green",
+      step: 25,
+      intervalMs: 200,
+      checkEveryMs: 100,
+      ...files,
+      log: (line) => {
+        if (line.startsWith("step 1/2")) files.edit((sources) => withClusterFile(sources, "clusters/blue.yaml", sources.clusters[0].text.replace("web: 25", "web: 30")));
+      },
+    });
+    await expect(shift).rejects.toThrow(
+      "step 2/2: stopping, the weights in the cluster files changed since this shift wrote them (web files blue=30 green=75, expected blue=25 green=75): nothing was overwritten",
+    );
+    expect(files.webWeights()).toEqual([[25, 75]]);
+    expect(standIn.weights("web")).toEqual({ blue: 25, green: 75 });
+  });
+
+  it("waits for the datapoints of a cluster with traffic, then stops where it is when none come", async () => {
+    standIn.targetGroup("green", "web").minutes = new Map();
+    const { outcome, written, lines } = await run({ missingDataChecks: 2, intervalMs: 100, checkEveryMs: 50 });
+    await expect(outcome).rejects.toThrow(
+      "step 1/2: stopping, no metric datapoints for web/green (CloudWatch sent none, even after waiting): the step cannot be judged, so the shift does not go on; " +
+        "rules and files hold web blue=25 green=75: check the metrics and npm run status, then shift again or back",
+    );
+    expect(lines.filter((line) => line.startsWith("no datapoints"))).toEqual([
+      "no datapoints yet for web/green: holding, checking again (1/2)",
+      "no datapoints yet for web/green: holding, checking again (2/2)",
+    ]);
+    expect(written).toEqual([[25, 75]]);
+    expect(standIn.weights("web")).toEqual({ blue: 25, green: 75 });
+  });
+
   it("stops after the current step when asked, the rules and files holding that step's weights", async () => {
     const stop = new AbortController();
     const lines: string[] = [];

@@ -44,19 +44,28 @@ function memoryFiles(start: ConfigSources = example) {
 }
 
 describe("progressiveShift", () => {
+  /** A progressive shift to green in steps of 25 over `files` (the example unless given), its lines collected. */
+  const run = async (options: Partial<ProgressiveShiftOptions>, files = memoryFiles()) => {
+    const lines: string[] = [];
+    const outcome = progressiveShift(await elbClient(fleet), await cloudWatchClient(fleet), files.readSources(), {
+      to: "green",
+      step: 25,
+      intervalMs: 200,
+      checkEveryMs: 100,
+      readSources: files.readSources,
+      writeSources: files.writeSources,
+      log: (line) => lines.push(line),
+      ...options,
+    });
+    return { outcome, written: files.webWritten, lines };
+  };
+  const modifyCalls = () => standIn.calls.filter((c) => c.action === "ModifyRule").length;
+
   it("checks the limits during the interval, not only at its end: a breach rolls back early", async () => {
     standIn.targetGroup("green", "web").errorRate = 0.05;
     const files = memoryFiles();
-    const lines: string[] = [];
     const started = Date.now();
-    const shift = progressiveShift(await elbClient(fleet), await cloudWatchClient(fleet), example, {
-      to: "green",
-      step: 25,
-      intervalMs: 60_000,
-      checkEveryMs: 100,
-      ...files,
-      log: (line) => lines.push(line),
-    });
+    const { outcome: shift, lines } = await run({ intervalMs: 60_000 }, files);
     await expect(shift).rejects.toThrow("step 1/2 breached the shift limits: web/green target 5xx 5.0% > 1%");
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(lines).toEqual(["step 1/2: web blue=25 green=75 · healthy blue 2, green 2 · 5xx blue 0.1%, green 5.0% · latency blue 80 ms, green 80 ms"]);
@@ -72,14 +81,7 @@ describe("progressiveShift", () => {
     standIn.targetGroup("green", "web").errorRate = 0.05;
     standIn.targetGroup("blue", "web").errorRate = 0.05;
     const files = memoryFiles();
-    const shift = progressiveShift(await elbClient(fleet), await cloudWatchClient(fleet), example, {
-      to: "green",
-      step: 25,
-      intervalMs: 60_000,
-      checkEveryMs: 100,
-      ...files,
-      log: () => undefined,
-    });
+    const { outcome: shift } = await run({ intervalMs: 60_000 }, files);
     // The shares of 5xx are rounded from the window's request counts: 5.0 % or 5.1 %.
     await expect(shift).rejects.toThrow(
       /^step 1\/2 breached the shift limits on the destination \(web\/green target 5xx 5\.\d% > 1%\) and on the clusters it drains \(web\/blue target 5xx 5\.\d% > 1%\): holding at web blue=25 green=75 on the rules and in the files, neither direction is safe: decide by hand$/,
@@ -106,23 +108,6 @@ describe("progressiveShift", () => {
     expect(standIn.weights("web")).toEqual({ blue: 50, green: 50 });
   });
 
-  const run = async (options: Partial<ProgressiveShiftOptions>, sources = example) => {
-    const files = memoryFiles(sources);
-    const lines: string[] = [];
-    const outcome = progressiveShift(await elbClient(fleet), await cloudWatchClient(fleet), sources, {
-      to: "green",
-      step: 25,
-      intervalMs: 200,
-      checkEveryMs: 100,
-      readSources: files.readSources,
-      writeSources: files.writeSources,
-      log: (line) => lines.push(line),
-      ...options,
-    });
-    return { outcome, written: files.webWritten, lines };
-  };
-  const modifyCalls = () => standIn.calls.filter((c) => c.action === "ModifyRule").length;
-
   it("stops before the next step when another writer changed the live rules, overwriting nothing", async () => {
     const { outcome, written } = await run({
       log: (line) => {
@@ -138,16 +123,10 @@ describe("progressiveShift", () => {
 
   it("stops before the next step when the weights in the files changed, overwriting nothing", async () => {
     const files = memoryFiles();
-    const shift = progressiveShift(await elbClient(fleet), await cloudWatchClient(fleet), example, {
-      to: "green",
-      step: 25,
-      intervalMs: 200,
-      checkEveryMs: 100,
-      ...files,
-      log: (line) => {
-        if (line.startsWith("step 1/2")) files.edit((sources) => withClusterFile(sources, "clusters/blue.yaml", sources.clusters[0].text.replace("web: 25", "web: 30")));
-      },
-    });
+    const editBlue = (line: string) => {
+      if (line.startsWith("step 1/2")) files.edit((sources) => withClusterFile(sources, "clusters/blue.yaml", sources.clusters[0].text.replace("web: 25", "web: 30")));
+    };
+    const { outcome: shift } = await run({ log: editBlue }, files);
     await expect(shift).rejects.toThrow(
       "step 2/2: stopping, the weights in the cluster files changed since this shift wrote them (web files blue=30 green=75, expected blue=25 green=75): nothing was overwritten",
     );
@@ -255,7 +234,7 @@ describe("progressiveShift", () => {
 
   it("has nothing to do when the cluster carries all the traffic already", async () => {
     const blueOnly = example.clusters.reduce((sources, c) => withClusterFile(sources, c.file, c.text.replace("web: 50", c.file.includes("blue") ? "web: 100" : "web: 0")), example);
-    await expect((await run({ to: "blue" }, blueOnly)).outcome).rejects.toThrow("blue already carries all the traffic of the services asked for; nothing to do");
+    await expect((await run({ to: "blue" }, memoryFiles(blueOnly))).outcome).rejects.toThrow("blue already carries all the traffic of the services asked for; nothing to do");
   });
 
   it("steps until every service is on the cluster, and restores all of them on a breach", async () => {

@@ -34,7 +34,7 @@ export interface FunctionBundleProps {
  * packages they require (the runtime's AWS SDK aside). The same sources and
  * settings give the same bytes. Packages are kept in `dist/function-bundles/`
  * by a hash of what they are made from, so a synth that changed none of it
- * makes nothing; those not made for a day are removed.
+ * makes nothing; those no synth has used for a day are removed.
  */
 export function functionBundle(props: FunctionBundleProps): FunctionBundle {
   const root = projectRoot();
@@ -44,6 +44,9 @@ export function functionBundle(props: FunctionBundleProps): FunctionBundle {
   const file = path.join(root, "dist", "function-bundles", key.slice(0, 16), `${path.basename(props.entry, ".ts")}.zip`);
   let zip: Buffer;
   try {
+    // Marked as used first, so that no synth making another package removes it as stale.
+    const now = new Date();
+    fs.utimesSync(path.dirname(file), now, now);
     zip = fs.readFileSync(file);
   } catch {
     zip = zipArchive(bundleFiles(root, props, settings));
@@ -56,7 +59,7 @@ export function functionBundle(props: FunctionBundleProps): FunctionBundle {
   return { path: file, sha256: createHash("sha256").update(zip).digest("base64") };
 }
 
-/** A package not made for a day is from sources long changed: removed (a younger one may still be in use by a synth running beside). */
+/** A package no synth has used for a day is from sources long changed: removed (a younger one may still be in use by a synth running beside). */
 function removeStalePackages(folder: string): void {
   const dayAgo = Date.now() - 24 * 3600 * 1000;
   for (const entry of fs.readdirSync(folder, { withFileTypes: true })) {

@@ -108,6 +108,22 @@ describe("progressiveShift", () => {
     expect(standIn.weights("web")).toEqual({ blue: 50, green: 50 });
   });
 
+  it("holds where it is, rules and files, when the health gate refuses the starting weights a breach would restore", async () => {
+    standIn.targetGroup("green", "web").errorRate = 0.05;
+    const files = memoryFiles();
+    // Blue fails as step 1 is reported: after the breach is seen, before the restore reads health.
+    const blueFails = (line: string) => line.startsWith("step 1/2") && standIn.targetGroup("blue", "web").targets.forEach((t) => (t.state = "unhealthy"));
+    const { outcome: shift } = await run({ intervalMs: 60_000, log: blueFails }, files);
+    await expect(shift).rejects.toThrow(
+      "step 1/2 breached the shift limits: web/green target 5xx 5.0% > 1%; NOT restoring the starting weights, the health gate refuses them " +
+        "(web: cluster blue would get weight 50 (now 25), 50% of the traffic (now 25%), with 0 healthy, 2 unhealthy targets; minHealthyTargets is 1): " +
+        "holding at web blue=25 green=75 on the rules and in the files",
+    );
+    expect(files.webWeights()).toEqual([[25, 75]]);
+    expect(standIn.weights("web")).toEqual({ blue: 25, green: 75 });
+    expect(modifyCalls()).toBe(1);
+  });
+
   it("stops before the next step when another writer changed the live rules, overwriting nothing", async () => {
     const { outcome, written } = await run({
       log: (line) => {

@@ -99,6 +99,23 @@ describe("the edge deploy gate", () => {
     expect(callNames().filter((name) => !/^elbv2:Describe/.test(name))).toEqual([]);
   });
 
+  it("lets files through that give each cluster a live failover's share, in other weights, and refuses other shares", async () => {
+    await startStandIn(parseFleetConfig(exampleSources()));
+    liveWeights("web", { blue: 0, green: 100 });
+    const weight = (sources: ConfigSources, cluster: string, web: number) => (web === 50 ? sources : edited(sources, `clusters/${cluster}.yaml`, "web: 50", `web: ${web}`));
+    const files = (blue: number, green: number) => parseFleetConfig(weight(weight(exampleSources(), "blue", blue), "green", green));
+    const elb = await elbClient(files(0, 50));
+    expect(await checkEdgeDeploy(elb, files(0, 50), undefined)).toEqual(["edge: web: live blue=0 green=100 → files blue=0 green=50"]);
+    expect(await refusalsOf(checkEdgeDeploy(elb, files(1, 99), undefined))).toEqual([
+      `web: a live failover (live blue=0 green=100, last deployed blue=50 green=50) would be reverted to the files' blue=1 green=99: ${REVERT_ADVICE}`,
+    ]);
+    liveWeights("web", { blue: 20, green: 60 });
+    expect(await checkEdgeDeploy(elb, files(25, 75), undefined)).toEqual(["edge: web: live blue=20 green=60 → files blue=25 green=75"]);
+    expect(await refusalsOf(checkEdgeDeploy(elb, files(26, 74), undefined))).toEqual([
+      `web: a live failover (live blue=20 green=60, last deployed blue=50 green=50) would be reverted to the files' blue=26 green=74: ${REVERT_ADVICE}`,
+    ]);
+  });
+
   it("lets the files change the weights Terraform deployed when no failover is live", async () => {
     await startStandIn(parseFleetConfig(exampleSources()));
     const files = parseFleetConfig(edited(edited(exampleSources(), "clusters/blue.yaml", "web: 50", "web: 20"), "clusters/green.yaml", "web: 50", "web: 80"));
@@ -435,17 +452,18 @@ describe("runPreflight", () => {
     const fleet = parseFleetConfig(blueOnStandby());
     await startStandIn(parseFleetConfig(exampleSources()));
     standIn!.world.caller = sessionOf("arn:aws:iam::111122223333:user/alice");
-    liveWeights("web", { blue: 0, green: 100 });
+    liveWeights("web", { blue: 10, green: 90 });
     standIn!.targetGroup("blue", "web").servedRequests = 3;
     const lines = await runPreflight(fleet, ["cluster-blue", "cluster-blue-k8s", "edge"], { forceReason: "drill", idleMinutes: 15 });
     expect(lines).toEqual([
       "FORCED past 1 refusal, reason: drill",
       `  forced: ${refusal("blue", "arn:aws:iam::111122223333:user/alice")}`,
-      "edge: web: live blue=0 green=100 → files blue=0 green=50",
+      "edge: web: live blue=10 green=90 → files blue=0 green=50",
       "FORCED past 1 refusal, reason: drill",
-      `  forced: web: a live failover (live blue=0 green=100, last deployed blue=50 green=50) would be reverted to the files' blue=0 green=50: ${REVERT_ADVICE}`,
+      `  forced: web: a live failover (live blue=10 green=90, last deployed blue=50 green=50) would be reverted to the files' blue=0 green=50: ${REVERT_ADVICE}`,
       "cluster-blue: standby after 15 idle minutes",
-      "FORCED past 1 refusal, reason: drill",
+      "FORCED past 2 refusals, reason: drill",
+      "  forced: web: blue still has live weight 10: shift its traffic away first",
       `  forced: web: blue's target group ${groupName("blue", "web")} served 3 requests in the last 15 min: wait until npm run status shows it idle`,
     ]);
   });

@@ -29,11 +29,29 @@ export function sameWeights(a: Weights, b: Weights): boolean {
 }
 
 /**
+ * True when both send each of the same clusters the same share of traffic:
+ * `blue=0 green=50` and `blue=0 green=100` alike. Weights that are all 0
+ * (which send nothing anywhere) share traffic only with weights all 0.
+ */
+export function sameShares(a: Weights, b: Weights): boolean {
+  const clusters = Object.keys(a).sort();
+  if (clusters.join(" ") !== Object.keys(b).sort().join(" ")) return false;
+  const totalA = totalWeight(a);
+  const totalB = totalWeight(b);
+  if (totalA === 0 || totalB === 0) return totalA === totalB;
+  return clusters.every((cluster) => a[cluster] * totalB === b[cluster] * totalA);
+}
+
+function totalWeight(weights: Weights): number {
+  return Object.values(weights).reduce((a, b) => a + b, 0);
+}
+
+/**
  * A cluster's share of a service's traffic under these weights, in percent
  * (0 when every weight is 0): what the ALB sends it, whatever its health.
  */
 export function sharePercent(weights: Weights, cluster: string): number {
-  const total = Object.values(weights).reduce((a, b) => a + b, 0);
+  const total = totalWeight(weights);
   return total === 0 ? 0 : ((weights[cluster] ?? 0) / total) * 100;
 }
 

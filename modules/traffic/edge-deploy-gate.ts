@@ -5,7 +5,7 @@ import { albName, edgeStackName, inClusterStackName, targetGroupName } from "../
 import { targetGroupIdentityOf } from "../constructs/weighted-alb";
 import { enforceGate, healthRefusals, WeightChange } from "./health-gate";
 import { readLiveFleetIfDeployed, readRouteHealth, targetGroupNameOf } from "./live-fleet";
-import { formatWeights, sameWeights } from "../config/weights";
+import { formatWeights, sameShares, sameWeights } from "../config/weights";
 
 export interface EdgeDeployGateOptions {
   /** Deploy despite refusals, for this reason (echoed). */
@@ -19,7 +19,8 @@ export interface EdgeDeployGateOptions {
  * read-only; no other ALB is read):
  * - failover guard: where a rule's live weights differ from the weights
  *   Terraform last deployed (its `deployed-weights` tag), a `shift --now` is
- *   live and not yet in the files; the deploy must carry the live weights;
+ *   live and not yet in the files; the deploy must carry the live weights, or
+ *   weights giving each cluster the same share;
  * - health gate: no cluster may gain weight with fewer healthy targets than
  *   the service's `minHealthyTargets`, and no service may be left without one.
  * Throws a refusal naming service, cluster and weights or counts; returns the
@@ -49,7 +50,8 @@ export async function checkEdgeDeploy(
     const files = Object.fromEntries(clustersRouting(fleet.clusters, service).map((c) => [c.config.name, c.config.weights[service]]));
     // Target groups the deploy adds are not live yet; the lifecycle rules start them at weight 0.
     const filesOnLiveGroups = Object.fromEntries(Object.entries(files).filter(([cluster]) => route.targetGroups.has(cluster)));
-    if (!sameWeights(route.weights, filesOnLiveGroups)) {
+    // Files that send each cluster the live share (0/50 against a live 0/100) revert nothing.
+    if (!sameShares(route.weights, filesOnLiveGroups)) {
       if (route.deployedWeights === undefined) {
         refusals.push(
           `${service}: live weights ${formatWeights(route.weights)} differ from the files' ${formatWeights(files)} and the rule has no deployed-weights tag to tell a live failover from drift`,

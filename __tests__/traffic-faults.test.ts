@@ -120,12 +120,13 @@ describe("a progressive shift beside other writers", () => {
 
   it("a shift --now during a progressive shift is refused by the lock, and the progressive shift goes on", async () => {
     let colleague: Promise<{ status: number | null; stderr: string }> | undefined;
-    const result = await run("shift", ["--to", "green", "--step", "25", "--now", "--interval", "2s"], (line) => {
+    // The colleague starts once step 1 is made; the 5 s intervals leave it time to start and reach the lock on a loaded machine.
+    const result = await run("shift", ["--to", "green", "--step", "25", "--now", "--interval", "5s"], (line) => {
       if (line.startsWith("step 1/2")) colleague ??= run("shift", ["--to", "blue", "--now"]);
     });
     const refused = await colleague!;
     expect(refused.status).toBe(1);
-    expect(refused.stderr).toMatch(/the live weights are locked by .+ pid \d+ \(npm run shift -- --config-dir \S+ --to green --step 25 --now --interval 2s\) since .+: nothing was changed/);
+    expect(refused.stderr).toMatch(/the live weights are locked by .+ pid \d+ \(npm run shift -- --config-dir \S+ --to green --step 25 --now --interval 5s\) since .+: nothing was changed/);
     expect(result.status).toBe(0);
     expect(standIn.weights("web")).toEqual({ blue: 0, green: 100 });
     expect(fileWeights()).toEqual({ blue: 0, green: 100 });

@@ -18,7 +18,7 @@ import {
   s3LockStore,
 } from "../modules/traffic/traffic-lock";
 import { s3Client } from "../modules/traffic/aws-clients";
-import { describeWithMoto, Moto, startMoto } from "./helpers/moto";
+import { describeWithMoto, Moto, oneRequestAtATime, SerialEndpoint, startMoto } from "./helpers/moto";
 
 /** Faults of the file system for the test at hand: run before the real call, throwing to fail it. */
 const mockFileFaults: { write?: (file: string) => void; read?: (file: string) => void; rename?: (from: string) => void; afterRename?: (from: string) => void } = {};
@@ -310,13 +310,20 @@ describe("the lock in a local state folder", () => {
 
 describeWithMoto("the lock in an S3 bucket (moto_server)", () => {
   let moto: Moto;
+  let serial: SerialEndpoint;
   let client: S3Client;
   let bucket = 0;
   beforeAll(async () => {
     moto = await startMoto();
-    client = new S3Client({ region: "eu-west-1", endpoint: moto.url, forcePathStyle: true, credentials: { accessKeyId: "AKIAMOTO", secretAccessKey: "moto" } });
+    // Racing writers meet S3's conditional writes, each made at once, which moto's threads are not.
+    serial = await oneRequestAtATime(moto.url);
+    client = new S3Client({ region: "eu-west-1", endpoint: serial.url, forcePathStyle: true, credentials: { accessKeyId: "AKIAMOTO", secretAccessKey: "moto" } });
   }, 30_000);
-  afterAll(() => moto?.stop());
+  afterAll(async () => {
+    client?.destroy();
+    await serial?.close();
+    await moto?.stop();
+  });
   let name: string;
   beforeEach(async () => {
     name = `state-${++bucket}`;

@@ -1,4 +1,5 @@
 import { ChildProcess, spawn, spawnSync } from "child_process";
+import * as http from "http";
 import * as net from "net";
 
 /** Why moto_server cannot run here, or undefined when it can. */
@@ -91,4 +92,46 @@ export function describeWithMoto(title: string, body: () => void): void {
     return;
   }
   describe(title, body);
+}
+
+/** A local endpoint in front of another, see {@link oneRequestAtATime}. */
+export interface SerialEndpoint {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * An endpoint that forwards each request to `target` only once the one
+ * before it was answered. moto_server answers on several threads and checks
+ * a conditional write (`If-None-Match: *`, `If-Match`) apart from making it,
+ * so two racing writes can both pass the check; S3 makes each conditional
+ * write at once. In front of moto, racing writers meet S3's behaviour.
+ */
+export async function oneRequestAtATime(target: string): Promise<SerialEndpoint> {
+  const upstream = new URL(target);
+  let previous: Promise<void> = Promise.resolve();
+  const forward = (request: http.IncomingMessage, body: Buffer, response: http.ServerResponse) =>
+    new Promise<void>((resolve) => {
+      const sent = http.request({ host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers: request.headers }, (answer) => {
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(response);
+        answer.on("end", resolve);
+        answer.on("error", () => resolve());
+      });
+      sent.on("error", (error) => {
+        response.writeHead(502).end(error.message);
+        resolve();
+      });
+      sent.end(body);
+    });
+  const server = http.createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => (previous = previous.then(() => forward(request, Buffer.concat(chunks), response))));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }

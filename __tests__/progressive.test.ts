@@ -45,7 +45,7 @@ function memoryFiles(start: ConfigSources = example) {
 
 describe("progressiveShift", () => {
   /** A progressive shift to green in steps of 25 over `files` (the example unless given), its lines collected. */
-  const run = async (options: Partial<ProgressiveShiftOptions>, files = memoryFiles()) => {
+  const run = async ({ log, ...options }: Partial<ProgressiveShiftOptions>, files = memoryFiles()) => {
     const lines: string[] = [];
     const outcome = progressiveShift(await elbClient(fleet), await cloudWatchClient(fleet), files.readSources(), {
       to: "green",
@@ -54,8 +54,11 @@ describe("progressiveShift", () => {
       checkEveryMs: 100,
       readSources: files.readSources,
       writeSources: files.writeSources,
-      log: (line) => lines.push(line),
       ...options,
+      log: (line) => {
+        lines.push(line);
+        log?.(line);
+      },
     });
     return { outcome, written: files.webWritten, lines };
   };
@@ -88,6 +91,47 @@ describe("progressiveShift", () => {
     );
     expect(files.webWeights()).toEqual([[25, 75]]);
     expect(standIn.weights("web")).toEqual({ blue: 25, green: 75 });
+  });
+
+  it("goes on when only the clusters it drains breach, naming each breach, and judges a cluster no more once it leaves", async () => {
+    Object.assign(standIn.targetGroup("blue", "web"), { errorRate: 0.2, responseTimeSeconds: 5 });
+    const { outcome, written, lines } = await run({});
+    await expect(outcome).resolves.toBe("done");
+    expect(lines.filter((line) => line.includes("losing traffic"))).toEqual([
+      "step 1/2: the clusters losing traffic breach the shift limits (web/blue target 5xx 20.0% > 1%; web/blue response time 5000 ms > 1000 ms): going on, each step moves traffic off them",
+    ]);
+    expect(written).toEqual([
+      [25, 75],
+      [0, 100],
+    ]);
+    expect(standIn.weights("web")).toEqual({ blue: 0, green: 100 });
+  });
+
+  it("names every breach on either side when both breach", async () => {
+    Object.assign(standIn.targetGroup("green", "web"), { errorRate: 0.05, responseTimeSeconds: 2 });
+    Object.assign(standIn.targetGroup("blue", "web"), { errorRate: 0.05, responseTimeSeconds: 3 });
+    const { outcome } = await run({ intervalMs: 60_000 });
+    await expect(outcome).rejects.toThrow(
+      /^step 1\/2 breached the shift limits on the destination \(web\/green target 5xx 5\.\d% > 1%; web\/green response time 2000 ms > 1000 ms\) and on the clusters it drains \(web\/blue target 5xx 5\.\d% > 1%; web\/blue response time 3000 ms > 1000 ms\): holding at web blue=25 green=75/,
+    );
+  });
+
+  it("names every breach of the destination when it restores the starting weights", async () => {
+    Object.assign(standIn.targetGroup("green", "web"), { errorRate: 0.05, responseTimeSeconds: 2 });
+    const { outcome } = await run({ intervalMs: 60_000 });
+    await expect(outcome).rejects.toThrow(
+      "step 1/2 breached the shift limits: web/green target 5xx 5.0% > 1%; web/green response time 2000 ms > 1000 ms; restored the starting weights (web blue=50 green=50) on the rules and in the files",
+    );
+  });
+
+  it("says which clusters with traffic sent no datapoints, each of them, and shows them as no data", async () => {
+    standIn.rule("web").requestsPerSecond = 0;
+    const { outcome, lines } = await run({ missingDataChecks: 1, intervalMs: 100, checkEveryMs: 50 });
+    await expect(outcome).rejects.toThrow("step 1/2: stopping, no metric datapoints for web/blue, web/green (CloudWatch sent none, even after waiting)");
+    expect(lines).toEqual([
+      "no datapoints yet for web/blue, web/green: holding, checking again (1/1)",
+      "step 1/2: web blue=25 green=75 · healthy blue 2, green 2 · 5xx blue no data, green no data · latency blue no data, green no data",
+    ]);
   });
 
   it("after a breach at a later step, restores the starting weights, not the previous step's", async () => {
@@ -180,13 +224,25 @@ describe("progressiveShift", () => {
     expect(lines.at(-1)).toBe("stopped after step 1/2: rules and files hold web blue=25 green=75");
   });
 
-  it("changes nothing when asked to stop before the first step", async () => {
+  it("changes nothing, and reads nothing, when asked to stop before the first step", async () => {
     const stop = new AbortController();
     stop.abort();
-    const { outcome, written } = await run({ stop: stop.signal, intervalMs: 60_000, checkEveryMs: 60_000 });
+    const { outcome, written, lines } = await run({ stop: stop.signal, intervalMs: 60_000, checkEveryMs: 60_000 });
+    await expect(outcome).resolves.toBe("stopped");
+    expect(written).toEqual([]);
+    expect(standIn.callNames()).toEqual([]);
+    expect(lines).toEqual(["stopped before the first step: nothing was changed"]);
+  });
+
+  it("takes no step when asked to stop while the step is read and judged", async () => {
+    const stop = new AbortController();
+    // SIGINT arrives as the first step's health is read: after the check at the top of the step, before its write.
+    standIn.faults.set("DescribeTargetHealth", { onCall: () => stop.abort() });
+    const { outcome, written, lines } = await run({ stop: stop.signal });
     await expect(outcome).resolves.toBe("stopped");
     expect(written).toEqual([]);
     expect(modifyCalls()).toBe(0);
+    expect(lines).toEqual(["stopped before the first step: nothing was changed"]);
   });
 
   it("ends the interval at once when stopped during it", async () => {
@@ -196,6 +252,15 @@ describe("progressiveShift", () => {
     setTimeout(() => stop.abort(), 100);
     await expect(outcome).resolves.toBe("stopped");
     expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
+  it("reads the metrics every checkEveryMs of the interval, not more often", async () => {
+    const { outcome } = await run({ step: 50, intervalMs: 1000, checkEveryMs: 400 });
+    await expect(outcome).resolves.toBe("done");
+    // At 400 ms, 800 ms and the interval's end; fewer where a slow machine's reads take longer.
+    const reads = standIn.calls.filter((c) => c.action === "GetMetricData").length;
+    expect(reads).toBeGreaterThanOrEqual(1);
+    expect(reads).toBeLessThanOrEqual(3);
   });
 
   it("keeps checking until the interval ends: a breach after the first check rolls back", async () => {
@@ -238,13 +303,14 @@ describe("progressiveShift", () => {
     ]);
   });
 
-  it("judges only clusters that keep weight, and a response time at the limit is no breach", async () => {
+  it("judges only clusters that keep weight, and a 5xx share or response time at the limit is no breach", async () => {
     // Blue still answers requests (in flight, or others' traffic), badly, but it leaves at this step.
     Object.assign(standIn.targetGroup("blue", "web"), { servedRequests: 1000, errorRate: 0.5, responseTimeSeconds: 5 });
-    standIn.targetGroup("green", "web").responseTimeSeconds = 1;
+    // Green: 10 of its 1000 requests fail, 1.0% exactly.
+    Object.assign(standIn.targetGroup("green", "web"), { servedRequests: 1000, errorRate: 0.01, responseTimeSeconds: 1 });
     const { outcome, lines } = await run({ step: 50 });
     await expect(outcome).resolves.toBe("done");
-    expect(lines).toEqual(["step 1/1: web blue=0 green=100 · healthy blue 2, green 2 · 5xx blue 50.0%, green 0.1% · latency blue 5000 ms, green 1000 ms"]);
+    expect(lines).toEqual(["step 1/1: web blue=0 green=100 · healthy blue 2, green 2 · 5xx blue 50.0%, green 1.0% · latency blue 5000 ms, green 1000 ms"]);
     expect(standIn.weights("web")).toEqual({ blue: 0, green: 100 });
   });
 
@@ -253,23 +319,64 @@ describe("progressiveShift", () => {
     await expect((await run({ to: "blue" }, memoryFiles(blueOnly))).outcome).rejects.toThrow("blue already carries all the traffic of the services asked for; nothing to do");
   });
 
-  it("steps until every service is on the cluster, and restores all of them on a breach", async () => {
-    const withApi: ConfigSources = {
-      platform: { ...example.platform, text: `${example.platform.text}  - name: api\n    servicePort: 80\n    containerPort: 8081\n    hosts: [api.example.com]\n    priority: 90\n` },
-      clusters: example.clusters.map((c) => ({ ...c, text: c.text.replace("  web: 50\n", `  web: 50\n  api: ${c.file.includes("blue") ? 90 : 10}\n`) })),
-    };
-    const twoServices = parseFleetConfig(withApi);
+  /** The example with a second service, api, at blue=90 green=10; its platform.yaml entry ends with `apiSettings`. */
+  const withApi = (apiSettings = ""): ConfigSources => ({
+    platform: { ...example.platform, text: `${example.platform.text}  - name: api\n    servicePort: 80\n    containerPort: 8081\n    hosts: [api.example.com]\n    priority: 90\n${apiSettings}` },
+    clusters: example.clusters.map((c) => ({ ...c, text: c.text.replace("  web: 50\n", `  web: 50\n  api: ${c.file.includes("blue") ? 90 : 10}\n`) })),
+  });
+  /** Makes `sources` the fleet of the test, live in a new stand-in. */
+  const useFleet = async (sources: ConfigSources) => {
+    fleet = parseFleetConfig(sources);
     await standIn.stop();
-    standIn = new AwsStandIn(worldOf(twoServices));
+    standIn = new AwsStandIn(worldOf(fleet));
     await standIn.start();
     Object.assign(process.env, standIn.environment());
+    return memoryFiles(sources);
+  };
+
+  it("names each service it holds, stops for or was stopped at", async () => {
+    let files = await useFleet(withApi());
+    const stop = new AbortController();
+    const stopAtStep1 = (line: string) => line.startsWith("step 1/4:") && stop.abort();
+    const stopped = await run({ stop: stop.signal, log: stopAtStep1 }, files);
+    await expect(stopped.outcome).resolves.toBe("stopped");
+    expect(stopped.lines.at(-1)).toBe("stopped after step 1/4: rules and files hold web blue=25 green=75, api blue=65 green=35");
+
+    files = await useFleet(withApi());
+    const bothRulesChanged = (line: string) => {
+      if (line.startsWith("step 1/4:")) for (const service of ["web", "api"]) standIn.rule(service).forward.forEach((f, i) => (f.weight = i === 0 ? 100 : 0));
+    };
+    await expect((await run({ log: bothRulesChanged }, files)).outcome).rejects.toThrow(
+      "step 2/4: stopping, the live rules changed since this shift set them (web now blue=100 green=0, expected blue=25 green=75; api now blue=100 green=0, expected blue=65 green=35)",
+    );
+
+    files = await useFleet(withApi());
+    const bothFilesChanged = (line: string) => {
+      if (line.startsWith("step 1/4:")) files.edit((sources) => withClusterFile(sources, "clusters/blue.yaml", sources.clusters[0].text.replace("web: 25", "web: 30").replace("api: 65", "api: 60")));
+    };
+    await expect((await run({ log: bothFilesChanged }, files)).outcome).rejects.toThrow(
+      "step 2/4: stopping, the weights in the cluster files changed since this shift wrote them (web files blue=30 green=75, expected blue=25 green=75; api files blue=60 green=35, expected blue=65 green=35)",
+    );
+  });
+
+  it("judges each service by its own shift limits", async () => {
+    // Green answers api in 80 ms, within web's limit (1000 ms) and over api's.
+    const files = await useFleet(withApi("    shiftLimits:\n      maxResponseTimeMs: 50\n"));
+    standIn.targetGroup("blue", "api").responseTimeSeconds = 0.03;
+    const { outcome } = await run({}, files);
+    await expect(outcome).rejects.toThrow("step 1/4 breached the shift limits: api/green response time 80 ms > 50 ms; restored the starting weights (web blue=50 green=50, api blue=90 green=10)");
+  });
+
+  it("steps until every service is on the cluster, and restores all of them on a breach", async () => {
+    const twoServices = withApi();
+    await useFleet(twoServices);
     const lines: string[] = [];
-    const shift = progressiveShift(await elbClient(twoServices), await cloudWatchClient(twoServices), withApi, {
+    const shift = progressiveShift(await elbClient(fleet), await cloudWatchClient(fleet), twoServices, {
       to: "green",
       step: 25,
       intervalMs: 100,
       checkEveryMs: 100,
-      ...memoryFiles(withApi),
+      ...memoryFiles(twoServices),
       // Green's api fails once web is all on green (after step 2 of 4).
       log: (line) => {
         lines.push(line);

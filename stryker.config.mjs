@@ -19,9 +19,8 @@
 //   traffic/health-gate.ts  `after[cluster] > 0 &&` → `true &&` or `>= 0`: the next condition,
 //                        after > before (at least 0), already implies it.
 //   traffic/progressive.ts  `steps.length < MAX_STEPS` → `<=`: 100 steps of 1 point reach 100%, so the step
-//                        after the 100th is never planned; `Object.keys(after).sort()` without the sort: a step's
-//                        weights list the clusters in the fleet's order, by name, already; and the watch's
-//                        `elapsed < intervalMs` → `<=`: the two differ on one millisecond only.
+//                        after the 100th is never planned; and `Object.keys(after).sort()` without the sort: a
+//                        step's weights list the clusters in the fleet's order, by name, already.
 //   traffic/failover-decision.ts  `newest = minutes.length - 1` → `+ 1`, and `newest >= 0` → `> 0`: the search
 //                        for the newest minute with data only starts above the last index or stops at the first,
 //                        and a window of no data is no breach either way.
@@ -80,7 +79,8 @@
 //   traffic/progressive.ts  the watch's last pause `intervalMs - elapsed` → `intervalMs + elapsed`: the last check of
 //                        a step comes a whole checkEveryMs apart instead of at the interval's end, so the step runs
 //                        past its interval by less than one check. Only wall-clock timing tells, which the tests
-//                        leave alone (a loaded machine stretches it too).
+//                        leave alone (a loaded machine stretches it too); and the watch's `elapsed < intervalMs`
+//                        → `<=`: at exactly the interval's millisecond it reads the metrics once more.
 
 /** Real Terraform plans and cdktf CLI runs take minutes and check synthesized Terraform, not the decisions mutated here. */
 process.env.TERRAFORM_CHECKS ??= "off";

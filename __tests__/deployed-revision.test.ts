@@ -165,9 +165,13 @@ describe("the deployed revision record behind an S3 endpoint that answers too la
 
   it("is given up in the commands' time per attempt (AWS_CALL_TIMEOUT_SECONDS), naming the call and the endpoint", async () => {
     const record = new DeployedRevisionRecord({ type: "s3", bucket: "demo-state" }, { name: "demo", region: "eu-west-1" }, "/nowhere", s3Client);
+    // Each attempt's connection is counted once the server has taken it: one turn of the event loop after the call gives up, at most.
+    const taken = () => new Promise(setImmediate);
     await expect(record.read().catch(rethrowAwsError)).rejects.toThrow(`AWS call GetObject to ${url}/demo-state got no answer within 1 s (2 attempts)`);
+    await taken();
     expect(attempts).toBe(2);
     await expect(record.write("0123456789abcdef0123456789abcdef01234567").catch(rethrowAwsError)).rejects.toThrow(`AWS call PutObject to ${url}/demo-state got no answer within 1 s`);
+    await taken();
     expect(attempts).toBe(4);
   }, 30_000);
 });

@@ -372,25 +372,6 @@ describe("the function's package", () => {
     expect(fs.readFileSync(second.path).equals(bytes)).toBe(true);
   });
 
-  it("is kept while synths use it, however long ago it was made; one unused for a day goes when another package is made", () => {
-    // Settings of this test's own, so that no other test's package is touched.
-    const ownProps = (marker: string) => ({ ...props, settings: { ...settings, marker: `${marker} ${process.pid} ${Date.now()}` } });
-    const made = (marker: string) => functionBundle(ownProps(marker));
-    const twoDaysAgo = new Date(Date.now() - 2 * 24 * 3600 * 1000);
-    const usedProps = ownProps("used");
-    const used = functionBundle(usedProps);
-    const unused = made("unused");
-    for (const bundle of [used, unused]) fs.utimesSync(path.dirname(bundle.path), twoDaysAgo, twoDaysAgo);
-    expect(functionBundle(usedProps)).toEqual(used);
-    const another = made("another");
-    try {
-      expect(fs.existsSync(used.path)).toBe(true);
-      expect(fs.existsSync(unused.path)).toBe(false);
-    } finally {
-      for (const bundle of [used, unused, another]) fs.rmSync(path.dirname(bundle.path), { recursive: true, force: true });
-    }
-  });
-
   it("runs on its own, with only the runtime's AWS SDK beside it, and moves traffic through the live API", async () => {
     const bundle = functionBundle(props);
     const task = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-function-"));

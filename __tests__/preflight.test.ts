@@ -14,7 +14,7 @@ import { exampleSources, twoAlbSources, withClusterFile } from "./helpers/fleet"
  */
 
 const DEPLOYER_SESSION = "arn:aws:sts::111122223333:assumed-role/demo-deploy/stand-in (role arn:aws:iam::111122223333:role/demo-deploy)";
-const REVERT_ADVICE = "merge the failover's change (the files shift --now wrote) first, or make the files carry the live weights";
+const REVERT_ADVICE = "merge the failover's change (the files shift --now wrote) first, or make the files carry the live weights or their shares";
 
 const saved = { ...process.env };
 let standIn: AwsStandIn | undefined;

@@ -115,11 +115,11 @@ export async function oneRequestAtATime(target: string): Promise<SerialEndpoint>
       const sent = http.request({ host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers: request.headers }, (answer) => {
         response.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(response);
-        answer.on("end", resolve);
-        answer.on("error", () => resolve());
+        answer.on("close", resolve);
       });
       sent.on("error", (error) => {
-        response.writeHead(502).end(error.message);
+        if (response.headersSent) response.destroy(error);
+        else response.writeHead(502).end(error.message);
         resolve();
       });
       sent.end(body);

@@ -44,9 +44,7 @@ export function functionBundle(props: FunctionBundleProps): FunctionBundle {
   const file = path.join(root, "dist", "function-bundles", key.slice(0, 16), `${path.basename(props.entry, ".ts")}.zip`);
   let zip: Buffer;
   try {
-    // Marked as used first, so that no synth making another package removes it as stale.
-    const now = new Date();
-    fs.utimesSync(path.dirname(file), now, now);
+    markUsed(path.dirname(file));
     zip = fs.readFileSync(file);
   } catch {
     zip = zipArchive(bundleFiles(root, props, settings));
@@ -57,6 +55,20 @@ export function functionBundle(props: FunctionBundleProps): FunctionBundle {
     removeStalePackages(path.dirname(path.dirname(file)));
   }
   return { path: file, sha256: createHash("sha256").update(zip).digest("base64") };
+}
+
+/**
+ * Marks a package's folder as used now, before it is read, so that no synth
+ * making another package removes it as stale. A folder this user may not
+ * touch (a read-only checkout, a cache another user made) keeps its age.
+ */
+function markUsed(folder: string): void {
+  const now = new Date();
+  try {
+    fs.utimesSync(folder, now, now);
+  } catch {
+    // Read as it is; a missing folder fails the read after.
+  }
 }
 
 /** A package no synth has used for a day is from sources long changed: removed (a younger one may still be in use by a synth running beside). */

@@ -59,7 +59,7 @@ export async function checkEdgeDeploy(
       } else if (!sameWeights(route.deployedWeights, route.weights)) {
         refusals.push(
           `${service}: a live failover (live ${formatWeights(route.weights)}, last deployed ${formatWeights(route.deployedWeights)}) would be reverted to the files' ${formatWeights(files)}: ` +
-            "merge the failover's change (the files shift --now wrote) first, or make the files carry the live weights",
+            "merge the failover's change (the files shift --now wrote) first, or make the files carry the live weights or their shares",
         );
       }
     }

@@ -4,7 +4,7 @@ import type { AwsStandIn } from "../scripts/lib/aws-stand-in";
 import { standInProjectPerTest } from "./helpers/stand-in-project";
 import { acquireTrafficLock, fileLockStore } from "../modules/traffic/traffic-lock";
 import { exampleSources } from "./helpers/fleet";
-import { AsyncRun, runScriptAsync } from "./helpers/run-async";
+import { runScriptAsync } from "./helpers/run-async";
 import { STACK_TRACE } from "./helpers/stack-trace";
 
 /**
@@ -18,9 +18,31 @@ let standIn: AwsStandIn;
 let project: string;
 beforeEach(() => ({ standIn, project } = perTest()));
 
-function run(script: string, args: string[], onLine?: (line: string) => void) {
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...standIn.environment(), AWS_CALL_TIMEOUT_SECONDS: "3", AWS_MAX_ATTEMPTS: "2" };
+function run(script: string, args: string[], onLine?: (line: string) => void, callTimeoutSeconds = 3) {
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...standIn.environment(), AWS_CALL_TIMEOUT_SECONDS: String(callTimeoutSeconds), AWS_MAX_ATTEMPTS: "2" };
   return runScriptAsync(`scripts/${script}.ts`, ["--config-dir", project, ...args], { env, onLine });
+}
+
+/**
+ * Starts `other` as the first ModifyRule arrives (the first command's first
+ * step, its lock held), and holds the answer to the next ModifyRule until
+ * `other` has ended: the two meet however slowly the machine starts `other`.
+ */
+function whileFirstWriteIsMade<T>(other: () => Promise<T>): { readonly ended: () => Promise<T> } {
+  let started: Promise<T> | undefined;
+  standIn.faults.set("ModifyRule", {
+    times: 1,
+    onCall: () => {
+      started = other();
+      standIn.faults.set("ModifyRule", { times: 1, until: started });
+    },
+  });
+  return {
+    ended: () => {
+      if (!started) throw new Error("no ModifyRule came, so the other command never started");
+      return started;
+    },
+  };
 }
 
 const clusterFile = (cluster: string) => path.join(project, "clusters", `${cluster}.yaml`);
@@ -119,27 +141,21 @@ describe("a progressive shift beside other writers", () => {
   });
 
   it("a shift --now during a progressive shift is refused by the lock, and the progressive shift goes on", async () => {
-    let colleague: Promise<{ status: number | null; stderr: string }> | undefined;
-    // The colleague starts once step 1 is made; the 5 s intervals leave it time to start and reach the lock on a loaded machine.
-    const result = await run("shift", ["--to", "green", "--step", "25", "--now", "--interval", "5s"], (line) => {
-      if (line.startsWith("step 1/2")) colleague ??= run("shift", ["--to", "blue", "--now"]);
-    });
-    const refused = await colleague!;
+    const colleague = whileFirstWriteIsMade(() => run("shift", ["--to", "blue", "--now"]));
+    // Its step 2 write waits for the colleague: a call limit well past the colleague's run.
+    const result = await run("shift", ["--to", "green", "--step", "25", "--now", "--interval", "1s"], undefined, 120);
+    const refused = await colleague.ended();
     expect(refused.status).toBe(1);
-    expect(refused.stderr).toMatch(/the live weights are locked by .+ pid \d+ \(npm run shift -- --config-dir \S+ --to green --step 25 --now --interval 5s\) since .+: nothing was changed/);
+    expect(refused.stderr).toMatch(/the live weights are locked by .+ pid \d+ \(npm run shift -- --config-dir \S+ --to green --step 25 --now --interval 1s\) since .+: nothing was changed/);
     expect(result.status).toBe(0);
     expect(standIn.weights("web")).toEqual({ blue: 0, green: 100 });
     expect(fileWeights()).toEqual({ blue: 0, green: 100 });
   });
 
   it("of two progressive shifts, the one started while the other runs is refused, whatever the machine's load", async () => {
-    let second: Promise<AsyncRun> | undefined;
-    // The second starts once the first has made its first step and is watching it (holding the lock).
-    const first = run("shift", ["--to", "green", "--step", "25", "--now", "--interval", "5s"], (line) => {
-      if (line.startsWith("step 1/") && !second) second = run("shift", ["--to", "blue", "--step", "50", "--now", "--interval", "1s"]);
-    });
-    const a = await first;
-    const b = await second!;
+    const second = whileFirstWriteIsMade(() => run("shift", ["--to", "blue", "--step", "50", "--now", "--interval", "1s"]));
+    const a = await run("shift", ["--to", "green", "--step", "25", "--now", "--interval", "1s"], undefined, 120);
+    const b = await second.ended();
     expect([a.status, b.status]).toEqual([0, 1]);
     expect(b.stderr).toContain("the live weights are locked by");
     expect(standIn.weights("web")).toEqual({ blue: 0, green: 100 });

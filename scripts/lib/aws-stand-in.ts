@@ -86,14 +86,16 @@ export interface StandInWorld {
 
 /**
  * Trouble on one API action (`ModifyRule`, `GetMetricData`, ...), to try the
- * commands under faults. `delayMs` holds the answer back; `hang` never answers
- * (the connection stays open until the stand-in stops); `error` answers it
- * with that API error instead; `onCall` runs as the call arrives (to change
- * the world between a command's read and its write). Applies to the next
- * `times` calls, or to every call when `times` is not given.
+ * commands under faults. `delayMs` holds the answer back; `until` holds it
+ * until that promise settles (another command has ended, say); `hang` never
+ * answers (the connection stays open until the stand-in stops); `error`
+ * answers it with that API error instead; `onCall` runs as the call arrives
+ * (to change the world between a command's read and its write). Applies to
+ * the next `times` calls, or to every call when `times` is not given.
  */
 export interface StandInFault {
   readonly delayMs?: number;
+  readonly until?: Promise<unknown>;
   readonly onCall?: () => void;
   readonly hang?: boolean;
   readonly error?: { readonly code: string; readonly status: number };
@@ -264,8 +266,9 @@ export class AwsStandIn {
       const fault = this.takeFault(typeof target === "string" ? (target.split(".")[1] ?? "") : (new URLSearchParams(body).get("Action") ?? ""));
       if (fault?.hang) return;
       const answer = () => this.answer(request, response, body, fault);
-      if (fault?.delayMs) setTimeout(answer, fault.delayMs);
-      else answer();
+      const answerInTime = () => (fault?.delayMs ? setTimeout(answer, fault.delayMs) : answer());
+      if (fault?.until) void fault.until.then(answerInTime, answerInTime);
+      else answerInTime();
     });
   }
 

@@ -73,7 +73,7 @@ describeWithMoto("the deployed revision record in the state bucket (moto_server)
     // By host name, as a deploy job would name an endpoint: the SDK must be told to put the bucket in the path.
     Object.assign(process.env, { AWS_ENDPOINT_URL_S3: moto.url.replace("127.0.0.1", "localhost"), AWS_ACCESS_KEY_ID: "AKIAMOTO", AWS_SECRET_ACCESS_KEY: "moto", AWS_REGION: "", AWS_DEFAULT_REGION: "" });
     delete process.env.AWS_ENDPOINT_URL;
-  }, 30_000);
+  }, 90_000);
   afterAll(async () => {
     for (const name of variables) {
       if (saved[name] === undefined) delete process.env[name];
@@ -173,7 +173,7 @@ describe("the deployed revision record behind an S3 endpoint that answers too la
     await expect(record.write("0123456789abcdef0123456789abcdef01234567").catch(rethrowAwsError)).rejects.toThrow(`AWS call PutObject to ${url}/demo-state got no answer within 1 s`);
     await taken();
     expect(attempts).toBe(4);
-  }, 30_000);
+  });
 });
 
 describe("the commit a deploy records", () => {

@@ -318,7 +318,7 @@ describeWithMoto("the lock in an S3 bucket (moto_server)", () => {
     // Racing writers meet S3's conditional writes, each made at once, which moto's threads are not.
     serial = await oneRequestAtATime(moto.url);
     client = new S3Client({ region: "eu-west-1", endpoint: serial.url, forcePathStyle: true, credentials: { accessKeyId: "AKIAMOTO", secretAccessKey: "moto" } });
-  }, 30_000);
+  }, 90_000);
   afterAll(async () => {
     client?.destroy();
     await serial?.close();

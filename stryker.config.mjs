@@ -26,7 +26,11 @@
 //                        and a window of no data is no breach either way.
 //   traffic/live-fleet.ts  `LoadBalancers?.[0]?.LoadBalancerArn` → `?.[0].LoadBalancerArn`: DescribeLoadBalancers by name
 //                        fails (LoadBalancerNotFound) rather than answering no load balancer; and the health batches'
-//                        `i < arns.length` → `<=`: a batch past the end is empty and sends nothing.
+//                        `i < arns.length` → `<=`: a batch past the end is empty and sends nothing; a rule's
+//                        `a.Type === "forward"` → `true`: the fleet's listener rules hold one action, the weighted
+//                        forward (constructs/weighted-alb.ts); and a tag's `t.Value ?? ""` → other text (no
+//                        coverage): the fleet's tags all have values, and a tag without one matches no fleet,
+//                        service or cluster name either way.
 //   traffic/live-rules.ts  `Rules?.[0]?.Actions` → `Rules?.[0].Actions`: DescribeRules of a rule ARN that no
 //                        longer exists fails (RuleNotFound) rather than answering no rule.
 //   traffic/live-rules.ts  `a.Type === "forward"` → `true` in readRuleWeights: the rule's one action is the forward one

@@ -24,6 +24,13 @@ function threeAlbSources(): ConfigSources {
   };
 }
 
+/** {@link threeAlbSources} with admin on another of its ALBs. */
+const withAdminOn = (alb: string): ConfigSources => {
+  const sources = threeAlbSources();
+  const text = sources.platform.text.replace("    alb: alpha\n", `    alb: ${alb}\n`).replace('containerPort: 7070\n    paths: ["/*"]\n    priority: 100', 'containerPort: 7070\n    paths: ["/*"]\n    priority: 110');
+  return { ...sources, platform: { ...sources.platform, text } };
+};
+
 const calls = (standIn: AwsStandIn, action: string) => standIn.calls.filter((c) => c.action === action).map((c) => c.input);
 
 describe("the live fleet's ALBs", () => {
@@ -47,6 +54,19 @@ describe("the live fleet's ALBs", () => {
     await expect(readLiveFleet(client, fleet, ["web", "api"])).rejects.toThrow("no load balancer named demo-internal-alb in eu-west-1 (stack edge-internal, for api)");
     standIn.loadBalancer("edge").deployed = false;
     await expect(readLiveFleet(client, fleet, ["web"])).rejects.toThrow(/^no load balancer named demo-alb in eu-west-1$/);
+
+    const bothOnInternal = parseFleetConfig(withAdminOn("internal"));
+    (await serve(bothOnInternal)).loadBalancer("edge-internal").deployed = false;
+    await expect(readLiveFleet(await elbClient(bothOnInternal), bothOnInternal, ["api", "admin"])).rejects.toThrow(
+      "no load balancer named demo-internal-alb in eu-west-1 (stack edge-internal, for api, admin)",
+    );
+  });
+
+  it("are never taken for missing when ELBv2 refuses to say (access denied): the refusal is passed on", async () => {
+    const fleet = parseFleetConfig(threeAlbSources());
+    const standIn = await serve(fleet);
+    standIn.faults.set("DescribeLoadBalancers", { error: { code: "AccessDenied", status: 403 } });
+    await expect(readLiveFleetIfDeployed(await elbClient(fleet), fleet, ["web"])).rejects.toMatchObject({ name: "AccessDenied" });
   });
 
   it("may be missing for a deploy: the deployed ones are read, none deployed reads as nothing, no service as no route", async () => {

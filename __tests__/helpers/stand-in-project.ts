@@ -38,6 +38,8 @@ export function standInServing(): (fleet: FleetConfig) => Promise<AwsStandIn> {
     process.env = { ...saved };
   });
   return async (fleet) => {
+    // A test may serve another fleet: the stand-in before it stops first.
+    await current?.stop();
     current = new AwsStandIn(worldOf(fleet));
     await current.start();
     Object.assign(process.env, current.environment());

@@ -31,6 +31,9 @@
 //                        forward (constructs/weighted-alb.ts); and a tag's `t.Value ?? ""` → other text (no
 //                        coverage): the fleet's tags all have values, and a tag without one matches no fleet,
 //                        service or cluster name either way.
+//   traffic/failover.ts  `minutes.length > 0 ?` → `true ?` or `>= 0`: no minutes to read means no service is judged,
+//                        and then the live fleet holds no route whose metrics would be asked for; and the dry run's
+//                        `failovers.length > 0 &&` → `true &&` or `>= 0`: the line is said for each failover, of none.
 //   traffic/live-rules.ts  `Rules?.[0]?.Actions` → `Rules?.[0].Actions`: DescribeRules of a rule ARN that no
 //                        longer exists fails (RuleNotFound) rather than answering no rule.
 //   traffic/live-rules.ts  `a.Type === "forward"` → `true` in readRuleWeights: the rule's one action is the forward one
@@ -85,6 +88,8 @@
 //                        past its interval by less than one check. Only wall-clock timing tells, which the tests
 //                        leave alone (a loaded machine stretches it too); and the watch's `elapsed < intervalMs`
 //                        → `<=`: at exactly the interval's millisecond it reads the metrics once more.
+//   traffic/failover.ts  waiting for its own other run's lock `Date.now() < waitUntil` → `<=`: it waits once more
+//                        only when a retry lands on the limit's exact millisecond.
 
 /** Real Terraform plans and cdktf CLI runs take minutes and check synthesized Terraform, not the decisions mutated here. */
 process.env.TERRAFORM_CHECKS ??= "off";

@@ -8,7 +8,7 @@ import { FailoverClients, FailoverOptions, runFailover } from "../modules/traffi
 import { metricMinutesToRead } from "../modules/traffic/failover-decision";
 import { acquireTrafficLock, fileLockStore, LockStore, readTrafficLock, releaseTrafficLock } from "../modules/traffic/traffic-lock";
 import type { AwsStandIn } from "../scripts/lib/aws-stand-in";
-import { exampleSources, withClusterFile } from "./helpers/fleet";
+import { exampleSources, withClusterFile, withMoreServices } from "./helpers/fleet";
 import { standInServing } from "./helpers/stand-in-project";
 
 /**
@@ -153,6 +153,46 @@ describe("a run of the automatic failover", () => {
     expect(standIn.weights("web")).toEqual({ blue: 50, green: 0, purple: 50 });
   });
 
+  it("keeps the record within a tag value's 256 characters, however long the actor's name", async () => {
+    unhealthy("blue");
+    await run({ actor: "a".repeat(300) });
+    const record = standIn.rule("web").tags[LAST_FAILOVER_TAG];
+    expect(record).toBe(`2026-12-01T12:00:30.000Z from=blue why=unhealthy by=${"a".repeat(300)}`.slice(0, 256));
+    expect(record).toHaveLength(256);
+  });
+
+  it("leaves a rule another writer changed since it was read, unresolved, saying what is live", async () => {
+    unhealthy("blue");
+    // A person's shift lands as the run reads the targets' health, after it read the rule.
+    standIn.faults.set("DescribeTargetHealth", { times: 1, onCall: () => standIn.rule("web").forward.forEach((f, i) => (f.weight = i === 1 ? 100 : 0)) });
+    const result = await run();
+    expect(result.lines.at(-1)).toMatch(/^web: NOT moved: the live weights changed to blue=0 green=100 purple=0 since they were read/);
+    expect(result).toMatchObject({ moved: [], unresolved: true, errors: [] });
+    expect(modifyRuleCalls()).toBe(0);
+  });
+
+  it("leaves a service whose move ELBv2 refused unresolved, naming the error", async () => {
+    unhealthy("blue");
+    standIn.faults.set("ModifyRule", { error: { code: "AccessDenied", status: 403 } });
+    const result = await run();
+    expect(result.errors).toEqual([expect.stringMatching(/^web: moving its traffic failed: /)]);
+    expect(result).toMatchObject({ moved: [], unresolved: true });
+    expect(standIn.weights("web")).toEqual({ blue: 50, green: 50, purple: 50 });
+  });
+
+  it("takes no lock when it has nothing to move: a person's lock held, the run is resolved", async () => {
+    const person = await acquireTrafficLock(lock(), { owner: "alice@laptop pid 42", reason: "npm run shift", leaseSeconds: 60 });
+    const result = await run({ lock: lock() });
+    expect(result).toMatchObject({ moved: [], unresolved: false, lines: ["web: every weighted cluster serves"] });
+    expect(await readTrafficLock(lock())).toEqual(person.holder);
+  });
+
+  it("reads no metrics when no service it judges has a live rule", async () => {
+    settings = { ...settings, policies: [{ ...settings.policies[0], service: "admin" }] };
+    expect((await run()).lines).toEqual(["admin: no live listener rule (an edge deploy under way?): not judged this run"]);
+    expect(standIn.calls.filter((c) => c.api === "cloudwatch")).toEqual([]);
+  });
+
   it("tells notify of a failed cluster left in place only when asked, naming the services, and marks a dry run", async () => {
     for (const cluster of ["blue", "green", "purple"]) unhealthy(cluster);
     const notified: [string, string][] = [];
@@ -163,5 +203,58 @@ describe("a run of the automatic failover", () => {
     const byAlarm = await run({ notify, notifyHeld: true, dryRun: true });
     expect(notified).toEqual([["demo: failed cluster left in place for web (dry run)", byAlarm.lines[0]]]);
     expect(byAlarm.lines[0]).toMatch(/^web: blue: .+; NOT moved: /);
+  });
+});
+
+describe("a run of the automatic failover over several services", () => {
+  /** Services beside web, each name as long as a service name may be (11 characters), and api. */
+  const longNames = ["checkoutapp", "searchindex", "accountsapi", "inventoryui", "paymentsapi"];
+  beforeEach(async () => {
+    const fleet = parseFleetConfig(withMoreServices(threeClusters, ["api", ...longNames]));
+    standIn = await serve(fleet);
+    clients = { elb: await elbClient(fleet), cloudWatch: await cloudWatchClient(fleet) };
+    settings = failoverSettingsOf(fleet);
+  });
+  const unhealthyFor = (service: string, ...clusters: string[]) => clusters.forEach((c) => standIn.targetGroup(c, service).targets.forEach((t) => (t.state = "unhealthy")));
+
+  it("holds the lock once for every service it moves, naming each with its clusters", async () => {
+    unhealthyFor("web", "blue");
+    unhealthyFor("api", "blue", "green");
+    let holder: Awaited<ReturnType<typeof readTrafficLock>>;
+    const result = await run({ lock: lock(), notify: async () => void (holder ??= await readTrafficLock(lock())) });
+    // Services in name order, as the failover's settings list them.
+    expect(result.moved).toEqual(["api", "web"]);
+    expect(holder!).toMatchObject({ reason: "failover of api off blue+green, web off blue" });
+  });
+
+  it("tells of the services left in place only, a line each, in a subject cut to SNS's 99 characters", async () => {
+    for (const service of ["web", ...longNames]) unhealthyFor(service, "blue", "green", "purple");
+    const notified: [string, string][] = [];
+    const result = await run({ notify: async (subject, message) => void notified.push([subject, message]), notifyHeld: true, dryRun: true });
+    const subject = `demo: failed cluster left in place for ${[...longNames, "web"].sort().join(", ")} (dry run)`;
+    const heldLines = result.lines.filter((line) => / NOT moved: /.test(line));
+    expect(heldLines).toHaveLength(6);
+    expect(notified).toEqual([[subject.slice(0, 99), heldLines.join("\n")]]);
+    expect(notified[0][0]).toHaveLength(99);
+  });
+
+  it("tells nothing when no cluster is left in place, even when asked", async () => {
+    const notified: string[] = [];
+    await run({ notify: async (subject) => void notified.push(subject), notifyHeld: true });
+    expect(notified).toEqual([]);
+  });
+
+  it("judges each service's 5xx over its own minutes: older datapoints of another service's longer window are not its", async () => {
+    // api watches 5 breach minutes, so the run reads 8 minutes; web watches 2 (5 minutes with the lag).
+    settings = { ...settings, policies: settings.policies.map((p) => (p.service === "api" ? { ...p, breachMinutes: 5 } : p)) };
+    const failing = { RequestCount: 100, HTTPCode_Target_5XX_Count: 100, TargetResponseTime: 0.1 };
+    // Blue's web failed at 11:52 and 11:53 only: before web's window, which has no datapoints of it.
+    standIn.targetGroup("blue", "web").minutes = new Map([
+      [Date.parse("2026-12-01T11:52:00Z"), failing],
+      [Date.parse("2026-12-01T11:53:00Z"), failing],
+    ]);
+    const result = await run();
+    expect(result.moved).toEqual([]);
+    expect(standIn.weights("web")).toEqual({ blue: 50, green: 50, purple: 50 });
   });
 });

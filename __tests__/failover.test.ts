@@ -445,6 +445,9 @@ describeWithMoto("the failover function's lock beside S3 state (moto_server)", (
 
   it("waits for a person's lock in the bucket, then takes it, moves and lets it go", async () => {
     expect(settings.lock).toEqual({ bucket: "demo-state", key: "demo/traffic.lock", region: "eu-west-1" });
+    // Every client of the function takes its region from the settings (the lock's, the bucket's), none from the environment.
+    delete process.env.AWS_REGION;
+    delete process.env.AWS_DEFAULT_REGION;
     standIn.targetGroup("blue", "web").targets.forEach((t) => (t.state = "unhealthy"));
     const s3 = new S3Client({ region: "eu-west-1", endpoint: moto.url, forcePathStyle: true });
     const lock = s3LockStore(s3, "demo-state", "demo/traffic.lock");

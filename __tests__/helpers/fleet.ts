@@ -98,6 +98,19 @@ export function withClusterFile(sources: ConfigSources, file: string, text: stri
   return { ...sources, clusters: [...others, { file, text }].sort((a, b) => a.file.localeCompare(b.file)) };
 }
 
+/**
+ * The configuration with more services on the ALB of `alb:`, each routed by
+ * its host name (`<name>.example.com`) at weight 50 in every cluster file.
+ */
+export function withMoreServices(sources: ConfigSources, names: readonly string[]): ConfigSources {
+  const entries = names.map((name, i) => `  - name: ${name}\n    servicePort: 80\n    containerPort: ${8081 + i}\n    hosts: [${name}.example.com]\n    priority: ${90 + i}\n`);
+  const weights = names.map((name) => `  ${name}: 50\n`).join("");
+  return {
+    platform: { ...sources.platform, text: `${sources.platform.text}${entries.join("")}` },
+    clusters: sources.clusters.map((c) => ({ ...c, text: c.text.replace("  web: 50\n", `  web: 50\n${weights}`) })),
+  };
+}
+
 /** Adds a `stateBackend` block (YAML lines below the key) to platform.yaml. */
 export function withS3Backend(sources: ConfigSources, backend: string): ConfigSources {
   return { ...sources, platform: { ...sources.platform, text: `${sources.platform.text}stateBackend:\n${backend}` } };

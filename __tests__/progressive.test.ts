@@ -359,6 +359,19 @@ describe("progressiveShift", () => {
     );
   });
 
+  it("names each refusal of the health gate when it holds instead of restoring", async () => {
+    const files = await useFleet(withApi());
+    standIn.targetGroup("green", "web").errorRate = 0.05;
+    const blueFails = (line: string) => line.startsWith("step 1/4") && ["web", "api"].forEach((service) => standIn.targetGroup("blue", service).targets.forEach((t) => (t.state = "unhealthy")));
+    const { outcome } = await run({ intervalMs: 60_000, log: blueFails }, files);
+    await expect(outcome).rejects.toThrow(
+      "NOT restoring the starting weights, the health gate refuses them (" +
+        "web: cluster blue would get weight 50 (now 25), 50% of the traffic (now 25%), with 0 healthy, 2 unhealthy targets; minHealthyTargets is 1; " +
+        "api: cluster blue would get weight 90 (now 65), 90% of the traffic (now 65%), with 0 healthy, 2 unhealthy targets; minHealthyTargets is 1): " +
+        "holding at web blue=25 green=75, api blue=65 green=35 on the rules and in the files",
+    );
+  });
+
   it("judges each service by its own shift limits", async () => {
     // Green answers api in 80 ms, within web's limit (1000 ms) and over api's.
     const files = await useFleet(withApi("    shiftLimits:\n      maxResponseTimeMs: 50\n"));

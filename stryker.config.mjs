@@ -34,6 +34,12 @@
 //   traffic/failover.ts  `minutes.length > 0 ?` → `true ?` or `>= 0`: no minutes to read means no service is judged,
 //                        and then the live fleet holds no route whose metrics would be asked for; and the dry run's
 //                        `failovers.length > 0 &&` → `true &&` or `>= 0`: the line is said for each failover, of none.
+//   traffic/shift.ts     towards()'s `!Object.hasOwn(before, target)` → `false`: a shift --to covers only the services
+//                        the cluster serves, so its weights always name it; and applyShiftToSources's
+//                        `before[cluster] === weight` → `false`: a weight written over itself prints as it was
+//                        (weights are plain integers), so the file's text stays the same; and clustersLeftOut's
+//                        `[request.to]` → `[]` (no coverage): a shift --to covers only the services its cluster
+//                        serves, so that cluster is never left out.
 //   traffic/live-rules.ts  `Rules?.[0]?.Actions` → `Rules?.[0].Actions`: DescribeRules of a rule ARN that no
 //                        longer exists fails (RuleNotFound) rather than answering no rule.
 //   traffic/live-rules.ts  `a.Type === "forward"` → `true` in readRuleWeights: the rule's one action is the forward one

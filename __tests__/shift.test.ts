@@ -4,8 +4,8 @@ import * as path from "path";
 import { ConfigSources, FleetConfig, parseFleetConfig } from "../modules/config/load";
 import { writeConfigProject } from "../scripts/lib/config-project";
 import { generatedFleetSources } from "../scripts/lib/generated-fleet";
-import { applyShiftToSources, formatShifts, planShift, ShiftRequest } from "../modules/traffic/shift";
-import { exampleSources, withClusterFile } from "./helpers/fleet";
+import { applyShiftToSources, describeShifts, edgeStacksOf, formatShifts, planShift, ShiftRequest } from "../modules/traffic/shift";
+import { exampleSources, twoAlbSources, withClusterFile, withMoreServices } from "./helpers/fleet";
 import { entryPoint } from "./helpers/entry-point";
 import { runScriptAsync } from "./helpers/run-async";
 import { AwsStandIn, worldOf } from "../scripts/lib/aws-stand-in";
@@ -88,7 +88,83 @@ describe("planShift", () => {
   });
 });
 
+describe("planShift at its edges", () => {
+  /** The example with api beside web, and purple and orange, which serve api only. */
+  const withPurpleAndOrange = (): ConfigSources => {
+    const sources = withMoreServices(example, ["api"]);
+    const green = sources.clusters.find((c) => c.file === "clusters/green.yaml")!.text;
+    const purple = green.replace("name: green", "name: purple").replace("  web: 50\n", "");
+    return withClusterFile(withClusterFile(sources, "clusters/purple.yaml", purple), "clusters/orange.yaml", purple.replace("name: purple", "name: orange"));
+  };
+
+  it.each<[string, ShiftRequest, string]>([
+    ["--step 0", { to: "green", step: 0 }, "--step 0 must be a percentage between 1 and 100"],
+    ["--step 101", { to: "green", step: 101 }, "--step 101 must be a percentage between 1 and 100"],
+    ["a weight that is no whole number", { weights: { blue: 1.5 } }, "weight blue=1.5 is outside 0-999"],
+    ["two unknown services", { weights: { blue: 1 }, services: ["api", "admin"] }, "unknown services api, admin; services: web"],
+  ])("refuses %s", (_title, request, message) => {
+    expect(() => planShift(fleet, request)).toThrow(message);
+  });
+
+  it("takes the edges of the ranges: --step 1 and 100, a weight of 999", () => {
+    expect(weightsAfter({ to: "green", step: 1 })).toEqual([["web", { blue: 49, green: 51 }]]);
+    expect(weightsAfter({ to: "green", step: 100 })).toEqual([["web", { blue: 0, green: 100 }]]);
+    expect(weightsAfter({ weights: { blue: 999 } })).toEqual([["web", { blue: 999, green: 50 }]]);
+    // The others hold no weight to split: they keep 0.
+    const allOnGreen = example.clusters.reduce((sources, c) => withClusterFile(sources, c.file, c.text.replace("web: 50", c.file.includes("blue") ? "web: 0" : "web: 100")), example);
+    expect(weightsAfter({ to: "green", step: 25 }, allOnGreen)).toEqual([["web", { blue: 0, green: 100 }]]);
+  });
+
+  it("refuses clusters that serve none of the services asked for, naming each and how to route it", () => {
+    const fleetOf = parseFleetConfig(withPurpleAndOrange());
+    expect(() => planShift(fleetOf, { to: "purple", services: ["web"] })).toThrow(/^purple serves none of the services asked for$/);
+    expect(() => planShift(fleetOf, { weights: { purple: 1, orange: 1 }, services: ["web"] })).toThrow(/^purple, orange serve none of the services asked for$/);
+    expect(() => planShift(fleetOf, { weights: { blue: 10, purple: 1 }, services: ["web"] })).toThrow(
+      /^purple serves none of web, so its weight cannot be set: to route web to purple, add "web: 0" under weights: in clusters\/purple\.yaml and deploy that first, then shift$/,
+    );
+    expect(() => planShift(fleetOf, { weights: { blue: 10, purple: 1, orange: 1 }, services: ["web"] })).toThrow(/^purple, orange serve none of web, so their weight cannot be set/);
+  });
+
+  it("names every cluster not ready, and lets a cluster not ready keep or lose weight", () => {
+    const threeClusters = withClusterFile(example, "clusters/purple.yaml", example.clusters[1].text.replace("name: green", "name: purple"));
+    const blueStandby = withState(threeClusters, "blue", "standby", 0);
+    const bothStandby = withState(blueStandby, "green", "standby", 0);
+    expect(() => planShift(parseFleetConfig(bothStandby), { weights: { blue: 10, green: 10 } })).toThrow("not ready (blue is standby, green is standby)");
+    // Blue stays on standby at 0 while traffic moves between the others.
+    expect(weightsAfter({ weights: { green: 20, purple: 80 } }, blueStandby)).toEqual([["web", { blue: 0, green: 20, purple: 80 }]]);
+    // A draining cluster may lose part of its weight, not only all of it.
+    expect(weightsAfter({ weights: { blue: 20 } }, withState(example, "blue", "draining", 50))).toEqual([["web", { blue: 20, green: 50 }]]);
+  });
+
+  it("gives the point the floors leave to the larger remainder, wherever that cluster is", () => {
+    const uneven = generatedFleetSources(3);
+    const weighted = uneven.clusters.reduce((sources, c, i) => withClusterFile(sources, c.file, c.text.replace("svc0: 10", `svc0: ${[10, 70, 20][i]}`)), uneven);
+    // 80 points for 70:20 are 62.2 and 17.8: c02's remainder is the larger.
+    expect(weightsAfter({ to: "c00", step: 10 }, weighted)).toEqual([["svc0", { c00: 20, c01: 62, c02: 18 }]]);
+  });
+
+  it("describes each service's weights, and the stacks that deploy them in name order", () => {
+    const twoServices = parseFleetConfig(withMoreServices(example, ["api"]));
+    const shifts = planShift(twoServices, { weights: { blue: 0, green: 100 } });
+    expect(describeShifts(shifts, "before")).toBe("web blue=50 green=50; api blue=50 green=50");
+    expect(describeShifts(shifts, "after")).toBe("web blue=0 green=100; api blue=0 green=100");
+    expect(formatShifts(planShift(twoServices, { weights: { blue: 0 } }))).toBe(
+      "web: blue 50 → 0 (50% → 0%) *, green 50 → 50 (50% → 100%)\napi: blue 50 → 0 (50% → 0%) *, green 50 → 50 (50% → 100%)",
+    );
+    const albs = parseFleetConfig(twoAlbSources()).platform.services;
+    expect(edgeStacksOf(albs, ["api", "web"])).toEqual(["edge", "edge-internal"]);
+  });
+});
+
 describe("applyShiftToSources", () => {
+  it("refuses a weight it cannot write in place: an alias to another value", () => {
+    const sources = withMoreServices(example, ["api"]);
+    const blue = sources.clusters.find((c) => c.file === "clusters/blue.yaml")!;
+    const aliased = withClusterFile(sources, blue.file, blue.text.replace("  web: 50\n  api: 50\n", "  web: &fifty 50\n  api: *fifty\n"));
+    const aliasedFleet = parseFleetConfig(aliased);
+    expect(() => applyShiftToSources(aliased, aliasedFleet, planShift(aliasedFleet, { weights: { blue: 0 } }))).toThrow("clusters/blue.yaml: weights.api is not a plain number");
+  });
+
   it("changes only the weight values, keeping comments and layout", () => {
     const shifts = planShift(fleet, { weights: { blue: 0, green: 100 } });
     const shifted = applyShiftToSources(example, fleet, shifts);

@@ -25,12 +25,7 @@ export interface ServiceShift {
 }
 
 /** A shift that cannot be made as asked. */
-export class ShiftError extends UserError {
-  constructor(message: string) {
-    super(message);
-    this.name = "ShiftError";
-  }
-}
+export class ShiftError extends UserError {}
 
 /** The edge stacks (`edge`, `edge-<name>`) of the ALBs routing the services of these names, sorted: what deploys their weights. */
 export function edgeStacksOf(services: readonly Pick<RoutedService, "name" | "alb">[], names: readonly string[]): string[] {

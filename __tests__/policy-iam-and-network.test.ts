@@ -61,7 +61,9 @@ describe("IAM statements read as IAM reads them", () => {
   it.each([
     ["another service's wildcard", { Action: "elasticloadbalancing-x:*" }],
     ["a NotAction that excludes it", { NotAction: "elasticloadbalancing:*" }],
+    ["a NotAction that excludes it among other services", { NotAction: ["ec2:*", "elasticloadbalancing:*"] }],
     ["a pattern read literally, not as a regular expression", { Action: "elasticloadbalancing:Register.+" }],
+    ["a pattern whose parentheses are read literally", { Action: "elasticloadbalancing:Register(Targets)" }],
     ["a Deny", { Effect: "Deny", Action: "elasticloadbalancing:RegisterTargets" }],
   ])("registration is not granted by %s", (_how, statement) => {
     const policy = { "aws_iam_role_policy.p": document({ Effect: "Allow", Resource: [foreignGroup], ...statement }) };

@@ -24,8 +24,9 @@ describe("the packages of the project's functions, kept between synths", () => {
   /** Props of this file's own packages, so that no other test's package is touched. */
   const ownProps = (marker: string) => ({ ...props, settings: { ...settings, marker: `${marker} ${process.pid} ${Date.now()}` } });
   const made: string[] = [];
-  const bundle = (marker: string | ReturnType<typeof ownProps>) => {
-    const result = functionBundle(typeof marker === "string" ? ownProps(marker) : marker);
+  /** Makes (or reuses) a package of this file's own: by a new marker, or by props made before. */
+  const bundle = (markerOrProps: string | ReturnType<typeof ownProps>) => {
+    const result = functionBundle(typeof markerOrProps === "string" ? ownProps(markerOrProps) : markerOrProps);
     made.push(path.dirname(result.path));
     return result;
   };
